@@ -18,7 +18,7 @@ test('parseCents parses UPS decimal strings without floating point', () => {
 
 test('parseCents rejects missing and malformed amounts', () => {
   for (const bad of [undefined, null, '', '  ', 'abc', '1.2.3', '1,000.00', '$5']) {
-    assert.throws(() => parseCents(bad as string), MoneyParseError, `input ${String(bad)}`);
+    assert.throws(() => parseCents(bad), MoneyParseError, `input ${String(bad)}`);
   }
 });
 

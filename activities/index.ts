@@ -1,0 +1,18 @@
+import type pg from 'pg';
+import { createStackCheckActivities } from './stack-check';
+
+/** What the activities need from the worker process: long-lived resources, opened once. */
+export interface ActivityDeps {
+  pool: pg.Pool;
+  workerIdentity: string;
+}
+
+/** The activities registered on the `shipbatch` task queue, bound to the worker's resources. */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createStackCheckActivities(deps),
+  };
+}
+
+/** The activity interface as workflows see it (`proxyActivities<Activities>`). */
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,128 @@
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  EMBEDDED_PG_DATABASE,
+  EMBEDDED_PG_PASSWORD,
+  EMBEDDED_PG_USER,
+  type ShipbatchConfig,
+} from '../../temporal.config';
+import { openPool } from '../../activities/db';
+import { migrate } from '../../db/migrate';
+import { startEmbeddedPostgres } from './embedded-postgres';
+import { ensureTemporalCli } from './temporal-cli';
+import { startTemporalDevServer } from './temporal-dev-server';
+import { freePort } from './processes';
+
+/** The services of a running stack, as other processes need them (also written to `stack.json`). */
+export interface StackInfo {
+  temporalAddress: string;
+  namespace: string;
+  /** Web UI, when this stack started the dev server. */
+  uiUrl?: string;
+  databaseUrl: string;
+  dataDir: string;
+  logDir: string;
+}
+
+export interface RunningStack extends StackInfo {
+  /** Stop every process this stack started, in reverse order. */
+  stop(): Promise<void>;
+}
+
+const log = (line: string) => process.stderr.write(`stack: ${line}\n`);
+
+/**
+ * Bring up what the configuration says is embedded: the Temporal dev server (SQLite under the data dir)
+ * unless TEMPORAL_ADDRESS is set, PostgreSQL from embedded-postgres unless DATABASE_URL is set; then
+ * apply the migrations. `ephemeral` (tests) uses free ports, an in-memory Temporal and a throw-away
+ * PostgreSQL directory.
+ */
+export async function startStack(
+  config: ShipbatchConfig,
+  opts: { ephemeral?: boolean } = {},
+): Promise<RunningStack> {
+  const dataDir = opts.ephemeral ? await mkdtemp(path.join(os.tmpdir(), 'shipbatch-test-')) : config.dataDir;
+  await mkdir(dataDir, { recursive: true });
+  // embedded-postgres runs the server as the `postgres` user, which must be able to enter the data dir.
+  await chmod(dataDir, 0o755);
+  const logDir = path.join(dataDir, 'logs');
+  const stoppers: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stoppers.reverse()) await s().catch((err: unknown) => log(`stop: ${String(err)}`));
+    stoppers.length = 0;
+    if (opts.ephemeral) await rm(dataDir, { recursive: true, force: true });
+  };
+  try {
+    let temporalAddress = config.temporal.address;
+    let uiUrl: string | undefined;
+    if (config.temporal.embedded) {
+      const cli = await ensureTemporalCli({
+        cacheDir: config.temporal.devServer.cacheDir,
+        version: config.temporal.devServer.cliVersion,
+      });
+      const port = opts.ephemeral ? await freePort() : config.temporal.devServer.port;
+      const uiPort = opts.ephemeral ? await freePort() : config.temporal.devServer.uiPort;
+      log(`starting the Temporal dev server on 127.0.0.1:${port} (Web UI :${uiPort})`);
+      const server = await startTemporalDevServer({
+        cli,
+        port,
+        uiPort,
+        namespace: config.temporal.namespace,
+        dbFile: opts.ephemeral ? undefined : path.join(dataDir, 'temporal.db'),
+        logDir,
+      });
+      stoppers.push(() => server.stop());
+      temporalAddress = `127.0.0.1:${port}`;
+      uiUrl = `http://127.0.0.1:${uiPort}`;
+    }
+
+    let databaseUrl = config.database.url;
+    if (config.database.embedded) {
+      const port = opts.ephemeral ? await freePort() : config.database.embeddedPort;
+      log(`starting embedded PostgreSQL on 127.0.0.1:${port}`);
+      const pg = await startEmbeddedPostgres({
+        dataDir: path.join(dataDir, 'pg'),
+        port,
+        user: EMBEDDED_PG_USER,
+        password: EMBEDDED_PG_PASSWORD,
+        database: EMBEDDED_PG_DATABASE,
+        logDir,
+      });
+      stoppers.push(() => pg.stop());
+      databaseUrl = pg.url;
+    }
+
+    const pool = await openPool({ url: databaseUrl, max: 1 });
+    try {
+      const applied = await migrate(pool);
+      if (applied.length > 0) log(`applied migrations ${applied.join(', ')}`);
+    } finally {
+      await pool.end();
+    }
+
+    const info: StackInfo = {
+      temporalAddress,
+      namespace: config.temporal.namespace,
+      uiUrl,
+      databaseUrl,
+      dataDir,
+      logDir,
+    };
+    if (!opts.ephemeral) await writeFile(path.join(dataDir, 'stack.json'), JSON.stringify(info, null, 2));
+    return { ...info, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Environment for child processes (worker, tests) so they reach this stack's services. */
+export function stackEnv(stack: StackInfo): Record<string, string> {
+  return {
+    TEMPORAL_ADDRESS: stack.temporalAddress,
+    TEMPORAL_NAMESPACE: stack.namespace,
+    DATABASE_URL: stack.databaseUrl,
+    SHIPBATCH_DATA_DIR: stack.dataDir,
+  };
+}

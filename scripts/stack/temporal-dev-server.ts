@@ -1,0 +1,84 @@
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
+import { isPortOpen, startProcess, waitFor, type ManagedProcess } from './processes';
+
+export interface DevServerOptions {
+  cli: string;
+  port: number;
+  uiPort: number;
+  namespace: string;
+  /** SQLite file for a persistent server; omitted → in-memory (tests). */
+  dbFile?: string;
+  logDir: string;
+  startTimeoutMs?: number;
+}
+
+/** Resolves once the frontend answers a real gRPC call (an open port alone is not enough). */
+export async function temporalIsServing(address: string): Promise<boolean> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: 2000 });
+    await connection.workflowService.getSystemInfo({});
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await connection?.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Start `temporal server start-dev` bound to 127.0.0.1 with the Web UI, shipbatch's search attributes
+ * and no version check (no internet), and wait until it serves. We start it ourselves rather than
+ * through the SDK's launcher, which gives a server only 5 s to come up.
+ */
+export async function startTemporalDevServer(opts: DevServerOptions): Promise<ManagedProcess> {
+  if (await isPortOpen(opts.port)) {
+    throw new Error(
+      `port ${opts.port} on 127.0.0.1 is already in use: stop what listens there, or set ` +
+        'SHIPBATCH_TEMPORAL_PORT to another port (or TEMPORAL_ADDRESS to use that server)',
+    );
+  }
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(opts.port),
+    '--ui-ip',
+    '127.0.0.1',
+    '--ui-port',
+    String(opts.uiPort),
+    '--namespace',
+    opts.namespace,
+    '--log-level',
+    'warn',
+    ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
+    ...(opts.dbFile ? ['--db-filename', path.resolve(opts.dbFile)] : []),
+  ];
+  const proc = await startProcess('temporal', opts.cli, args, {
+    logDir: opts.logDir,
+    env: { ...process.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' },
+  });
+  const address = `127.0.0.1:${opts.port}`;
+  let exitCode: number | string | undefined;
+  void proc.exited.then((code) => (exitCode = code));
+  try {
+    await waitFor(
+      `the Temporal dev server on ${address} (log: ${proc.logFile})`,
+      async () => {
+        if (exitCode !== undefined) throw new Error(`exited with ${exitCode}`);
+        return temporalIsServing(address);
+      },
+      opts.startTimeoutMs ?? 60_000,
+    );
+  } catch (err) {
+    await proc.stop(2000);
+    const why =
+      exitCode !== undefined ? `exited with ${exitCode}; see ${proc.logFile}` : (err as Error).message;
+    throw new Error(`the Temporal dev server did not start: ${why}`, { cause: err });
+  }
+  return proc;
+}

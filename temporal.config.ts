@@ -1,0 +1,289 @@
+/**
+ * The one configuration loader of shipbatch (DESIGN §8). Every value has a default so the embedded demo
+ * runs with no set-up; environment variables override. The Temporal connection comes from
+ * @temporalio/envconfig (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS variables, profiles).
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import type { NativeConnectionOptions } from '@temporalio/worker';
+
+/** A configuration value that failed validation; the message names the variable and the value's problem. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const port = z.coerce.number().int().min(1).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const duration = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration such as 500ms, 30s, 5m, 2h or 7d');
+
+const stringList = z.preprocess((v) => {
+  if (typeof v !== 'string') return v;
+  const text = v.trim();
+  if (text.startsWith('[')) return JSON.parse(text) as unknown;
+  return text === '' ? [] : text.split(/\s+/);
+}, z.array(z.string()));
+
+const stringMap = z.preprocess(
+  (v) => (typeof v === 'string' ? (JSON.parse(v) as unknown) : v),
+  z.record(z.string(), z.string()),
+);
+
+/**
+ * Each setting: its environment variable, its schema (with the default). The variable name is what a
+ * user sets, so it is also what an error names.
+ */
+const SETTINGS = {
+  taskQueue: ['SHIPBATCH_TASK_QUEUE', z.string().min(1).default('shipbatch')],
+  dataDir: ['SHIPBATCH_DATA_DIR', z.string().min(1).default('.data')],
+  logLevel: ['SHIPBATCH_LOG_LEVEL', z.enum(['debug', 'info', 'warn', 'error']).default('info')],
+
+  temporalDevPort: ['SHIPBATCH_TEMPORAL_PORT', port.default(7233)],
+  temporalUiPort: ['SHIPBATCH_TEMPORAL_UI_PORT', port.default(8233)],
+  temporalCliVersion: [
+    'SHIPBATCH_TEMPORAL_CLI_VERSION',
+    z
+      .string()
+      .regex(/^v\d+\.\d+\.\d+$/)
+      .default('v1.5.1'),
+  ],
+  cacheDir: [
+    'SHIPBATCH_CACHE_DIR',
+    z
+      .string()
+      .min(1)
+      .default(path.join(os.homedir(), '.cache', 'shipbatch')),
+  ],
+
+  databaseUrl: [
+    'DATABASE_URL',
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
+      .optional(),
+  ],
+  embeddedPgPort: ['SHIPBATCH_PG_PORT', port.default(54329)],
+  dbStatementTimeout: ['SHIPBATCH_DB_STATEMENT_TIMEOUT', duration.default('30s')],
+
+  upsTransport: ['SHIPBATCH_UPS_TRANSPORT', z.enum(['sandbox', 'stdio', 'http']).default('sandbox')],
+  upsCommand: ['SHIPBATCH_UPS_COMMAND', z.string().min(1).optional()],
+  upsArgs: ['SHIPBATCH_UPS_ARGS', stringList.default([])],
+  upsEnv: ['SHIPBATCH_UPS_ENV', stringMap.default({})],
+  upsEnvPassthrough: [
+    'SHIPBATCH_UPS_ENV_PASSTHROUGH',
+    stringList.default(['CLIENT_ID', 'CLIENT_SECRET', 'ENVIRONMENT', 'UPS_ACCOUNT_NUMBER']),
+  ],
+  upsUrl: ['SHIPBATCH_UPS_URL', z.url().optional()],
+  upsShipperNumber: [
+    'UPS_ACCOUNT_NUMBER',
+    z.string().length(6, 'a UPS shipper number has 6 characters').optional(),
+  ],
+  upsToolRate: ['SHIPBATCH_UPS_TOOL_RATE', z.string().min(1).default('rate_shipment')],
+  upsToolCreate: ['SHIPBATCH_UPS_TOOL_CREATE', z.string().min(1).default('create_shipment')],
+  upsToolVoid: ['SHIPBATCH_UPS_TOOL_VOID', z.string().min(1).default('void_shipment')],
+  upsToolRecoverLabel: ['SHIPBATCH_UPS_TOOL_RECOVER_LABEL', z.string().min(1).default('recover_label')],
+  upsToolValidateAddress: [
+    'SHIPBATCH_UPS_TOOL_VALIDATE_ADDRESS',
+    z.string().min(1).default('validate_address'),
+  ],
+  upsToolTrack: ['SHIPBATCH_UPS_TOOL_TRACK', z.string().min(1).default('track_package')],
+  upsCallsPerSecond: ['SHIPBATCH_UPS_CALLS_PER_SECOND', z.coerce.number().positive().default(50)],
+  upsCallTimeout: ['SHIPBATCH_UPS_CALL_TIMEOUT', duration.default('60s')],
+  upsReconcileGrace: ['SHIPBATCH_UPS_RECONCILE_GRACE', duration.default('2s')],
+  upsSandboxDataDir: ['SHIPBATCH_UPS_SANDBOX_DATA_DIR', z.string().min(1).optional()],
+
+  workerMaxActivities: ['SHIPBATCH_WORKER_MAX_ACTIVITIES', positiveInt.default(32)],
+} as const satisfies Record<string, readonly [string, z.ZodType]>;
+
+type Settings = { [K in keyof typeof SETTINGS]: z.output<(typeof SETTINGS)[K][1]> };
+
+/** The validated configuration. */
+export interface ShipbatchConfig {
+  /** Task queue of the batch workflow and its activities. */
+  taskQueue: string;
+  /** Root of local state: Temporal's SQLite file, embedded PostgreSQL, sandbox records. */
+  dataDir: string;
+  logLevel: Settings['logLevel'];
+  temporal: {
+    /** host:port of the frontend: TEMPORAL_ADDRESS / the profile's, else the embedded dev server's. */
+    address: string;
+    /** Connection options from envconfig, with `address` filled in. */
+    connection: NativeConnectionOptions;
+    namespace: string;
+    /** True when no address was configured: the embedded dev server is the target. */
+    embedded: boolean;
+    devServer: { port: number; uiPort: number; cliVersion: string; cacheDir: string };
+  };
+  database: {
+    /** DATABASE_URL, or the embedded PostgreSQL's URL. */
+    url: string;
+    embedded: boolean;
+    embeddedPort: number;
+    statementTimeoutMs: number;
+  };
+  ups: {
+    transport: Settings['upsTransport'];
+    command?: string;
+    args: string[];
+    env: Record<string, string>;
+    url?: string;
+    shipperNumber?: string;
+    tools: {
+      rate: string;
+      create: string;
+      void: string;
+      recoverLabel: string;
+      validateAddress: string;
+      track: string;
+    };
+    callsPerSecond: number;
+    callTimeoutMs: number;
+    reconcileGraceMs: number;
+    sandboxDataDir: string;
+  };
+  worker: { maxConcurrentActivities: number };
+}
+
+/** Password of the embedded PostgreSQL: a local, loopback-only development database. */
+export const EMBEDDED_PG_USER = 'postgres';
+export const EMBEDDED_PG_PASSWORD = 'shipbatch';
+export const EMBEDDED_PG_DATABASE = 'shipbatch';
+
+/** Parse a duration such as `500ms`, `30s`, `5m`, `2h`, `7d` into milliseconds. */
+export function durationMs(text: string): number {
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(text);
+  if (!m) throw new ConfigError(`invalid duration ${JSON.stringify(text)}`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[
+    m[2] as 'ms' | 's' | 'm' | 'h' | 'd'
+  ];
+  return Number(m[1]) * unit;
+}
+
+function readSettings(env: NodeJS.ProcessEnv): Settings {
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [key, [variable, schema]] of Object.entries(SETTINGS)) {
+    const raw = env[variable];
+    let result;
+    try {
+      result = (schema as z.ZodType).safeParse(raw === '' ? undefined : raw);
+    } catch (err) {
+      problems.push(`${variable}: ${(err as Error).message}`);
+      continue;
+    }
+    if (result.success) out[key] = result.data;
+    else {
+      const why = result.error.issues.map((i) => i.message).join('; ');
+      // Secrets are not echoed back, other values are, so the user sees what was wrong.
+      const shown = /SECRET|PASSWORD|KEY|URL/.test(variable) ? '(hidden)' : JSON.stringify(raw);
+      problems.push(`${variable}=${shown}: ${why}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  return out as Settings;
+}
+
+/** Load and validate the configuration from an environment (process.env by default). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ShipbatchConfig {
+  const s = readSettings(env);
+  let connect;
+  try {
+    connect = loadClientConnectConfig({ overrideEnvVars: env as Record<string, string> });
+  } catch (err) {
+    throw new ConfigError(
+      `invalid Temporal client configuration (TEMPORAL_* / profile): ${(err as Error).message}`,
+    );
+  }
+  const embeddedTemporal = !connect.connectionOptions.address;
+  const address = connect.connectionOptions.address ?? `127.0.0.1:${s.temporalDevPort}`;
+  const connection: NativeConnectionOptions = { ...connect.connectionOptions, address };
+  const embeddedUrl = `postgres://${EMBEDDED_PG_USER}:${EMBEDDED_PG_PASSWORD}@127.0.0.1:${s.embeddedPgPort}/${EMBEDDED_PG_DATABASE}`;
+  if (s.upsTransport === 'stdio' && !s.upsCommand) {
+    throw new ConfigError(
+      'invalid configuration:\n  SHIPBATCH_UPS_COMMAND is required when SHIPBATCH_UPS_TRANSPORT=stdio',
+    );
+  }
+  if (s.upsTransport === 'http' && !s.upsUrl) {
+    throw new ConfigError(
+      'invalid configuration:\n  SHIPBATCH_UPS_URL is required when SHIPBATCH_UPS_TRANSPORT=http',
+    );
+  }
+  const passthrough = Object.fromEntries(
+    s.upsEnvPassthrough.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]]])),
+  ) as Record<string, string>;
+  return {
+    taskQueue: s.taskQueue,
+    dataDir: path.resolve(s.dataDir),
+    logLevel: s.logLevel,
+    temporal: {
+      address,
+      connection,
+      namespace: connect.namespace ?? 'default',
+      embedded: embeddedTemporal,
+      devServer: {
+        port: s.temporalDevPort,
+        uiPort: s.temporalUiPort,
+        cliVersion: s.temporalCliVersion,
+        cacheDir: path.resolve(s.cacheDir),
+      },
+    },
+    database: {
+      url: s.databaseUrl ?? embeddedUrl,
+      embedded: !s.databaseUrl,
+      embeddedPort: s.embeddedPgPort,
+      statementTimeoutMs: durationMs(s.dbStatementTimeout),
+    },
+    ups: {
+      transport: s.upsTransport,
+      command: s.upsCommand,
+      args: s.upsArgs,
+      env: { ...passthrough, ...s.upsEnv },
+      url: s.upsUrl,
+      shipperNumber: s.upsShipperNumber,
+      tools: {
+        rate: s.upsToolRate,
+        create: s.upsToolCreate,
+        void: s.upsToolVoid,
+        recoverLabel: s.upsToolRecoverLabel,
+        validateAddress: s.upsToolValidateAddress,
+        track: s.upsToolTrack,
+      },
+      callsPerSecond: s.upsCallsPerSecond,
+      callTimeoutMs: durationMs(s.upsCallTimeout),
+      reconcileGraceMs: durationMs(s.upsReconcileGrace),
+      sandboxDataDir: path.resolve(s.upsSandboxDataDir ?? path.join(s.dataDir, 'ups-sandbox')),
+    },
+    worker: { maxConcurrentActivities: s.workerMaxActivities },
+  };
+}
+
+/** The configuration as safe to print: secrets and credentials in URLs are masked. */
+export function describeConfig(config: ShipbatchConfig): Record<string, unknown> {
+  return {
+    taskQueue: config.taskQueue,
+    dataDir: config.dataDir,
+    temporal: {
+      address: config.temporal.address,
+      namespace: config.temporal.namespace,
+      embedded: config.temporal.embedded,
+      apiKey: config.temporal.connection.apiKey ? '(set)' : undefined,
+      tls: Boolean(config.temporal.connection.tls),
+    },
+    database: {
+      url: config.database.url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@'),
+      embedded: config.database.embedded,
+    },
+    ups: {
+      transport: config.ups.transport,
+      command: config.ups.command,
+      url: config.ups.url,
+      env: Object.keys(config.ups.env),
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import type pg from 'pg';
+import { loadConfig, type ShipbatchConfig } from '../../temporal.config';
+import { openPool } from '../../activities/db';
+import { createShipbatchWorker } from '../../workers/create-worker';
+
+/**
+ * The services `npm test` started (scripts/test.ts passes them as TEMPORAL_ADDRESS and DATABASE_URL),
+ * opened once per test file. Each file gets its own task queue so files never steal each other's tasks.
+ */
+export interface TestEnvironment {
+  config: ShipbatchConfig;
+  client: Client;
+  pool: pg.Pool;
+  taskQueue: string;
+  /** Run a real worker on the test's task queue while `fn` runs. */
+  withWorker<T>(fn: (worker: Worker) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+// Worker state changes at INFO drown the test report; warnings and errors still show.
+Runtime.install({ logger: new DefaultLogger('WARN') });
+
+export async function openTestEnvironment(name: string): Promise<TestEnvironment> {
+  if (!process.env.TEMPORAL_ADDRESS || !process.env.DATABASE_URL) {
+    throw new Error(
+      'run the workflow tests through `npm test`, which starts Temporal and PostgreSQL for them',
+    );
+  }
+  const taskQueue = `test-${name}-${randomUUID().slice(0, 8)}`;
+  const config = { ...loadConfig(), taskQueue };
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const pool = await openPool({ url: config.database.url, max: 5 });
+  const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
+  return {
+    config,
+    client,
+    pool,
+    taskQueue,
+    async withWorker(fn) {
+      const worker = await createShipbatchWorker({ config, connection: nativeConnection, pool });
+      return worker.runUntil(() => fn(worker));
+    },
+    async close() {
+      await nativeConnection.close();
+      await connection.close();
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * The shipbatch worker process: polls task queue `shipbatch`, runs the batch workflows and their
+ * activities. Exits 0 after a graceful shutdown on SIGINT/SIGTERM, 1 when Temporal or PostgreSQL is
+ * unreachable or the configuration is bad (with a message that says which).
+ */
+import { Runtime } from '@temporalio/worker';
+import { loadConfig } from '../temporal.config';
+import { openPool } from '../activities/db';
+import { migrate } from '../db/migrate';
+import { connectWorker, createShipbatchWorker } from './create-worker';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  Runtime.install({ shutdownSignals: [] }); // we handle signals ourselves, below
+  const pool = await openPool({
+    url: config.database.url,
+    max: config.worker.maxConcurrentActivities + 2,
+    statementTimeoutMs: config.database.statementTimeoutMs,
+    applicationName: 'shipbatch-worker',
+  });
+  try {
+    await migrate(pool);
+    const connection = await connectWorker(config);
+    try {
+      const worker = await createShipbatchWorker({ config, connection, pool });
+      const stop = (signal: string) => {
+        process.stderr.write(`worker: ${signal} received, finishing in-flight tasks…\n`);
+        worker.shutdown();
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.stderr.write(
+        `worker: polling task queue ${config.taskQueue} on ${config.temporal.address} ` +
+          `(namespace ${config.temporal.namespace})\n`,
+      );
+      await worker.run();
+      process.stderr.write('worker: stopped\n');
+    } finally {
+      await connection.close();
+    }
+  } finally {
+    await pool.end();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`worker: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

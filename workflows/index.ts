@@ -1,0 +1,2 @@
+// Every workflow the shipbatch worker registers; this file is the worker's workflowsPath.
+export { stackCheck } from './stack-check';
