@@ -1,5 +1,7 @@
 import { Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
+
+const { temporal } = proto; // CommonJS package: named ESM imports are not available
 import { SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 
 const INDEXED_TYPE = {

@@ -15,6 +15,12 @@ export interface ManagedProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
+const children = new Set<ChildProcess>();
+// Last resort if the parent exits without stopping them (an uncaught error): nothing is left orphaned.
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
 /** Spawn `command` with stdout/stderr appended to `<logDir>/<name>.log`. */
 export async function startProcess(
   name: string,
@@ -25,7 +31,10 @@ export async function startProcess(
   await mkdir(opts.logDir, { recursive: true });
   const logFile = path.join(opts.logDir, `${name}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(command, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Own process group: a terminal's Ctrl-C reaches only the parent, which stops children in order.
+  const child = spawn(command, args, { ...opts, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
   const exited = new Promise<number | string>((resolve) => {

@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// Entry of `npm start`, `npm test` and `npm run bench` on a fresh clone: installs the npm packages
+// when node_modules is missing or older than package-lock.json, then runs scripts/<name>.ts in this
+// process through tsx. Plain JavaScript with no dependencies, since it runs before any are installed.
+import { spawnSync } from 'node:child_process';
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const root = path.resolve(import.meta.dirname, '..');
+const [name, ...args] = process.argv.slice(2);
+if (!name) {
+  process.stderr.write('usage: node scripts/run.mjs <script> [args…]\n');
+  process.exit(2);
+}
+
+const mtime = (file) => {
+  try {
+    return statSync(path.join(root, file)).mtimeMs;
+  } catch {
+    return undefined;
+  }
+};
+const installed = mtime('node_modules/.package-lock.json');
+if (installed === undefined || installed < (mtime('package-lock.json') ?? 0)) {
+  process.stderr.write('shipbatch: installing npm packages (npm ci)…\n');
+  const res = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  if (res.status !== 0) process.exit(res.status ?? 1);
+}
+
+const { register } = await import('tsx/esm/api');
+register();
+process.argv = [process.argv[0], path.join(root, 'scripts', `${name}.ts`), ...args];
+await import(pathToFileURL(path.join(root, 'scripts', `${name}.ts`)).href);

@@ -1,0 +1,14 @@
+/**
+ * `npm run setup`: everything the stack needs that npm does not install — the Temporal CLI, built once
+ * into the cache outside the repo (DESIGN §2) unless `temporal` is on PATH. `npm start` and `npm test`
+ * do this themselves when needed; CI runs it first so the build is not counted in the test run.
+ */
+import { loadConfig } from '../temporal.config';
+import { ensureTemporalCli } from './stack/temporal-cli';
+
+const config = loadConfig();
+const cli = await ensureTemporalCli({
+  cacheDir: config.temporal.devServer.cacheDir,
+  version: config.temporal.devServer.cliVersion,
+});
+process.stdout.write(`Temporal CLI: ${cli}\n`);
