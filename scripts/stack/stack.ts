@@ -7,7 +7,7 @@ import {
   EMBEDDED_PG_USER,
   type ShipbatchConfig,
 } from '../../temporal.config';
-import { openPool } from '../../activities/db';
+import { describeDatabaseUrl, openPool } from '../../activities/db';
 import { migrate } from '../../db/migrate';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { ensureTemporalCli } from './temporal-cli';
@@ -75,6 +75,8 @@ export async function startStack(
       stoppers.push(() => server.stop());
       temporalAddress = `127.0.0.1:${port}`;
       uiUrl = `http://127.0.0.1:${uiPort}`;
+    } else {
+      log(`using Temporal at ${temporalAddress} (TEMPORAL_ADDRESS / profile)`);
     }
 
     let databaseUrl = config.database.url;
@@ -91,6 +93,8 @@ export async function startStack(
       });
       stoppers.push(() => pg.stop());
       databaseUrl = pg.url;
+    } else {
+      log(`using PostgreSQL at ${describeDatabaseUrl(databaseUrl)} (DATABASE_URL)`);
     }
 
     const pool = await openPool({ url: databaseUrl, max: 1 });
