@@ -75,13 +75,13 @@ export function zodIssuesToRowErrors(
 ): RowError[] {
   return issues.map((issue) => {
     const value = valueAt(root, issue.path);
-    let p = issue.path as PropertyKey[];
+    let p = issue.path;
     if (stripPrefix.every((s, i) => p[i] === s)) p = p.slice(stripPrefix.length);
     const path = formatPath(p);
     const missing = value === undefined || value === null || value === '';
     const params = (issue as { params?: Record<string, unknown> }).params;
     const code = codeFor(path, missing && issue.code !== 'custom', params);
-    const rule = typeof params?.['rule'] === 'string' ? (params['rule'] as string) : issue.code;
+    const rule = typeof params?.['rule'] === 'string' ? params['rule'] : issue.code;
     const message =
       missing && issue.code !== 'custom'
         ? `${path} is required but missing`

@@ -1,0 +1,3 @@
+export * from './filters';
+export * from './environment';
+export * from './render';
