@@ -14,9 +14,9 @@ export class FilterError extends Error {
 /** Scalar to text; objects are refused. */
 function text(v: unknown): string {
   if (v === null || v === undefined) return '';
-  if (typeof v === 'object' || typeof v === 'function' || typeof v === 'symbol')
-    throw new FilterError(`expected text, got ${JSON.stringify(v)}`);
-  return String(v);
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return v.toString();
+  throw new FilterError(`expected text, got a ${typeof v}`);
 }
 
 const isBlank = (v: unknown): boolean =>
