@@ -57,7 +57,7 @@ export const AddressSchema = z
       .min(1, { error: 'at least one address line is required' })
       .max(3, { error: 'at most 3 address lines are allowed' }),
     City: str(30, 'City'),
-    StateProvinceCode: z.string().max(5, { error: 'state code is too long' }).optional(),
+    StateProvinceCode: z.string().optional(),
     PostalCode: z
       .string()
       .max(9 + 1, { error: 'postal code is too long' })

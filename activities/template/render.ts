@@ -41,16 +41,40 @@ function describe(e: unknown): string {
     .trim();
 }
 
-/** Position of a JSON.parse error, as "line L column C" when Node reports it. */
+/** Whether JSON.parse fails on `text` only because the text ends too early. */
+function incompleteOnly(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch (e) {
+    const m = e instanceof Error ? e.message : '';
+    return /end of JSON input|Unterminated string/i.test(m);
+  }
+}
+
+/** Offset of the first bad character: from the engine's message, else by bisecting prefixes. */
+function jsonErrorPosition(text: string, msg: string): number {
+  const m = /position (\d+)/.exec(msg);
+  if (m) return Number(m[1]);
+  let lo = 0;
+  let hi = text.length;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (incompleteOnly(text.slice(0, mid))) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** A JSON.parse error with its "line L column C" position and the text around it. */
 function jsonError(text: string, e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
-  const m = /position (\d+)/.exec(msg);
-  if (!m) return msg;
-  const pos = Number(m[1]);
+  const pos = jsonErrorPosition(text, msg);
   const before = text.slice(0, pos);
   const line = before.split('\n').length;
   const col = pos - before.lastIndexOf('\n');
-  return `${msg} (line ${line} column ${col}, near ${JSON.stringify(text.slice(Math.max(0, pos - 15), pos + 15))})`;
+  const short = msg.length > 80 ? `${msg.slice(0, 80)}…` : msg;
+  return `${short} at line ${line} column ${col} (position ${pos}), near ${JSON.stringify(text.slice(Math.max(0, pos - 15), pos + 15))}`;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> =>
@@ -147,7 +171,7 @@ export function checkTemplate(args: {
   const p = prepareTemplate(args.templateSource);
   if (!p.ok) return { ok: false, compileError: p.error, checkedRows: 0, validRows: 0, errors: [] };
   const rows = args.rows.slice(0, args.sampleSize ?? 20);
-  const batch = args.batch ?? { id: 'batch-check' };
+  const batch = args.batch ?? { id: 'batch-check', name: 'check', labelFormat: 'GIF' as const };
   const errors: RowError[] = [];
   let valid = 0;
   rows.forEach((row, i) => {

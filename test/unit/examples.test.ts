@@ -1,0 +1,50 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { prepareTemplate, renderShipmentRequest } from '../../activities/template/render';
+import { ShipperSchema } from '../../domain/shipment-schema';
+import { BAD_ROWS, generateOrders, toCsv } from '../../scripts/gen-example-orders';
+
+const root = new URL('../../examples/', import.meta.url);
+const shipper = ShipperSchema.parse(JSON.parse(readFileSync(new URL('shipper.json', root), 'utf8')));
+const csv = readFileSync(new URL('orders.csv', root), 'utf8');
+const rows = generateOrders();
+
+// Bad rows (1-based): 17 bad ZIP, 42 missing city, 88 overweight (200 lb), 133 40-char address line.
+const EXPECTED: Record<number, string> = {
+  [BAD_ROWS.badZip]: 'E-2001 ShipTo.Address.PostalCode',
+  [BAD_ROWS.missingCity]: 'E-1001 ShipTo.Address.City',
+  [BAD_ROWS.overweight]: 'E-2004 Package[0].PackageWeight.Weight',
+  [BAD_ROWS.longAddress]: 'E-2005 ShipTo.Address.AddressLine[0]',
+};
+
+test('examples/orders.csv is what the generator produces (deterministic, 200 rows)', () => {
+  assert.equal(csv, toCsv(rows));
+  assert.equal(rows.length, 200);
+  assert.deepEqual(Object.keys(EXPECTED).map(Number), [17, 42, 88, 133]);
+});
+
+test('every good row renders into a valid request; each bad row gives the expected errors', () => {
+  const p = prepareTemplate(readFileSync(new URL('template.njk', root), 'utf8'));
+  assert.equal(p.ok, true);
+  if (!p.ok) return;
+  rows.forEach((row, i) => {
+    const rowNo = i + 1;
+    const r = renderShipmentRequest(p.template, row, rowNo, shipper, { id: 'batch-example' });
+    if (EXPECTED[rowNo]) {
+      assert.equal(r.ok, false, `row ${rowNo} should be invalid`);
+      if (!r.ok)
+        assert.deepEqual(
+          r.errors.map((e) => `${e.code} ${e.path}`),
+          [EXPECTED[rowNo]],
+        );
+    } else {
+      assert.equal(r.ok, true, `row ${rowNo}: ${JSON.stringify(r)}`);
+      if (r.ok)
+        assert.equal(
+          r.request.ShipmentRequest.Request.TransactionReference?.CustomerContext,
+          `SBexample-${rowNo}`,
+        );
+    }
+  });
+});

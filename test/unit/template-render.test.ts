@@ -1,0 +1,111 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkTemplate, prepareTemplate, renderShipmentRequest } from '../../activities/template/render';
+
+const shipper = {
+  Name: 'Acme Widgets Inc',
+  ShipperNumber: 'A1B2C3',
+  Address: {
+    AddressLine: ['1 Main St'],
+    City: 'Austin',
+    StateProvinceCode: 'TX',
+    PostalCode: '78744',
+    CountryCode: 'US',
+  },
+};
+const TPL = `{
+  "ShipTo": { "Name": {{ name | json }}, "Address": { "AddressLine": [{{ street | truncate_address | json }}],
+    "City": {{ row.city | json }}, "StateProvinceCode": "{{ state }}", "PostalCode": "{{ zip | format_us_zip }}", "CountryCode": "US" } },
+  "Service": { "Code": "{{ service | lookup_service_code }}" },
+  "Package": [{ "Packaging": { "Code": "02" }, "PackageWeight": { "UnitOfMeasurement": { "Code": "LBS" }, "Weight": "{{ lbs | round_weight }}" } },
+              { "Packaging": { "Code": "02" }, "PackageWeight": { "UnitOfMeasurement": { "Code": "LBS" }, "Weight": "1" } }],
+  "Description": "{{ batch.name }} for {{ shipper.Name }}"
+}`;
+const row = {
+  name: 'Jane Doe',
+  street: '12 Oak Ave',
+  city: 'Denver',
+  state: 'CO',
+  zip: '802021234',
+  service: 'ground',
+  lbs: '2.26',
+};
+
+test('renders, completes and validates the request_body', () => {
+  const r = renderShipmentRequest(TPL, row, 5, shipper, {
+    id: 'batch-spring',
+    name: 'Spring',
+    labelFormat: 'ZPL',
+  });
+  assert.equal(r.ok, true, JSON.stringify(r));
+  if (!r.ok) return;
+  const sr = r.request.ShipmentRequest;
+  assert.equal(sr.Request.RequestOption, 'nonvalidate');
+  assert.equal(sr.Request.TransactionReference?.CustomerContext, 'SBspring-5');
+  assert.equal(sr.LabelSpecification.LabelImageFormat.Code, 'ZPL');
+  assert.equal(sr.Shipment.Shipper.ShipperNumber, 'A1B2C3');
+  assert.deepEqual(sr.Shipment.PaymentInformation, {
+    ShipmentCharge: [{ Type: '01', BillShipper: { AccountNumber: 'A1B2C3' } }],
+  });
+  assert.equal(sr.Shipment.Package.length, 2);
+  for (const p of sr.Shipment.Package)
+    assert.deepEqual(p.ReferenceNumber, { Code: 'PO', Value: 'SBspring-5' });
+  assert.equal(sr.Shipment.ShipTo.Address.PostalCode, '80202-1234');
+  assert.equal(sr.Shipment.Service.Code, '03');
+  assert.equal(sr.Shipment.Package[0]!.PackageWeight.Weight, '2.3');
+  assert.equal(sr.Shipment['Description'], 'Spring for Acme Widgets Inc');
+});
+
+test('template-set Shipper and PaymentInformation are kept', () => {
+  const tpl = TPL.replace(
+    '"Service"',
+    '"PaymentInformation": { "ShipmentCharge": [{ "Type": "01", "BillReceiver": { "AccountNumber": "ZZZ999" } }] }, "Service"',
+  );
+  const r = renderShipmentRequest(tpl, row, 1, shipper, { id: 'b1', name: 'n' });
+  assert.equal(r.ok, true, JSON.stringify(r));
+  if (r.ok)
+    assert.match(JSON.stringify(r.request.ShipmentRequest.Shipment.PaymentInformation), /BillReceiver/);
+});
+
+test('undefined variable is an E-4003 error naming it', () => {
+  const r = renderShipmentRequest('{ "a": "{{ nosuchcolumn }}" }', row, 3, shipper, { id: 'b1' });
+  assert.equal(r.ok, false);
+  if (!r.ok) {
+    assert.equal(r.errors[0]!.code, 'E-4003');
+    assert.match(r.errors[0]!.message, /undefined variable "nosuchcolumn"/);
+  }
+});
+
+test('bad JSON is an E-4003 error with the parse position', () => {
+  const r = renderShipmentRequest('{ "ShipTo": {{ name }} }', row, 2, shipper, { id: 'b1' });
+  assert.equal(r.ok, false);
+  if (!r.ok) {
+    assert.equal(r.errors[0]!.code, 'E-4003');
+    assert.equal(r.errors[0]!.rule, 'template_json');
+    assert.match(r.errors[0]!.message, /line 1 column 13 \(position 12\)/);
+  }
+});
+
+test('filter error (bad phone) is a row error, not a crash', () => {
+  const r = renderShipmentRequest('{"p": "{{ "123" | to_ups_phone }}"}', row, 9, shipper, { id: 'b1' });
+  assert.equal(r.ok, false);
+  if (!r.ok) assert.match(r.errors[0]!.message, /to_ups_phone/);
+});
+
+test('syntax error reported by prepareTemplate and checkTemplate', () => {
+  assert.equal(prepareTemplate('{{ oops ').ok, false);
+  const rep = checkTemplate({ templateSource: '{% if %}', rows: [row], shipper });
+  assert.equal(rep.ok, false);
+  assert.ok(rep.compileError);
+});
+
+test('checkTemplate renders N sample rows and reports every error', () => {
+  const rows = [row, { ...row, name: 'x'.repeat(40), city: '' }, row, row];
+  const rep = checkTemplate({ templateSource: TPL, rows, shipper, sampleSize: 3 });
+  assert.equal(rep.checkedRows, 3);
+  assert.equal(rep.validRows, 2);
+  assert.deepEqual(rep.errors.map((e) => `${e.rowNo} ${e.code} ${e.path}`).sort(), [
+    '2 E-1001 ShipTo.Address.City',
+    '2 E-1002 ShipTo.Name',
+  ]);
+});
