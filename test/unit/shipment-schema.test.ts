@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment -- test fixtures mutate untyped request objects on purpose */
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-return -- test fixtures mutate untyped request objects on purpose */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
