@@ -1,0 +1,172 @@
+/**
+ * One long-lived MCP session with a UPS MCP server (the real `ups-mcp`, any Streamable HTTP server, or
+ * the bundled sandbox over stdio), reconnected when it breaks. A call that finds the session closed
+ * before its request was sent reconnects and sends it; a call whose session breaks while it waits is
+ * reported as a transport failure (the request may have reached the server: see errors.ts).
+ */
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+
+/** Where the UPS MCP server is and how to reach it. */
+export type UpsServerTarget =
+  | { transport: 'stdio'; command: string; args: string[]; env?: Record<string, string>; cwd?: string }
+  | { transport: 'http'; url: string; headers?: Record<string, string> };
+
+const SANDBOX_BIN = fileURLToPath(new URL('../../bin/ups-sandbox.js', import.meta.url));
+
+/** The bundled sandbox as a stdio target: this Node running bin/ups-sandbox.js. */
+export function sandboxTarget(env: Record<string, string> = {}): UpsServerTarget {
+  return { transport: 'stdio', command: process.execPath, args: [SANDBOX_BIN], env };
+}
+
+/** The session broke or could not be opened; `sent` tells whether the request may have left. */
+export class UpsTransportError extends Error {
+  constructor(
+    message: string,
+    readonly sent: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'UpsTransportError';
+  }
+}
+
+export interface CallOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/** A reconnecting MCP client session. */
+export class UpsMcpConnection {
+  private session: Promise<{ client: Client; transport: Transport }> | undefined;
+  private closed = false;
+  /** The last lines the stdio server wrote to stderr, quoted when it dies. */
+  private readonly stderrTail: string[] = [];
+
+  constructor(
+    private readonly target: UpsServerTarget,
+    private readonly onServerLog: (line: string) => void = () => undefined,
+  ) {}
+
+  /** Describes the target without secrets (env values and headers are left out). */
+  describe(): string {
+    return this.target.transport === 'stdio'
+      ? `stdio ${[this.target.command, ...this.target.args].join(' ')}`
+      : `http ${this.target.url}`;
+  }
+
+  private open(): Promise<{ client: Client; transport: Transport }> {
+    const session = (async () => {
+      const transport = this.createTransport();
+      const client = new Client({ name: 'shipbatch', version: '0.1.0' });
+      const dropIfCurrent = () => {
+        if (this.session === session) this.session = undefined;
+      };
+      client.onclose = dropIfCurrent;
+      try {
+        await client.connect(transport);
+      } catch (err) {
+        dropIfCurrent();
+        await client.close().catch(() => undefined);
+        throw new UpsTransportError(
+          `cannot connect to the UPS MCP server (${this.describe()}): ${(err as Error).message}${this.tail()}`,
+          false,
+          { cause: err },
+        );
+      }
+      return { client, transport };
+    })();
+    this.session = session;
+    return session;
+  }
+
+  private createTransport(): Transport {
+    if (this.target.transport === 'http') {
+      return new StreamableHTTPClientTransport(new URL(this.target.url), {
+        requestInit: this.target.headers ? { headers: this.target.headers } : undefined,
+      });
+    }
+    const transport = new StdioClientTransport({
+      command: this.target.command,
+      args: this.target.args,
+      env: { ...getDefaultEnvironment(), ...this.target.env },
+      cwd: this.target.cwd,
+      stderr: 'pipe',
+    });
+    let pending = '';
+    transport.stderr?.on('data', (chunk: Buffer) => {
+      const lines = (pending + chunk.toString('utf8')).split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        this.stderrTail.push(line);
+        if (this.stderrTail.length > 10) this.stderrTail.shift();
+        this.onServerLog(line);
+      }
+    });
+    return transport;
+  }
+
+  private tail(): string {
+    return this.stderrTail.length ? `; server said: ${this.stderrTail.slice(-3).join(' | ')}` : '';
+  }
+
+  /** The tools the server offers. */
+  async listTools(): Promise<string[]> {
+    const { client } = await (this.session ?? this.open());
+    const { tools } = await client.listTools();
+    return tools.map((t) => t.name);
+  }
+
+  /**
+   * Call a tool. Returns the tool's result, including `isError` results (those are UPS's answer, not a
+   * transport failure). Throws {@link UpsTransportError} when the session fails.
+   */
+  async callTool(name: string, args: Record<string, unknown>, opts: CallOptions): Promise<CallToolResult> {
+    if (this.closed) throw new UpsTransportError('the UPS MCP connection is closed', false);
+    for (let attempt = 0; ; attempt++) {
+      const { client } = await (this.session ?? this.open());
+      try {
+        return (await client.callTool({ name, arguments: args }, undefined, {
+          timeout: opts.timeoutMs,
+          signal: opts.signal,
+        })) as CallToolResult;
+      } catch (err) {
+        // A JSON-RPC error answer (unknown tool, bad params) came over a healthy session.
+        if (
+          err instanceof McpError &&
+          err.code !== (ErrorCode.ConnectionClosed as number) &&
+          err.code !== (ErrorCode.RequestTimeout as number)
+        ) {
+          throw err;
+        }
+        const message = (err as Error).message ?? String(err);
+        if (/not connected/i.test(message) && attempt === 0) {
+          // The session died before this request was written: nothing reached the server.
+          this.session = undefined;
+          continue;
+        }
+        // A request timeout leaves the session usable; anything else may have broken it.
+        if (!/timed out|timeout/i.test(message) && !opts.signal?.aborted) await this.reset();
+        throw new UpsTransportError(`${name} over ${this.describe()}: ${message}${this.tail()}`, true, {
+          cause: err,
+        });
+      }
+    }
+  }
+
+  /** Drop the current session (the next call opens a new one). */
+  async reset(): Promise<void> {
+    const session = this.session;
+    this.session = undefined;
+    if (session) await session.then((s) => s.client.close()).catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.reset();
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * Reading untyped JSON (UPS bodies, tool arguments) without `any`: pure helpers shared by the UPS
+ * client and the sandbox.
+ */
+export type JsonObject = Record<string, unknown>;
+
+/** A plain object (not null, not an array). */
+export function isObj(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** UPS sends one element as a bare value where a list is allowed: always a list. */
+export function asList(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : v === undefined || v === null ? [] : [v];
+}
+
+/** A scalar as text; objects, arrays, null and undefined as `fallback`. */
+export function text(v: unknown, fallback = ''): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  return fallback;
+}

@@ -1,0 +1,162 @@
+/**
+ * Test and benchmark knobs of the sandbox: latency distribution, injected faults, void window.
+ * Read from `UPS_SANDBOX_KNOBS` (inline JSON) and/or the JSON file named by `UPS_SANDBOX_KNOBS_FILE`
+ * (file values win). The file is re-read whenever it changes, so a test can turn faults on and off
+ * while the sandbox keeps running. See ups-sandbox/README.md for the format.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { z } from 'zod';
+
+const probability = z.number().min(0).max(1);
+
+const LatencySchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('none') }),
+  z.object({ kind: z.literal('fixed'), ms: z.number().min(0) }),
+  z.object({ kind: z.literal('uniform'), minMs: z.number().min(0), maxMs: z.number().min(0) }),
+  /** Log-normal: most calls near the median, a long tail reaching p99. */
+  z.object({ kind: z.literal('longtail'), medianMs: z.number().positive(), p99Ms: z.number().positive() }),
+]);
+export type Latency = z.infer<typeof LatencySchema>;
+
+export const FAULT_KINDS = [
+  'rate_limit', // HTTP 429, UPS 10429, with Retry-After
+  'unavailable', // HTTP 503, UPS 190001
+  'hang', // never answers (the caller's timeout fires); nothing is created
+  'hang_after_create', // create_shipment: the shipment IS created, then no answer (the ambiguous case)
+  'server_error', // HTTP 500 with no UPS body
+] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** A deterministic fault: the first `times` matching calls (per sandbox process) fail with `fault`. */
+const RuleSchema = z.object({
+  fault: z.enum(FAULT_KINDS),
+  tool: z.string().optional(),
+  reference: z.string().optional(),
+  times: z.number().int().positive().optional(),
+});
+export type FaultRule = z.infer<typeof RuleSchema>;
+
+export const KnobsSchema = z
+  .object({
+    latency: LatencySchema.default({ kind: 'none' }),
+    /** Per-call probability of each fault kind. */
+    faultRates: z.partialRecord(z.enum(FAULT_KINDS), probability).default({}),
+    /** Tools the random faults apply to (default: every tool). */
+    faultTools: z.array(z.string()).optional(),
+    /** Seconds announced in a 429's Retry-After. */
+    retryAfterSeconds: z.number().int().min(0).default(1),
+    rules: z.array(RuleSchema).default([]),
+    /** ShipTo postal codes (5-digit prefix) rejected as invalid addresses (UPS 120802). */
+    rejectPostalCodes: z.array(z.string()).default([]),
+    /** How long after creation a shipment can still be voided. */
+    voidWindowHours: z
+      .number()
+      .positive()
+      .default(24 * 14),
+    /** How long a hang lasts at most before the sandbox gives up on its own. */
+    hangMs: z.number().int().positive().default(3_600_000),
+    /** Use negotiated rates (an account with negotiated rates). */
+    negotiatedRates: z.boolean().default(true),
+  })
+  .strict();
+export type Knobs = z.infer<typeof KnobsSchema>;
+
+/** Parse knobs JSON; a bad value is an error naming the source and the field. */
+export function parseKnobs(source: string, text: string | undefined): Partial<z.input<typeof KnobsSchema>> {
+  if (!text?.trim()) return {};
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${source}: not valid JSON (${(err as Error).message})`, { cause: err });
+  }
+  const res = KnobsSchema.partial().safeParse(raw);
+  if (!res.success) {
+    const why = res.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new Error(`${source}: ${why}`);
+  }
+  return raw as Partial<z.input<typeof KnobsSchema>>;
+}
+
+/** The knobs in force, re-read from the knobs file when it changes. */
+export class KnobSource {
+  private cached: Knobs;
+  private fileMtime = -1;
+  private readonly base: Partial<z.input<typeof KnobsSchema>>;
+
+  constructor(
+    private readonly env: NodeJS.ProcessEnv = process.env,
+    private readonly warn: (message: string) => void = (m) => process.stderr.write(`ups-sandbox: ${m}\n`),
+  ) {
+    this.base = parseKnobs('UPS_SANDBOX_KNOBS', env.UPS_SANDBOX_KNOBS);
+    this.cached = KnobsSchema.parse(this.base);
+    this.current();
+  }
+
+  current(): Knobs {
+    const file = this.env.UPS_SANDBOX_KNOBS_FILE;
+    if (!file) return this.cached;
+    let mtime: number;
+    try {
+      mtime = statSync(file).mtimeMs;
+    } catch {
+      mtime = 0; // no file (yet): the inline knobs alone
+    }
+    if (mtime === this.fileMtime) return this.cached;
+    try {
+      const fromFile = mtime ? parseKnobs(file, readFileSync(file, 'utf8')) : {};
+      this.cached = KnobsSchema.parse({ ...this.base, ...fromFile });
+      this.fileMtime = mtime;
+    } catch (err) {
+      // Keep the previous knobs: a half-written file must not crash a running server.
+      this.warn(`ignoring knobs file: ${(err as Error).message}`);
+    }
+    return this.cached;
+  }
+}
+
+/** A delay drawn from the latency distribution, in ms. */
+export function drawLatencyMs(latency: Latency, random: () => number = Math.random): number {
+  switch (latency.kind) {
+    case 'none':
+      return 0;
+    case 'fixed':
+      return latency.ms;
+    case 'uniform':
+      return latency.minMs + random() * Math.max(0, latency.maxMs - latency.minMs);
+    case 'longtail': {
+      // log-normal with the given median; sigma such that the 99th percentile lands on p99Ms
+      const sigma = Math.max(0, Math.log(latency.p99Ms / latency.medianMs) / 2.326);
+      const u1 = Math.max(random(), 1e-12);
+      const u2 = random();
+      const normal = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+      return latency.medianMs * Math.exp(sigma * normal);
+    }
+  }
+}
+
+/** Decides, call by call, which fault (if any) to inject. Rule counters are per process. */
+export class FaultPicker {
+  private readonly used = new Map<string, number>();
+
+  constructor(private readonly random: () => number = Math.random) {}
+
+  pick(knobs: Knobs, tool: string, reference: string | undefined): FaultKind | undefined {
+    for (const [i, rule] of knobs.rules.entries()) {
+      if (rule.tool && rule.tool !== tool) continue;
+      if (rule.reference && rule.reference !== reference) continue;
+      const key = `${i}:${JSON.stringify(rule)}:${reference ?? ''}`;
+      const n = this.used.get(key) ?? 0;
+      if (rule.times !== undefined && n >= rule.times) continue;
+      this.used.set(key, n + 1);
+      return rule.fault;
+    }
+    if (knobs.faultTools && !knobs.faultTools.includes(tool)) return undefined;
+    for (const kind of FAULT_KINDS) {
+      const p = knobs.faultRates[kind] ?? 0;
+      if (kind === 'hang_after_create' && tool !== 'create_shipment') continue;
+      if (p > 0 && this.random() < p) return kind;
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,210 @@
+/**
+ * The sandbox MCP server: the real ups-mcp tool surface (see tools.ts) over any MCP transport, with
+ * the latency and faults of the knobs applied and every call written to the call log.
+ */
+import { asList, isObj, text, type JsonObject } from '../domain/json';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import {
+  CallToolRequestSchema,
+  ListToolsRequestSchema,
+  type CallToolResult,
+} from '@modelcontextprotocol/sdk/types.js';
+import { CallLog, type CallLogEntry } from './call-log';
+import { ToolFailure, UPS_CODES, requestError, toolErrorResult, upsHttpError } from './errors';
+import { drawLatencyMs, FaultPicker, KnobSource, type FaultKind } from './knobs';
+import { ShipmentStore } from './store';
+import { argumentErrors, TOOLS } from './tools';
+import * as ups from './ups';
+
+export const SANDBOX_NAME = 'ups-mcp';
+export const SANDBOX_VERSION = '1.0.0';
+
+/** Shared state of one sandbox process: its store, call log and knobs. */
+export interface SandboxState {
+  dataDir: string;
+  store: ShipmentStore;
+  callLog: CallLog;
+  knobs: KnobSource;
+  faults: FaultPicker;
+  accountNumber?: string;
+}
+
+export function openSandboxState(dataDir: string, env: NodeJS.ProcessEnv = process.env): SandboxState {
+  return {
+    dataDir,
+    store: new ShipmentStore(dataDir),
+    callLog: new CallLog(dataDir),
+    knobs: new KnobSource(env),
+    faults: new FaultPicker(),
+    accountNumber: env.UPS_ACCOUNT_NUMBER || undefined,
+  };
+}
+
+type Obj = JsonObject;
+
+/** The row reference a call is about, for the call log and per-reference fault rules. */
+export function callReference(tool: string, args: Obj): string | undefined {
+  const body = isObj(args.request_body) ? args.request_body : {};
+  const part = (body.ShipmentRequest ?? body.RateRequest ?? body.LabelRecoveryRequest) as Obj | undefined;
+  if (!isObj(part)) return undefined;
+  const context =
+    isObj(part.Request) && isObj(part.Request.TransactionReference)
+      ? part.Request.TransactionReference
+      : undefined;
+  if (context?.CustomerContext) return text(context.CustomerContext);
+  if (
+    tool === 'recover_label' &&
+    isObj(part.ReferenceValues) &&
+    isObj(part.ReferenceValues.ReferenceNumber)
+  ) {
+    return text(part.ReferenceValues.ReferenceNumber.Value) || undefined;
+  }
+  const shipment = isObj(part.Shipment) ? part.Shipment : undefined;
+  const pkg: unknown = shipment && asList(shipment.Package)[0];
+  const ref: unknown = isObj(pkg) ? asList(pkg.ReferenceNumber)[0] : undefined;
+  return isObj(ref) && ref.Value ? text(ref.Value) : undefined;
+}
+
+function faultFailure(kind: FaultKind, retryAfterSeconds: number): ToolFailure {
+  switch (kind) {
+    case 'rate_limit':
+      // The real server passes no headers on; the sandbox adds the Retry-After it would have carried.
+      return upsHttpError(429, UPS_CODES.rateLimited, 'Rate limit exceeded', {
+        retry_after: retryAfterSeconds,
+      });
+    case 'unavailable':
+      return upsHttpError(503, UPS_CODES.systemUnavailable, 'The UPS system is temporarily unavailable');
+    case 'server_error':
+      return new ToolFailure({
+        status_code: 500,
+        code: '500',
+        message: 'UPS API returned HTTP 500',
+        details: null,
+      });
+    default:
+      return requestError(
+        `HTTPSConnectionPool(host='onlinetools.ups.com', port=443): Read timed out. (read timeout=30)`,
+      );
+  }
+}
+
+async function hang(ms: number, signal: AbortSignal): Promise<never> {
+  await sleep(ms, undefined, { signal }).catch(() => undefined);
+  throw requestError('Read timed out. (read timeout=30)');
+}
+
+/** Create an MCP server for one session; every session of the process shares `state`. */
+export function createSandboxServer(state: SandboxState): Server {
+  const server = new Server(
+    { name: SANDBOX_NAME, version: SANDBOX_VERSION },
+    { capabilities: { tools: {} }, instructions: 'UPS shipping tools (shipbatch local sandbox).' },
+  );
+  const ctx: ups.UpsContext = {
+    store: state.store,
+    knobs: () => state.knobs.current(),
+    accountNumber: state.accountNumber,
+  };
+
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: TOOLS }));
+
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+    const name = request.params.name;
+    const args = (request.params.arguments ?? {}) as Obj;
+    const def = TOOLS.find((t) => t.name === name);
+    if (!def) return { isError: true, content: [{ type: 'text', text: `Unknown tool: ${name}` }] };
+    const started = Date.now();
+    const reference = callReference(name, args);
+    const log = (entry: Pick<CallLogEntry, 'outcome'> & Partial<CallLogEntry>) =>
+      state.callLog.record({
+        at: new Date(started).toISOString(),
+        pid: process.pid,
+        tool: name,
+        reference,
+        ms: Date.now() - started,
+        ...entry,
+      });
+
+    const knobs = state.knobs.current();
+    const delay = drawLatencyMs(knobs.latency);
+    if (delay > 0) await sleep(delay, undefined, { signal: extra.signal }).catch(() => undefined);
+    const fault = state.faults.pick(knobs, name, reference);
+    try {
+      const bad = argumentErrors(def, args);
+      if (bad) throw new ToolFailure(bad);
+      if (fault === 'hang') {
+        log({ outcome: 'hang', code: 'hang' });
+        return await hang(knobs.hangMs, extra.signal);
+      }
+      if (fault && fault !== 'hang_after_create')
+        throw Object.assign(faultFailure(fault, knobs.retryAfterSeconds), { injected: true });
+      const body = await dispatch(ctx, name, args, async () => {
+        if (fault === 'hang_after_create') {
+          log({
+            outcome: 'hang',
+            code: 'hang_after_create',
+            trackingNumbers: lastTracking(state, reference),
+          });
+          await hang(knobs.hangMs, extra.signal);
+        }
+      });
+      log({ outcome: 'ok', trackingNumbers: trackingOf(body) });
+      return { content: [{ type: 'text', text: JSON.stringify(body, null, 2) }], structuredContent: body };
+    } catch (err) {
+      if (!(err instanceof ToolFailure)) {
+        // Anything unexpected becomes the generic text the real server's SDK wraps exceptions in.
+        log({ outcome: 'error', code: 'exception' });
+        return toolErrorResult(name, new ToolFailure(err instanceof Error ? err.message : text(err)));
+      }
+      const injected = (err as { injected?: boolean }).injected === true;
+      if (fault !== 'hang_after_create')
+        log({ outcome: injected ? 'fault' : 'error', code: failureCode(err) });
+      return toolErrorResult(name, err);
+    }
+  });
+  return server;
+}
+
+async function dispatch(
+  ctx: ups.UpsContext,
+  name: string,
+  args: Obj,
+  afterRecord: () => Promise<void>,
+): Promise<Obj> {
+  switch (name) {
+    case 'rate_shipment':
+      return ups.rateShipment(ctx, args);
+    case 'create_shipment':
+      return ups.createShipment(ctx, args, afterRecord);
+    case 'void_shipment':
+      return ups.voidShipment(ctx, args);
+    case 'recover_label':
+      return ups.recoverLabel(ctx, args);
+    case 'validate_address':
+      return ups.validateAddress(ctx, args);
+    case 'track_package':
+      return ups.trackPackage(ctx, args);
+    default:
+      throw new ToolFailure(`Unknown tool: ${name}`);
+  }
+}
+
+function failureCode(f: ToolFailure): string | undefined {
+  if (typeof f.payload === 'string') return undefined;
+  const details = f.payload.details as { response?: { errors?: { code?: string }[] } } | null | undefined;
+  return details?.response?.errors?.[0]?.code ?? (f.payload.code as string | undefined);
+}
+
+function trackingOf(body: Obj): string[] | undefined {
+  const results = (
+    body.ShipmentResponse as
+      { ShipmentResults?: { PackageResults?: { TrackingNumber: string }[] } } | undefined
+  )?.ShipmentResults?.PackageResults;
+  return results?.map((p) => p.TrackingNumber);
+}
+
+function lastTracking(state: SandboxState, reference: string | undefined): string[] | undefined {
+  if (!reference) return undefined;
+  const recs = state.store.findByReference(reference);
+  return recs.at(-1)?.packages.map((p) => p.trackingNumber);
+}

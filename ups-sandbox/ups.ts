@@ -1,0 +1,482 @@
+/**
+ * The simulated UPS APIs behind the sandbox's tools: Rating, Shipping (ship, void, label recovery),
+ * Address Validation and Tracking. Each function takes the tool's arguments and returns the UPS REST
+ * response body, or throws a {@link ToolFailure} shaped as the real server reports it.
+ */
+import { asList, isObj, text, type JsonObject } from '../domain/json';
+import { randomInt } from 'node:crypto';
+import { makeUpsTrackingNumber } from '../domain/tracking-number';
+import { SERVICE_CODES, serviceName } from '../domain/shipment-schema';
+import { formatCents } from '../domain/money';
+import { ToolFailure, UPS_CODES, upsHttpError, validationError } from './errors';
+import { applyDefaults, elicitationUnsupported, findMissingFields } from './preflight';
+import { quoteService, ratedShipment, shoppableServices, type RatableShipment } from './rates';
+import { renderLabelGif, renderLabelZpl, type LabelInput } from './label';
+import type { Knobs } from './knobs';
+import type { ShipmentRecord, ShipmentStore, StoredParty } from './store';
+
+type Obj = JsonObject;
+const SUCCESS = { ResponseStatus: { Code: '1', Description: 'Success' } };
+
+export interface UpsContext {
+  store: ShipmentStore;
+  knobs: () => Knobs;
+  /** UPS_ACCOUNT_NUMBER of the server's environment, if any. */
+  accountNumber?: string;
+  now?: () => Date;
+}
+
+/** `request_body` must be an object holding `key`; returns a deep copy of that part. */
+function requestPart(tool: string, body: unknown, key: string): Obj {
+  if (!isObj(body)) throw new ToolFailure('request_body must be a JSON object');
+  const part = body[key];
+  if (!isObj(part)) {
+    throw new ToolFailure({
+      code: 'MALFORMED_REQUEST',
+      message: `Request body has structural conflicts: ${tool} expects request_body.${key} to be an object`,
+      reason: 'malformed_structure',
+      missing: [],
+    });
+  }
+  return structuredClone(part);
+}
+
+const REQUEST_OPTIONS: Record<string, string> = {
+  rate: 'Rate',
+  shop: 'Shop',
+  ratetimeintransit: 'Ratetimeintransit',
+  shoptimeintransit: 'Shoptimeintransit',
+};
+
+/** Postal-code, weight and service checks UPS itself makes (after the server's preflight). */
+function upsValidate(shipment: Obj, knobs: Knobs, opts: { service?: string }): void {
+  const shipper = shipment.Shipper as Obj;
+  const shipperNumber = text(shipper.ShipperNumber);
+  if (!/^[A-Za-z0-9]{6}$/.test(shipperNumber)) {
+    throw upsHttpError(400, UPS_CODES.invalidShipperNumber, 'Missing or invalid shipper number');
+  }
+  const to = (shipment.ShipTo as Obj).Address as Obj;
+  const country = text(to.CountryCode).toUpperCase();
+  const zip = text(to.PostalCode);
+  if ((country === 'US' || country === 'PR') && !/^\d{5}(-?\d{4})?$/.test(zip)) {
+    throw upsHttpError(400, UPS_CODES.invalidShipToPostalCode, 'Invalid ShipTo postal code');
+  }
+  if (knobs.rejectPostalCodes.includes(zip.slice(0, 5))) {
+    throw upsHttpError(400, UPS_CODES.addressValidationFailed, 'Address Validation Error on ShipTo address');
+  }
+  const service = opts.service;
+  if (service !== undefined) {
+    const available = shoppableServices(shipment as unknown as RatableShipment);
+    if (!Object.hasOwn(SERVICE_CODES, service) || !available.includes(service)) {
+      throw upsHttpError(
+        400,
+        UPS_CODES.serviceUnavailable,
+        'The requested service is unavailable between the selected locations.',
+      );
+    }
+  }
+  for (const pkg of asList(shipment.Package)) {
+    const w = (pkg as Obj).PackageWeight as Obj | undefined;
+    const weight = Number(w?.Weight);
+    const unit = text((w?.UnitOfMeasurement as Obj | undefined)?.Code ?? 'LBS');
+    if (!Number.isFinite(weight) || weight <= 0) {
+      throw upsHttpError(400, UPS_CODES.invalidWeight, 'Invalid or missing package weight');
+    }
+    if (weight > (unit === 'KGS' ? 68 : 150)) {
+      throw upsHttpError(
+        400,
+        UPS_CODES.weightExceedsLimit,
+        `Package weight exceeds the maximum of ${unit === 'KGS' ? '68 KGS' : '150 LBS'}`,
+      );
+    }
+  }
+}
+
+/** The rating engine's quote, its refusals turned into the UPS errors they stand for. */
+function quoteOrFail(shipment: Obj, service: string) {
+  try {
+    return quoteService(shipment as unknown as RatableShipment, service);
+  } catch (err) {
+    const message = (err as Error).message;
+    if (message.startsWith('Invalid service code')) {
+      throw upsHttpError(
+        400,
+        UPS_CODES.serviceUnavailable,
+        'The requested service is unavailable between the selected locations.',
+      );
+    }
+    if (message.includes('weight')) throw upsHttpError(400, UPS_CODES.invalidWeight, message);
+    throw upsHttpError(400, UPS_CODES.invalidShipToPostalCode, message);
+  }
+}
+
+/** rate_shipment: one RatedShipment (Rate) or one per available service (Shop). */
+export function rateShipment(ctx: UpsContext, args: Obj): Obj {
+  const option = REQUEST_OPTIONS[text(args.requestoption).toLowerCase()];
+  if (!option) {
+    throw new ToolFailure(
+      `Invalid requestoption '${text(args.requestoption)}'. Allowed values: Rate, Ratetimeintransit, Shop, Shoptimeintransit`,
+    );
+  }
+  const request = requestPart('rate_shipment', args.request_body, 'RateRequest');
+  const shipment = isObj(request.Shipment) ? request.Shipment : {};
+  applyDefaults(shipment, ctx.accountNumber);
+  const shop = option.startsWith('Shop');
+  const missing = findMissingFields(shipment, 'RateRequest', { serviceRequired: !shop });
+  if (missing.length > 0) throw elicitationUnsupported(missing);
+  const knobs = ctx.knobs();
+  const service = shop ? undefined : text((shipment.Service as Obj).Code);
+  upsValidate(shipment, knobs, { service });
+  const ratable = shipment as unknown as RatableShipment;
+  const codes = service ? [service] : shoppableServices(ratable);
+  const timeInTransit = option.endsWith('timeintransit');
+  const rated = codes.map((code) =>
+    ratedShipment(quoteOrFail(shipment, code), { negotiated: knobs.negotiatedRates, timeInTransit }),
+  );
+  const context = (request.Request as Obj | undefined)?.TransactionReference;
+  return {
+    RateResponse: {
+      Response: { ...SUCCESS, ...(isObj(context) ? { TransactionReference: context } : {}) },
+      RatedShipment: rated,
+    },
+  };
+}
+
+function party(value: unknown): StoredParty {
+  const p = value as Obj;
+  const a = (p.Address ?? {}) as Obj;
+  return {
+    Name: text(p.Name),
+    AttentionName: p.AttentionName === undefined ? undefined : text(p.AttentionName),
+    Phone: isObj(p.Phone) && p.Phone.Number ? { Number: text(p.Phone.Number) } : undefined,
+    Address: {
+      AddressLine: asList(a.AddressLine).map(String),
+      City: text(a.City),
+      StateProvinceCode: a.StateProvinceCode === undefined ? undefined : text(a.StateProvinceCode),
+      PostalCode: a.PostalCode === undefined ? undefined : text(a.PostalCode),
+      CountryCode: text(a.CountryCode),
+    },
+  };
+}
+
+function packageReferences(pkg: Obj): string[] {
+  return asList(pkg.ReferenceNumber)
+    .map((r) => (isObj(r) ? text(r.Value) : ''))
+    .filter(Boolean);
+}
+
+/** A tracking number no stored shipment has (random 7-digit package ids; retried on a clash). */
+function newTrackingNumber(
+  ctx: UpsContext,
+  shipperNumber: string,
+  service: string,
+  taken: Set<string>,
+): string {
+  for (;;) {
+    const t = makeUpsTrackingNumber(shipperNumber.toUpperCase(), service, randomInt(10_000_000));
+    if (!taken.has(t) && !ctx.store.hasTrackingNumber(t)) {
+      taken.add(t);
+      return t;
+    }
+  }
+}
+
+function labelFormat(spec: unknown): 'GIF' | 'ZPL' {
+  const code = isObj(spec) && isObj(spec.LabelImageFormat) ? spec.LabelImageFormat.Code : undefined;
+  return text(code, 'GIF').toUpperCase() === 'ZPL' ? 'ZPL' : 'GIF';
+}
+
+function labelInputs(rec: ShipmentRecord): LabelInput[] {
+  return rec.packages.map((p, i) => ({
+    trackingNumber: p.trackingNumber,
+    serviceCode: rec.serviceCode,
+    serviceName: serviceName(rec.serviceCode),
+    shipper: rec.shipper,
+    shipTo: rec.shipTo,
+    weight: p.weight,
+    weightUnit: p.weightUnit,
+    packageIndex: i + 1,
+    packageCount: rec.packages.length,
+    reference: p.references[0] ?? rec.customerContext,
+    shipDate: rec.createdAt.slice(0, 10),
+  }));
+}
+
+/** The label of one package as UPS returns it: base64 GIF, or base64 of the ZPL text. */
+function labelImage(input: LabelInput, format: 'GIF' | 'ZPL'): { GraphicImage: string; HTMLImage?: string } {
+  if (format === 'ZPL') return { GraphicImage: Buffer.from(renderLabelZpl(input)).toString('base64') };
+  const gif = renderLabelGif(input).toString('base64');
+  const html = `<html><body><img src="label${input.trackingNumber}.gif"></body></html>`;
+  return { GraphicImage: gif, HTMLImage: Buffer.from(html).toString('base64') };
+}
+
+const money = (cents: number, currency: string) => ({
+  CurrencyCode: currency,
+  MonetaryValue: formatCents(cents),
+});
+
+/**
+ * create_shipment: validates like the real server and UPS, records the shipment durably, then
+ * answers with the ShipmentResponse. `afterRecord` runs between the two (the hang-after-create fault).
+ */
+export async function createShipment(
+  ctx: UpsContext,
+  args: Obj,
+  afterRecord: () => Promise<void> = () => Promise.resolve(),
+): Promise<Obj> {
+  const request = requestPart('create_shipment', args.request_body, 'ShipmentRequest');
+  const shipment = isObj(request.Shipment) ? request.Shipment : {};
+  const req = isObj(request.Request) ? request.Request : (request.Request = {});
+  req.RequestOption ??= 'nonvalidate';
+  applyDefaults(shipment, ctx.accountNumber);
+  const missing = findMissingFields(shipment, 'ShipmentRequest', { serviceRequired: true });
+  if (missing.length > 0) throw elicitationUnsupported(missing);
+  const context = req.TransactionReference;
+  const customerContext =
+    isObj(context) && context.CustomerContext ? text(context.CustomerContext) : undefined;
+  if (customerContext !== undefined && customerContext.length > 512) {
+    throw validationError('CustomerContext is longer than 512 characters', {
+      reason: 'customer_context_too_long',
+    });
+  }
+  const knobs = ctx.knobs();
+  const service = text((shipment.Service as Obj).Code);
+  upsValidate(shipment, knobs, { service });
+
+  const quote = quoteOrFail(shipment, service);
+  const shipper = {
+    ...party(shipment.Shipper),
+    ShipperNumber: text((shipment.Shipper as Obj).ShipperNumber),
+  };
+  const taken = new Set<string>();
+  const packages = asList(shipment.Package).map((raw) => {
+    const pkg = raw as Obj;
+    const w = pkg.PackageWeight as Obj;
+    return {
+      trackingNumber: newTrackingNumber(ctx, shipper.ShipperNumber, service, taken),
+      weight: text(w.Weight),
+      weightUnit:
+        text((w.UnitOfMeasurement as Obj).Code).toUpperCase() === 'KGS' ? ('KGS' as const) : ('LBS' as const),
+      references: packageReferences(pkg),
+    };
+  });
+  const now = (ctx.now ?? (() => new Date()))();
+  const rec: ShipmentRecord = {
+    shipmentId: packages[0]!.trackingNumber,
+    shipperNumber: shipper.ShipperNumber.toUpperCase(),
+    serviceCode: service,
+    customerContext,
+    references: [...new Set(packages.flatMap((p) => p.references))],
+    shipper,
+    shipTo: party(shipment.ShipTo),
+    packages,
+    labelFormat: labelFormat(request.LabelSpecification),
+    currency: 'USD',
+    publishedCents: quote.publishedCents,
+    negotiatedCents: quote.negotiatedCents,
+    billingWeightLbs: quote.billableWeightLbs,
+    createdAt: now.toISOString(),
+  };
+  ctx.store.add(rec);
+  await afterRecord();
+
+  const inputs = labelInputs(rec);
+  return {
+    ShipmentResponse: {
+      Response: { ...SUCCESS, ...(isObj(context) ? { TransactionReference: context } : {}) },
+      ShipmentResults: {
+        ShipmentCharges: {
+          TransportationCharges: money(quote.publishedCents, rec.currency),
+          ServiceOptionsCharges: money(0, rec.currency),
+          TotalCharges: money(quote.publishedCents, rec.currency),
+        },
+        ...(knobs.negotiatedRates
+          ? { NegotiatedRateCharges: { TotalCharge: money(quote.negotiatedCents, rec.currency) } }
+          : {}),
+        BillingWeight: {
+          UnitOfMeasurement: { Code: 'LBS', Description: 'Pounds' },
+          Weight: quote.billableWeightLbs.toFixed(1),
+        },
+        ShipmentIdentificationNumber: rec.shipmentId,
+        PackageResults: inputs.map((input) => ({
+          TrackingNumber: input.trackingNumber,
+          ServiceOptionsCharges: money(0, rec.currency),
+          ShippingLabel: {
+            ImageFormat: { Code: rec.labelFormat, Description: rec.labelFormat },
+            ...labelImage(input, rec.labelFormat),
+          },
+        })),
+      },
+    },
+  };
+}
+
+/** void_shipment: within the void window; a second void answers "already voided". */
+export function voidShipment(ctx: UpsContext, args: Obj): Obj {
+  const id = text(args.shipmentidentificationnumber).trim();
+  if (!id) throw validationError('Missing required path parameter: shipmentidentificationnumber');
+  const rec = ctx.store.findById(id) ?? ctx.store.findByTracking(id);
+  if (!rec)
+    throw upsHttpError(
+      400,
+      UPS_CODES.voidNotFound,
+      'No shipment found for the shipment identification number',
+    );
+  const wanted = asList(args.trackingnumber).map(String);
+  const unknown = wanted.filter((t) => !rec.packages.some((p) => p.trackingNumber === t));
+  if (unknown.length > 0) {
+    throw upsHttpError(
+      400,
+      UPS_CODES.voidNotFound,
+      `Tracking number ${unknown[0]} is not part of shipment ${id}`,
+    );
+  }
+  if (rec.voidedAt) throw upsHttpError(400, UPS_CODES.alreadyVoided, 'The shipment has already been voided');
+  const now = (ctx.now ?? (() => new Date()))();
+  const ageHours = (now.getTime() - Date.parse(rec.createdAt)) / 3_600_000;
+  if (ageHours > ctx.knobs().voidWindowHours) {
+    throw upsHttpError(400, UPS_CODES.voidWindowExpired, 'No shipment found within the allowed void period');
+  }
+  ctx.store.markVoided(rec.shipmentId, now.toISOString());
+  const voided = { Code: '1', Description: 'Voided' };
+  return {
+    VoidShipmentResponse: {
+      Response: SUCCESS,
+      SummaryResult: { Status: voided },
+      PackageLevelResult: rec.packages.map((p) => ({ TrackingNumber: p.trackingNumber, Status: voided })),
+    },
+  };
+}
+
+/** recover_label: by TrackingNumber, or by ReferenceValues {ReferenceNumber.Value, ShipperNumber}. */
+export function recoverLabel(ctx: UpsContext, args: Obj): Obj {
+  const request = requestPart('recover_label', args.request_body, 'LabelRecoveryRequest');
+  const format = labelFormat(request.LabelSpecification);
+  let results: { rec: ShipmentRecord; input: LabelInput }[];
+  if (request.TrackingNumber) {
+    const tracking = text(request.TrackingNumber);
+    const rec = ctx.store.findByTracking(tracking);
+    results = rec
+      ? labelInputs(rec)
+          .filter((i) => i.trackingNumber === tracking)
+          .map((input) => ({ rec, input }))
+      : [];
+  } else if (isObj(request.ReferenceValues)) {
+    const values = request.ReferenceValues;
+    const ref = isObj(values.ReferenceNumber) ? text(values.ReferenceNumber.Value) : '';
+    const shipperNumber = text(values.ShipperNumber);
+    if (!ref || !shipperNumber) {
+      throw upsHttpError(400, '120900', 'ReferenceNumber Value and ShipperNumber are required together');
+    }
+    results = ctx.store
+      .findByReference(ref, shipperNumber.toUpperCase())
+      .flatMap((rec) => labelInputs(rec).map((input) => ({ rec, input })));
+  } else {
+    throw upsHttpError(400, '120900', 'Missing TrackingNumber or ReferenceValues');
+  }
+  if (results.length === 0)
+    throw upsHttpError(400, UPS_CODES.labelNotFound, 'No label found for the request');
+  return {
+    LabelRecoveryResponse: {
+      Response: SUCCESS,
+      ShipmentIdentificationNumber: results[0]!.rec.shipmentId,
+      LabelResults: results.map(({ input }) => {
+        const { GraphicImage, HTMLImage } = labelImage(input, format);
+        return {
+          TrackingNumber: input.trackingNumber,
+          LabelImage: {
+            LabelImageFormat: { Code: format },
+            GraphicImage,
+            ...(HTMLImage ? { HTMLImage } : {}),
+          },
+        };
+      }),
+    },
+  };
+}
+
+/** validate_address: XAV with one candidate, or no candidates for rejected postal codes. */
+export function validateAddress(ctx: UpsContext, args: Obj): Obj {
+  const zip = text(args.zipPrimary).trim();
+  const country = text(args.countryCode).toUpperCase();
+  const known = country !== 'US' || /^\d{5}$/.test(zip);
+  if (!known || ctx.knobs().rejectPostalCodes.includes(zip)) {
+    return { XAVResponse: { Response: SUCCESS, NoCandidatesIndicator: '' } };
+  }
+  const lines = [args.addressLine1, args.addressLine2]
+    .filter((l) => present(l))
+    .map((l) => text(l).toUpperCase());
+  // Business-looking addresses are commercial, the rest residential (stable per address).
+  const commercial = /\b(SUITE|STE|BLVD|PKWY|PLAZA|DOCK|INC|LLC|FLOOR)\b/.test(lines.join(' '));
+  const classification = commercial
+    ? { Code: '1', Description: 'Commercial' }
+    : { Code: '2', Description: 'Residential' };
+  const extended = present(args.zipExtended) ? text(args.zipExtended) : text(1000 + (Number(zip) % 9000));
+  return {
+    XAVResponse: {
+      Response: SUCCESS,
+      ValidAddressIndicator: '',
+      AddressClassification: classification,
+      Candidate: [
+        {
+          AddressClassification: classification,
+          AddressKeyFormat: {
+            AddressLine: lines,
+            PoliticalDivision2: text(args.politicalDivision2).toUpperCase(),
+            PoliticalDivision1: text(args.politicalDivision1).toUpperCase(),
+            PostcodePrimaryLow: zip,
+            PostcodeExtendedLow: extended,
+            Region: `${text(args.politicalDivision2).toUpperCase()} ${text(args.politicalDivision1).toUpperCase()} ${zip}-${extended}`,
+            CountryCode: country,
+          },
+        },
+      ],
+    },
+  };
+}
+
+function present(v: unknown): boolean {
+  return v !== undefined && v !== null && text(v).trim() !== '';
+}
+
+const ymd = (iso: string) => iso.slice(0, 10).replaceAll('-', '');
+const hms = (iso: string) => iso.slice(11, 19).replaceAll(':', '');
+
+/** track_package: the label-created (or voided) status of a package the sandbox shipped. */
+export function trackPackage(ctx: UpsContext, args: Obj): Obj {
+  const inquiry = text(args.inquiryNumber).replace(/\s+/g, '').toUpperCase();
+  const rec = ctx.store.findByTracking(inquiry);
+  if (!rec) throw upsHttpError(404, UPS_CODES.trackingNotFound, 'Tracking Information Not Found');
+  const pkg = rec.packages.find((p) => p.trackingNumber === inquiry)!;
+  const status = rec.voidedAt
+    ? { type: 'X', code: 'VD', description: 'Voided Information Received', statusCode: '011' }
+    : {
+        type: 'M',
+        code: 'MP',
+        description: 'Shipper created a label, UPS has not received the package yet.',
+        statusCode: '003',
+      };
+  const at = rec.voidedAt ?? rec.createdAt;
+  return {
+    trackResponse: {
+      shipment: [
+        {
+          inquiryNumber: inquiry,
+          package: [
+            {
+              trackingNumber: inquiry,
+              currentStatus: { description: status.description, code: status.statusCode },
+              activity: [
+                { status, date: ymd(at), time: hms(at), location: { address: { countryCode: 'US' } } },
+              ],
+              service: { code: rec.serviceCode, description: serviceName(rec.serviceCode) },
+              weight: { unitOfMeasurement: pkg.weightUnit, weight: pkg.weight },
+              referenceNumber: pkg.references.map((number) => ({ type: 'PACKAGE', number })),
+              packageCount: rec.packages.length,
+            },
+          ],
+        },
+      ],
+    },
+  };
+}
