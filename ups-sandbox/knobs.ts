@@ -33,6 +33,8 @@ const RuleSchema = z.object({
   tool: z.string().optional(),
   reference: z.string().optional(),
   times: z.number().int().positive().optional(),
+  /** Count `times` per reference: e.g. every row's first create_shipment fails. */
+  perReference: z.boolean().optional(),
 });
 export type FaultRule = z.infer<typeof RuleSchema>;
 
@@ -81,7 +83,7 @@ export function parseKnobs(source: string, text: string | undefined): Partial<z.
 /** The knobs in force, re-read from the knobs file when it changes. */
 export class KnobSource {
   private cached: Knobs;
-  private fileMtime = -1;
+  private fileStamp = '';
   private readonly base: Partial<z.input<typeof KnobsSchema>>;
 
   constructor(
@@ -96,17 +98,18 @@ export class KnobSource {
   current(): Knobs {
     const file = this.env.UPS_SANDBOX_KNOBS_FILE;
     if (!file) return this.cached;
-    let mtime: number;
+    let stamp: string;
     try {
-      mtime = statSync(file).mtimeMs;
+      const st = statSync(file);
+      stamp = `${st.mtimeMs}:${st.size}:${st.ino}`;
     } catch {
-      mtime = 0; // no file (yet): the inline knobs alone
+      stamp = 'none'; // no file (yet): the inline knobs alone
     }
-    if (mtime === this.fileMtime) return this.cached;
+    if (stamp === this.fileStamp) return this.cached;
     try {
-      const fromFile = mtime ? parseKnobs(file, readFileSync(file, 'utf8')) : {};
+      const fromFile = stamp === 'none' ? {} : parseKnobs(file, readFileSync(file, 'utf8'));
       this.cached = KnobsSchema.parse({ ...this.base, ...fromFile });
-      this.fileMtime = mtime;
+      this.fileStamp = stamp;
     } catch (err) {
       // Keep the previous knobs: a half-written file must not crash a running server.
       this.warn(`ignoring knobs file: ${(err as Error).message}`);
@@ -145,7 +148,7 @@ export class FaultPicker {
     for (const [i, rule] of knobs.rules.entries()) {
       if (rule.tool && rule.tool !== tool) continue;
       if (rule.reference && rule.reference !== reference) continue;
-      const key = `${i}:${JSON.stringify(rule)}:${reference ?? ''}`;
+      const key = `${i}:${JSON.stringify(rule)}:${rule.perReference ? (reference ?? '') : ''}`;
       const n = this.used.get(key) ?? 0;
       if (rule.times !== undefined && n >= rule.times) continue;
       this.used.set(key, n + 1);

@@ -257,21 +257,6 @@ class Raster {
     }
     return width;
   }
-
-  /** `text` fitted into `maxWidth` (shrinking down to `minSize`, then cutting). */
-  fitText(
-    text: string,
-    x: number,
-    y: number,
-    font: FontId,
-    size: number,
-    minSize: number,
-    maxWidth: number,
-    align: Align = 'left',
-  ): number {
-    const [t, s] = fit(text, font, size, minSize, maxWidth);
-    return this.text(t, x, y, font, s, align);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -623,3 +608,299 @@ function content(input: LabelInput): Content {
   };
 }
 
+const RS = '\x1e';
+const GS = '\x1d';
+const EOT = '\x04';
+/** Usable characters in a mode 2/3 MaxiCode secondary message (ISO/IEC 16023: 84 in code set A). */
+const MAXI_SECONDARY_CAPACITY = 84;
+
+/** The low-priority MaxiCode message: "[)>␞01␝96" + secondary fields + "␞␄". */
+function maxiSecondary(fields: string[]): string {
+  return `[)>${RS}01${GS}96${fields.join(GS)}${RS}${EOT}`;
+}
+
+/** bwip-js `parse` syntax (^NNN = byte NNN) for the whole message, primary fields first. */
+function bwipParse(s: string): string {
+  return s.replace(/[\p{Cc}^]/gu, (ch) => `^${String(ch.charCodeAt(0)).padStart(3, '0')}`);
+}
+
+/**
+ * Draw the UPS MaxiCode (mode 2 for US ZIPs, mode 3 for alphanumeric postcodes), trying the
+ * secondary messages longest first. Returns false when bwip-js rejects them all (the label is still
+ * valid without it).
+ */
+function drawMaxiCode(r: Raster, m: NonNullable<Content['maxi']>, x: number, y: number, h: number): boolean {
+  for (const fields of m.secondaries) {
+    // bwip-js expects the structured carrier message with the primary fields inline after "96".
+    const message = `[)>${RS}01${GS}96${m.postal}${GS}${m.country}${GS}${m.serviceClass}${GS}${fields.join(GS)}${RS}${EOT}`;
+    // `mode` is a BWIPP option that bwip-js's RenderOptions typings do not list.
+    const options: bwipjs.RenderOptions & { mode: number } = {
+      bcid: 'maxicode',
+      text: bwipParse(message),
+      parse: true,
+      mode: m.mode,
+      scale: 2,
+    };
+    try {
+      drawBarcode(r, options, (_w, sh) => [x, y + Math.floor((h - sh) / 2)]);
+      return true;
+    } catch {
+      // too long for the symbol, or a postcode bwip-js rejects: try the next, then give up
+    }
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layout (pixels = dots at 203 dpi), shared by the GIF and ZPL renderers. Sections sit at fixed
+// heights, like on the real label.
+
+const M = 16; // side margin
+const RULE = 8; // thick rule
+const THIN = 4;
+const Y_SHIPTO = 206;
+const Y_RULE1 = 478;
+const Y_MAXI = Y_RULE1 + RULE;
+const Y_RULE2 = 708;
+const Y_SERVICE = Y_RULE2 + RULE;
+const Y_RULE3 = 842;
+const Y_BARCODE = Y_RULE3 + THIN;
+const Y_RULE4 = 1088;
+const Y_FOOTER = Y_RULE4 + RULE;
+const RIGHT_COL = 560; // x where the top-right weight column starts
+const TO_X = 110; // ship-to block indent
+const MAXI_X = M + 8;
+const MAXI_SLOT = 250; // MaxiCode column width (the symbol is ≈ 1.05 in = 210 dots at scale 2)
+const ICON = 104; // service icon box
+const BARCODE_HEIGHT = 203; // 1 in
+const QUIET = 30; // ≥ 10 modules at 3 dots
+
+type Item =
+  | {
+      kind: 'text';
+      text: string;
+      /** Anchor: left edge, centre or right edge per `align`. */
+      x: number;
+      /** Baseline. */
+      y: number;
+      font: FontId;
+      size: number;
+      align: Align;
+      /** The width the text was fitted into (ZPL uses it as the ^FB block width). */
+      maxWidth: number;
+    }
+  | {
+      kind: 'box';
+      x: number;
+      y: number;
+      w: number;
+      h: number;
+      /** Border; omitted = filled. */ border?: number;
+    };
+
+/** Every rule, box and text field of the label, text already fitted to its width. */
+function layout(c: Content): Item[] {
+  const items: Item[] = [];
+  const text = (
+    t: string,
+    x: number,
+    y: number,
+    font: FontId,
+    size: number,
+    minSize: number,
+    maxWidth: number,
+    align: Align = 'left',
+  ): void => {
+    const [fitted, s] = fit(t, font, size, minSize, maxWidth);
+    if (fitted) items.push({ kind: 'text', text: fitted, x, y, font, size: s, align, maxWidth });
+  };
+  const rule = (y: number, h: number): void => void items.push({ kind: 'box', x: 0, y, w: W, h });
+
+  // Ship from (small), and the weight / piece / shipper column on the right.
+  const fromWidth = RIGHT_COL - M - 10;
+  text(c.fromName, M, M + 22, 'bold', 24, 18, fromWidth);
+  c.from.slice(0, 6).forEach((line, i) => text(line, M, M + 48 + i * 26, 'regular', 22, 16, fromWidth));
+  const colWidth = W - RIGHT_COL - M;
+  text(c.weight, W - M, M + 30, 'bold', 32, 20, colWidth, 'right');
+  text(c.pieces, W - M, M + 72, 'bold', 32, 20, colWidth, 'right');
+  text(`SHP#: ${c.shipperNumber}`, W - M, M + 112, 'regular', 20, 14, colWidth, 'right');
+  text(`SHP WT: ${c.weight}`, W - M, M + 138, 'regular', 20, 14, colWidth, 'right');
+  text(`DATE: ${c.date}`, W - M, M + 164, 'regular', 20, 14, colWidth, 'right');
+
+  // Ship to (big), the city line largest.
+  text('SHIP', M, Y_SHIPTO + 30, 'bold', 26, 26, TO_X - M);
+  text('TO:', M, Y_SHIPTO + 60, 'bold', 26, 26, TO_X - M);
+  const toWidth = W - TO_X - M;
+  text(c.toName, TO_X, Y_SHIPTO + 32, 'bold', 34, 22, toWidth);
+  c.toLines
+    .slice(0, 5)
+    .forEach((line, i) => text(line, TO_X, Y_SHIPTO + 68 + i * 36, 'regular', 30, 20, toWidth));
+  text(c.toCityLine, TO_X, Y_RULE1 - 22, 'bold', 52, 26, toWidth);
+  rule(Y_RULE1, RULE);
+
+  // MaxiCode column (drawn by the renderers) and the routing code.
+  const routeLeft = c.maxi ? MAXI_X + MAXI_SLOT : M;
+  if (c.maxi) items.push({ kind: 'box', x: routeLeft - THIN, y: Y_MAXI, w: THIN, h: Y_RULE2 - Y_MAXI });
+  text(c.routing, (routeLeft + W) / 2, Y_MAXI + 138, 'bold', 84, 30, W - routeLeft - 2 * M, 'center');
+  rule(Y_RULE2, RULE);
+
+  // Service name, icon box, tracking number.
+  const boxX = W - M - ICON;
+  const boxY = Y_SERVICE + 10;
+  if (c.serviceIcon) {
+    items.push({ kind: 'box', x: boxX, y: boxY, w: ICON, h: ICON, border: 6 });
+    text(c.serviceIcon, boxX + ICON / 2, boxY + ICON - 18, 'bold', 84, 84, ICON, 'center');
+  } else {
+    items.push({ kind: 'box', x: boxX, y: boxY, w: ICON, h: ICON });
+  }
+  text(c.service, M, Y_SERVICE + 58, 'bold', 52, 28, boxX - M - 16);
+  text(`TRACKING #: ${c.trackingGrouped}`, M, Y_SERVICE + 104, 'bold', 28, 18, boxX - M - 16);
+  rule(Y_RULE3, THIN);
+
+  // (tracking barcode) then billing, reference, date.
+  rule(Y_RULE4, RULE);
+  text('BILLING: P/P', M, Y_FOOTER + 32, 'bold', 24, 24, W - 2 * M);
+  if (c.reference) text(`REF 1: ${c.reference}`, M, Y_FOOTER + 64, 'regular', 22, 14, W - 2 * M);
+  text(`SHIP DATE: ${c.date}`, M, H - 20, 'regular', 18, 14, W / 2);
+  text('UPS SANDBOX', W - M, H - 20, 'regular', 18, 14, W / 2 - 2 * M, 'right');
+  return items;
+}
+
+// ---------------------------------------------------------------------------------------------
+// GIF
+
+/**
+ * Render a 4×6 in, 203 dpi, black-and-white UPS-style label as a GIF.
+ *
+ * @param input - what to print
+ * @returns the GIF file (GIF89a, 812 × 1218, 2-colour palette)
+ * @throws Error when the tracking number is not printable ASCII
+ */
+export function renderLabelGif(input: LabelInput): Buffer {
+  const c = content(input);
+  const r = new Raster();
+  for (const it of layout(c)) {
+    if (it.kind === 'text') r.text(it.text, it.x, it.y, it.font, it.size, it.align);
+    else if (it.border) r.frame(it.x, it.y, it.w, it.h, it.border);
+    else r.rect(it.x, it.y, it.w, it.h);
+  }
+  if (c.maxi) drawMaxiCode(r, c.maxi, MAXI_X, Y_MAXI, Y_RULE2 - Y_MAXI);
+
+  // The tracking number in Code 128: 3-dot modules (≈ 2.8 in for a 1Z number), 1 in tall, centred
+  // with quiet zones; narrower modules only if a long tracking number would not fit.
+  const slot = Y_RULE4 - Y_BARCODE;
+  for (const scale of [3, 2, 1]) {
+    const options: bwipjs.RenderOptions = {
+      bcid: 'code128',
+      text: c.tracking,
+      scaleX: scale,
+      scaleY: scale,
+      height: (BARCODE_HEIGHT / scale / 72) * 25.4, // bwip-js: mm at 72 dpi × scale
+      includetext: false,
+    };
+    try {
+      drawBarcode(r, options, (w, h) => {
+        if (w + 2 * QUIET > W && scale > 1) throw new RangeError('code128: too wide at this scale');
+        return [Math.floor((W - w) / 2), Y_BARCODE + Math.floor((slot - h) / 2)];
+      });
+      break;
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+    }
+  }
+  return encodeGif(r.px);
+}
+
+interface GifEncoder {
+  writeFrame(index: Uint8Array, width: number, height: number, opts: { palette: number[][] }): void;
+  finish(): void;
+  bytesView(): Uint8Array;
+}
+
+interface GifencModule {
+  GIFEncoder(opts?: { initialCapacity?: number }): GifEncoder;
+}
+
+let gifenc: GifencModule | undefined;
+
+function encodeGif(index: Uint8Array): Buffer {
+  // gifenc is CommonJS whose named exports Node's ESM loader cannot see; require it directly.
+  gifenc ??= requireHere('gifenc') as GifencModule;
+  const gif = gifenc.GIFEncoder({ initialCapacity: 64 * 1024 });
+  gif.writeFrame(index, W, H, {
+    palette: [
+      [255, 255, 255],
+      [0, 0, 0],
+    ],
+  });
+  gif.finish();
+  const bytes = gif.bytesView();
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+// ---------------------------------------------------------------------------------------------
+// ZPL
+
+/**
+ * ^FH hex escapes: `^`, `~`, `_` (the escape character itself) and control characters become `_5E`,
+ * `_7E`, `_5F`, `_1D`..., so user text can never start a ZPL command.
+ */
+function zplHex(s: string): string {
+  return s.replace(
+    /[\p{Cc}_^~]/gu,
+    (ch) => `_${ch.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
+  );
+}
+
+function zplItem(it: Item): string {
+  if (it.kind === 'box') {
+    const t = it.border ?? Math.min(it.w, it.h);
+    return `^FO${Math.round(it.x)},${Math.round(it.y)}^GB${Math.round(it.w)},${Math.round(it.h)},${t}^FS`;
+  }
+  // ^A0 (scalable) cell height = font size; the cell top sits about 0.8 em above the baseline.
+  const top = Math.max(0, Math.round(it.y - it.size * 0.8));
+  const font = `^A0N,${it.size},${it.size}`;
+  const data = `^FH_^FD${zplHex(it.text)}^FS`;
+  if (it.align === 'left') return `^FO${Math.round(it.x)},${top}${font}${data}`;
+  const left = it.align === 'right' ? it.x - it.maxWidth : it.x - it.maxWidth / 2;
+  const justify = it.align === 'right' ? 'R' : 'C';
+  return `^FO${Math.max(0, Math.round(left))},${top}^FB${Math.round(it.maxWidth)},1,0,${justify}${font}${data}`;
+}
+
+/**
+ * Render the same label as ZPL II for a 4×6 in, 203 dpi printer (^A0 text, ^GB rules, ^BD MaxiCode,
+ * ^BC Code 128). All user text goes through ^FH hex escapes.
+ *
+ * @param input - what to print
+ * @returns `^XA ... ^XZ`
+ * @throws Error when the tracking number is not printable ASCII
+ */
+export function renderLabelZpl(input: LabelInput): string {
+  const c = content(input);
+  const out: string[] = ['^XA', `^PW${W}`, `^LL${H}`, '^LH0,0', '^CI28'];
+  for (const it of layout(c)) out.push(zplItem(it));
+
+  if (c.maxi) {
+    // ^BD mode 2/3: high-priority message = service class + country + postal code (mode 2: 9 digits,
+    // zero-filled; mode 3: 6 characters, space-filled), then the low-priority message.
+    const m = c.maxi;
+    const postal = m.mode === 2 ? m.postal.padEnd(9, '0') : m.postal.padEnd(6, ' ');
+    const secondaries = m.secondaries.map(maxiSecondary);
+    const lpm = secondaries.find((s) => s.length <= MAXI_SECONDARY_CAPACITY) ?? secondaries.at(-1) ?? '';
+    out.push(
+      `^FO${MAXI_X},${Y_MAXI + 6}^BD${m.mode},1,1^FH_^FD${m.serviceClass}${m.country}${zplHex(postal + lpm)}^FS`,
+    );
+  }
+
+  // Code 128 subset B (">:"): 11 modules per character + start, check and stop = 11n + 35 modules.
+  const modules = 11 * c.tracking.length + 35;
+  const dots = modules * 3 + 2 * QUIET <= W ? 3 : 2;
+  const x = Math.max(0, Math.floor((W - modules * dots) / 2));
+  const y = Y_BARCODE + Math.floor((Y_RULE4 - Y_BARCODE - BARCODE_HEIGHT) / 2);
+  // The tracking number is printable ASCII (checked in content()); ^ and ~ would still be commands.
+  const data = c.tracking.replace(/[\^~]/g, '');
+  out.push(`^FO${x},${y}^BY${dots}^BCN,${BARCODE_HEIGHT},N,N,N^FD>:${data}^FS`);
+
+  out.push('^XZ');
+  return out.join('\n');
+}

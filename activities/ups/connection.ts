@@ -114,6 +114,13 @@ export class UpsMcpConnection {
     return this.stderrTail.length ? `; server said: ${this.stderrTail.slice(-3).join(' | ')}` : '';
   }
 
+  /** Process id of the stdio server of the current session (none for HTTP or before connecting). */
+  async serverPid(): Promise<number | undefined> {
+    const session = await this.session?.catch(() => undefined);
+    const transport = session?.transport;
+    return transport instanceof StdioClientTransport ? (transport.pid ?? undefined) : undefined;
+  }
+
   /** The tools the server offers. */
   async listTools(): Promise<string[]> {
     const { client } = await (this.session ?? this.open());

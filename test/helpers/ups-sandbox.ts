@@ -1,0 +1,183 @@
+/**
+ * Test harnesses for the UPS MCP sandbox: a real sandbox process reached through the real client,
+ * over stdio (the worker's way) or Streamable HTTP, each with its own data dir and knobs file.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UpsClient, type UpsClientOptions } from '../../activities/ups/client';
+import { sandboxTarget, UpsMcpConnection } from '../../activities/ups/connection';
+import type { ShipmentRequestBody } from '../../domain/shipment-schema';
+
+const SANDBOX_BIN = fileURLToPath(new URL('../../bin/ups-sandbox.js', import.meta.url));
+
+export const TOOL_NAMES: UpsClientOptions['tools'] = {
+  rate: 'rate_shipment',
+  create: 'create_shipment',
+  void: 'void_shipment',
+  recoverLabel: 'recover_label',
+  validateAddress: 'validate_address',
+  track: 'track_package',
+};
+
+export interface SandboxHarness {
+  transport: 'stdio' | 'http';
+  dataDir: string;
+  knobsFile: string;
+  client: UpsClient;
+  connection: UpsMcpConnection;
+  /** Replace the knobs (the sandbox re-reads the file on its next call). */
+  setKnobs(knobs: Record<string, unknown>): void;
+  /** Stop the sandbox process and start a new one on the same data dir. */
+  restart(): Promise<void>;
+  /** A second client of the same sandbox (stdio: a second process on the same data dir). */
+  newClient(opts?: Partial<UpsClientOptions>): UpsClient;
+  close(): Promise<void>;
+}
+
+function tempDir(prefix: string): string {
+  return mkdtempSync(path.join(os.tmpdir(), `shipbatch-${prefix}-`));
+}
+
+/** Start `ups-sandbox --http 0` and resolve with its process and URL once it listens. */
+async function startHttpSandbox(
+  dataDir: string,
+  knobsFile: string,
+): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [SANDBOX_BIN, '--http', '0', '--data-dir', dataDir], {
+    env: { ...process.env, UPS_SANDBOX_KNOBS_FILE: knobsFile },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`ups-sandbox --http did not start: ${seen}`)), 30_000);
+    child.stderr.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const m = /listening on (http:\/\/\S+\/mcp)/.exec(seen);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`ups-sandbox --http exited with ${code}: ${seen}`));
+    });
+  });
+  return { child, url };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+export async function openSandboxHarness(
+  transport: 'stdio' | 'http',
+  opts: Partial<UpsClientOptions> = {},
+): Promise<SandboxHarness> {
+  const dataDir = tempDir(`ups-${transport}`);
+  const knobsFile = path.join(dataDir, 'knobs.json');
+  writeFileSync(knobsFile, '{}');
+  const clientOpts: UpsClientOptions = { tools: TOOL_NAMES, callTimeoutMs: 30_000, ...opts };
+  const env = { UPS_SANDBOX_DATA_DIR: dataDir, UPS_SANDBOX_KNOBS_FILE: knobsFile };
+  let http = transport === 'http' ? await startHttpSandbox(dataDir, knobsFile) : undefined;
+  const makeConnection = () =>
+    http
+      ? new UpsMcpConnection({ transport: 'http', url: http.url })
+      : new UpsMcpConnection(sandboxTarget(env));
+  const extra: UpsClient[] = [];
+  const harness: SandboxHarness = {
+    transport,
+    dataDir,
+    knobsFile,
+    connection: makeConnection(),
+    client: undefined as unknown as UpsClient,
+    setKnobs(knobs) {
+      writeFileSync(knobsFile, JSON.stringify(knobs));
+    },
+    async restart() {
+      await harness.client.close();
+      if (http) {
+        await stop(http.child);
+        http = await startHttpSandbox(dataDir, knobsFile);
+      }
+      harness.connection = makeConnection();
+      harness.client = new UpsClient(harness.connection, clientOpts);
+    },
+    newClient(more = {}) {
+      const client = new UpsClient(makeConnection(), { ...clientOpts, ...more });
+      extra.push(client);
+      return client;
+    },
+    async close() {
+      await Promise.all([harness.client.close(), ...extra.map((c) => c.close())]);
+      if (http) await stop(http.child);
+    },
+  };
+  harness.client = new UpsClient(harness.connection, clientOpts);
+  return harness;
+}
+
+export const SHIPPER = {
+  Name: 'Acme Widgets Inc',
+  AttentionName: 'Shipping Dept',
+  ShipperNumber: 'A1B2C3',
+  Phone: { Number: '5125550100' },
+  Address: {
+    AddressLine: ['1200 Industrial Blvd', 'Dock 4'],
+    City: 'Austin',
+    StateProvinceCode: 'TX',
+    PostalCode: '78744',
+    CountryCode: 'US',
+  },
+};
+
+/** A complete ShipmentRequest as shipbatch sends it, for reference `ref`. */
+export function shipmentRequest(
+  ref: string,
+  opts: {
+    service?: string;
+    zip?: string;
+    weights?: string[];
+    format?: 'GIF' | 'ZPL';
+    shipperNumber?: string;
+  } = {},
+): ShipmentRequestBody {
+  const shipperNumber = opts.shipperNumber ?? SHIPPER.ShipperNumber;
+  return {
+    ShipmentRequest: {
+      Request: { RequestOption: 'nonvalidate', TransactionReference: { CustomerContext: ref } },
+      Shipment: {
+        Description: 'Desk lamp',
+        Shipper: { ...SHIPPER, ShipperNumber: shipperNumber },
+        ShipTo: {
+          Name: 'Emily Wilson',
+          AttentionName: 'Emily',
+          Phone: { Number: '2155551004' },
+          Address: {
+            AddressLine: ['3223 Cedar Ln'],
+            City: 'Philadelphia',
+            StateProvinceCode: 'PA',
+            PostalCode: opts.zip ?? '19103',
+            CountryCode: 'US',
+          },
+        },
+        PaymentInformation: {
+          ShipmentCharge: [{ Type: '01', BillShipper: { AccountNumber: shipperNumber } }],
+        },
+        Service: { Code: opts.service ?? '03' },
+        Package: (opts.weights ?? ['5.2']).map((weight) => ({
+          Packaging: { Code: '02' },
+          PackageWeight: { UnitOfMeasurement: { Code: 'LBS' as const }, Weight: weight },
+          ReferenceNumber: { Value: ref },
+        })),
+      },
+      LabelSpecification: { LabelImageFormat: { Code: opts.format ?? 'GIF' } },
+    },
+  };
+}
