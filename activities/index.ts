@@ -1,9 +1,12 @@
 import type pg from 'pg';
 import { createStackCheckActivities } from './stack-check';
+import type { UpsClient } from './ups/client';
 
 /** What the activities need from the worker process: long-lived resources, opened once. */
 export interface ActivityDeps {
   pool: pg.Pool;
+  /** The worker's one UPS MCP session (opened on first use, reconnected on failure). */
+  ups: UpsClient;
   workerIdentity: string;
 }
 

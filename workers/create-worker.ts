@@ -4,6 +4,7 @@ import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } fro
 import type pg from 'pg';
 import type { ShipbatchConfig } from '../temporal.config';
 import { createActivities } from '../activities';
+import type { UpsClient } from '../activities/ups/client';
 
 const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -42,6 +43,7 @@ export async function createShipbatchWorker(opts: {
   config: ShipbatchConfig;
   connection: NativeConnection;
   pool: pg.Pool;
+  ups: UpsClient;
   identity?: string;
 }): Promise<Worker> {
   const identity = opts.identity ?? `shipbatch-worker@${os.hostname()}:${process.pid}`;
@@ -51,7 +53,7 @@ export async function createShipbatchWorker(opts: {
     taskQueue: opts.config.taskQueue,
     identity,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({ pool: opts.pool, workerIdentity: identity }),
+    activities: createActivities({ pool: opts.pool, ups: opts.ups, workerIdentity: identity }),
     maxConcurrentActivityTaskExecutions: opts.config.worker.maxConcurrentActivities,
   });
 }

@@ -7,6 +7,7 @@ import { Runtime } from '@temporalio/worker';
 import { loadConfig } from '../temporal.config';
 import { openPool } from '../activities/db';
 import { migrate } from '../db/migrate';
+import { createUpsClient } from '../activities/ups/client';
 import { connectWorker, createShipbatchWorker } from './create-worker';
 
 async function main(): Promise<void> {
@@ -21,8 +22,12 @@ async function main(): Promise<void> {
   try {
     await migrate(pool);
     const connection = await connectWorker(config);
+    // UPS server output is kept for error messages; shown live only at debug level.
+    const ups = createUpsClient(config.ups, (line) => {
+      if (config.logLevel === 'debug') process.stderr.write(`ups-mcp: ${line}\n`);
+    });
     try {
-      const worker = await createShipbatchWorker({ config, connection, pool });
+      const worker = await createShipbatchWorker({ config, connection, pool, ups });
       const stop = (signal: string) => {
         process.stderr.write(`worker: ${signal} received, finishing in-flight tasks…\n`);
         worker.shutdown();
@@ -31,11 +36,12 @@ async function main(): Promise<void> {
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.stderr.write(
         `worker: polling task queue ${config.taskQueue} on ${config.temporal.address} ` +
-          `(namespace ${config.temporal.namespace})\n`,
+          `(namespace ${config.temporal.namespace}); UPS via ${ups.connection.describe()}\n`,
       );
       await worker.run();
       process.stderr.write('worker: stopped\n');
     } finally {
+      await ups.close();
       await connection.close();
     }
   } finally {

@@ -206,11 +206,13 @@ export function classifyToolError(tool: string, errorText: string): UpsError {
     });
   if (serverCode === 'REQUEST_ERROR') {
     const lower = message.toLowerCase();
-    if (/oauth|401|403|unauthori[sz]ed|forbidden/.test(lower))
+    // requests' wording for an HTTP error status: "401 Client Error: Unauthorized for url: ...".
+    if (/\b(401|403) client error\b/.test(lower))
       return new UpsError({ ...base, errorClass: 'definitive', category: 'auth' });
-    // Refused/unresolvable connections never sent the request; a timeout or reset may have.
+    // Refused, unresolvable or unconnectable endpoints, and any failure while fetching the OAuth
+    // token, happen before the API request is sent; a read timeout or reset may come after.
     const neverSent =
-      /connection refused|failed to establish|name or service not known|nodename nor servname|getaddrinfo/.test(
+      /connection refused|failed to establish|name or service not known|nodename nor servname|getaddrinfo|connecttimeout|connect timeout|\/oauth\/token/.test(
         lower,
       );
     return new UpsError({

@@ -26,10 +26,14 @@ function part(body: unknown, key: string): Obj {
 /** A charge `{CurrencyCode, MonetaryValue}` in cents; a missing amount is an error. */
 function charge(value: unknown, what: string): { cents: number; currency: string } {
   if (!isObj(value)) throw new UpsResponseError(`no ${what}`);
-  return {
-    cents: parseCents(value.MonetaryValue as string | undefined),
-    currency: text(value.CurrencyCode, 'USD'),
-  };
+  try {
+    return {
+      cents: parseCents(value.MonetaryValue as string | undefined),
+      currency: text(value.CurrencyCode, 'USD'),
+    };
+  } catch (err) {
+    throw new UpsResponseError(`${what}.MonetaryValue: ${(err as Error).message}`);
+  }
 }
 
 export type LabelFormat = 'GIF' | 'ZPL' | 'PNG' | 'PDF';

@@ -24,7 +24,9 @@ export function rateRequestFromShipmentRequest(body: ShipmentRequestBody): { Rat
   const ratingOptions = (shipment.ShipmentRatingOptions as Obj | undefined) ?? {};
   return {
     RateRequest: {
-      Request: Request.TransactionReference ? { TransactionReference: Request.TransactionReference } : {},
+      Request: Request.TransactionReference
+        ? { TransactionReference: structuredClone(Request.TransactionReference) }
+        : {},
       Shipment: {
         ...shipment,
         // Rating has no package references or label fields: keep only what prices a package.

@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type pg from 'pg';
 import { loadConfig, type ShipbatchConfig } from '../../temporal.config';
 import { openPool } from '../../activities/db';
 import { createShipbatchWorker } from '../../workers/create-worker';
+import { createUpsClient, type UpsClient } from '../../activities/ups/client';
 
 /**
  * The services `npm test` started (scripts/test.ts passes them as TEMPORAL_ADDRESS and DATABASE_URL),
@@ -14,6 +18,8 @@ export interface TestEnvironment {
   config: ShipbatchConfig;
   client: Client;
   pool: pg.Pool;
+  /** The UPS client the test's workers use: a sandbox with a data dir of this test file's own. */
+  ups: UpsClient;
   taskQueue: string;
   /** Run a real worker on the test's task queue while `fn` runs. */
   withWorker<T>(fn: (worker: Worker) => Promise<T>): Promise<T>;
@@ -35,16 +41,22 @@ export async function openTestEnvironment(name: string): Promise<TestEnvironment
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const pool = await openPool({ url: config.database.url, max: 5 });
   const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
+  const ups = createUpsClient({
+    ...config.ups,
+    sandboxDataDir: mkdtempSync(path.join(os.tmpdir(), `shipbatch-${name}-ups-`)),
+  });
   return {
     config,
     client,
     pool,
+    ups,
     taskQueue,
     async withWorker(fn) {
-      const worker = await createShipbatchWorker({ config, connection: nativeConnection, pool });
+      const worker = await createShipbatchWorker({ config, connection: nativeConnection, pool, ups });
       return worker.runUntil(() => fn(worker));
     },
     async close() {
+      await ups.close();
       await nativeConnection.close();
       await connection.close();
       await pool.end();
