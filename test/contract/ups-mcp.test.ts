@@ -5,7 +5,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../temporal.config';
+import { createUpsClient } from '../../activities/ups/client';
 import { isValidUpsTrackingNumber } from '../../domain/tracking-number';
 import { UpsError } from '../../activities/ups/errors';
 import { rateRequestFromShipmentRequest } from '../../activities/ups/rate-request';
@@ -440,5 +446,35 @@ describe('UPS MCP client over stdio: reconnect', () => {
     assert.equal(err.errorClass, 'ambiguous');
     h.setKnobs({});
     assert.ok((await h.client.createShipment(shipmentRequest('SBreconnect-4'))).shipmentId);
+  });
+});
+
+describe('UPS MCP client from configuration', () => {
+  test('SHIPBATCH_UPS_TRANSPORT=stdio runs the configured command with the configured env', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'shipbatch-ups-config-'));
+    const config = loadConfig({
+      SHIPBATCH_UPS_TRANSPORT: 'stdio',
+      SHIPBATCH_UPS_COMMAND: process.execPath,
+      SHIPBATCH_UPS_ARGS: JSON.stringify([
+        fileURLToPath(new URL('../../bin/ups-sandbox.js', import.meta.url)),
+      ]),
+      SHIPBATCH_UPS_ENV: JSON.stringify({ UPS_SANDBOX_DATA_DIR: dataDir }),
+      SHIPBATCH_UPS_ENV_PASSTHROUGH: 'UPS_ACCOUNT_NUMBER',
+      UPS_ACCOUNT_NUMBER: 'Z9Y8X7',
+    });
+    const client = createUpsClient(config.ups);
+    try {
+      const request = shipmentRequest('SBconfig-1');
+      // No shipper number in the request: the server fills it from the passed-through UPS_ACCOUNT_NUMBER.
+      delete (request.ShipmentRequest.Shipment.Shipper as { ShipperNumber?: string }).ShipperNumber;
+      delete (
+        request.ShipmentRequest.Shipment.PaymentInformation.ShipmentCharge as Array<Record<string, unknown>>
+      )[0]!.BillShipper;
+      const shipment = await client.createShipment(request);
+      assert.match(shipment.shipmentId, /^1ZZ9Y8X7/);
+      assert.equal(readShipments(dataDir).length, 1, 'the configured env reached the server');
+    } finally {
+      await client.close();
+    }
   });
 });

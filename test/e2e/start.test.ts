@@ -62,7 +62,11 @@ test('npm start serves the Web UI, a worker polls `shipbatch`, and Ctrl-C leaves
     assert.match(output, /shipbatch: stopped/);
     assert.deepEqual(processesMentioning(dataDir), [], 'no process of the stack is left running');
     const workerLog = await readFile(path.join(dataDir, 'logs', 'worker.log'), 'utf8');
-    assert.match(workerLog, /SIGTERM received[\s\S]*worker: stopped/, 'the worker was stopped gracefully, first');
+    assert.match(
+      workerLog,
+      /SIGTERM received[\s\S]*worker: stopped/,
+      'the worker was stopped gracefully, first',
+    );
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
     await rm(dataDir, { recursive: true, force: true });
