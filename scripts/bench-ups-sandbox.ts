@@ -9,6 +9,7 @@ import path from 'node:path';
 import { UpsClient } from '../activities/ups/client';
 import { sandboxTarget, UpsMcpConnection } from '../activities/ups/connection';
 import type { ShipmentRequestBody } from '../domain/shipment-schema';
+import { loadConfig } from '../temporal.config';
 import { readFileSync } from 'node:fs';
 import { prepareTemplate, renderShipmentRequest } from '../activities/template/render';
 import { ShipperSchema } from '../domain/shipment-schema';
@@ -67,14 +68,7 @@ async function run(
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'shipbatch-bench-ups-'));
 const client = new UpsClient(new UpsMcpConnection(sandboxTarget({ UPS_SANDBOX_DATA_DIR: dataDir })), {
-  tools: {
-    rate: 'rate_shipment',
-    create: 'create_shipment',
-    void: 'void_shipment',
-    recoverLabel: 'recover_label',
-    validateAddress: 'validate_address',
-    track: 'track_package',
-  },
+  tools: loadConfig({}).ups.tools,
   callTimeoutMs: 60_000,
 });
 try {

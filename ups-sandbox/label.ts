@@ -18,20 +18,10 @@ import path from 'node:path';
 import bwipjs from 'bwip-js/node';
 import * as PImage from 'pureimage';
 import { formatTrackingNumber } from '../domain/tracking-number';
+import type { StoredParty } from './store';
 
-/** A party as printed on a label (UPS Shipper / ShipTo subset). */
-export interface LabelParty {
-  Name: string;
-  AttentionName?: string;
-  Phone?: { Number: string };
-  Address: {
-    AddressLine: string[];
-    City: string;
-    StateProvinceCode?: string;
-    PostalCode?: string;
-    CountryCode: string;
-  };
-}
+/** A party as printed on a label: the UPS Shipper / ShipTo fields the store keeps. */
+export type LabelParty = StoredParty;
 
 /** Everything printed on one package's label. */
 export interface LabelInput {

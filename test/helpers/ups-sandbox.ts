@@ -10,17 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { UpsClient, type UpsClientOptions } from '../../activities/ups/client';
 import { sandboxTarget, UpsMcpConnection } from '../../activities/ups/connection';
 import type { ShipmentRequestBody } from '../../domain/shipment-schema';
+import { loadConfig } from '../../temporal.config';
 
 const SANDBOX_BIN = fileURLToPath(new URL('../../bin/ups-sandbox.js', import.meta.url));
 
-export const TOOL_NAMES: UpsClientOptions['tools'] = {
-  rate: 'rate_shipment',
-  create: 'create_shipment',
-  void: 'void_shipment',
-  recoverLabel: 'recover_label',
-  validateAddress: 'validate_address',
-  track: 'track_package',
-};
+/** The tool names of the real server (the configuration's defaults). */
+export const TOOL_NAMES: UpsClientOptions['tools'] = loadConfig({}).ups.tools;
 
 export interface SandboxHarness {
   transport: 'stdio' | 'http';
