@@ -7,7 +7,10 @@
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import {
+  StreamableHTTPClientTransport,
+  StreamableHTTPError,
+} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 
@@ -38,6 +41,14 @@ export class UpsTransportError extends Error {
 export interface CallOptions {
   timeoutMs: number;
   signal?: AbortSignal;
+}
+
+/** The server refused the connection: the request was never sent. */
+function isRefused(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    if ((e as NodeJS.ErrnoException).code === 'ECONNREFUSED') return true;
+  }
+  return false;
 }
 
 /** A reconnecting MCP client session. */
@@ -151,10 +162,23 @@ export class UpsMcpConnection {
           throw err;
         }
         const message = (err as Error).message ?? String(err);
-        if (/not connected/i.test(message) && attempt === 0) {
-          // The session died before this request was written: nothing reached the server.
-          this.session = undefined;
+        const sessionGone =
+          /not connected/i.test(message) || (err instanceof StreamableHTTPError && err.code === 404);
+        if (sessionGone && attempt === 0) {
+          // The session died (stdio) or the server forgot it (HTTP 404 after a restart) before this
+          // request was processed: open a new session and send it there.
+          await this.reset();
           continue;
+        }
+        if (isRefused(err)) {
+          await this.reset();
+          throw new UpsTransportError(
+            `${name} over ${this.describe()}: server unreachable: ${message}`,
+            false,
+            {
+              cause: err,
+            },
+          );
         }
         // A request timeout leaves the session usable; anything else may have broken it.
         if (!/timed out|timeout/i.test(message) && !opts.signal?.aborted) await this.reset();

@@ -478,3 +478,38 @@ describe('UPS MCP client from configuration', () => {
     }
   });
 });
+
+describe('UPS MCP client over HTTP: server restart', () => {
+  let h: SandboxHarness;
+  before(async () => {
+    h = await openSandboxHarness('http');
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  test('while the server is down calls fail as never sent; after it restarts the client opens a new session', async () => {
+    const first = await h.client.createShipment(shipmentRequest('SBhttp-restart-1'));
+    await h.stopServer();
+    const down = await upsError(() => h.client.createShipment(shipmentRequest('SBhttp-restart-2')));
+    assert.equal(down.category, 'transport');
+    assert.equal(down.errorClass, 'retryable', 'a refused connection never reached the server');
+    await h.startServer();
+    const second = await h.client.createShipment(shipmentRequest('SBhttp-restart-3'));
+    assert.notEqual(second.shipmentId, first.shipmentId);
+    assert.equal(await h.client.recoverByReference('SBhttp-restart-2', SHIPPER.ShipperNumber), undefined);
+    assert.equal(
+      (await h.client.recoverByReference('SBhttp-restart-1', SHIPPER.ShipperNumber))?.shipmentId,
+      first.shipmentId,
+    );
+  });
+
+  test('a server restart between two calls is invisible: the stale session is replaced transparently', async () => {
+    await h.client.rate(rateRequestFromShipmentRequest(shipmentRequest('SBhttp-restart-4')));
+    await h.stopServer();
+    await h.startServer();
+    const [quote] = await h.client.rate(rateRequestFromShipmentRequest(shipmentRequest('SBhttp-restart-5')));
+    assert.ok(quote && quote.totalCents > 0);
+    assert.equal(shipmentsPerReference(h.dataDir).get('SBhttp-restart-5'), undefined);
+  });
+});

@@ -27,6 +27,10 @@ export interface SandboxHarness {
   setKnobs(knobs: Record<string, unknown>): void;
   /** Stop the sandbox process and start a new one on the same data dir. */
   restart(): Promise<void>;
+  /** HTTP only: stop the server process (the client keeps its session id). */
+  stopServer(): Promise<void>;
+  /** HTTP only: start the server again on the same port and data dir. */
+  startServer(): Promise<void>;
   /** A second client of the same sandbox (stdio: a second process on the same data dir). */
   newClient(opts?: Partial<UpsClientOptions>): UpsClient;
   close(): Promise<void>;
@@ -40,8 +44,9 @@ function tempDir(prefix: string): string {
 async function startHttpSandbox(
   dataDir: string,
   knobsFile: string,
+  port = 0,
 ): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [SANDBOX_BIN, '--http', '0', '--data-dir', dataDir], {
+  const child = spawn(process.execPath, [SANDBOX_BIN, '--http', String(port), '--data-dir', dataDir], {
     env: { ...process.env, UPS_SANDBOX_KNOBS_FILE: knobsFile },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -103,6 +108,12 @@ export async function openSandboxHarness(
       }
       harness.connection = makeConnection();
       harness.client = new UpsClient(harness.connection, clientOpts);
+    },
+    async stopServer() {
+      if (http) await stop(http.child);
+    },
+    async startServer() {
+      if (http) http = await startHttpSandbox(dataDir, knobsFile, Number(new URL(http.url).port));
     },
     newClient(more = {}) {
       const client = new UpsClient(makeConnection(), { ...clientOpts, ...more });
