@@ -20,3 +20,8 @@ export function text(v: unknown, fallback = ''): string {
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
   return fallback;
 }
+
+/** A value that is there: not null/undefined and not blank text. */
+export function isPresent(v: unknown): boolean {
+  return v !== undefined && v !== null && !(typeof v === 'string' && v.trim() === '');
+}

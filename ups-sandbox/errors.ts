@@ -10,7 +10,6 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 /** UPS error codes the sandbox answers with (as UPS documents or uses them). */
 export const UPS_CODES = {
   invalidShipperNumber: '120100',
-  missingShipToAddress: '120202',
   invalidShipToPostalCode: '120208',
   addressValidationFailed: '120802',
   serviceUnavailable: '111210',
@@ -19,6 +18,7 @@ export const UPS_CODES = {
   rateLimited: '10429',
   systemUnavailable: '190001',
   systemBusy: '190002',
+  invalidCredentials: '250002',
   voidNotFound: '190100',
   voidWindowExpired: '190102',
   alreadyVoided: '190117',

@@ -21,11 +21,23 @@ export type Latency = z.infer<typeof LatencySchema>;
 export const FAULT_KINDS = [
   'rate_limit', // HTTP 429, UPS 10429, with Retry-After
   'unavailable', // HTTP 503, UPS 190001
-  'hang', // never answers (the caller's timeout fires); nothing is created
-  'hang_after_create', // create_shipment: the shipment IS created, then no answer (the ambiguous case)
+  'busy', // HTTP 503, UPS 190002
   'server_error', // HTTP 500 with no UPS body
+  'auth_error', // HTTP 401, UPS 250002 (bad or expired credentials)
+  'request_error', // REQUEST_ERROR (read timeout between server and UPS); nothing is created
+  'hang', // never answers (the caller's timeout fires); nothing is created
+  // create_shipment only — the shipment IS created, then the answer is lost (the ambiguous cases):
+  'hang_after_create', // no answer at all
+  'timeout_after_create', // REQUEST_ERROR read timeout
 ] as const;
+
 export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** Faults that strike after create_shipment has recorded the shipment. */
+export const AFTER_CREATE_FAULTS: ReadonlySet<FaultKind> = new Set([
+  'hang_after_create',
+  'timeout_after_create',
+]);
 
 /** A deterministic fault: the first `times` matching calls (per sandbox process) fail with `fault`. */
 const RuleSchema = z.object({
@@ -157,7 +169,7 @@ export class FaultPicker {
     if (knobs.faultTools && !knobs.faultTools.includes(tool)) return undefined;
     for (const kind of FAULT_KINDS) {
       const p = knobs.faultRates[kind] ?? 0;
-      if (kind === 'hang_after_create' && tool !== 'create_shipment') continue;
+      if (AFTER_CREATE_FAULTS.has(kind) && tool !== 'create_shipment') continue;
       if (p > 0 && this.random() < p) return kind;
     }
     return undefined;

@@ -16,6 +16,9 @@ const USAGE = `usage: ups-sandbox [--http <port>] [--host 127.0.0.1] [--data-dir
   stdio MCP server by default; --http serves Streamable HTTP at http://<host>:<port>/mcp
   knobs: UPS_SANDBOX_KNOBS (JSON) and UPS_SANDBOX_KNOBS_FILE (JSON file, re-read on change)`;
 
+/** An HTTP session unused this long is closed. */
+const SESSION_IDLE_MS = 15 * 60_000;
+
 function fail(message: string): never {
   process.stderr.write(`ups-sandbox: ${message}\n${USAGE}\n`);
   process.exit(2);
@@ -44,6 +47,15 @@ async function readJson(req: http.IncomingMessage): Promise<unknown> {
 
 async function serveHttp(state: SandboxState, host: string, port: number): Promise<void> {
   const sessions = new Map<string, StreamableHTTPServerTransport>();
+  const lastSeen = new Map<string, number>();
+  // Clients that vanish without DELETE leave sessions behind: close the ones idle for too long.
+  const sweep = setInterval(() => {
+    const cutoff = Date.now() - SESSION_IDLE_MS;
+    for (const [id, seen] of lastSeen) {
+      if (seen < cutoff) void sessions.get(id)?.close();
+    }
+  }, 60_000);
+  sweep.unref();
   const httpServer = http.createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', `http://${host}`);
@@ -51,6 +63,7 @@ async function serveHttp(state: SandboxState, host: string, port: number): Promi
         return jsonRpcError(res, 404, `no MCP endpoint at ${url.pathname}; use /mcp`);
       const sessionId = req.headers['mcp-session-id'];
       const existing = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined;
+      if (existing && typeof sessionId === 'string') lastSeen.set(sessionId, Date.now());
       if (req.method !== 'POST') {
         if (!existing) return jsonRpcError(res, 404, 'unknown or missing Mcp-Session-Id');
         return existing.handleRequest(req, res);
@@ -67,10 +80,15 @@ async function serveHttp(state: SandboxState, host: string, port: number): Promi
         return jsonRpcError(res, 400, 'the first request of a session must be initialize');
       const transport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
-        onsessioninitialized: (id) => void sessions.set(id, transport),
+        onsessioninitialized: (id) => {
+          sessions.set(id, transport);
+          lastSeen.set(id, Date.now());
+        },
       });
       transport.onclose = () => {
-        if (transport.sessionId) sessions.delete(transport.sessionId);
+        if (!transport.sessionId) return;
+        sessions.delete(transport.sessionId);
+        lastSeen.delete(transport.sessionId);
       };
       await createSandboxServer(state).connect(transport);
       await transport.handleRequest(req, res, body);

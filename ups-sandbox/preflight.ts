@@ -4,7 +4,7 @@
  * fields (reported to a client without form elicitation as ELICITATION_UNSUPPORTED with the missing
  * fields' paths), and an ambiguous payer (MALFORMED_REQUEST).
  */
-import { asList, isObj, type JsonObject } from '../domain/json';
+import { asList, isObj, isPresent, type JsonObject } from '../domain/json';
 import { ToolFailure } from './errors';
 
 type Obj = JsonObject;
@@ -14,8 +14,6 @@ export interface MissingField {
   flat_key: string;
   prompt: string;
 }
-
-const present = (v: unknown) => v !== undefined && v !== null && !(typeof v === 'string' && v.trim() === '');
 
 function get(root: unknown, path: (string | number)[]): unknown {
   let cur = root;
@@ -64,7 +62,7 @@ export function applyDefaults(shipment: Obj, accountNumber: string | undefined):
   }
   if (accountNumber) {
     const shipper = isObj(shipment.Shipper) ? shipment.Shipper : (shipment.Shipper = {});
-    if (isObj(shipper) && !present(shipper.ShipperNumber)) shipper.ShipperNumber = accountNumber;
+    if (isObj(shipper) && !isPresent(shipper.ShipperNumber)) shipper.ShipperNumber = accountNumber;
     if (!PAYERS.some((p) => first[p] !== undefined)) first.BillShipper = { AccountNumber: accountNumber };
   }
 }
@@ -77,7 +75,7 @@ export function findMissingFields(
 ): MissingField[] {
   const missing: MissingField[] = [];
   const need = (path: (string | number)[], flatKey: string, prompt: string) => {
-    if (!present(get(shipment, path))) {
+    if (!isPresent(get(shipment, path))) {
       const dot = path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('');
       missing.push({ dot_path: `${root}.Shipment${dot}`, flat_key: flatKey, prompt });
     }

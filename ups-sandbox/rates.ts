@@ -285,7 +285,12 @@ function allocate(total: number, weights: number[]): number[] {
   return parts;
 }
 
-const usd = (cents: number) => ({ CurrencyCode: 'USD', MonetaryValue: formatCents(cents) });
+/** A UPS charge `{CurrencyCode, MonetaryValue}` from integer cents. */
+export const charge = (cents: number, currency = 'USD') => ({
+  CurrencyCode: currency,
+  MonetaryValue: formatCents(cents),
+});
+const usd = (cents: number) => charge(cents);
 const pounds = (lbs: number) => ({
   UnitOfMeasurement: { Code: 'LBS', Description: 'Pounds' },
   Weight: lbs.toFixed(1),

@@ -12,7 +12,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { CallLog, type CallLogEntry } from './call-log';
 import { ToolFailure, UPS_CODES, requestError, toolErrorResult, upsHttpError } from './errors';
-import { drawLatencyMs, FaultPicker, KnobSource, type FaultKind } from './knobs';
+import { AFTER_CREATE_FAULTS, drawLatencyMs, FaultPicker, KnobSource, type FaultKind } from './knobs';
 import { ShipmentStore } from './store';
 import { argumentErrors, TOOLS } from './tools';
 import * as ups from './ups';
@@ -75,6 +75,10 @@ function faultFailure(kind: FaultKind, retryAfterSeconds: number): ToolFailure {
       });
     case 'unavailable':
       return upsHttpError(503, UPS_CODES.systemUnavailable, 'The UPS system is temporarily unavailable');
+    case 'busy':
+      return upsHttpError(503, UPS_CODES.systemBusy, 'The UPS system is busy; please try again later');
+    case 'auth_error':
+      return upsHttpError(401, UPS_CODES.invalidCredentials, 'Invalid Authentication Information.');
     case 'server_error':
       return new ToolFailure({
         status_code: 500,
@@ -82,7 +86,10 @@ function faultFailure(kind: FaultKind, retryAfterSeconds: number): ToolFailure {
         message: 'UPS API returned HTTP 500',
         details: null,
       });
-    default:
+    case 'request_error':
+    case 'timeout_after_create':
+    case 'hang':
+    case 'hang_after_create':
       return requestError(
         `HTTPSConnectionPool(host='onlinetools.ups.com', port=443): Read timed out. (read timeout=30)`,
       );
@@ -129,6 +136,8 @@ export function createSandboxServer(state: SandboxState): Server {
     const delay = drawLatencyMs(knobs.latency);
     if (delay > 0) await sleep(delay, undefined, { signal: extra.signal }).catch(() => undefined);
     const fault = state.faults.pick(knobs, name, reference);
+    const afterCreate = fault && AFTER_CREATE_FAULTS.has(fault) ? fault : undefined;
+    let logged = false;
     try {
       const bad = argumentErrors(def, args);
       if (bad) throw new ToolFailure(bad);
@@ -136,17 +145,20 @@ export function createSandboxServer(state: SandboxState): Server {
         log({ outcome: 'hang', code: 'hang' });
         return await hang(knobs.hangMs, extra.signal);
       }
-      if (fault && fault !== 'hang_after_create')
+      if (fault && !afterCreate) {
         throw Object.assign(faultFailure(fault, knobs.retryAfterSeconds), { injected: true });
+      }
       const body = await dispatch(ctx, name, args, async () => {
-        if (fault === 'hang_after_create') {
-          log({
-            outcome: 'hang',
-            code: 'hang_after_create',
-            trackingNumbers: lastTracking(state, reference),
-          });
-          await hang(knobs.hangMs, extra.signal);
-        }
+        if (!afterCreate) return;
+        // The shipment is on record; now the answer gets lost.
+        logged = true;
+        log({
+          outcome: afterCreate === 'hang_after_create' ? 'hang' : 'fault',
+          code: afterCreate,
+          trackingNumbers: lastTracking(state, reference),
+        });
+        if (afterCreate === 'hang_after_create') await hang(knobs.hangMs, extra.signal);
+        throw faultFailure(afterCreate, knobs.retryAfterSeconds);
       });
       log({ outcome: 'ok', trackingNumbers: trackingOf(body) });
       return { content: [{ type: 'text', text: JSON.stringify(body, null, 2) }], structuredContent: body };
@@ -157,8 +169,7 @@ export function createSandboxServer(state: SandboxState): Server {
         return toolErrorResult(name, new ToolFailure(err instanceof Error ? err.message : text(err)));
       }
       const injected = (err as { injected?: boolean }).injected === true;
-      if (fault !== 'hang_after_create')
-        log({ outcome: injected ? 'fault' : 'error', code: failureCode(err) });
+      if (!logged) log({ outcome: injected ? 'fault' : 'error', code: failureCode(err) });
       return toolErrorResult(name, err);
     }
   });

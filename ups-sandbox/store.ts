@@ -13,6 +13,7 @@ export interface StoredPackage {
   weight: string;
   weightUnit: 'LBS' | 'KGS';
   references: string[];
+  voidedAt?: string;
 }
 
 /** A party as printed on a label (UPS Shipper / ShipTo subset). */
@@ -46,10 +47,13 @@ export interface ShipmentRecord {
   negotiatedCents: number;
   billingWeightLbs: number;
   createdAt: string;
+  /** Set once every package is voided. */
   voidedAt?: string;
 }
 
-type StoreLine = ({ type: 'shipment' } & ShipmentRecord) | { type: 'void'; shipmentId: string; at: string };
+type StoreLine =
+  | ({ type: 'shipment' } & ShipmentRecord)
+  | { type: 'void'; shipmentId: string; at: string; trackingNumbers?: string[] };
 
 /** Shipments by id, tracking number and reference, kept in step with the file. */
 export class ShipmentStore {
@@ -84,13 +88,28 @@ export class ShipmentStore {
     const lines = text.split('\n');
     // A line another process is still writing has no newline yet: keep it for the next read.
     this.partial = lines.pop() ?? '';
-    for (const line of lines) if (line.trim()) this.apply(JSON.parse(line) as StoreLine);
+    for (const line of lines) {
+      if (!line.trim()) continue;
+      let parsed: StoreLine;
+      try {
+        parsed = JSON.parse(line) as StoreLine;
+      } catch {
+        // A torn line (a process killed mid-write before O_APPEND finished): skip it, keep the rest.
+        process.stderr.write(`ups-sandbox: skipping a corrupt line in ${this.file}\n`);
+        continue;
+      }
+      this.apply(parsed);
+    }
   }
 
   private apply(line: StoreLine): void {
     if (line.type === 'void') {
       const rec = this.byId.get(line.shipmentId);
-      if (rec) rec.voidedAt ??= line.at;
+      if (!rec) return;
+      for (const p of rec.packages) {
+        if (!line.trackingNumbers || line.trackingNumbers.includes(p.trackingNumber)) p.voidedAt ??= line.at;
+      }
+      if (rec.packages.every((p) => p.voidedAt)) rec.voidedAt ??= line.at;
       return;
     }
     const { type: _type, ...rec } = line;
@@ -115,9 +134,10 @@ export class ShipmentStore {
     this.refresh();
   }
 
-  markVoided(shipmentId: string, at: string): void {
+  /** Void some packages of a shipment (all when `trackingNumbers` is omitted). */
+  markVoided(shipmentId: string, at: string, trackingNumbers?: string[]): void {
     this.refresh();
-    this.append({ type: 'void', shipmentId, at });
+    this.append({ type: 'void', shipmentId, at, ...(trackingNumbers ? { trackingNumbers } : {}) });
     this.refresh();
   }
 

@@ -3,14 +3,13 @@
  * Address Validation and Tracking. Each function takes the tool's arguments and returns the UPS REST
  * response body, or throws a {@link ToolFailure} shaped as the real server reports it.
  */
-import { asList, isObj, text, type JsonObject } from '../domain/json';
+import { asList, isObj, isPresent, text, type JsonObject } from '../domain/json';
 import { randomInt } from 'node:crypto';
 import { makeUpsTrackingNumber } from '../domain/tracking-number';
 import { SERVICE_CODES, serviceName } from '../domain/shipment-schema';
-import { formatCents } from '../domain/money';
 import { ToolFailure, UPS_CODES, upsHttpError, validationError } from './errors';
 import { applyDefaults, elicitationUnsupported, findMissingFields } from './preflight';
-import { quoteService, ratedShipment, shoppableServices, type RatableShipment } from './rates';
+import { charge, quoteService, ratedShipment, shoppableServices, type RatableShipment } from './rates';
 import { renderLabelGif, renderLabelZpl, type LabelInput } from './label';
 import type { Knobs } from './knobs';
 import type { ShipmentRecord, ShipmentStore, StoredParty } from './store';
@@ -113,17 +112,18 @@ function quoteOrFail(shipment: Obj, service: string) {
 /** rate_shipment: one RatedShipment (Rate) or one per available service (Shop). */
 export function rateShipment(ctx: UpsContext, args: Obj): Obj {
   const option = REQUEST_OPTIONS[text(args.requestoption).toLowerCase()];
+  // As the real server: the missing-field preflight runs before the option is checked.
+  const request = requestPart('rate_shipment', args.request_body, 'RateRequest');
+  const shipment = isObj(request.Shipment) ? request.Shipment : {};
+  applyDefaults(shipment, ctx.accountNumber);
+  const shop = option?.startsWith('Shop') ?? false;
+  const missing = findMissingFields(shipment, 'RateRequest', { serviceRequired: !shop });
+  if (missing.length > 0) throw elicitationUnsupported(missing);
   if (!option) {
     throw new ToolFailure(
       `Invalid requestoption '${text(args.requestoption)}'. Allowed values: Rate, Ratetimeintransit, Shop, Shoptimeintransit`,
     );
   }
-  const request = requestPart('rate_shipment', args.request_body, 'RateRequest');
-  const shipment = isObj(request.Shipment) ? request.Shipment : {};
-  applyDefaults(shipment, ctx.accountNumber);
-  const shop = option.startsWith('Shop');
-  const missing = findMissingFields(shipment, 'RateRequest', { serviceRequired: !shop });
-  if (missing.length > 0) throw elicitationUnsupported(missing);
   const knobs = ctx.knobs();
   const service = shop ? undefined : text((shipment.Service as Obj).Code);
   upsValidate(shipment, knobs, { service });
@@ -210,11 +210,6 @@ function labelImage(input: LabelInput, format: 'GIF' | 'ZPL'): { GraphicImage: s
   return { GraphicImage: gif, HTMLImage: Buffer.from(html).toString('base64') };
 }
 
-const money = (cents: number, currency: string) => ({
-  CurrencyCode: currency,
-  MonetaryValue: formatCents(cents),
-});
-
 /**
  * create_shipment: validates like the real server and UPS, records the shipment durably, then
  * answers with the ShipmentResponse. `afterRecord` runs between the two (the hang-after-create fault).
@@ -286,12 +281,12 @@ export async function createShipment(
       Response: { ...SUCCESS, ...(isObj(context) ? { TransactionReference: context } : {}) },
       ShipmentResults: {
         ShipmentCharges: {
-          TransportationCharges: money(quote.publishedCents, rec.currency),
-          ServiceOptionsCharges: money(0, rec.currency),
-          TotalCharges: money(quote.publishedCents, rec.currency),
+          TransportationCharges: charge(quote.publishedCents, rec.currency),
+          ServiceOptionsCharges: charge(0, rec.currency),
+          TotalCharges: charge(quote.publishedCents, rec.currency),
         },
         ...(knobs.negotiatedRates
-          ? { NegotiatedRateCharges: { TotalCharge: money(quote.negotiatedCents, rec.currency) } }
+          ? { NegotiatedRateCharges: { TotalCharge: charge(quote.negotiatedCents, rec.currency) } }
           : {}),
         BillingWeight: {
           UnitOfMeasurement: { Code: 'LBS', Description: 'Pounds' },
@@ -300,7 +295,7 @@ export async function createShipment(
         ShipmentIdentificationNumber: rec.shipmentId,
         PackageResults: inputs.map((input) => ({
           TrackingNumber: input.trackingNumber,
-          ServiceOptionsCharges: money(0, rec.currency),
+          ServiceOptionsCharges: charge(0, rec.currency),
           ShippingLabel: {
             ImageFormat: { Code: rec.labelFormat, Description: rec.labelFormat },
             ...labelImage(input, rec.labelFormat),
@@ -331,19 +326,22 @@ export function voidShipment(ctx: UpsContext, args: Obj): Obj {
       `Tracking number ${unknown[0]} is not part of shipment ${id}`,
     );
   }
-  if (rec.voidedAt) throw upsHttpError(400, UPS_CODES.alreadyVoided, 'The shipment has already been voided');
+  const targets = rec.packages.filter((p) => wanted.length === 0 || wanted.includes(p.trackingNumber));
+  if (targets.every((p) => p.voidedAt)) {
+    throw upsHttpError(400, UPS_CODES.alreadyVoided, 'The shipment has already been voided');
+  }
   const now = (ctx.now ?? (() => new Date()))();
   const ageHours = (now.getTime() - Date.parse(rec.createdAt)) / 3_600_000;
   if (ageHours > ctx.knobs().voidWindowHours) {
     throw upsHttpError(400, UPS_CODES.voidWindowExpired, 'No shipment found within the allowed void period');
   }
-  ctx.store.markVoided(rec.shipmentId, now.toISOString());
+  ctx.store.markVoided(rec.shipmentId, now.toISOString(), wanted.length > 0 ? wanted : undefined);
   const voided = { Code: '1', Description: 'Voided' };
   return {
     VoidShipmentResponse: {
       Response: SUCCESS,
       SummaryResult: { Status: voided },
-      PackageLevelResult: rec.packages.map((p) => ({ TrackingNumber: p.trackingNumber, Status: voided })),
+      PackageLevelResult: targets.map((p) => ({ TrackingNumber: p.trackingNumber, Status: voided })),
     },
   };
 }
@@ -366,13 +364,14 @@ export function recoverLabel(ctx: UpsContext, args: Obj): Obj {
     const ref = isObj(values.ReferenceNumber) ? text(values.ReferenceNumber.Value) : '';
     const shipperNumber = text(values.ShipperNumber);
     if (!ref || !shipperNumber) {
-      throw upsHttpError(400, '120900', 'ReferenceNumber Value and ShipperNumber are required together');
+      throw validationError('ReferenceValues needs both ReferenceNumber.Value and ShipperNumber');
     }
-    results = ctx.store
-      .findByReference(ref, shipperNumber.toUpperCase())
-      .flatMap((rec) => labelInputs(rec).map((input) => ({ rec, input })));
+    // One shipment, as UPS answers: the oldest live one with that reference, else the oldest voided.
+    const found = ctx.store.findByReference(ref, shipperNumber.toUpperCase());
+    const rec = found.find((r) => !r.voidedAt) ?? found[0];
+    results = rec ? labelInputs(rec).map((input) => ({ rec, input })) : [];
   } else {
-    throw upsHttpError(400, '120900', 'Missing TrackingNumber or ReferenceValues');
+    throw validationError('LabelRecoveryRequest needs TrackingNumber or ReferenceValues');
   }
   if (results.length === 0)
     throw upsHttpError(400, UPS_CODES.labelNotFound, 'No label found for the request');
@@ -404,14 +403,14 @@ export function validateAddress(ctx: UpsContext, args: Obj): Obj {
     return { XAVResponse: { Response: SUCCESS, NoCandidatesIndicator: '' } };
   }
   const lines = [args.addressLine1, args.addressLine2]
-    .filter((l) => present(l))
+    .filter((l) => isPresent(l))
     .map((l) => text(l).toUpperCase());
   // Business-looking addresses are commercial, the rest residential (stable per address).
   const commercial = /\b(SUITE|STE|BLVD|PKWY|PLAZA|DOCK|INC|LLC|FLOOR)\b/.test(lines.join(' '));
   const classification = commercial
     ? { Code: '1', Description: 'Commercial' }
     : { Code: '2', Description: 'Residential' };
-  const extended = present(args.zipExtended) ? text(args.zipExtended) : text(1000 + (Number(zip) % 9000));
+  const extended = isPresent(args.zipExtended) ? text(args.zipExtended) : text(1000 + (Number(zip) % 9000));
   return {
     XAVResponse: {
       Response: SUCCESS,
@@ -435,10 +434,6 @@ export function validateAddress(ctx: UpsContext, args: Obj): Obj {
   };
 }
 
-function present(v: unknown): boolean {
-  return v !== undefined && v !== null && text(v).trim() !== '';
-}
-
 const ymd = (iso: string) => iso.slice(0, 10).replaceAll('-', '');
 const hms = (iso: string) => iso.slice(11, 19).replaceAll(':', '');
 
@@ -448,7 +443,7 @@ export function trackPackage(ctx: UpsContext, args: Obj): Obj {
   const rec = ctx.store.findByTracking(inquiry);
   if (!rec) throw upsHttpError(404, UPS_CODES.trackingNotFound, 'Tracking Information Not Found');
   const pkg = rec.packages.find((p) => p.trackingNumber === inquiry)!;
-  const status = rec.voidedAt
+  const status = pkg.voidedAt
     ? { type: 'X', code: 'VD', description: 'Voided Information Received', statusCode: '011' }
     : {
         type: 'M',
@@ -456,7 +451,7 @@ export function trackPackage(ctx: UpsContext, args: Obj): Obj {
         description: 'Shipper created a label, UPS has not received the package yet.',
         statusCode: '003',
       };
-  const at = rec.voidedAt ?? rec.createdAt;
+  const at = pkg.voidedAt ?? rec.createdAt;
   return {
     trackResponse: {
       shipment: [

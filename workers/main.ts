@@ -7,7 +7,7 @@ import { Runtime } from '@temporalio/worker';
 import { loadConfig } from '../temporal.config';
 import { openPool } from '../activities/db';
 import { migrate } from '../db/migrate';
-import { createUpsClient } from '../activities/ups/client';
+import { createUpsClient } from '../activities/ups/from-config';
 import { connectWorker, createShipbatchWorker } from './create-worker';
 
 async function main(): Promise<void> {

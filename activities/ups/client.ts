@@ -2,11 +2,10 @@
  * The one UPS client the activities use: typed operations over a UPS MCP server (real or sandbox),
  * results normalised (normalize.ts), failures classified (errors.ts). One instance per worker process.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { ShipbatchConfig } from '../../temporal.config';
 import type { ShipmentRequestBody } from '../../domain/shipment-schema';
-import { sandboxTarget, UpsMcpConnection, type UpsServerTarget } from './connection';
-import { classifyToolError, classifyUpsFailure, UpsError } from './errors';
+import { CallPacer } from './call-pacer';
+import type { UpsMcpConnection } from './connection';
+import { classifyToolError, classifyUpsFailure, LABEL_NOT_FOUND_CODES, UpsError } from './errors';
 import {
   normalizeAddressValidation,
   normalizeLabelRecoveryResponse,
@@ -23,7 +22,18 @@ import {
 } from './normalize';
 import { rateRequestFromShipmentRequest } from './rate-request';
 
-export type UpsToolNames = ShipbatchConfig['ups']['tools'];
+/** UPS Rating request options: one service or all, optionally with time in transit. */
+export type RateRequestOption = 'Rate' | 'Shop' | 'Ratetimeintransit' | 'Shoptimeintransit';
+
+/** The MCP tool name of each UPS operation (configurable: a server may name them differently). */
+export interface UpsToolNames {
+  rate: string;
+  create: string;
+  void: string;
+  recoverLabel: string;
+  validateAddress: string;
+  track: string;
+}
 
 export interface UpsClientOptions {
   tools: UpsToolNames;
@@ -38,19 +48,6 @@ export interface AddressInput {
   state: string;
   postalCode: string;
   countryCode: string;
-}
-
-/** Spaces call starts evenly so one worker never exceeds its UPS call rate. */
-class CallPacer {
-  private next = 0;
-  constructor(private readonly perSecond: number) {}
-  async wait(): Promise<void> {
-    if (!(this.perSecond > 0)) return;
-    const now = Date.now();
-    const at = Math.max(now, this.next);
-    this.next = at + 1000 / this.perSecond;
-    if (at > now) await sleep(at - now);
-  }
 }
 
 export class UpsClient {
@@ -69,17 +66,19 @@ export class UpsClient {
    */
   private async call(tool: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<unknown> {
     await this.pacer.wait();
+    // Classification goes by role: the create tool may be configured under another name.
+    const creating = tool === this.opts.tools.create;
     let result;
     try {
       result = await this.connection.callTool(tool, args, { timeoutMs: this.opts.callTimeoutMs, signal });
     } catch (err) {
-      throw classifyUpsFailure(tool, err);
+      throw classifyUpsFailure(tool, err, creating);
     }
     const text = (result.content ?? [])
       .map((c) => (c.type === 'text' ? c.text : ''))
       .join('\n')
       .trim();
-    if (result.isError) throw classifyToolError(tool, text);
+    if (result.isError) throw classifyToolError(tool, text, creating);
     if (result.structuredContent) return result.structuredContent;
     try {
       return JSON.parse(text) as unknown;
@@ -87,7 +86,7 @@ export class UpsClient {
       throw new UpsError({
         tool,
         message: `${tool} answered with text that is not JSON: ${text.slice(0, 200)}`,
-        errorClass: tool === this.opts.tools.create ? 'ambiguous' : 'definitive',
+        errorClass: creating ? 'ambiguous' : 'definitive',
         category: 'unknown',
       });
     }
@@ -96,7 +95,7 @@ export class UpsClient {
   /** Quote one service (`Rate`) or every service (`Shop`) for a raw RateRequest body. */
   async rate(
     requestBody: Record<string, unknown>,
-    requestoption: 'Rate' | 'Shop' = 'Rate',
+    requestoption: RateRequestOption = 'Rate',
     signal?: AbortSignal,
   ): Promise<RateQuote[]> {
     const body = await this.call(this.opts.tools.rate, { requestoption, request_body: requestBody }, signal);
@@ -139,8 +138,9 @@ export class UpsClient {
   }
 
   /**
-   * Find a shipment's labels by its reference number. Resolves `undefined` when UPS has no shipment
-   * with that reference; throws when the lookup itself failed (then nobody knows).
+   * Find a shipment's labels by its reference number. Resolves `undefined` only when UPS answers that
+   * it has no shipment with that reference ({@link LABEL_NOT_FOUND_CODES}); throws when the lookup
+   * itself failed (then nobody knows whether it shipped).
    */
   async recoverByReference(
     reference: string,
@@ -183,7 +183,9 @@ export class UpsClient {
         await this.call(this.opts.tools.recoverLabel, { request_body }, signal),
       );
     } catch (err) {
-      if (err instanceof UpsError && err.category === 'not_found') return undefined;
+      if (err instanceof UpsError && err.upsCode !== undefined && LABEL_NOT_FOUND_CODES.has(err.upsCode)) {
+        return undefined;
+      }
       throw err;
     }
   }
@@ -211,37 +213,4 @@ export class UpsClient {
   async close(): Promise<void> {
     await this.connection.close();
   }
-}
-
-/** Where the configured UPS MCP server is (sandbox by default). */
-export function upsServerTarget(ups: ShipbatchConfig['ups']): UpsServerTarget {
-  switch (ups.transport) {
-    case 'http':
-      return { transport: 'http', url: ups.url! };
-    case 'stdio':
-      return { transport: 'stdio', command: ups.command!, args: ups.args, env: ups.env };
-    case 'sandbox':
-      return sandboxTarget({
-        ...ups.env,
-        UPS_SANDBOX_DATA_DIR: ups.sandboxDataDir,
-        ...(ups.shipperNumber ? { UPS_ACCOUNT_NUMBER: ups.shipperNumber } : {}),
-        ...pick(process.env, ['UPS_SANDBOX_KNOBS', 'UPS_SANDBOX_KNOBS_FILE']),
-      });
-  }
-}
-
-function pick(env: NodeJS.ProcessEnv, names: string[]): Record<string, string> {
-  return Object.fromEntries(names.flatMap((n) => (env[n] ? [[n, env[n]]] : [])));
-}
-
-/** The worker's UPS client, from configuration. */
-export function createUpsClient(
-  ups: ShipbatchConfig['ups'],
-  onServerLog?: (line: string) => void,
-): UpsClient {
-  return new UpsClient(new UpsMcpConnection(upsServerTarget(ups), onServerLog), {
-    tools: ups.tools,
-    callTimeoutMs: ups.callTimeoutMs,
-    callsPerSecond: ups.callsPerSecond,
-  });
 }

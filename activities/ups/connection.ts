@@ -65,9 +65,21 @@ export class UpsMcpConnection {
 
   /** Describes the target without secrets (env values and headers are left out). */
   describe(): string {
-    return this.target.transport === 'stdio'
-      ? `stdio ${[this.target.command, ...this.target.args].join(' ')}`
-      : `http ${this.target.url}`;
+    if (this.target.transport === 'stdio') {
+      return this.redact(`stdio ${[this.target.command, ...this.target.args].join(' ')}`);
+    }
+    const url = new URL(this.target.url);
+    return `http ${url.origin}${url.pathname}`; // no user info, no query (they can carry keys)
+  }
+
+  /** Text from or about the server with the values of its environment (credentials) masked. */
+  private redact(text: string): string {
+    if (this.target.transport !== 'stdio') return text;
+    let out = text;
+    for (const value of Object.values(this.target.env ?? {})) {
+      if (value.length >= 4) out = out.split(value).join('***');
+    }
+    return out;
   }
 
   private open(): Promise<{ client: Client; transport: Transport }> {
@@ -113,9 +125,10 @@ export class UpsMcpConnection {
       const lines = (pending + chunk.toString('utf8')).split('\n');
       pending = lines.pop() ?? '';
       for (const line of lines) {
-        this.stderrTail.push(line);
+        const safe = this.redact(line);
+        this.stderrTail.push(safe);
         if (this.stderrTail.length > 10) this.stderrTail.shift();
-        this.onServerLog(line);
+        this.onServerLog(safe);
       }
     });
     return transport;
@@ -193,7 +206,16 @@ export class UpsMcpConnection {
   async reset(): Promise<void> {
     const session = this.session;
     this.session = undefined;
-    if (session) await session.then((s) => s.client.close()).catch(() => undefined);
+    if (!session) return;
+    await session
+      .then(async ({ client, transport }) => {
+        // Tell an HTTP server to drop the session instead of leaving it to expire.
+        if (transport instanceof StreamableHTTPClientTransport) {
+          await transport.terminateSession().catch(() => undefined);
+        }
+        await client.close();
+      })
+      .catch(() => undefined);
   }
 
   async close(): Promise<void> {

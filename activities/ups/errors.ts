@@ -119,6 +119,12 @@ const DEFINITIVE_SERVER_CODES = new Set([
   'ELICITATION_MAX_RETRIES',
 ]);
 
+/**
+ * UPS codes that mean "label recovery found no shipment" — the only answers a reconcile may read as
+ * "not shipped". Any other failure of a lookup leaves the question open (never ship blind).
+ */
+export const LABEL_NOT_FOUND_CODES: ReadonlySet<string> = new Set(['190202']);
+
 /** Category and class of a UPS error code (`details.response.errors[].code`). */
 function classifyUpsCode(
   code: string,
@@ -155,22 +161,38 @@ function retryAfterMs(payload: Obj): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-/** Classify a tool's `isError` result text. */
-export function classifyToolError(tool: string, errorText: string): UpsError {
+/**
+ * Plain-text failures the real server raises before it calls UPS: argument validation (pydantic), a
+ * bad option or body, missing credentials, an unknown tool. Any other text may come from after the
+ * call (an exception while reading UPS's answer).
+ */
+const PRE_CALL_TEXT =
+  /validation errors? for |^Invalid requestoption|^request_body (must be|is required)|CLIENT_ID and CLIENT_SECRET|^unknown tool|^Operation (not found|is deprecated)|^trackingnumber must be/i;
+
+/**
+ * Classify a tool's `isError` result text. `creating` says whether the tool is the create-shipment
+ * tool (its configured name may differ from `create_shipment`), whose failures may be ambiguous.
+ */
+export function classifyToolError(
+  tool: string,
+  errorText: string,
+  creating = tool === 'create_shipment',
+): UpsError {
   const { payload } = parseToolErrorText(errorText);
-  const creating = tool === 'create_shipment';
   if (typeof payload === 'string') {
-    // Plain text: argument validation (pydantic), a bad option, missing credentials, unknown tool.
     const missingTool = /^unknown tool/i.test(payload) || /tool .* not found/i.test(payload);
+    const preCall = PRE_CALL_TEXT.test(payload);
     return new UpsError({
       tool,
       message: payload || 'the UPS MCP server reported an error without a message',
-      errorClass: 'definitive',
+      errorClass: creating && !preCall ? 'ambiguous' : 'definitive',
       category: missingTool
         ? 'tool_missing'
         : /CLIENT_ID|CLIENT_SECRET|credential/i.test(payload)
           ? 'auth'
-          : 'validation',
+          : preCall
+            ? 'validation'
+            : 'unknown',
     });
   }
   const statusCode = typeof payload.status_code === 'number' ? payload.status_code : undefined;
@@ -225,7 +247,7 @@ export function classifyToolError(tool: string, errorText: string): UpsError {
     return new UpsError({ ...base, errorClass: 'definitive', category: 'validation' });
   if (statusCode === 401 || statusCode === 403)
     return new UpsError({ ...base, errorClass: 'definitive', category: 'auth' });
-  if (statusCode === 404 && tool !== 'create_shipment')
+  if (statusCode === 404 && !creating)
     return new UpsError({ ...base, errorClass: 'definitive', category: 'not_found' });
   if (statusCode === 408)
     return new UpsError({ ...base, errorClass: creating ? 'ambiguous' : 'retryable', category: 'transport' });
@@ -246,30 +268,41 @@ export function classifyToolError(tool: string, errorText: string): UpsError {
 }
 
 /** Classify a failure of the MCP session itself. */
-export function classifyTransportError(tool: string, err: UpsTransportError): UpsError {
+export function classifyTransportError(
+  tool: string,
+  err: UpsTransportError,
+  creating = tool === 'create_shipment',
+): UpsError {
   return new UpsError({
     tool,
     message: err.message,
-    errorClass: err.sent && tool === 'create_shipment' ? 'ambiguous' : 'retryable',
+    errorClass: err.sent && creating ? 'ambiguous' : 'retryable',
     category: 'transport',
     cause: err,
   });
 }
 
 /** Classify anything a UPS call threw. */
-export function classifyUpsFailure(tool: string, err: unknown): UpsError {
+export function classifyUpsFailure(
+  tool: string,
+  err: unknown,
+  creating = tool === 'create_shipment',
+): UpsError {
   if (err instanceof UpsError) return err;
-  if (err instanceof UpsTransportError) return classifyTransportError(tool, err);
+  if (err instanceof UpsTransportError) return classifyTransportError(tool, err, creating);
   if (
     err instanceof McpError &&
     (err.code === (ErrorCode.MethodNotFound as number) || err.code === (ErrorCode.InvalidParams as number))
   ) {
     const missingTool =
       err.code === (ErrorCode.MethodNotFound as number) || /tool .*not found|unknown tool/i.test(err.message);
+    // The SDK also raises InvalidParams when a result fails its output schema, i.e. after the tool
+    // ran: for a create that may have shipped.
+    const afterRun = creating && !missingTool && /output schema|structured content/i.test(err.message);
     return new UpsError({
       tool,
       message: err.message,
-      errorClass: 'definitive',
+      errorClass: afterRun ? 'ambiguous' : 'definitive',
       category: missingTool ? 'tool_missing' : 'validation',
       cause: err,
     });
@@ -278,7 +311,7 @@ export function classifyUpsFailure(tool: string, err: unknown): UpsError {
   return new UpsError({
     tool,
     message,
-    errorClass: tool === 'create_shipment' ? 'ambiguous' : 'retryable',
+    errorClass: creating ? 'ambiguous' : 'retryable',
     category: 'unknown',
     cause: err,
   });

@@ -1,5 +1,6 @@
 export * from './client';
 export * from './connection';
 export * from './errors';
+export * from './from-config';
 export * from './normalize';
 export * from './rate-request';

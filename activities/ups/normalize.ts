@@ -117,7 +117,13 @@ export function normalizeRateResponse(body: unknown): RateQuote[] {
     const negotiatedRaw = isObj(r.NegotiatedRateCharges) ? r.NegotiatedRateCharges.TotalCharge : undefined;
     const negotiated =
       negotiatedRaw === undefined ? undefined : charge(negotiatedRaw, 'NegotiatedRateCharges.TotalCharge');
-    const days = isObj(r.GuaranteedDelivery) ? Number(r.GuaranteedDelivery.BusinessDaysInTransit) : NaN;
+    const arrival = (r.TimeInTransit as { ServiceSummary?: { EstimatedArrival?: Obj } } | undefined)
+      ?.ServiceSummary?.EstimatedArrival;
+    const days = Number(
+      (isObj(r.GuaranteedDelivery) ? r.GuaranteedDelivery.BusinessDaysInTransit : undefined) ??
+        arrival?.BusinessDaysInTransit ??
+        NaN,
+    );
     return {
       serviceCode: text(isObj(r.Service) ? r.Service.Code : ''),
       totalCents: negotiated?.cents ?? published.cents,

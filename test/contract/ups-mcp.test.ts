@@ -11,7 +11,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../temporal.config';
-import { createUpsClient } from '../../activities/ups/client';
+import { createUpsClient } from '../../activities/ups/from-config';
 import { isValidUpsTrackingNumber } from '../../domain/tracking-number';
 import { UpsError } from '../../activities/ups/errors';
 import { rateRequestFromShipmentRequest } from '../../activities/ups/rate-request';
@@ -295,7 +295,10 @@ for (const transport of ['stdio', 'http'] as const) {
       assert.equal(malformed.serverCode, 'MALFORMED_REQUEST');
       assert.equal(malformed.errorClass, 'definitive');
 
-      const option = await rawError(h, 'rate_shipment', { requestoption: 'cheapest', request_body: {} });
+      const option = await rawError(h, 'rate_shipment', {
+        requestoption: 'cheapest',
+        request_body: rateRequestFromShipmentRequest(shipmentRequest(ref('option'))),
+      });
       assert.equal(
         option,
         "Error executing tool rate_shipment: Invalid requestoption 'cheapest'. Allowed values: Rate, Ratetimeintransit, Shop, Shoptimeintransit",
@@ -366,6 +369,74 @@ for (const transport of ['stdio', 'http'] as const) {
       const found = await h.client.recoverByReference(r, SHIPPER.ShipperNumber);
       assert.ok(found, 'the shipment was created although the answer never came');
       assert.equal(readCallLog(h.dataDir).filter((e) => e.reference === r && e.outcome === 'hang').length, 1);
+    });
+
+    test('fault knobs: timeout after create (ambiguous, shipped), busy, auth, request error', async () => {
+      const r = ref('timeout-create');
+      h.setKnobs({
+        rules: [{ tool: 'create_shipment', fault: 'timeout_after_create', reference: r, times: 1 }],
+      });
+      const lost = await upsError(() => h.client.createShipment(shipmentRequest(r)));
+      assert.deepEqual([lost.serverCode, lost.errorClass], ['REQUEST_ERROR', 'ambiguous']);
+      assert.ok(
+        await h.client.recoverByReference(r, SHIPPER.ShipperNumber),
+        'it shipped although the answer said timeout',
+      );
+
+      const r2 = ref('request-error');
+      h.setKnobs({ rules: [{ tool: 'create_shipment', fault: 'request_error', reference: r2, times: 1 }] });
+      const timedOut = await upsError(() => h.client.createShipment(shipmentRequest(r2)));
+      assert.deepEqual([timedOut.serverCode, timedOut.errorClass], ['REQUEST_ERROR', 'ambiguous']);
+      assert.equal(
+        await h.client.recoverByReference(r2, SHIPPER.ShipperNumber),
+        undefined,
+        'nothing was created',
+      );
+
+      h.setKnobs({ rules: [{ fault: 'request_error' }] });
+      const onRate = await upsError(() => h.client.rateShipmentRequest(shipmentRequest(ref('re-rate'))));
+      assert.deepEqual([onRate.category, onRate.errorClass], ['transport', 'retryable']);
+
+      h.setKnobs({ rules: [{ fault: 'busy' }] });
+      const busy = await upsError(() => h.client.createShipment(shipmentRequest(ref('busy'))));
+      assert.deepEqual([busy.statusCode, busy.upsCode, busy.errorClass], [503, '190002', 'retryable']);
+
+      h.setKnobs({ rules: [{ fault: 'auth_error' }] });
+      const auth = await upsError(() => h.client.createShipment(shipmentRequest(ref('auth'))));
+      assert.deepEqual(
+        [auth.statusCode, auth.upsCode, auth.category, auth.errorClass],
+        [401, '250002', 'auth', 'definitive'],
+      );
+      h.setKnobs({});
+    });
+
+    test('void_shipment of one package of two voids only that package', async () => {
+      const shipment = await h.client.createShipment(
+        shipmentRequest(ref('partial'), { weights: ['2', '3'] }),
+      );
+      const [first, second] = shipment.trackingNumbers;
+      assert.equal((await h.client.voidShipment(shipment.shipmentId, [second!])).voided, true);
+      assert.equal((await h.client.track(second!)).statusCode, '011');
+      assert.equal((await h.client.track(first!)).statusCode, '003', 'the other package is still live');
+      const again = await upsError(() => h.client.voidShipment(shipment.shipmentId, [second!]));
+      assert.equal(again.category, 'already_voided');
+      assert.equal(
+        (await h.client.voidShipment(shipment.shipmentId)).voided,
+        true,
+        'the rest can still be voided',
+      );
+      assert.equal(
+        (await upsError(() => h.client.voidShipment(shipment.shipmentId))).category,
+        'already_voided',
+      );
+    });
+
+    test('rate_shipment Ratetimeintransit reports business days in transit', async () => {
+      const [quote] = await h.client.rate(
+        rateRequestFromShipmentRequest(shipmentRequest(ref('tit'))),
+        'Ratetimeintransit',
+      );
+      assert.ok(quote && Number.isInteger(quote.businessDaysInTransit) && quote.businessDaysInTransit! >= 1);
     });
 
     test('latency knob delays every call', async () => {

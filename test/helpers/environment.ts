@@ -8,7 +8,8 @@ import type pg from 'pg';
 import { loadConfig, type ShipbatchConfig } from '../../temporal.config';
 import { openPool } from '../../activities/db';
 import { createShipbatchWorker } from '../../workers/create-worker';
-import { createUpsClient, type UpsClient } from '../../activities/ups/client';
+import type { UpsClient } from '../../activities/ups/client';
+import { createUpsClient } from '../../activities/ups/from-config';
 
 /**
  * The services `npm test` started (scripts/test.ts passes them as TEMPORAL_ADDRESS and DATABASE_URL),

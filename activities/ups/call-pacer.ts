@@ -1,0 +1,14 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Spaces call starts evenly so one worker never exceeds its UPS call rate. */
+export class CallPacer {
+  private next = 0;
+  constructor(private readonly perSecond: number) {}
+  async wait(): Promise<void> {
+    if (!(this.perSecond > 0)) return;
+    const now = Date.now();
+    const at = Math.max(now, this.next);
+    this.next = at + 1000 / this.perSecond;
+    if (at > now) await sleep(at - now);
+  }
+}

@@ -1,0 +1,37 @@
+/** The worker's UPS client as configured (temporal.config.ts `ups`): sandbox, stdio command or HTTP URL. */
+import type { ShipbatchConfig } from '../../temporal.config';
+import { UpsClient } from './client';
+import { sandboxTarget, UpsMcpConnection, type UpsServerTarget } from './connection';
+
+/** Where the configured UPS MCP server is (sandbox by default). */
+export function upsServerTarget(ups: ShipbatchConfig['ups']): UpsServerTarget {
+  switch (ups.transport) {
+    case 'http':
+      return { transport: 'http', url: ups.url! };
+    case 'stdio':
+      return { transport: 'stdio', command: ups.command!, args: ups.args, env: ups.env };
+    case 'sandbox':
+      // Only the sandbox's own settings: the real server's credentials have no business there.
+      return sandboxTarget({
+        UPS_SANDBOX_DATA_DIR: ups.sandboxDataDir,
+        ...(ups.shipperNumber ? { UPS_ACCOUNT_NUMBER: ups.shipperNumber } : {}),
+        ...pick(process.env, ['UPS_SANDBOX_KNOBS', 'UPS_SANDBOX_KNOBS_FILE']),
+      });
+  }
+}
+
+function pick(env: NodeJS.ProcessEnv, names: string[]): Record<string, string> {
+  return Object.fromEntries(names.flatMap((n) => (env[n] ? [[n, env[n]]] : [])));
+}
+
+/** The worker's UPS client, from configuration. */
+export function createUpsClient(
+  ups: ShipbatchConfig['ups'],
+  onServerLog?: (line: string) => void,
+): UpsClient {
+  return new UpsClient(new UpsMcpConnection(upsServerTarget(ups), onServerLog), {
+    tools: ups.tools,
+    callTimeoutMs: ups.callTimeoutMs,
+    callsPerSecond: ups.callsPerSecond,
+  });
+}
