@@ -42,10 +42,16 @@ export class CallLog {
 export function readCallLog(dataDir: string): CallLogEntry[] {
   const file = path.join(dataDir, CALL_LOG_FILE);
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim())
-    .map((line) => JSON.parse(line) as CallLogEntry);
+  const entries: CallLogEntry[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      entries.push(JSON.parse(line) as CallLogEntry);
+    } catch {
+      // a line still being written, or torn by a killed process: not a call we can count
+    }
+  }
+  return entries;
 }
 
 /** How many calls of `tool` each reference received (whatever their outcome). */

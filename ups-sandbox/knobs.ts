@@ -4,7 +4,7 @@
  * (file values win). The file is re-read whenever it changes, so a test can turn faults on and off
  * while the sandbox keeps running. See ups-sandbox/README.md for the format.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 const probability = z.number().min(0).max(1);
@@ -95,7 +95,7 @@ export function parseKnobs(source: string, text: string | undefined): Partial<z.
 /** The knobs in force, re-read from the knobs file when it changes. */
 export class KnobSource {
   private cached: Knobs;
-  private fileStamp = '';
+  private fileContent: string | undefined | null = null;
   private readonly base: Partial<z.input<typeof KnobsSchema>>;
 
   constructor(
@@ -110,18 +110,20 @@ export class KnobSource {
   current(): Knobs {
     const file = this.env.UPS_SANDBOX_KNOBS_FILE;
     if (!file) return this.cached;
-    let stamp: string;
+    // The file is small: compare its text on every call (timestamps can be too coarse to notice a
+    // quick rewrite of the same size).
+    let content: string | undefined;
     try {
-      const st = statSync(file);
-      stamp = `${st.mtimeMs}:${st.size}:${st.ino}`;
+      content = readFileSync(file, 'utf8');
     } catch {
-      stamp = 'none'; // no file (yet): the inline knobs alone
+      content = undefined; // no file (yet): the inline knobs alone
     }
-    if (stamp === this.fileStamp) return this.cached;
+    // An empty file is one being rewritten right now: keep the knobs in force (write {} to clear).
+    if (content === this.fileContent || content?.trim() === '') return this.cached;
     try {
-      const fromFile = stamp === 'none' ? {} : parseKnobs(file, readFileSync(file, 'utf8'));
+      const fromFile = content === undefined ? {} : parseKnobs(file, content);
       this.cached = KnobsSchema.parse({ ...this.base, ...fromFile });
-      this.fileStamp = stamp;
+      this.fileContent = content;
     } catch (err) {
       // Keep the previous knobs: a half-written file must not crash a running server.
       this.warn(`ignoring knobs file: ${(err as Error).message}`);

@@ -60,7 +60,8 @@ export class ShipmentStore {
   readonly file: string;
   private fd: number;
   private offset = 0;
-  private partial = '';
+  /** Bytes of a line another process has not finished writing (it may end mid-character). */
+  private partial: Buffer = Buffer.alloc(0);
   private readonly byId = new Map<string, ShipmentRecord>();
   private readonly byTracking = new Map<string, ShipmentRecord>();
   private readonly byReference = new Map<string, ShipmentRecord[]>();
@@ -84,10 +85,11 @@ export class ShipmentStore {
       read += n;
     }
     this.offset += read;
-    const text = this.partial + buf.subarray(0, read).toString('utf8');
-    const lines = text.split('\n');
-    // A line another process is still writing has no newline yet: keep it for the next read.
-    this.partial = lines.pop() ?? '';
+    const bytes = Buffer.concat([this.partial, buf.subarray(0, read)]);
+    // A line another process is still writing has no newline yet: keep its bytes for the next read.
+    const end = bytes.lastIndexOf(0x0a) + 1;
+    this.partial = Buffer.from(bytes.subarray(end));
+    const lines = bytes.subarray(0, end).toString('utf8').split('\n');
     for (const line of lines) {
       if (!line.trim()) continue;
       let parsed: StoreLine;
