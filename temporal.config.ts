@@ -146,6 +146,8 @@ export interface ShipbatchConfig {
     callTimeoutMs: number;
     reconcileGraceMs: number;
     sandboxDataDir: string;
+    /** UPS_SANDBOX_KNOBS / UPS_SANDBOX_KNOBS_FILE, handed on to the sandbox the worker starts. */
+    sandboxKnobsEnv: Record<string, string>;
   };
   worker: { maxConcurrentActivities: number };
 }
@@ -189,6 +191,11 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
   return out as Settings;
 }
 
+/** The named variables that are set in `env`. */
+function pickEnv(env: NodeJS.ProcessEnv, names: readonly string[]): Record<string, string> {
+  return Object.fromEntries(names.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]]])));
+}
+
 /** Load and validate the configuration from an environment (process.env by default). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ShipbatchConfig {
   const s = readSettings(env);
@@ -214,9 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ShipbatchConfi
       'invalid configuration:\n  SHIPBATCH_UPS_URL is required when SHIPBATCH_UPS_TRANSPORT=http',
     );
   }
-  const passthrough = Object.fromEntries(
-    s.upsEnvPassthrough.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]]])),
-  ) as Record<string, string>;
+  const passthrough = pickEnv(env, s.upsEnvPassthrough);
   return {
     taskQueue: s.taskQueue,
     dataDir: path.resolve(s.dataDir),
@@ -258,6 +263,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ShipbatchConfi
       callTimeoutMs: durationMs(s.upsCallTimeout),
       reconcileGraceMs: durationMs(s.upsReconcileGrace),
       sandboxDataDir: path.resolve(s.upsSandboxDataDir ?? path.join(s.dataDir, 'ups-sandbox')),
+      sandboxKnobsEnv: pickEnv(env, ['UPS_SANDBOX_KNOBS', 'UPS_SANDBOX_KNOBS_FILE']),
     },
     worker: { maxConcurrentActivities: s.workerMaxActivities },
   };

@@ -25,6 +25,20 @@ export interface UpsContext {
   now?: () => Date;
 }
 
+/** UPS's Response block of a success, echoing the request's TransactionReference. */
+function successResponse(context: unknown): Obj {
+  return { ...SUCCESS, ...(isObj(context) ? { TransactionReference: context } : {}) };
+}
+
+/** UPS 111210: the service is not offered on this lane (or not known at all). */
+function serviceUnavailable(): ToolFailure {
+  return upsHttpError(
+    400,
+    UPS_CODES.serviceUnavailable,
+    'The requested service is unavailable between the selected locations.',
+  );
+}
+
 /** `request_body` must be an object holding `key`; returns a deep copy of that part. */
 function requestPart(tool: string, body: unknown, key: string): Obj {
   if (!isObj(body)) throw new ToolFailure('request_body must be a JSON object');
@@ -67,11 +81,7 @@ function upsValidate(shipment: Obj, knobs: Knobs, opts: { service?: string }): v
   if (service !== undefined) {
     const available = shoppableServices(shipment as unknown as RatableShipment);
     if (!Object.hasOwn(SERVICE_CODES, service) || !available.includes(service)) {
-      throw upsHttpError(
-        400,
-        UPS_CODES.serviceUnavailable,
-        'The requested service is unavailable between the selected locations.',
-      );
+      throw serviceUnavailable();
     }
   }
   for (const pkg of asList(shipment.Package)) {
@@ -98,11 +108,7 @@ function quoteOrFail(shipment: Obj, service: string) {
   } catch (err) {
     const message = (err as Error).message;
     if (message.startsWith('Invalid service code')) {
-      throw upsHttpError(
-        400,
-        UPS_CODES.serviceUnavailable,
-        'The requested service is unavailable between the selected locations.',
-      );
+      throw serviceUnavailable();
     }
     if (message.includes('weight')) throw upsHttpError(400, UPS_CODES.invalidWeight, message);
     throw upsHttpError(400, UPS_CODES.invalidShipToPostalCode, message);
@@ -136,7 +142,7 @@ export function rateShipment(ctx: UpsContext, args: Obj): Obj {
   const context = (request.Request as Obj | undefined)?.TransactionReference;
   return {
     RateResponse: {
-      Response: { ...SUCCESS, ...(isObj(context) ? { TransactionReference: context } : {}) },
+      Response: successResponse(context),
       RatedShipment: rated,
     },
   };
@@ -255,7 +261,7 @@ export async function createShipment(
       references: packageReferences(pkg),
     };
   });
-  const now = (ctx.now ?? (() => new Date()))();
+  const now = ctx.now?.() ?? new Date();
   const rec: ShipmentRecord = {
     shipmentId: packages[0]!.trackingNumber,
     shipperNumber: shipper.ShipperNumber.toUpperCase(),
@@ -278,7 +284,7 @@ export async function createShipment(
   const inputs = labelInputs(rec);
   return {
     ShipmentResponse: {
-      Response: { ...SUCCESS, ...(isObj(context) ? { TransactionReference: context } : {}) },
+      Response: successResponse(context),
       ShipmentResults: {
         ShipmentCharges: {
           TransportationCharges: charge(quote.publishedCents, rec.currency),
@@ -330,7 +336,7 @@ export function voidShipment(ctx: UpsContext, args: Obj): Obj {
   if (targets.every((p) => p.voidedAt)) {
     throw upsHttpError(400, UPS_CODES.alreadyVoided, 'The shipment has already been voided');
   }
-  const now = (ctx.now ?? (() => new Date()))();
+  const now = ctx.now?.() ?? new Date();
   const ageHours = (now.getTime() - Date.parse(rec.createdAt)) / 3_600_000;
   if (ageHours > ctx.knobs().voidWindowHours) {
     throw upsHttpError(400, UPS_CODES.voidWindowExpired, 'No shipment found within the allowed void period');

@@ -3,6 +3,7 @@
  * results normalised (normalize.ts), failures classified (errors.ts). One instance per worker process.
  */
 import type { ShipmentRequestBody } from '../../domain/shipment-schema';
+import type { ShipbatchConfig } from '../../temporal.config';
 import { CallPacer } from './call-pacer';
 import type { UpsMcpConnection } from './connection';
 import { classifyToolError, classifyUpsFailure, LABEL_NOT_FOUND_CODES, UpsError } from './errors';
@@ -26,14 +27,7 @@ import { rateRequestFromShipmentRequest } from './rate-request';
 export type RateRequestOption = 'Rate' | 'Shop' | 'Ratetimeintransit' | 'Shoptimeintransit';
 
 /** The MCP tool name of each UPS operation (configurable: a server may name them differently). */
-export interface UpsToolNames {
-  rate: string;
-  create: string;
-  void: string;
-  recoverLabel: string;
-  validateAddress: string;
-  track: string;
-}
+export type UpsToolNames = ShipbatchConfig['ups']['tools'];
 
 export interface UpsClientOptions {
   tools: UpsToolNames;

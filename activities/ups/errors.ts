@@ -169,6 +169,9 @@ function retryAfterMs(payload: Obj): number | undefined {
 const PRE_CALL_TEXT =
   /validation errors? for |^Invalid requestoption|^request_body (must be|is required)|CLIENT_ID and CLIENT_SECRET|^unknown tool|^Operation (not found|is deprecated)|^trackingnumber must be/i;
 
+/** How MCP servers say the tool does not exist. */
+const MISSING_TOOL_TEXT = /unknown tool|tool .*not found/i;
+
 /**
  * Classify a tool's `isError` result text. `creating` says whether the tool is the create-shipment
  * tool (its configured name may differ from `create_shipment`), whose failures may be ambiguous.
@@ -180,7 +183,7 @@ export function classifyToolError(
 ): UpsError {
   const { payload } = parseToolErrorText(errorText);
   if (typeof payload === 'string') {
-    const missingTool = /^unknown tool/i.test(payload) || /tool .* not found/i.test(payload);
+    const missingTool = MISSING_TOOL_TEXT.test(payload);
     const preCall = PRE_CALL_TEXT.test(payload);
     return new UpsError({
       tool,
@@ -295,7 +298,7 @@ export function classifyUpsFailure(
     (err.code === (ErrorCode.MethodNotFound as number) || err.code === (ErrorCode.InvalidParams as number))
   ) {
     const missingTool =
-      err.code === (ErrorCode.MethodNotFound as number) || /tool .*not found|unknown tool/i.test(err.message);
+      err.code === (ErrorCode.MethodNotFound as number) || MISSING_TOOL_TEXT.test(err.message);
     // The SDK also raises InvalidParams when a result fails its output schema, i.e. after the tool
     // ran: for a create that may have shipped.
     const afterRun = creating && !missingTool && /output schema|structured content/i.test(err.message);

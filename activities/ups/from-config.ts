@@ -15,13 +15,9 @@ export function upsServerTarget(ups: ShipbatchConfig['ups']): UpsServerTarget {
       return sandboxTarget({
         UPS_SANDBOX_DATA_DIR: ups.sandboxDataDir,
         ...(ups.shipperNumber ? { UPS_ACCOUNT_NUMBER: ups.shipperNumber } : {}),
-        ...pick(process.env, ['UPS_SANDBOX_KNOBS', 'UPS_SANDBOX_KNOBS_FILE']),
+        ...ups.sandboxKnobsEnv,
       });
   }
-}
-
-function pick(env: NodeJS.ProcessEnv, names: string[]): Record<string, string> {
-  return Object.fromEntries(names.flatMap((n) => (env[n] ? [[n, env[n]]] : [])));
 }
 
 /** The worker's UPS client, from configuration. */

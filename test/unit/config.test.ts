@@ -93,3 +93,9 @@ test('durationMs', () => {
   assert.equal(durationMs('7d'), 604_800_000);
   assert.throws(() => durationMs('7 days'), ConfigError);
 });
+
+test('sandbox knobs variables are handed on to the sandbox, and only those', () => {
+  const config = loadConfig({ ...base, UPS_SANDBOX_KNOBS_FILE: '/tmp/knobs.json', CLIENT_SECRET: 's3cret' });
+  assert.deepEqual(config.ups.sandboxKnobsEnv, { UPS_SANDBOX_KNOBS_FILE: '/tmp/knobs.json' });
+  assert.deepEqual(loadConfig(base).ups.sandboxKnobsEnv, {});
+});

@@ -107,18 +107,15 @@ test('recoverByReference: only UPS "no label found" means not shipped; other loo
   );
   assert.equal(await notFound.client.recoverByReference('SBunit-8', 'A1B2C3'), undefined);
 
-  const bare404 = clientAnswering(
-    (tool) =>
-      ({
-        isError: true,
-        content: [
-          {
-            type: 'text',
-            text: `Error executing tool ${tool}: ${pythonJson({ status_code: 404, code: '404', message: 'Not Found', details: { raw: '<html>' } })}`,
-          },
-        ],
-      }),
-  );
+  const bare404 = clientAnswering((tool) => ({
+    isError: true,
+    content: [
+      {
+        type: 'text',
+        text: `Error executing tool ${tool}: ${pythonJson({ status_code: 404, code: '404', message: 'Not Found', details: { raw: '<html>' } })}`,
+      },
+    ],
+  }));
   const err = await failure(() => bare404.client.recoverByReference('SBunit-9', 'A1B2C3'));
   assert.equal(err.statusCode, 404);
   const trackingCode = clientAnswering((tool) =>
