@@ -93,6 +93,16 @@ const SETTINGS = {
     z.string().min(1).default('validate_address'),
   ],
   upsToolTrack: ['SHIPBATCH_UPS_TOOL_TRACK', z.string().min(1).default('track_package')],
+  /** Sessions in the worker's UPS pool (stdio: server processes); each carries one call at a time. */
+  upsSessions: [
+    'SHIPBATCH_UPS_SESSIONS',
+    z
+      .string()
+      .regex(/^[1-9]\d*$/, 'expected a whole number of sessions from 1 to 256')
+      .transform(Number)
+      .pipe(z.number().max(256, 'at most 256 sessions (each stdio session is a server process)'))
+      .default(4),
+  ],
   upsCallsPerSecond: ['SHIPBATCH_UPS_CALLS_PER_SECOND', z.coerce.number().positive().default(50)],
   upsCallTimeout: ['SHIPBATCH_UPS_CALL_TIMEOUT', duration.default('60s')],
   upsReconcileGrace: ['SHIPBATCH_UPS_RECONCILE_GRACE', duration.default('2s')],
@@ -142,7 +152,10 @@ export interface ShipbatchConfig {
       validateAddress: string;
       track: string;
     };
+    /** Sessions in the pool (stdio: server processes); each carries one call at a time. */
+    sessions: number;
     callsPerSecond: number;
+    /** Per call, from when it is handed to a session (waiting for a free session is not counted). */
     callTimeoutMs: number;
     reconcileGraceMs: number;
     sandboxDataDir: string;
@@ -259,6 +272,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ShipbatchConfi
         validateAddress: s.upsToolValidateAddress,
         track: s.upsToolTrack,
       },
+      sessions: s.upsSessions,
       callsPerSecond: s.upsCallsPerSecond,
       callTimeoutMs: durationMs(s.upsCallTimeout),
       reconcileGraceMs: durationMs(s.upsReconcileGrace),
@@ -290,6 +304,8 @@ export function describeConfig(config: ShipbatchConfig): Record<string, unknown>
       command: config.ups.command,
       url: config.ups.url,
       env: Object.keys(config.ups.env),
+      sessions: config.ups.sessions,
+      callTimeoutMs: config.ups.callTimeoutMs,
     },
   };
 }

@@ -4,7 +4,9 @@
  * (file values win). The file is re-read whenever it changes, so a test can turn faults on and off
  * while the sandbox keeps running. See ups-sandbox/README.md for the format.
  */
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 
 const probability = z.number().min(0).max(1);
@@ -52,6 +54,11 @@ export type FaultRule = z.infer<typeof RuleSchema>;
 
 export const KnobsSchema = z
   .object({
+    /**
+     * Calls answered at once by one sandbox process; the rest wait in arrival order. 1 (the default)
+     * is how the real server behaves: its handlers block on the UPS request.
+     */
+    concurrency: z.number().int().min(1).max(1024).default(1),
     latency: LatencySchema.default({ kind: 'none' }),
     /** Per-call probability of each fault kind. */
     faultRates: z.partialRecord(z.enum(FAULT_KINDS), probability).default({}),
@@ -152,17 +159,63 @@ export function drawLatencyMs(latency: Latency, random: () => number = Math.rand
   }
 }
 
-/** Decides, call by call, which fault (if any) to inject. Rule counters are per process. */
+/** Counts how often each rule fired, shared by every process that uses the same counter. */
+export interface RuleCounter {
+  /** Take one of the `times` firings of rule `key`; false when all are taken. */
+  claim(key: string, times: number): boolean;
+}
+
+/**
+ * Rule counts kept as files in a directory (one per firing, created exclusively), so all the
+ * sandbox processes of a pool sharing a data dir fire a `times: 1` rule once in total, not once each.
+ */
+export class FileRuleCounter implements RuleCounter {
+  /** Firings this process knows are taken, per key (they only ever grow). */
+  private readonly taken = new Map<string, number>();
+  private made = false;
+
+  constructor(readonly dir: string) {}
+
+  claim(key: string, times: number): boolean {
+    if (!this.made) {
+      mkdirSync(this.dir, { recursive: true });
+      this.made = true;
+    }
+    const base = createHash('sha256').update(key).digest('hex').slice(0, 32);
+    for (let k = this.taken.get(key) ?? 0; k < times; k++) {
+      this.taken.set(key, k + 1);
+      try {
+        closeSync(openSync(path.join(this.dir, `${base}-${k}`), 'wx'));
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+    }
+    return false;
+  }
+}
+
+/**
+ * Decides, call by call, which fault (if any) to inject. Rule counters are per process, or shared
+ * through `counter`.
+ */
 export class FaultPicker {
   private readonly used = new Map<string, number>();
 
-  constructor(private readonly random: () => number = Math.random) {}
+  constructor(
+    private readonly random: () => number = Math.random,
+    private readonly counter?: RuleCounter,
+  ) {}
 
   pick(knobs: Knobs, tool: string, reference: string | undefined): FaultKind | undefined {
     for (const [i, rule] of knobs.rules.entries()) {
       if (rule.tool && rule.tool !== tool) continue;
       if (rule.reference && rule.reference !== reference) continue;
       const key = `${i}:${JSON.stringify(rule)}:${rule.perReference ? (reference ?? '') : ''}`;
+      if (this.counter && rule.times !== undefined) {
+        if (!this.counter.claim(key, rule.times)) continue;
+        return rule.fault;
+      }
       const n = this.used.get(key) ?? 0;
       if (rule.times !== undefined && n >= rule.times) continue;
       this.used.set(key, n + 1);

@@ -14,7 +14,8 @@ import { createSandboxServer, openSandboxState, type SandboxState } from './serv
 
 const USAGE = `usage: ups-sandbox [--http <port>] [--host 127.0.0.1] [--data-dir DIR]
   stdio MCP server by default; --http serves Streamable HTTP at http://<host>:<port>/mcp
-  knobs: UPS_SANDBOX_KNOBS (JSON) and UPS_SANDBOX_KNOBS_FILE (JSON file, re-read on change)`;
+  knobs: UPS_SANDBOX_KNOBS (JSON) and UPS_SANDBOX_KNOBS_FILE (JSON file, re-read on change)
+  one call is answered at a time per process, as by the real server (knob "concurrency": N for more)`;
 
 /** An HTTP session unused this long is closed. */
 const SESSION_IDLE_MS = 15 * 60_000;

@@ -3,6 +3,7 @@
  * the latency and faults of the knobs applied and every call written to the call log.
  */
 import { asList, isObj, text, type JsonObject } from '../domain/json';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
@@ -12,7 +13,14 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { CallLog, type CallLogEntry } from './call-log';
 import { ToolFailure, UPS_CODES, requestError, toolErrorResult, upsHttpError } from './errors';
-import { AFTER_CREATE_FAULTS, drawLatencyMs, FaultPicker, KnobSource, type FaultKind } from './knobs';
+import {
+  AFTER_CREATE_FAULTS,
+  drawLatencyMs,
+  FaultPicker,
+  FileRuleCounter,
+  KnobSource,
+  type FaultKind,
+} from './knobs';
 import { ShipmentStore } from './store';
 import { argumentErrors, TOOLS } from './tools';
 import * as ups from './ups';
@@ -20,23 +28,87 @@ import * as ups from './ups';
 export const SANDBOX_NAME = 'ups-mcp';
 export const SANDBOX_VERSION = '1.0.0';
 
-/** Shared state of one sandbox process: its store, call log and knobs. */
+/**
+ * The calls one process answers at once (knob `concurrency`, 1 by default, like the real server);
+ * the others wait in arrival order. Shared by every session of the process, as the real server's one
+ * blocked event loop is.
+ */
+export class CallLanes {
+  private active = 0;
+  private readonly queue: Array<() => void> = [];
+
+  constructor(private readonly limit: () => number) {}
+
+  /** Calls in service and waiting. */
+  get load(): { active: number; waiting: number } {
+    return { active: this.active, waiting: this.queue.length };
+  }
+
+  /**
+   * Wait for a free lane; resolves with the function that frees it. Rejects when `signal` aborts
+   * first (the caller gave up: the call is dropped without being served).
+   */
+  async enter(signal?: AbortSignal): Promise<() => void> {
+    signal?.throwIfAborted();
+    if (this.queue.length === 0 && this.active < this.limit()) {
+      this.active += 1;
+      return this.exit();
+    }
+    await new Promise<void>((resolve, reject) => {
+      const go = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = () => {
+        const at = this.queue.indexOf(go);
+        if (at >= 0) this.queue.splice(at, 1);
+        reject(signal?.reason instanceof Error ? signal.reason : new Error('cancelled'));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.queue.push(go);
+    });
+    return this.exit();
+  }
+
+  private exit(): () => void {
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.active -= 1;
+      this.pump();
+    };
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0 && this.active < this.limit()) {
+      this.active += 1;
+      this.queue.shift()!();
+    }
+  }
+}
+
+/** Shared state of one sandbox process: its store, call log, knobs and call lanes. */
 export interface SandboxState {
   dataDir: string;
   store: ShipmentStore;
   callLog: CallLog;
   knobs: KnobSource;
   faults: FaultPicker;
+  lanes: CallLanes;
   accountNumber?: string;
 }
 
 export function openSandboxState(dataDir: string, env: NodeJS.ProcessEnv = process.env): SandboxState {
+  const knobs = new KnobSource(env);
   return {
     dataDir,
     store: new ShipmentStore(dataDir),
     callLog: new CallLog(dataDir),
-    knobs: new KnobSource(env),
-    faults: new FaultPicker(),
+    knobs,
+    // Rule counts live in the data dir: the processes of a pool share them.
+    faults: new FaultPicker(Math.random, new FileRuleCounter(path.join(dataDir, 'fault-rules'))),
+    lanes: new CallLanes(() => knobs.current().concurrency),
     accountNumber: env.UPS_ACCOUNT_NUMBER || undefined,
   };
 }
@@ -117,63 +189,89 @@ export function createSandboxServer(state: SandboxState): Server {
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const name = request.params.name;
-    const args = (request.params.arguments ?? {}) as Obj;
     const def = TOOLS.find((t) => t.name === name);
     if (!def) return { isError: true, content: [{ type: 'text', text: `Unknown tool: ${name}` }] };
-    const started = Date.now();
-    const reference = callReference(name, args);
-    const log = (entry: Pick<CallLogEntry, 'outcome'> & Partial<CallLogEntry>) =>
-      state.callLog.record({
-        at: new Date(started).toISOString(),
-        pid: process.pid,
-        tool: name,
-        reference,
-        ms: Date.now() - started,
-        ...entry,
-      });
-
-    const knobs = state.knobs.current();
-    const delay = drawLatencyMs(knobs.latency);
-    if (delay > 0) await sleep(delay, undefined, { signal: extra.signal }).catch(() => undefined);
-    const fault = state.faults.pick(knobs, name, reference);
-    const afterCreate = fault && AFTER_CREATE_FAULTS.has(fault) ? fault : undefined;
-    let logged = false;
+    let leave: () => void;
     try {
-      const bad = argumentErrors(def, args);
-      if (bad) throw new ToolFailure(bad);
-      if (fault === 'hang') {
-        log({ outcome: 'hang', code: 'hang' });
-        return await hang(knobs.hangMs, extra.signal);
-      }
-      if (fault && !afterCreate) {
-        throw Object.assign(faultFailure(fault, knobs.retryAfterSeconds), { injected: true });
-      }
-      const body = await dispatch(ctx, name, args, async () => {
-        if (!afterCreate) return;
-        // The shipment is on record; now the answer gets lost.
-        logged = true;
-        log({
-          outcome: afterCreate === 'hang_after_create' ? 'hang' : 'fault',
-          code: afterCreate,
-          trackingNumbers: lastTracking(state, reference),
-        });
-        if (afterCreate === 'hang_after_create') await hang(knobs.hangMs, extra.signal);
-        throw faultFailure(afterCreate, knobs.retryAfterSeconds);
-      });
-      log({ outcome: 'ok', trackingNumbers: trackingOf(body) });
-      return { content: [{ type: 'text', text: JSON.stringify(body, null, 2) }], structuredContent: body };
-    } catch (err) {
-      if (!(err instanceof ToolFailure)) {
-        // Anything unexpected becomes the generic text the real server's SDK wraps exceptions in.
-        log({ outcome: 'error', code: 'exception' });
-        return toolErrorResult(name, new ToolFailure(err instanceof Error ? err.message : text(err)));
-      }
-      const injected = (err as { injected?: boolean }).injected === true;
-      if (!logged) log({ outcome: injected ? 'fault' : 'error', code: failureCode(err) });
-      return toolErrorResult(name, err);
+      leave = await state.lanes.enter(extra.signal);
+    } catch {
+      // The client cancelled while the call was queued: it is dropped, nothing is answered or logged.
+      return { isError: true, content: [{ type: 'text', text: 'Request cancelled' }] };
+    }
+    try {
+      return await serve(state, ctx, def, name, request.params.arguments ?? {}, extra.signal);
+    } finally {
+      leave();
     }
   });
   return server;
+}
+
+/** Answer one call (in a lane): latency, faults, the tool itself, the call log. */
+async function serve(
+  state: SandboxState,
+  ctx: ups.UpsContext,
+  def: (typeof TOOLS)[number],
+  name: string,
+  rawArgs: Record<string, unknown>,
+  clientSignal: AbortSignal,
+): Promise<CallToolResult> {
+  const args = rawArgs as Obj;
+  const started = Date.now();
+  const reference = callReference(name, args);
+  const log = (entry: Pick<CallLogEntry, 'outcome'> & Partial<CallLogEntry>) =>
+    state.callLog.record({
+      at: new Date(started).toISOString(),
+      pid: process.pid,
+      tool: name,
+      reference,
+      ms: Date.now() - started,
+      ...entry,
+    });
+
+  const knobs = state.knobs.current();
+  // A serial server cannot notice a cancellation: it is blocked in the UPS request until that
+  // returns (or its own read timeout fires). Concurrent answers stop early when the client gives up.
+  const signal = knobs.concurrency === 1 ? new AbortController().signal : clientSignal;
+  const delay = drawLatencyMs(knobs.latency);
+  if (delay > 0) await sleep(delay, undefined, { signal }).catch(() => undefined);
+  const fault = state.faults.pick(knobs, name, reference);
+  const afterCreate = fault && AFTER_CREATE_FAULTS.has(fault) ? fault : undefined;
+  let logged = false;
+  try {
+    const bad = argumentErrors(def, args);
+    if (bad) throw new ToolFailure(bad);
+    if (fault === 'hang') {
+      log({ outcome: 'hang', code: 'hang' });
+      return await hang(knobs.hangMs, signal);
+    }
+    if (fault && !afterCreate) {
+      throw Object.assign(faultFailure(fault, knobs.retryAfterSeconds), { injected: true });
+    }
+    const body = await dispatch(ctx, name, args, async () => {
+      if (!afterCreate) return;
+      // The shipment is on record; now the answer gets lost.
+      logged = true;
+      log({
+        outcome: afterCreate === 'hang_after_create' ? 'hang' : 'fault',
+        code: afterCreate,
+        trackingNumbers: lastTracking(state, reference),
+      });
+      if (afterCreate === 'hang_after_create') await hang(knobs.hangMs, signal);
+      throw faultFailure(afterCreate, knobs.retryAfterSeconds);
+    });
+    log({ outcome: 'ok', trackingNumbers: trackingOf(body) });
+    return { content: [{ type: 'text', text: JSON.stringify(body, null, 2) }], structuredContent: body };
+  } catch (err) {
+    if (!(err instanceof ToolFailure)) {
+      // Anything unexpected becomes the generic text the real server's SDK wraps exceptions in.
+      log({ outcome: 'error', code: 'exception' });
+      return toolErrorResult(name, new ToolFailure(err instanceof Error ? err.message : text(err)));
+    }
+    const injected = (err as { injected?: boolean }).injected === true;
+    if (!logged) log({ outcome: injected ? 'fault' : 'error', code: failureCode(err) });
+    return toolErrorResult(name, err);
+  }
 }
 
 async function dispatch(

@@ -5,7 +5,7 @@
 import type { ShipmentRequestBody } from '../../domain/shipment-schema';
 import type { ShipbatchConfig } from '../../temporal.config';
 import { CallPacer } from './call-pacer';
-import type { UpsMcpConnection } from './connection';
+import { UpsTransportError, type UpsCaller } from './connection';
 import { classifyToolError, classifyUpsFailure, LABEL_NOT_FOUND_CODES, UpsError } from './errors';
 import {
   normalizeAddressValidation,
@@ -47,8 +47,12 @@ export interface AddressInput {
 export class UpsClient {
   private readonly pacer: CallPacer;
 
+  /**
+   * @param connection where calls go: a {@link UpsSessionPool} (what {@link createUpsClient} builds)
+   *   or a single {@link UpsMcpConnection}
+   */
   constructor(
-    readonly connection: UpsMcpConnection,
+    readonly connection: UpsCaller,
     private readonly opts: UpsClientOptions,
   ) {
     this.pacer = new CallPacer(opts.callsPerSecond ?? 0);
@@ -59,12 +63,20 @@ export class UpsClient {
    * classified {@link UpsError}.
    */
   private async call(tool: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<unknown> {
-    await this.pacer.wait();
     // Classification goes by role: the create tool may be configured under another name.
     const creating = tool === this.opts.tools.create;
+    // Paced once the call has a session, so starts at the server are spaced, not places in line.
+    const beforeSend = () =>
+      this.pacer.wait(signal).catch((err: unknown) => {
+        throw new UpsTransportError(`${tool}: cancelled before it was sent`, false, { cause: err });
+      });
     let result;
     try {
-      result = await this.connection.callTool(tool, args, { timeoutMs: this.opts.callTimeoutMs, signal });
+      result = await this.connection.callTool(tool, args, {
+        timeoutMs: this.opts.callTimeoutMs,
+        signal,
+        beforeSend,
+      });
     } catch (err) {
       throw classifyUpsFailure(tool, err, creating);
     }

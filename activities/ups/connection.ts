@@ -39,8 +39,23 @@ export class UpsTransportError extends Error {
 }
 
 export interface CallOptions {
+  /** Time allowed for the answer, counted from when the request is sent (not from any wait before). */
   timeoutMs: number;
   signal?: AbortSignal;
+  /**
+   * Runs once the call has a session and before the request is sent (e.g. pacing); not part of the
+   * timeout.
+   */
+  beforeSend?: () => Promise<void>;
+}
+
+/** What {@link UpsClient} calls through: one session ({@link UpsMcpConnection}) or a pool of them. */
+export interface UpsCaller {
+  /** The target without secrets, for logs. */
+  describe(): string;
+  callTool(name: string, args: Record<string, unknown>, opts: CallOptions): Promise<CallToolResult>;
+  listTools(): Promise<string[]>;
+  close(): Promise<void>;
 }
 
 /** The server refused the connection: the request was never sent. */
@@ -52,7 +67,7 @@ function isRefused(err: unknown): boolean {
 }
 
 /** A reconnecting MCP client session. */
-export class UpsMcpConnection {
+export class UpsMcpConnection implements UpsCaller {
   private session: Promise<{ client: Client; transport: Transport }> | undefined;
   private closed = false;
   /** The last lines the stdio server wrote to stderr, quoted when it dies. */
@@ -158,8 +173,13 @@ export class UpsMcpConnection {
    */
   async callTool(name: string, args: Record<string, unknown>, opts: CallOptions): Promise<CallToolResult> {
     if (this.closed) throw new UpsTransportError('the UPS MCP connection is closed', false);
+    let ready = false;
     for (let attempt = 0; ; attempt++) {
       const { client } = await (this.session ?? this.open());
+      if (!ready) {
+        await opts.beforeSend?.();
+        ready = true;
+      }
       try {
         return (await client.callTool({ name, arguments: args }, undefined, {
           timeout: opts.timeoutMs,

@@ -1,7 +1,8 @@
 /** The worker's UPS client as configured (temporal.config.ts `ups`): sandbox, stdio command or HTTP URL. */
 import type { ShipbatchConfig } from '../../temporal.config';
 import { UpsClient } from './client';
-import { sandboxTarget, UpsMcpConnection, type UpsServerTarget } from './connection';
+import { sandboxTarget, type UpsServerTarget } from './connection';
+import { UpsSessionPool } from './session-pool';
 
 /** Where the configured UPS MCP server is (sandbox by default). */
 export function upsServerTarget(ups: ShipbatchConfig['ups']): UpsServerTarget {
@@ -20,12 +21,15 @@ export function upsServerTarget(ups: ShipbatchConfig['ups']): UpsServerTarget {
   }
 }
 
-/** The worker's UPS client, from configuration. */
+/**
+ * The worker's UPS client, from configuration: a pool of `ups.sessions` sessions (stdio: that many
+ * server processes), one call per session at a time.
+ */
 export function createUpsClient(
   ups: ShipbatchConfig['ups'],
   onServerLog?: (line: string) => void,
 ): UpsClient {
-  return new UpsClient(new UpsMcpConnection(upsServerTarget(ups), onServerLog), {
+  return new UpsClient(UpsSessionPool.forTarget(upsServerTarget(ups), ups.sessions, onServerLog), {
     tools: ups.tools,
     callTimeoutMs: ups.callTimeoutMs,
     callsPerSecond: ups.callsPerSecond,

@@ -4,3 +4,4 @@ export * from './errors';
 export * from './from-config';
 export * from './normalize';
 export * from './rate-request';
+export * from './session-pool';

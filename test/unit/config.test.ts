@@ -99,3 +99,22 @@ test('sandbox knobs variables are handed on to the sandbox, and only those', () 
   assert.deepEqual(config.ups.sandboxKnobsEnv, { UPS_SANDBOX_KNOBS_FILE: '/tmp/knobs.json' });
   assert.deepEqual(loadConfig(base).ups.sandboxKnobsEnv, {});
 });
+
+test('SHIPBATCH_UPS_SESSIONS: the pool size, 4 by default, a whole number from 1 to 256', () => {
+  assert.equal(loadConfig(base).ups.sessions, 4);
+  assert.equal(loadConfig({ ...base, SHIPBATCH_UPS_SESSIONS: '1' }).ups.sessions, 1);
+  assert.equal(loadConfig({ ...base, SHIPBATCH_UPS_SESSIONS: '16' }).ups.sessions, 16);
+  assert.equal(loadConfig({ ...base, SHIPBATCH_UPS_SESSIONS: '256' }).ups.sessions, 256);
+  for (const bad of ['0', '-1', '2.5', '1e1', '0x10', ' 4', 'four', '257', '99999999999999999999']) {
+    assert.throws(
+      () => loadConfig({ ...base, SHIPBATCH_UPS_SESSIONS: bad }),
+      (err: unknown) =>
+        err instanceof ConfigError && err.message.includes(`SHIPBATCH_UPS_SESSIONS=${JSON.stringify(bad)}`),
+      bad,
+    );
+  }
+  const printed = describeConfig(loadConfig({ ...base, SHIPBATCH_UPS_SESSIONS: '8' })) as {
+    ups: { sessions: number; callTimeoutMs: number };
+  };
+  assert.deepEqual([printed.ups.sessions, printed.ups.callTimeoutMs], [8, 60_000]);
+});

@@ -7,7 +7,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { UpsClient, type UpsToolNames } from '../../activities/ups/client';
-import { UpsTransportError, type UpsMcpConnection } from '../../activities/ups/connection';
+import {
+  UpsTransportError,
+  type CallOptions,
+  type UpsMcpConnection,
+} from '../../activities/ups/connection';
 import { UpsError } from '../../activities/ups/errors';
 import { pythonJson, requestError, toolErrorResult, upsHttpError } from '../../ups-sandbox/errors';
 import { shipmentRequest } from '../helpers/ups-sandbox';
@@ -25,7 +29,8 @@ const RENAMED: UpsToolNames = {
 function clientAnswering(answer: (tool: string) => CallToolResult | Error, callsPerSecond = 0) {
   const calls: string[] = [];
   const connection = {
-    callTool(tool: string): Promise<CallToolResult> {
+    async callTool(tool: string, _args: unknown, opts: CallOptions): Promise<CallToolResult> {
+      await opts.beforeSend?.(); // as the real connection does, once it has a session
       calls.push(tool);
       const result = answer(tool);
       return result instanceof Error ? Promise.reject(result) : Promise.resolve(result);
