@@ -249,8 +249,8 @@ class Emitter {
       if (SYSTEM_COLUMNS.has(name)) throw new FilterError(`system column "${name}" is not allowed`);
       const hint = this.columns.find((c) => c.toLowerCase() === name.toLowerCase());
       throw new FilterError(
-        `unknown column "${name}" (columns: ${this.columns.join(', ')})` +
-          (hint ? `; did you mean "${hint}" (quote mixed-case names)?` : ''),
+        `unknown column ${quoteIdent(name)} (columns: ${this.columns.join(', ')})` +
+          (hint ? `; did you mean ${quoteIdent(hint)} (quote mixed-case names)?` : ''),
       );
     }
     if (!this.used.includes(name)) this.used.push(name);
@@ -261,7 +261,8 @@ class Emitter {
     if (n['isnull'] === true) return 'NULL';
     if ('ival' in n) {
       const ival = isNode(n['ival']) ? (n['ival']['ival'] ?? 0) : undefined;
-      if (typeof ival !== 'number' || !Number.isSafeInteger(ival)) throw new FilterError('bad integer literal');
+      if (typeof ival !== 'number' || !Number.isSafeInteger(ival))
+        throw new FilterError('bad integer literal');
       // A negative literal is parenthesised so `-` can't glue to a preceding operator (`a--1` is a comment).
       return ival < 0 ? `(${ival})` : String(ival);
     }
@@ -403,7 +404,10 @@ class Emitter {
 }
 
 function describeNode(type: string): string {
-  return type.replace(/^A_/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  return type
+    .replace(/^A_/, '')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase();
 }
 
 const CLAUSES: Record<string, string> = {
@@ -457,7 +461,9 @@ export async function validateFilter(text: string, columns: readonly string[]): 
   await ready();
   if (typeof text !== 'string' || text.trim() === '') throw new FilterError('the filter is empty');
   if (text.length > FILTER_LIMITS.maxLength) {
-    throw new FilterError(`the filter is too long (${text.length} characters, at most ${FILTER_LIMITS.maxLength})`);
+    throw new FilterError(
+      `the filter is too long (${text.length} characters, at most ${FILTER_LIMITS.maxLength})`,
+    );
   }
   if (text.includes('\0')) throw new FilterError('NUL characters are not allowed in the filter');
   const wrapped = PREFIX + text;

@@ -226,7 +226,9 @@ export interface ReadPageOptions {
  */
 export async function readSourcePage(db: Db, opts: ReadPageOptions): Promise<SourcePage> {
   if (!Number.isInteger(opts.limit) || opts.limit < 1 || opts.limit > MAX_PAGE_SIZE) {
-    throw new SourceError(`page size must be an integer from 1 to ${MAX_PAGE_SIZE}, got ${String(opts.limit)}`);
+    throw new SourceError(
+      `page size must be an integer from 1 to ${MAX_PAGE_SIZE}, got ${String(opts.limit)}`,
+    );
   }
   const { rel, key, filter } = await resolve(db, opts.table, opts.keyColumn, opts.filter);
   const k = quoteIdent(key as string);
@@ -325,7 +327,9 @@ export async function writeBackTracking(
     throw new SourceError(`write-back column "${column}" has type ${type}; it must be text or varchar`);
   }
   if (rel.kind !== 'table' && rel.kind !== 'partitioned table') {
-    throw new SourceError(`can't write tracking numbers back into ${rel.kind} ${opts.table}: it is not a table`);
+    throw new SourceError(
+      `can't write tracking numbers back into ${rel.kind} ${opts.table}: it is not a table`,
+    );
   }
   const k = quoteIdent(key as string);
   const c = quoteIdent(column);
