@@ -7,11 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { UpsClient, type UpsToolNames } from '../../activities/ups/client';
-import {
-  UpsTransportError,
-  type CallOptions,
-  type UpsMcpConnection,
-} from '../../activities/ups/connection';
+import { UpsTransportError, type CallOptions, type UpsMcpConnection } from '../../activities/ups/connection';
 import { UpsError } from '../../activities/ups/errors';
 import { pythonJson, requestError, toolErrorResult, upsHttpError } from '../../ups-sandbox/errors';
 import { shipmentRequest } from '../helpers/ups-sandbox';
