@@ -231,7 +231,8 @@ export async function readSourcePage(db: Db, opts: ReadPageOptions): Promise<Sou
     );
   }
   const { rel, key, filter } = await resolve(db, opts.table, opts.keyColumn, opts.filter);
-  const k = quoteIdent(key as string);
+  // Qualified: the select list repeats the key column, so a bare name would be ambiguous in ORDER BY.
+  const k = `t.${quoteIdent(key as string)}`;
   const params: unknown[] = [];
   const where = [`${k} IS NOT NULL`];
   if (filter) where.push(filter.sql);
