@@ -353,14 +353,18 @@ for (const transport of ['stdio', 'http'] as const) {
     });
 
     test('fault knobs: a hang times out the call; hang-after-create is ambiguous and recoverable', async () => {
+      // The sandbox is serial, like the real server: a hang blocks its process, which ignores the
+      // client's cancellation until the hang ends (hangMs). Over stdio the pool replaces the timed-out
+      // session (a new process); over HTTP the next calls wait in the server until the hang ends.
       const impatient = h.newClient({ callTimeoutMs: 1500 });
-      h.setKnobs({ rules: [{ tool: 'rate_shipment', fault: 'hang', times: 1 }] });
+      h.setKnobs({ hangMs: 2000, rules: [{ tool: 'rate_shipment', fault: 'hang', times: 1 }] });
       const hung = await upsError(() => impatient.rateShipmentRequest(shipmentRequest(ref('hang'))));
       assert.equal(hung.category, 'transport');
       assert.equal(hung.errorClass, 'retryable');
 
       const r = ref('hang-create');
       h.setKnobs({
+        hangMs: 2000,
         rules: [{ tool: 'create_shipment', fault: 'hang_after_create', reference: r, times: 1 }],
       });
       const lost = await upsError(() => impatient.createShipment(shipmentRequest(r)));
@@ -492,12 +496,12 @@ describe('UPS MCP client over stdio: reconnect', () => {
 
   test('after the server process is killed, the next call starts a new one and succeeds', async () => {
     const first = await h.client.createShipment(shipmentRequest('SBreconnect-1'));
-    const pid = await h.connection.serverPid();
+    const pid = (await h.connection.serverPids())[0];
     assert.ok(pid, 'a stdio server process is running');
     process.kill(pid, 'SIGKILL');
     await sleep(300);
     const second = await h.client.createShipment(shipmentRequest('SBreconnect-2'));
-    const newPid = await h.connection.serverPid();
+    const newPid = (await h.connection.serverPids())[0];
     assert.ok(newPid && newPid !== pid, `a new server process (${pid} → ${newPid})`);
     assert.notEqual(second.shipmentId, first.shipmentId);
     assert.ok(
@@ -510,7 +514,7 @@ describe('UPS MCP client over stdio: reconnect', () => {
     h.setKnobs({ latency: { kind: 'fixed', ms: 2000 } });
     const pending = upsError(() => h.client.createShipment(shipmentRequest('SBreconnect-3')));
     await sleep(700);
-    const pid = await h.connection.serverPid();
+    const pid = (await h.connection.serverPids())[0];
     process.kill(pid!, 'SIGKILL');
     const err = await pending;
     assert.equal(err.category, 'transport');

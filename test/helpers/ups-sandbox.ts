@@ -1,6 +1,7 @@
 /**
- * Test harnesses for the UPS MCP sandbox: a real sandbox process reached through the real client,
- * over stdio (the worker's way) or Streamable HTTP, each with its own data dir and knobs file.
+ * Test harnesses for the UPS MCP sandbox: real sandbox processes reached through the real client and
+ * its session pool, over stdio (the worker's way) or Streamable HTTP, each with its own data dir and
+ * knobs file.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -8,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UpsClient, type UpsClientOptions } from '../../activities/ups/client';
-import { sandboxTarget, UpsMcpConnection } from '../../activities/ups/connection';
+import { sandboxTarget, type UpsServerTarget } from '../../activities/ups/connection';
+import { UpsSessionPool } from '../../activities/ups/session-pool';
 import type { ShipmentRequestBody } from '../../domain/shipment-schema';
 import { loadConfig } from '../../temporal.config';
 
@@ -22,7 +24,8 @@ export interface SandboxHarness {
   dataDir: string;
   knobsFile: string;
   client: UpsClient;
-  connection: UpsMcpConnection;
+  /** The client's session pool (`sessions` sessions; stdio: that many sandbox processes). */
+  connection: UpsSessionPool;
   /** Replace the knobs (the sandbox re-reads the file on its next call). */
   setKnobs(knobs: Record<string, unknown>): void;
   /** Stop the sandbox process and start a new one on the same data dir. */
@@ -31,8 +34,8 @@ export interface SandboxHarness {
   stopServer(): Promise<void>;
   /** HTTP only: start the server again on the same port and data dir. */
   startServer(): Promise<void>;
-  /** A second client of the same sandbox (stdio: a second process on the same data dir). */
-  newClient(opts?: Partial<UpsClientOptions>): UpsClient;
+  /** Another client of the same sandbox with a pool of its own (stdio: other processes, same data dir). */
+  newClient(opts?: Partial<UpsClientOptions>, sessions?: number): UpsClient;
   close(): Promise<void>;
 }
 
@@ -76,20 +79,24 @@ async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+/**
+ * A sandbox (stdio: started per session by the pool; http: one server process) and a client with a
+ * pool of `sessions` sessions (default 1). The sandbox answers one call at a time per process unless
+ * `knobs.concurrency` says otherwise.
+ */
 export async function openSandboxHarness(
   transport: 'stdio' | 'http',
   opts: Partial<UpsClientOptions> = {},
+  { sessions = 1, knobs = {} }: { sessions?: number; knobs?: Record<string, unknown> } = {},
 ): Promise<SandboxHarness> {
   const dataDir = tempDir(`ups-${transport}`);
   const knobsFile = path.join(dataDir, 'knobs.json');
-  writeFileSync(knobsFile, '{}');
+  writeFileSync(knobsFile, JSON.stringify(knobs));
   const clientOpts: UpsClientOptions = { tools: TOOL_NAMES, callTimeoutMs: 30_000, ...opts };
   const env = { UPS_SANDBOX_DATA_DIR: dataDir, UPS_SANDBOX_KNOBS_FILE: knobsFile };
   let http = transport === 'http' ? await startHttpSandbox(dataDir, knobsFile) : undefined;
-  const makeConnection = () =>
-    http
-      ? new UpsMcpConnection({ transport: 'http', url: http.url })
-      : new UpsMcpConnection(sandboxTarget(env));
+  const target = (): UpsServerTarget => (http ? { transport: 'http', url: http.url } : sandboxTarget(env));
+  const makeConnection = (size = sessions) => UpsSessionPool.forTarget(target(), size);
   const extra: UpsClient[] = [];
   const harness: SandboxHarness = {
     transport,
@@ -115,8 +122,8 @@ export async function openSandboxHarness(
     async startServer() {
       if (http) http = await startHttpSandbox(dataDir, knobsFile, Number(new URL(http.url).port));
     },
-    newClient(more = {}) {
-      const client = new UpsClient(makeConnection(), { ...clientOpts, ...more });
+    newClient(more = {}, size = 1) {
+      const client = new UpsClient(makeConnection(size), { ...clientOpts, ...more });
       extra.push(client);
       return client;
     },
