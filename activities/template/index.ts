@@ -1,3 +1,3 @@
 export * from './filters';
-export * from './environment';
 export * from './render';
+export { IsolateFailure, ISOLATE_MEMORY_MB } from './isolate';

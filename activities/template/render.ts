@@ -1,9 +1,10 @@
 /**
- * Row → validated UPS ShipmentRequest body (or the row's errors). Compile the template once per batch
- * (`prepareTemplate`), then call `renderShipmentRequest` per row: render, parse JSON, complete the
- * request_body (Shipper, PaymentInformation, references, RequestOption, LabelSpecification), validate.
+ * Rows → validated UPS ShipmentRequest bodies (or the rows' errors), DESIGN §4. A batch opens ONE renderer
+ * (`openBatchRenderer`): a template isolate (isolate.ts) with the batch's template compiled in it; pages of
+ * rows are rendered there, and here, in the host, each row's text is parsed, completed into the
+ * request_body (Shipper, PaymentInformation, references, RequestOption, LabelSpecification: fields the
+ * batch owns) and validated with zod. This file is the one place that completes and validates.
  */
-import type nunjucks from 'nunjucks';
 import { rowReference } from '../../domain/reference';
 import { templateError, zodIssuesToRowErrors, type RowError } from '../../domain/row-error';
 import {
@@ -11,8 +12,10 @@ import {
   type Shipper,
   type ShipmentRequestBody,
 } from '../../domain/shipment-schema';
-import { compileTemplate, renderSafely } from './environment';
+import { IsolateFailure, ISOLATE_MEMORY_MB, TemplateIsolate } from './isolate';
+import type { SandboxLimits, SandboxRowResult } from './sandbox';
 
+/** The batch as templates see it (`batch.id`, `batch.name`) and as the request needs it (label format). */
 export interface BatchInfo {
   id: string;
   name?: string;
@@ -22,21 +25,44 @@ export interface BatchInfo {
 
 export type RenderResult = { ok: true; request: ShipmentRequestBody } | { ok: false; errors: RowError[] };
 
-/** A compiled template, or an error if the source does not compile. */
-export function prepareTemplate(
-  source: string,
-): { ok: true; template: nunjucks.Template } | { ok: false; error: string } {
-  try {
-    return { ok: true, template: compileTemplate(source) };
-  } catch (e) {
-    return { ok: false, error: describe(e) };
-  }
+/** A row to render: its number (for errors and the reference) and its columns. */
+export interface RowToRender {
+  rowNo: number;
+  data: Record<string, unknown>;
 }
+
+/** One batch's renderer: an isolate of its own, freed with `dispose`. */
+export interface BatchRenderer {
+  /** Render + complete + validate a page of rows; one RenderResult per row, same order. Never throws for a row's fault. */
+  renderRows(rows: readonly RowToRender[]): Promise<RenderResult[]>;
+  /** Free the isolate. Idempotent. */
+  dispose(): void;
+}
+
+/** Largest template source accepted. */
+export const MAX_TEMPLATE_CHARS = 64 * 1024;
+/** Limits inside the isolate, per row. */
+export const TEMPLATE_LIMITS: Readonly<SandboxLimits> = Object.freeze({
+  maxOutputChars: 128 * 1024,
+  maxOperations: 100_000,
+  maxRange: 10_000,
+  maxDepth: 16,
+  maxWidth: 1000,
+  maxItems: 100_000,
+});
+/** Rows per isolate call. */
+export const PAGE_ROWS = 250;
+/** Wall-clock budget of one page call; on overrun the page's rows are rendered one by one. */
+export const PAGE_TIMEOUT_MS = 1000;
+/** Wall-clock budget of one row. */
+export const ROW_TIMEOUT_MS = 250;
+/** Rows stopped (time or memory) before the batch's template is given up for the remaining rows. */
+export const MAX_STOPPED_ROWS = 5;
 
 function describe(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
   return msg
-    .replace(/^\(unknown path\)\s*/, '')
+    .replace(/^\((unknown path|template)\)\s*/, '')
     .replace(/\s+/g, ' ')
     .trim();
 }
@@ -80,39 +106,32 @@ function jsonError(text: string, e: unknown): string {
 const isObj = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export function renderShipmentRequest(
-  template: nunjucks.Template | string,
-  row: Record<string, unknown>,
+function refuseProtoKey(key: string, value: unknown): unknown {
+  if (key === '__proto__') throw new SyntaxError('the key "__proto__" is not allowed');
+  return value;
+}
+
+/**
+ * Parse a row's rendered text, complete it into the request_body and validate it (DESIGN §4). The batch
+ * owns Shipper, PaymentInformation (unless `templateSetsPayer`), the reference numbers, RequestOption and
+ * LabelSpecification: a template that sets Shipper (or, without the option, PaymentInformation) is refused
+ * with a row error rather than silently overridden, so nobody believes a template bills another account.
+ */
+export function completeRequest(
+  text: string,
   rowNo: number,
   shipper: Shipper,
   batch: BatchInfo,
+  templateSetsPayer = false,
 ): RenderResult {
-  let tpl: nunjucks.Template;
-  if (typeof template === 'string') {
-    const p = prepareTemplate(template);
-    if (!p.ok)
-      return {
-        ok: false,
-        errors: [templateError(rowNo, `template does not compile: ${p.error}`, 'template_syntax')],
-      };
-    tpl = p.template;
-  } else tpl = template;
-
-  let text: string;
-  try {
-    text = renderSafely(tpl, { ...row, row, shipper, batch });
-  } catch (e) {
-    return { ok: false, errors: [templateError(rowNo, `template error: ${describe(e)}`, 'template_render')] };
-  }
   let shipment: unknown;
   try {
-    shipment = JSON.parse(text);
+    // A "__proto__" key (possibly spelled with \u escapes) would become an object's prototype later on.
+    shipment = /__proto__|\\u/.test(text) ? JSON.parse(text, refuseProtoKey) : JSON.parse(text);
   } catch (e) {
     return {
       ok: false,
-      errors: [
-        templateError(rowNo, `template output is not valid JSON: ${jsonError(text, e)}`, 'template_json'),
-      ],
+      errors: [templateError(rowNo, `template output is not valid JSON: ${jsonError(text, e)}`, 'template_json')],
     };
   }
   if (!isObj(shipment)) {
@@ -124,8 +143,29 @@ export function renderShipmentRequest(
   // Some templates wrap the Shipment: accept {Shipment: {...}} too.
   if (isObj(shipment['Shipment']) && !('ShipTo' in shipment)) shipment = shipment['Shipment'];
   const s = shipment as Record<string, unknown>;
+  const owned: RowError[] = [];
+  if (s['Shipper'] !== undefined)
+    owned.push(
+      templateError(
+        rowNo,
+        'the template must not set Shipper: it comes from the batch (remove "Shipper" from the template)',
+        'template_owned_field',
+        'Shipper',
+      ),
+    );
+  if (s['PaymentInformation'] !== undefined && !templateSetsPayer)
+    owned.push(
+      templateError(
+        rowNo,
+        'the template must not set PaymentInformation: the batch bills its shipper unless it allows the ' +
+          'template to set the payer (templateSetsPayer)',
+        'template_owned_field',
+        'PaymentInformation',
+      ),
+    );
+  if (owned.length) return { ok: false, errors: owned };
   const reference = rowReference(batch.id, rowNo);
-  if (s['Shipper'] === undefined) s['Shipper'] = shipper;
+  s['Shipper'] = shipper;
   if (s['PaymentInformation'] === undefined) {
     s['PaymentInformation'] = {
       ShipmentCharge: [{ Type: '01', BillShipper: { AccountNumber: shipper.ShipperNumber } }],
@@ -152,6 +192,190 @@ export function renderShipmentRequest(
   };
 }
 
+/** A row as JSON for the isolate, or why it cannot be sent (e.g. a BigInt or a cycle). */
+function rowJson(data: Record<string, unknown>): { json: string } | { error: string } {
+  try {
+    const json = JSON.stringify(data);
+    if (typeof json !== 'string' || !json.startsWith('{')) return { error: 'the row is not an object' };
+    return { json };
+  } catch (e) {
+    return { error: `the row cannot be read as JSON: ${describe(e)}` };
+  }
+}
+
+class IsolatedBatchRenderer implements BatchRenderer {
+  private isolate: TemplateIsolate | null;
+  private stopped = 0;
+  private gaveUp: string | null = null;
+  private disposed = false;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    isolate: TemplateIsolate,
+    private readonly reopen: () => ReturnType<typeof TemplateIsolate.open>,
+    private readonly shipper: Shipper,
+    private readonly batch: BatchInfo,
+    private readonly templateSetsPayer: boolean,
+  ) {
+    this.isolate = isolate;
+  }
+
+  renderRows(rows: readonly RowToRender[]): Promise<RenderResult[]> {
+    // One call at a time per isolate: a failure's recovery (a new isolate) must not race another page.
+    const run = this.queue.then(() => this.renderAll(rows));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async renderAll(rows: readonly RowToRender[]): Promise<RenderResult[]> {
+    if (this.disposed) throw new Error('this batch renderer was disposed');
+    const pages: (readonly RowToRender[])[] = [];
+    for (let i = 0; i < rows.length; i += PAGE_ROWS) pages.push(rows.slice(i, i + PAGE_ROWS));
+    const out: RenderResult[] = [];
+    // Pipelined: the isolate renders the next page (on its own thread) while this one is validated here.
+    let next = pages.length ? this.renderPage(pages[0]!) : undefined;
+    for (let p = 0; p < pages.length; p++) {
+      const texts = await next!;
+      next = p + 1 < pages.length ? this.renderPage(pages[p + 1]!) : undefined;
+      // If completing this page throws (a bug, never a row's fault), the next page's error is not lost
+      // as an unhandled rejection.
+      next?.catch(() => undefined);
+      pages[p]!.forEach((row, j) => {
+        const t = texts[j]!;
+        out.push(
+          'o' in t
+            ? completeRequest(t.o, row.rowNo, this.shipper, this.batch, this.templateSetsPayer)
+            : { ok: false, errors: [templateError(row.rowNo, `template error: ${t.e}`, 'template_render')] },
+        );
+      });
+    }
+    return out;
+  }
+
+  private async renderPage(page: readonly RowToRender[]): Promise<SandboxRowResult[]> {
+    const results: (SandboxRowResult | undefined)[] = new Array(page.length);
+    const sendable: { idx: number; json: string }[] = [];
+    page.forEach((row, idx) => {
+      const r = rowJson(row.data);
+      if ('error' in r) results[idx] = { e: r.error };
+      else sendable.push({ idx, json: r.json });
+    });
+    if (sendable.length > 1 && !this.gaveUp) {
+      try {
+        const isolate = await this.live();
+        const page = await isolate.renderPage(`[${sendable.map((s) => s.json).join(',')}]`, PAGE_TIMEOUT_MS);
+        sendable.forEach((s, k) => (results[s.idx] = page[k] ?? { e: 'internal: no result for this row' }));
+        return results as SandboxRowResult[];
+      } catch (e) {
+        if (!(e instanceof IsolateFailure)) throw e;
+        // Some row of the page ran out of time or memory: find it by rendering the rows one by one.
+      }
+    }
+    for (const s of sendable) results[s.idx] = await this.renderOne(s.json);
+    return results as SandboxRowResult[];
+  }
+
+  private async renderOne(json: string): Promise<SandboxRowResult> {
+    if (this.gaveUp) return { e: this.gaveUp };
+    try {
+      const isolate = await this.live();
+      const [r] = await isolate.renderPage(`[${json}]`, ROW_TIMEOUT_MS);
+      return r ?? { e: 'internal: no result for this row' };
+    } catch (e) {
+      if (!(e instanceof IsolateFailure)) throw e;
+      if (++this.stopped >= MAX_STOPPED_ROWS)
+        this.gaveUp =
+          `the template was stopped on ${this.stopped} rows of this batch (time or memory limit), so the ` +
+          'remaining rows are not rendered: fix the template';
+      return { e: `${e.message} (limits: ${ROW_TIMEOUT_MS} ms and ${ISOLATE_MEMORY_MB} MB per row)` };
+    }
+  }
+
+  /** The isolate, recreated if a memory overrun disposed it. */
+  private async live(): Promise<TemplateIsolate> {
+    if (this.isolate?.alive) return this.isolate;
+    this.isolate?.dispose();
+    this.isolate = null;
+    const opened = await this.reopen();
+    if (!opened.ok) throw new IsolateFailure('crash', `the template engine could not be restarted: ${opened.error}`);
+    if (this.disposed) {
+      opened.isolate.dispose();
+      throw new Error('this batch renderer was disposed');
+    }
+    this.isolate = opened.isolate;
+    return opened.isolate;
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.isolate?.dispose();
+    this.isolate = null;
+  }
+}
+
+/**
+ * Open the renderer of one batch: a fresh isolate with the template compiled in it. `ok: false` when the
+ * template is too large or does not compile (the message names the line and column).
+ */
+export async function openBatchRenderer(opts: {
+  templateSource: string;
+  shipper: Shipper;
+  batch: BatchInfo;
+  templateSetsPayer?: boolean;
+}): Promise<{ ok: true; renderer: BatchRenderer } | { ok: false; error: string }> {
+  const { templateSource, shipper, batch } = opts;
+  if (typeof templateSource !== 'string') return { ok: false, error: 'the template must be text' };
+  if (templateSource.length > MAX_TEMPLATE_CHARS)
+    return {
+      ok: false,
+      error: `the template is ${templateSource.length} characters long; at most ${MAX_TEMPLATE_CHARS} are allowed`,
+    };
+  let shipperJson: string;
+  let batchJson: string;
+  try {
+    shipperJson = JSON.stringify(shipper);
+    batchJson = JSON.stringify(batch);
+  } catch (e) {
+    return { ok: false, error: `the shipper or batch cannot be read as JSON: ${describe(e)}` };
+  }
+  const cfg = { limits: { ...TEMPLATE_LIMITS }, templateSource, shipperJson, batchJson };
+  const reopen = () => TemplateIsolate.open(cfg);
+  const opened = await reopen();
+  if (!opened.ok) return { ok: false, error: describe(opened.error) };
+  // The renderer keeps its own copy of the shipper: later changes to the caller's object do not leak in.
+  const own = JSON.parse(shipperJson) as Shipper;
+  return {
+    ok: true,
+    renderer: new IsolatedBatchRenderer(opened.isolate, reopen, own, batch, opts.templateSetsPayer === true),
+  };
+}
+
+/**
+ * Render one row with a renderer of its own (opened and disposed here). For tools and tests; a batch
+ * opens one renderer and renders its rows in pages.
+ */
+export async function renderShipmentRequest(
+  templateSource: string,
+  row: Record<string, unknown>,
+  rowNo: number,
+  shipper: Shipper,
+  batch: BatchInfo,
+  opts: { templateSetsPayer?: boolean } = {},
+): Promise<RenderResult> {
+  const opened = await openBatchRenderer({ templateSource, shipper, batch, ...opts });
+  if (!opened.ok)
+    return {
+      ok: false,
+      errors: [templateError(rowNo, `template does not compile: ${opened.error}`, 'template_syntax')],
+    };
+  try {
+    const [r] = await opened.renderer.renderRows([{ rowNo, data: row }]);
+    return r!;
+  } finally {
+    opened.renderer.dispose();
+  }
+}
+
 export interface TemplateCheckReport {
   ok: boolean;
   compileError?: string;
@@ -161,23 +385,33 @@ export interface TemplateCheckReport {
 }
 
 /** Render the first `sampleSize` rows (row numbers 1..n) and report every error (for `template check`). */
-export function checkTemplate(args: {
+export async function checkTemplate(args: {
   templateSource: string;
   rows: readonly Record<string, unknown>[];
   shipper: Shipper;
   sampleSize?: number;
   batch?: BatchInfo;
-}): TemplateCheckReport {
-  const p = prepareTemplate(args.templateSource);
-  if (!p.ok) return { ok: false, compileError: p.error, checkedRows: 0, validRows: 0, errors: [] };
-  const rows = args.rows.slice(0, args.sampleSize ?? 20);
+  templateSetsPayer?: boolean;
+}): Promise<TemplateCheckReport> {
   const batch = args.batch ?? { id: 'batch-check', name: 'check', labelFormat: 'GIF' as const };
-  const errors: RowError[] = [];
-  let valid = 0;
-  rows.forEach((row, i) => {
-    const r = renderShipmentRequest(p.template, row, i + 1, args.shipper, batch);
-    if (r.ok) valid++;
-    else errors.push(...r.errors);
+  const opened = await openBatchRenderer({
+    templateSource: args.templateSource,
+    shipper: args.shipper,
+    batch,
+    templateSetsPayer: args.templateSetsPayer,
   });
-  return { ok: errors.length === 0, checkedRows: rows.length, validRows: valid, errors };
+  if (!opened.ok) return { ok: false, compileError: opened.error, checkedRows: 0, validRows: 0, errors: [] };
+  try {
+    const rows = args.rows.slice(0, args.sampleSize ?? 20);
+    const results = await opened.renderer.renderRows(rows.map((data, i) => ({ rowNo: i + 1, data })));
+    const errors: RowError[] = [];
+    let valid = 0;
+    for (const r of results) {
+      if (r.ok) valid++;
+      else errors.push(...r.errors);
+    }
+    return { ok: errors.length === 0, checkedRows: rows.length, validRows: valid, errors };
+  } finally {
+    opened.renderer.dispose();
+  }
 }

@@ -1,0 +1,479 @@
+/**
+ * The code that runs INSIDE the template isolate (see isolate.ts). `installSandbox` is shipped into the
+ * isolate as source text (`installSandbox.toString()`), so it must stay self-contained: no imports, no
+ * module-level names, only its parameters and the isolate's own built-ins. It:
+ * - configures nunjucks' browser build: a loader that refuses every file, filters and tests looked up by
+ *   own name only, member lookup that refuses constructor/__proto__/… and any member of a function,
+ *   names resolved from the render context's OWN properties, capped built-in filters;
+ * - escapes every `{{ value }}` for a JSON string (autoescape with a JSON-string escape; `| json` writes raw
+ *   JSON) and proves afterwards that each value stayed data: a value inside quotes stays in that string, a
+ *   value outside quotes must be one number/true/false/null, and `| json` stands where a JSON value goes;
+ * - counts every output character (literal text and `{% set %}` captures too), operations, and JSON depth;
+ * - compiles the batch's template, then freezes every object reachable from the global object (and the
+ *   hidden intrinsics), so no render can leave state behind for the next row.
+ */
+
+/** Limits applied inside the isolate, per row. */
+export interface SandboxLimits {
+  maxOutputChars: number;
+  maxOperations: number;
+  maxRange: number;
+  maxDepth: number;
+  /** Width/count arguments of built-in filters (center, indent, batch, slice, truncate) and string padding. */
+  maxWidth: number;
+  /** Items in a list built by a built-in filter or a string method. */
+  maxItems: number;
+}
+
+/** Configuration passed (as JSON) to `installSandbox`. */
+export interface SandboxConfig {
+  limits: SandboxLimits;
+  templateSource: string;
+  shipperJson: string;
+  batchJson: string;
+}
+
+/** One row's outcome as it leaves the isolate: the rendered text, or an error message. */
+export type SandboxRowResult = { o: string } | { e: string };
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- nunjucks' browser build inside the isolate is untyped */
+/**
+ * Set up nunjucks in the isolate and return '' on success or the template's compile error. Installs
+ * `globalThis.__renderPage(rowsJson): SandboxRowResult[]` before freezing everything.
+ */
+export function installSandbox(nj: any, createFiltersFn: () => any, cfg: SandboxConfig): string {
+  const L = cfg.limits;
+  const hasOwn = (o: unknown, k: PropertyKey): boolean => Object.prototype.hasOwnProperty.call(o, k);
+  const rt = nj.runtime;
+  const lib = nj.lib;
+
+  class TemplateSecurityError extends Error {}
+  Object.defineProperty(TemplateSecurityError.prototype, 'name', { value: 'TemplateSecurityError' });
+  const refuse = (msg: string): never => {
+    throw new TemplateSecurityError(msg);
+  };
+
+  // ---- per-row budget (reset before each row; only this code writes it) ----
+  let ops = 0;
+  let out = 0;
+  const spend = (n: number): void => {
+    if ((ops += n) > L.maxOperations)
+      refuse(`the template does too much work (more than ${L.maxOperations} operations per row)`);
+  };
+  const emit = (n: number): void => {
+    if ((out += n) > L.maxOutputChars)
+      refuse(`the template output is larger than ${L.maxOutputChars} characters`);
+  };
+  const checkSize = (v: unknown, what: string): unknown => {
+    if (typeof v === 'string' && v.length > L.maxOutputChars)
+      refuse(`${what} built a text longer than ${L.maxOutputChars} characters`);
+    if (Array.isArray(v) && v.length > L.maxItems) refuse(`${what} built a list longer than ${L.maxItems} items`);
+    return v;
+  };
+
+  // ---- JSON-string escape and the value markers ----
+  // Private-use characters mark where each escaped value (V) and each `| json` value (J) starts and ends,
+  // so the finished text can be checked; they never reach the host (values carrying them are \u-escaped,
+  // and a template containing them is refused).
+  const V0 = '\uE000';
+  const V1 = '\uE001';
+  const J0 = '\uE002';
+  const J1 = '\uE003';
+  const MARKERS = /[\uE000-\uE003]/g;
+  // Fast path: most values need no escaping at all.
+  const PLAIN = /^[^"\\\u0000-\u001f\ud800-\udfff\ue000-\ue003]*$/;
+  const escapeJson = (s: string): string => {
+    if (PLAIN.test(s)) return s;
+    const inner = JSON.stringify(s).slice(1, -1);
+    return inner.replace(MARKERS, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+  };
+  const SafeString = rt.SafeString;
+  const markSafe = (s: string): unknown => new SafeString(s);
+
+  /** Check the value markers and JSON nesting of a finished render, and strip the markers. */
+  const finish = (text: string): string => {
+    let res = '';
+    let seg = 0;
+    let inStr = false;
+    let esc = false;
+    let depth = 0;
+    let strings = 0;
+    let open: { kind: string; inStr: boolean; strings: number; at: number } | null = null;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0xe000 && c <= 0xe003) {
+        res += text.slice(seg, i);
+        seg = i + 1;
+        if (c === 0xe000 || c === 0xe002) {
+          if (open) refuse('internal: nested value markers');
+          if (c === 0xe002 && inStr)
+            refuse('`| json` writes a whole JSON value (quotes included): do not put it inside quotes');
+          if (inStr && esc) refuse('a {{ value }} must not follow a backslash inside a JSON string');
+          open = { kind: c === 0xe000 ? 'v' : 'j', inStr, strings, at: res.length };
+        } else {
+          if (!open) refuse('internal: unbalanced value markers');
+          const o = open!;
+          open = null;
+          if (o.kind === 'j') {
+            if (inStr) refuse('`| json` value is not a complete JSON value');
+          } else if (o.inStr) {
+            if (!inStr || strings !== o.strings) refuse('internal: a value left its JSON string');
+          } else {
+            const v = res.slice(o.at).trim();
+            if (inStr || !(v === '' || /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(v) || /^(true|false|null)$/.test(v))) {
+              const shown = v.length > 60 ? `${v.slice(0, 60)}…` : v;
+              refuse(
+                `the value ${JSON.stringify(shown)} is written outside a JSON string, where only a number, ` +
+                  'true, false or null may stand: put the {{ … }} inside quotes or use | json',
+              );
+            }
+          }
+        }
+        continue;
+      }
+      if (inStr) {
+        if (esc) esc = false;
+        else if (c === 92) esc = true;
+        else if (c === 34) {
+          inStr = false;
+          strings++;
+        }
+      } else if (c === 34) inStr = true;
+      else if (c === 123 || c === 91) {
+        if (++depth > L.maxDepth) refuse(`the template output is nested deeper than ${L.maxDepth} levels`);
+      } else if (c === 125 || c === 93) depth--;
+    }
+    if (open) refuse('internal: unterminated value marker');
+    return seg === 0 ? text : res + text.slice(seg);
+  };
+
+  // ---- runtime hooks ----
+  const BLOCKED = new Set([
+    'constructor',
+    'prototype',
+    '__proto__',
+    '__defineGetter__',
+    '__defineSetter__',
+    '__lookupGetter__',
+    '__lookupSetter__',
+    'caller',
+    'callee',
+    'arguments',
+    'bind',
+    'call',
+    'apply',
+    'valueOf',
+    'toString',
+    'toLocaleString',
+    'hasOwnProperty',
+    'isPrototypeOf',
+    'propertyIsEnumerable',
+  ]);
+
+  const callMethod = (obj: any, fn: (...a: unknown[]) => unknown, name: string) =>
+    function (...args: unknown[]): unknown {
+      spend(1);
+      if (typeof obj === 'string' && (name === 'repeat' || name === 'padStart' || name === 'padEnd')) {
+        const n = name === 'repeat' ? obj.length * Number(args[0]) : Number(args[0]);
+        if (!(n <= L.maxOutputChars)) refuse(`${name}() would build a text longer than ${L.maxOutputChars} characters`);
+      }
+      return checkSize(fn.apply(obj, args), `${name}()`);
+    };
+
+  rt.memberLookup = (obj: any, val: unknown): unknown => {
+    spend(1);
+    if (obj === undefined || obj === null) return undefined;
+    if (typeof val !== 'string' && typeof val !== 'number') refuse('member names must be text or numbers');
+    const key = val as string | number;
+    if (typeof obj === 'function') refuse(`functions have no readable members in templates ("${String(key)}")`);
+    // A row's own data is data, whatever its name (a column may be called "constructor" or "__proto__").
+    const own = hasOwn(obj, key);
+    if (!own && BLOCKED.has(String(key))) refuse(`access to "${String(key)}" is not allowed in templates`);
+    const v = obj[key];
+    if (typeof v === 'function') return callMethod(obj, v, String(key));
+    return v;
+  };
+
+  rt.contextOrFrameLookup = (context: any, frame: any, name: string): unknown => {
+    const v = frame.lookup(name);
+    if (v !== undefined) return v;
+    const c = context.ctx;
+    if (hasOwn(c, name)) return c[name];
+    const g = context.env.globals;
+    if (hasOwn(g, name)) return g[name];
+    return refuse(`undefined variable "${name}"`);
+  };
+
+  // Functions are called without a `this` (nunjucks would pass the render Context).
+  rt.callWrap = (fn: unknown, name: string, _context: unknown, args: unknown[]): unknown => {
+    spend(1);
+    if (typeof fn !== 'function') refuse(`"${name}" is not a function`);
+    return checkSize((fn as (...a: unknown[]) => unknown).apply(undefined, args), `${name}()`);
+  };
+
+  rt.suppressValue = (val: unknown): string => {
+    let s: string;
+    if (val instanceof SafeString) s = String(val);
+    else s = V0 + escapeJson(val === undefined || val === null ? '' : String(val)) + V1;
+    emit(s.length);
+    return s;
+  };
+  /** Literal template text, counted against the output limit (the compiler patch below emits this). */
+  rt.literal = (s: string): string => {
+    emit(s.length);
+    return s;
+  };
+
+  const frameSet = rt.Frame.prototype.set;
+  rt.Frame.prototype.set = function (this: unknown, name: string, ...rest: unknown[]): unknown {
+    spend(1);
+    if (name === 'loop') refuse('"loop" is reserved for the loop variable: choose another name');
+    return frameSet.call(this, name, ...rest);
+  };
+
+  // lib.extend copies the render context: never through the __proto__ setter.
+  lib.extend = lib._assign = (a: any, b: any): any => {
+    const o = a || {};
+    for (const k of Object.keys(b || {})) {
+      if (k === '__proto__')
+        Object.defineProperty(o, k, { value: b[k], writable: true, enumerable: true, configurable: true });
+      else o[k] = b[k];
+    }
+    return o;
+  };
+
+  // ---- compiler: literal text and captures ----
+  const Compiler = nj.compiler.Compiler;
+  const nodes = nj.nodes;
+  Compiler.prototype.compileOutput = function (this: any, node: any, frame: any): void {
+    for (const child of node.children) {
+      if (child instanceof nodes.TemplateData) {
+        if (child.value) {
+          this._emit(`${this.buffer} += runtime.literal(`);
+          this.compileLiteral(child, frame);
+          this._emitLine(');');
+        }
+      } else {
+        this._emit(`${this.buffer} += runtime.suppressValue(`);
+        this._emit('runtime.ensureDefined(');
+        this.compile(child, frame);
+        this._emit(`,${node.lineno},${node.colno}), true);\n`);
+      }
+    }
+  };
+  // A capture holds output that is already escaped: mark it safe so it is not escaped twice.
+  const compileCapture = Compiler.prototype.compileCapture;
+  Compiler.prototype.compileCapture = function (this: any, node: any, frame: any): void {
+    this._emit('runtime.markSafe(');
+    compileCapture.call(this, node, frame);
+    this._emit(')');
+  };
+
+  // ---- environment ----
+  const RefusingLoader = nj.Loader.extend({
+    getSource(name: string) {
+      return refuse(`templates cannot include, import or extend other files ("${String(name)}")`);
+    },
+  });
+  const env = new nj.Environment(new RefusingLoader(), { autoescape: true, throwOnUndefined: true });
+
+  const filters: Record<string, unknown> = Object.create(null);
+  const stock = env.filters;
+  for (const k of Object.keys(stock)) filters[k] = stock[k];
+  const capArg = (name: string, idx: number) => {
+    const f = stock[name] as (...a: unknown[]) => unknown;
+    filters[name] = function (this: unknown, ...a: unknown[]): unknown {
+      const n = a[idx];
+      if (n !== undefined && n !== null && !(Math.abs(Number(n)) <= L.maxWidth))
+        refuse(`${name}: the size ${String(n)} is larger than ${L.maxWidth}`);
+      return checkSize(f.apply(this, a), name);
+    };
+  };
+  capArg('batch', 1);
+  capArg('slice', 1);
+  capArg('center', 1);
+  capArg('indent', 1);
+  capArg('truncate', 1);
+  const ownAttr = (item: any, attr: unknown): unknown =>
+    item !== null && typeof item === 'object' && hasOwn(item, attr as string) ? item[attr as string] : undefined;
+  filters['selectattr'] = (arr: unknown[], attr: unknown) => arr.filter((x) => !!ownAttr(x, attr));
+  filters['rejectattr'] = (arr: unknown[], attr: unknown) => arr.filter((x) => !ownAttr(x, attr));
+  filters['dictsort'] = (val: any, caseSensitive?: unknown, by?: unknown): unknown => {
+    if (val === null || typeof val !== 'object' || Array.isArray(val)) refuse('dictsort: needs an object');
+    const si = by === 'value' ? 1 : by === undefined || by === 'key' ? 0 : refuse('dictsort: by must be key or value');
+    const norm = (v: unknown) => (!caseSensitive && typeof v === 'string' ? v.toLowerCase() : v);
+    return Object.keys(val)
+      .map((k) => [k, val[k]])
+      .sort((a: any, b: any) => {
+        const x = norm(a[si]) as any;
+        const y = norm(b[si]) as any;
+        return x > y ? 1 : x === y ? 0 : -1;
+      });
+  };
+  const jsonFilter = (v: unknown): unknown => {
+    let s: string | undefined;
+    try {
+      s = JSON.stringify(v === undefined ? null : v);
+    } catch (e) {
+      refuse(`json: ${(e as Error).message}`);
+    }
+    return markSafe(J0 + (s ?? 'null').replace(MARKERS, (c) => `\\u${c.charCodeAt(0).toString(16)}`) + J1);
+  };
+  filters['json'] = jsonFilter;
+  filters['dump'] = jsonFilter;
+  // In a JSON template, "escape" means escaping for a JSON string.
+  const jsonEscapeFilter = (v: unknown): unknown =>
+    v instanceof SafeString ? v : markSafe(V0 + escapeJson(v === undefined || v === null ? '' : String(v)) + V1);
+  filters['escape'] = jsonEscapeFilter;
+  filters['e'] = jsonEscapeFilter;
+  filters['forceescape'] = jsonEscapeFilter;
+  filters['safe'] = () =>
+    refuse('the safe filter is not available: values are escaped for JSON strings; use | json for raw JSON');
+  const seed = createFiltersFn().FILTERS;
+  for (const k of Object.keys(seed)) filters[k] = seed[k];
+  const tests: Record<string, unknown> = Object.create(null);
+  for (const k of Object.keys(env.tests)) tests[k] = env.tests[k];
+  env.filters = filters;
+  env.tests = tests;
+  env.getFilter = (name: string): unknown =>
+    hasOwn(filters, name) ? filters[name] : refuse(`unknown filter "${String(name)}"`);
+  env.getTest = (name: string): unknown =>
+    hasOwn(tests, name) ? tests[name] : refuse(`unknown test "${String(name)}"`);
+  env.addFilter = env.addGlobal = env.addTest = env.addExtension = () => refuse('the environment is read-only');
+
+  const range = (start: unknown, stop?: unknown, step: unknown = 1): number[] => {
+    let a = Number(start);
+    let b = Number(stop);
+    const s = Number(step);
+    if (stop === undefined) {
+      b = a;
+      a = 0;
+    }
+    if (!Number.isFinite(a) || !Number.isFinite(b) || !Number.isFinite(s) || s === 0)
+      refuse('range() needs finite numbers and a step other than 0');
+    const n = Math.max(0, Math.ceil((b - a) / s));
+    if (n > L.maxRange) refuse(`range() is limited to ${L.maxRange} items`);
+    spend(n);
+    const r: number[] = [];
+    for (let i = 0; i < n; i++) r.push(a + i * s);
+    return r;
+  };
+  const globals: Record<string, unknown> = Object.create(null);
+  globals['range'] = range;
+  globals['cycler'] = env.globals.cycler;
+  globals['joiner'] = env.globals.joiner;
+  env.globals = globals;
+
+  // ---- the batch's data and template ----
+  /**
+   * Freeze `root` and everything reachable from it: own properties and accessors, and (unless `data`)
+   * prototypes. Data (rows, shipper, batch) comes from JSON.parse: its prototypes are the built-ins, frozen
+   * once at the end of setup, and an already frozen part of it needs no second walk.
+   */
+  const deepFreeze = (root: unknown, data: boolean): void => {
+    const seen = new WeakSet<object>();
+    const stack: unknown[] = [root];
+    while (stack.length) {
+      const o = stack.pop();
+      if ((typeof o !== 'object' && typeof o !== 'function') || o === null || seen.has(o)) continue;
+      if (data && Object.isFrozen(o)) continue;
+      seen.add(o);
+      Object.freeze(o);
+      for (const k of Reflect.ownKeys(o)) {
+        const d = Object.getOwnPropertyDescriptor(o, k)!;
+        stack.push(d.value, d.get, d.set);
+      }
+      if (!data) stack.push(Object.getPrototypeOf(o));
+    }
+  };
+  /** Freeze parsed JSON data (a row): plain objects and arrays only, so no walk of prototypes is needed. */
+  const freezeData = (v: unknown, depth: number): void => {
+    if (typeof v !== 'object' || v === null || Object.isFrozen(v)) return;
+    if (depth > 64) refuse('the row is nested deeper than 64 levels');
+    Object.freeze(v);
+    if (Array.isArray(v)) for (const x of v) freezeData(x, depth + 1);
+    else for (const k of Object.keys(v)) freezeData((v as Record<string, unknown>)[k], depth + 1);
+  };
+  const shipper: unknown = JSON.parse(cfg.shipperJson);
+  const batch: unknown = JSON.parse(cfg.batchJson);
+  deepFreeze(shipper, true);
+  deepFreeze(batch, true);
+
+  let template: any;
+  try {
+    if (/[\uE000-\uE003]/.test(cfg.templateSource))
+      refuse('the template contains private-use characters U+E000–U+E003, which shipbatch reserves');
+    template = new nj.Template(cfg.templateSource, env, 'template', true);
+  } catch (e) {
+    return String((e as Error)?.message ?? e);
+  }
+
+  const describe = (e: unknown): string => {
+    const m = e instanceof Error ? e.message : String(e);
+    return m.replace(/^\(template\)\s*/, '').replace(/\s+/g, ' ').trim();
+  };
+
+  const renderRow = (row: Record<string, unknown>): SandboxRowResult => {
+    ops = 0;
+    out = 0;
+    try {
+      freezeData(row, 0);
+      // Null prototype: a "__proto__" column becomes an own property, not the context's prototype.
+      const ctx: Record<string, unknown> = Object.assign(Object.create(null), row);
+      ctx['row'] = row;
+      ctx['shipper'] = shipper;
+      ctx['batch'] = batch;
+      return { o: finish(template.render(ctx)) };
+    } catch (e) {
+      return { e: describe(e) };
+    }
+  };
+
+  const renderPage = (rowsJson: string): SandboxRowResult[] => {
+    const rows: unknown = JSON.parse(rowsJson);
+    if (!Array.isArray(rows)) return [];
+    return rows.map((r: unknown) =>
+      r !== null && typeof r === 'object' && !Array.isArray(r)
+        ? renderRow(r as Record<string, unknown>)
+        : { e: 'the row is not an object' },
+    );
+  };
+  Object.defineProperty(globalThis, '__renderPage', { value: renderPage });
+
+  // ---- freeze everything reachable, so no row can leave state behind ----
+  // Built-ins that frozen prototypes would otherwise break by assignment (the "override mistake"): an
+  // accessor lets `err.name = …` define an own property on the instance.
+  const tamperProof = (proto: any, key: string): void => {
+    const d = Object.getOwnPropertyDescriptor(proto, key);
+    if (!d || !('value' in d)) return;
+    const value = d.value;
+    Object.defineProperty(proto, key, {
+      get() {
+        return value;
+      },
+      set(this: any, v: unknown) {
+        if (this === proto) refuse(`cannot change ${key} of a built-in`);
+        Object.defineProperty(this, key, { value: v, writable: true, enumerable: true, configurable: true });
+      },
+      enumerable: d.enumerable,
+      configurable: false,
+    });
+  };
+  for (const k of ['name', 'message']) tamperProof(Error.prototype, k);
+  for (const k of ['toString', 'valueOf', 'constructor']) tamperProof(Object.prototype, k);
+  tamperProof(SafeString.prototype, 'length'); // set per instance by nunjucks' SafeString constructor
+  const hidden = [
+    Object.getPrototypeOf([][Symbol.iterator]()),
+    Object.getPrototypeOf(''[Symbol.iterator]()),
+    Object.getPrototypeOf(new Map()[Symbol.iterator]()),
+    Object.getPrototypeOf(new Set()[Symbol.iterator]()),
+    Object.getPrototypeOf(/x/[Symbol.matchAll]('')),
+    Object.getPrototypeOf(function* () {}),
+    Object.getPrototypeOf(async function () {}),
+    Object.getPrototypeOf(async function* () {}),
+    Object.getPrototypeOf(Int8Array),
+  ];
+  deepFreeze([globalThis, nj, env, template, filters, tests, globals, ...hidden], false);
+  return '';
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */
