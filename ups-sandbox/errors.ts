@@ -24,6 +24,11 @@ export const UPS_CODES = {
   alreadyVoided: '190117',
   labelNotFound: '190202',
   trackingNotFound: '151044',
+  /**
+   * A request that is not valid against UPS's schema (missing or malformed element). Taken from the
+   * UPS OnLine Tools XML error list (10002: "well formed but not valid"); not confirmed for the REST APIs.
+   */
+  invalidRequest: '10002',
 } as const;
 
 /** A failure the tool reports; `payload` is the object (or plain text) after the prefix. */

@@ -6,9 +6,21 @@
 import { asList, isObj, isPresent, text, type JsonObject } from '../domain/json';
 import { randomInt } from 'node:crypto';
 import { makeUpsTrackingNumber } from '../domain/tracking-number';
-import { SERVICE_CODES, serviceName } from '../domain/shipment-schema';
-import { ToolFailure, UPS_CODES, upsHttpError, validationError } from './errors';
-import { applyDefaults, elicitationUnsupported, findMissingFields } from './preflight';
+import { serviceName } from './services';
+import { ToolFailure, UPS_CODES, upsHttpError } from './errors';
+import {
+  AmbiguousPayer,
+  ambiguousPayer,
+  applyDefaults,
+  canonicalize,
+  findMissingFields,
+  malformed,
+  StructuralConflict,
+  type MissingField,
+  type RequestRoot,
+} from './preflight';
+import { elicitMissing, type FormElicitor } from './elicitation';
+import { parseArguments } from './tools';
 import { charge, quoteService, ratedShipment, shoppableServices, type RatableShipment } from './rates';
 import { renderLabelGif, renderLabelZpl, type LabelInput } from './label';
 import type { Knobs } from './knobs';
@@ -23,6 +35,8 @@ export interface UpsContext {
   /** UPS_ACCOUNT_NUMBER of the server's environment, if any. */
   accountNumber?: string;
   now?: () => Date;
+  /** Form elicitation of the current call's client, when it declared the capability. */
+  elicit?: FormElicitor;
 }
 
 /** UPS's Response block of a success, echoing the request's TransactionReference. */
@@ -39,19 +53,58 @@ function serviceUnavailable(): ToolFailure {
   );
 }
 
-/** `request_body` must be an object holding `key`; returns a deep copy of that part. */
-function requestPart(tool: string, body: unknown, key: string): Obj {
-  if (!isObj(body)) throw new ToolFailure('request_body must be a JSON object');
-  const part = body[key];
-  if (!isObj(part)) {
-    throw new ToolFailure({
-      code: 'MALFORMED_REQUEST',
-      message: `Request body has structural conflicts: ${tool} expects request_body.${key} to be an object`,
-      reason: 'malformed_structure',
-      missing: [],
-    });
+/**
+ * The real server's own checks before it calls UPS: canonical form and defaults (a structural
+ * conflict is MALFORMED_REQUEST), then the missing required fields, asked for by form elicitation
+ * when the client supports it. Returns the completed, canonical body that "goes to UPS".
+ */
+async function preflight(
+  ctx: UpsContext,
+  body: unknown,
+  root: RequestRoot,
+  opts: { requestOption?: string; label: string },
+): Promise<Obj> {
+  let merged: Obj;
+  try {
+    merged = applyDefaults(canonicalize(body, root), root, ctx.accountNumber);
+  } catch (err) {
+    if (err instanceof StructuralConflict) throw malformed(err);
+    throw err;
   }
-  return structuredClone(part);
+  let missing: MissingField[];
+  try {
+    missing = findMissingFields(merged, root, opts);
+  } catch (err) {
+    if (err instanceof AmbiguousPayer) throw ambiguousPayer(err);
+    throw err;
+  }
+  if (missing.length === 0) return merged;
+  const completed = await elicitMissing(ctx.elicit, merged, missing, {
+    label: opts.label,
+    recheck: (b) => {
+      try {
+        return findMissingFields(b, root, opts);
+      } catch (err) {
+        // Past the first check the real server no longer maps these; they surface as plain text.
+        if (err instanceof AmbiguousPayer) throw new ToolFailure(err.message);
+        throw err;
+      }
+    },
+    canonicalize: (b) => canonicalize(b, root),
+  });
+  return canonicalize(completed, root);
+}
+
+/** The arguments as the real tool function receives them (see tools.ts), or its pydantic error. */
+function toolArgs(tool: string, raw: Obj): Obj {
+  const parsed = parseArguments(tool, raw);
+  if (!parsed.ok) throw new ToolFailure(parsed.error);
+  return parsed.args;
+}
+
+/** UPS's answer to a request that is not valid against its schema (missing or malformed element). */
+function invalidRequest(message: string): ToolFailure {
+  return upsHttpError(400, UPS_CODES.invalidRequest, message);
 }
 
 const REQUEST_OPTIONS: Record<string, string> = {
@@ -80,7 +133,7 @@ function upsValidate(shipment: Obj, knobs: Knobs, opts: { service?: string }): v
   const service = opts.service;
   if (service !== undefined) {
     const available = shoppableServices(shipment as unknown as RatableShipment);
-    if (!Object.hasOwn(SERVICE_CODES, service) || !available.includes(service)) {
+    if (!available.includes(service)) {
       throw serviceUnavailable();
     }
   }
@@ -116,20 +169,24 @@ function quoteOrFail(shipment: Obj, service: string) {
 }
 
 /** rate_shipment: one RatedShipment (Rate) or one per available service (Shop). */
-export function rateShipment(ctx: UpsContext, args: Obj): Obj {
-  const option = REQUEST_OPTIONS[text(args.requestoption).toLowerCase()];
+export async function rateShipment(ctx: UpsContext, args: Obj): Promise<Obj> {
+  args = toolArgs('rate_shipment', args);
+  const requestOption = text(args.requestoption);
   // As the real server: the missing-field preflight runs before the option is checked.
-  const request = requestPart('rate_shipment', args.request_body, 'RateRequest');
-  const shipment = isObj(request.Shipment) ? request.Shipment : {};
-  applyDefaults(shipment, ctx.accountNumber);
-  const shop = option?.startsWith('Shop') ?? false;
-  const missing = findMissingFields(shipment, 'RateRequest', { serviceRequired: !shop });
-  if (missing.length > 0) throw elicitationUnsupported(missing);
+  const body = await preflight(ctx, args.request_body, 'RateRequest', {
+    requestOption,
+    label: 'rate request',
+  });
+  const option = REQUEST_OPTIONS[requestOption.toLowerCase()];
   if (!option) {
     throw new ToolFailure(
-      `Invalid requestoption '${text(args.requestoption)}'. Allowed values: Rate, Ratetimeintransit, Shop, Shoptimeintransit`,
+      `Invalid requestoption '${requestOption}'. Allowed values: Rate, Ratetimeintransit, Shop, Shoptimeintransit`,
     );
   }
+  // From here on this is UPS answering.
+  const request = body.RateRequest as Obj;
+  const shipment = request.Shipment as Obj;
+  const shop = option.startsWith('Shop');
   const knobs = ctx.knobs();
   const service = shop ? undefined : text((shipment.Service as Obj).Code);
   upsValidate(shipment, knobs, { service });
@@ -225,20 +282,17 @@ export async function createShipment(
   args: Obj,
   afterRecord: () => Promise<void> = () => Promise.resolve(),
 ): Promise<Obj> {
-  const request = requestPart('create_shipment', args.request_body, 'ShipmentRequest');
-  const shipment = isObj(request.Shipment) ? request.Shipment : {};
-  const req = isObj(request.Request) ? request.Request : (request.Request = {});
-  req.RequestOption ??= 'nonvalidate';
-  applyDefaults(shipment, ctx.accountNumber);
-  const missing = findMissingFields(shipment, 'ShipmentRequest', { serviceRequired: true });
-  if (missing.length > 0) throw elicitationUnsupported(missing);
+  args = toolArgs('create_shipment', args);
+  const body = await preflight(ctx, args.request_body, 'ShipmentRequest', { label: 'shipment creation' });
+  // From here on this is UPS answering.
+  const request = body.ShipmentRequest as Obj;
+  const shipment = request.Shipment as Obj;
+  const req = request.Request as Obj;
   const context = req.TransactionReference;
   const customerContext =
     isObj(context) && context.CustomerContext ? text(context.CustomerContext) : undefined;
   if (customerContext !== undefined && customerContext.length > 512) {
-    throw validationError('CustomerContext is longer than 512 characters', {
-      reason: 'customer_context_too_long',
-    });
+    throw invalidRequest('Invalid CustomerContext: longer than 512 characters');
   }
   const knobs = ctx.knobs();
   const service = text((shipment.Service as Obj).Code);
@@ -314,8 +368,9 @@ export async function createShipment(
 
 /** void_shipment: within the void window; a second void answers "already voided". */
 export function voidShipment(ctx: UpsContext, args: Obj): Obj {
+  args = toolArgs('void_shipment', args);
   const id = text(args.shipmentidentificationnumber).trim();
-  if (!id) throw validationError('Missing required path parameter: shipmentidentificationnumber');
+  if (!id) throw invalidRequest('Missing or invalid shipment identification number');
   const rec = ctx.store.findById(id) ?? ctx.store.findByTracking(id);
   if (!rec)
     throw upsHttpError(
@@ -354,7 +409,11 @@ export function voidShipment(ctx: UpsContext, args: Obj): Obj {
 
 /** recover_label: by TrackingNumber, or by ReferenceValues {ReferenceNumber.Value, ShipperNumber}. */
 export function recoverLabel(ctx: UpsContext, args: Obj): Obj {
-  const request = requestPart('recover_label', args.request_body, 'LabelRecoveryRequest');
+  args = toolArgs('recover_label', args);
+  // The real server sends any request_body object to UPS as it is; UPS does the checking.
+  const body = isObj(args.request_body) ? args.request_body : {};
+  if (!isObj(body.LabelRecoveryRequest)) throw invalidRequest('Missing or invalid LabelRecoveryRequest');
+  const request = body.LabelRecoveryRequest;
   const format = labelFormat(request.LabelSpecification);
   let results: { rec: ShipmentRecord; input: LabelInput }[];
   if (request.TrackingNumber) {
@@ -370,14 +429,14 @@ export function recoverLabel(ctx: UpsContext, args: Obj): Obj {
     const ref = isObj(values.ReferenceNumber) ? text(values.ReferenceNumber.Value) : '';
     const shipperNumber = text(values.ShipperNumber);
     if (!ref || !shipperNumber) {
-      throw validationError('ReferenceValues needs both ReferenceNumber.Value and ShipperNumber');
+      throw invalidRequest('ReferenceValues needs both ReferenceNumber.Value and ShipperNumber');
     }
     // One shipment, as UPS answers: the oldest live one with that reference, else the oldest voided.
     const found = ctx.store.findByReference(ref, shipperNumber.toUpperCase());
     const rec = found.find((r) => !r.voidedAt) ?? found[0];
     results = rec ? labelInputs(rec).map((input) => ({ rec, input })) : [];
   } else {
-    throw validationError('LabelRecoveryRequest needs TrackingNumber or ReferenceValues');
+    throw invalidRequest('LabelRecoveryRequest needs TrackingNumber or ReferenceValues');
   }
   if (results.length === 0)
     throw upsHttpError(400, UPS_CODES.labelNotFound, 'No label found for the request');
@@ -402,6 +461,7 @@ export function recoverLabel(ctx: UpsContext, args: Obj): Obj {
 
 /** validate_address: XAV with one candidate, or no candidates for rejected postal codes. */
 export function validateAddress(ctx: UpsContext, args: Obj): Obj {
+  args = toolArgs('validate_address', args);
   const zip = text(args.zipPrimary).trim();
   const country = text(args.countryCode).toUpperCase();
   const known = country !== 'US' || /^\d{5}$/.test(zip);
@@ -445,6 +505,7 @@ const hms = (iso: string) => iso.slice(11, 19).replaceAll(':', '');
 
 /** track_package: the label-created (or voided) status of a package the sandbox shipped. */
 export function trackPackage(ctx: UpsContext, args: Obj): Obj {
+  args = toolArgs('track_package', args);
   const inquiry = text(args.inquiryNumber).replace(/\s+/g, '').toUpperCase();
   const rec = ctx.store.findByTracking(inquiry);
   if (!rec) throw upsHttpError(404, UPS_CODES.trackingNotFound, 'Tracking Information Not Found');

@@ -22,7 +22,16 @@ import {
   upsHttpError,
   validationError,
 } from '../../ups-sandbox/errors';
-import { elicitationUnsupported } from '../../ups-sandbox/preflight';
+import { elicitationUnsupported, type MissingField } from '../../ups-sandbox/preflight';
+
+/** A missing field as the sandbox's preflight reports it. */
+const field = (dot_path: string, flat_key: string, prompt: string): MissingField => ({
+  dot_path,
+  flat_key,
+  prompt,
+  kind: 'string',
+  elicitable: true,
+});
 
 const CREATE = 'create_shipment';
 const RATE = 'rate_shipment';
@@ -522,16 +531,12 @@ const ROWS: Row[] = [
     text: toolText(
       CREATE,
       elicitationUnsupported([
-        {
-          dot_path: 'ShipmentRequest.Shipment.Package[0].Packaging.Code',
-          flat_key: 'package_1_packaging_code',
-          prompt: 'Packaging type code',
-        },
-        {
-          dot_path: 'ShipmentRequest.Shipment.ShipTo.Address.City',
-          flat_key: 'ship_to_city',
-          prompt: 'Ship-to city',
-        },
+        field(
+          'ShipmentRequest.Shipment.Package[0].Packaging.Code',
+          'package_1_packaging_code',
+          'Packaging type code',
+        ),
+        field('ShipmentRequest.Shipment.ShipTo.Address.City', 'ship_to_city', 'Recipient city'),
       ]),
     ),
     errorClass: 'definitive',
@@ -865,11 +870,11 @@ test('toActivityFailure: type, nonRetryable, nextRetryDelay and details', () => 
       toolText(
         RATE,
         elicitationUnsupported([
-          {
-            dot_path: 'RateRequest.Shipment.Package[0].Packaging.Code',
-            flat_key: 'package_1_packaging_code',
-            prompt: 'Packaging type code',
-          },
+          field(
+            'RateRequest.Shipment.Package[0].Packaging.Code',
+            'package_1_packaging_code',
+            'Packaging type code',
+          ),
         ]),
       ),
     ),
