@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmod, lstat, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -170,18 +170,60 @@ test('npm start with an unwritable data dir: one line naming it and SHIPBATCH_DA
   }
 });
 
+test('npm start with neither the Temporal CLI nor Go: one line saying what to install', async () => {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'shipbatch-fail-'));
+  const emptyBin = await mkdtemp(path.join(os.tmpdir(), 'shipbatch-path-'));
+  try {
+    const run = await npmStart({
+      SHIPBATCH_DATA_DIR: dataDir,
+      SHIPBATCH_CACHE_DIR: path.join(dataDir, 'cache'),
+      PATH: emptyBin, // no `temporal`, no `go`
+    });
+    assertOneClearLine(
+      run,
+      /the Temporal CLI is not on PATH and Go is not installed to build it\. Fix: install Go .*TEMPORAL_ADDRESS/,
+    );
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+    await rm(emptyBin, { recursive: true, force: true });
+  }
+});
+
+/** The harness's Temporal (TEMPORAL_ADDRESS) as the external one; embedded PostgreSQL under `dataDir`. */
+async function pgOnlyConfig(dataDir: string) {
+  const base = loadConfig();
+  assert.equal(base.temporal.embedded, false, 'the test harness provides TEMPORAL_ADDRESS');
+  return { ...base, dataDir, database: { ...base.database, embedded: true, embeddedPort: await freePort() } };
+}
+
+test('a pg directory that is not a PostgreSQL cluster is refused by name, and left untouched', async () => {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'shipbatch-fail-'));
+  await mkdir(path.join(dataDir, 'pg'));
+  await writeFile(path.join(dataDir, 'pg', 'notes.txt'), 'mine');
+  try {
+    const err = await startStack(await pgOnlyConfig(dataDir)).then(
+      async (stack) => {
+        await stack.stop();
+        assert.fail('the stack started over a foreign directory');
+      },
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof StartupError, String(err));
+    assert.match(
+      describeStartupError(err),
+      new RegExp(`^${dataDir}/pg is not empty but holds no PostgreSQL database \\(no PG_VERSION\\)\\. Fix: `),
+    );
+    assert.equal(await readFile(path.join(dataDir, 'pg', 'notes.txt'), 'utf8'), 'mine');
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
 test('embedded PostgreSQL starts from a data dir inside a private (0700) directory, and keeps its data', async () => {
   const home = await mkdtemp(path.join(os.tmpdir(), 'shipbatch-home-'));
   await chmod(home, 0o700); // as /root is: the `postgres` user cannot enter it
   const dataDir = path.join(home, 'clone', '.data');
-  const base = loadConfig();
-  // PostgreSQL is under test; the harness's Temporal serves as the external one (TEMPORAL_ADDRESS).
-  const config = {
-    ...base,
-    dataDir,
-    database: { ...base.database, embedded: true, embeddedPort: await freePort() },
-  };
-  assert.equal(config.temporal.embedded, false, 'the test harness provides TEMPORAL_ADDRESS');
+  const config = await pgOnlyConfig(dataDir);
   let postgresDir: string | undefined;
   try {
     const first = await startStack(config);
