@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { createBatchActivities } from './batch';
 import { createStackCheckActivities } from './stack-check';
 import type { UpsClient } from './ups/client';
 
@@ -8,12 +9,17 @@ export interface ActivityDeps {
   /** The worker's one UPS MCP session (opened on first use, reconnected on failure). */
   ups: UpsClient;
   workerIdentity: string;
+  /** Statement timeout of source reads, where the user's filter runs. */
+  statementTimeoutMs: number;
+  /** How long UPS must keep answering "not found" before a doubtful row is shipped again. */
+  reconcileGraceMs: number;
 }
 
 /** The activities registered on the `shipbatch` task queue, bound to the worker's resources. */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createStackCheckActivities(deps),
+    ...createBatchActivities(deps),
   };
 }
 

@@ -25,3 +25,10 @@ export function text(v: unknown, fallback = ''): string {
 export function isPresent(v: unknown): boolean {
   return v !== undefined && v !== null && !(typeof v === 'string' && v.trim() === '');
 }
+
+/** JSON with object keys sorted at every level: the same value always gives the same text (hashes, comparisons). */
+export function canonicalJson(v: unknown): string {
+  return JSON.stringify(v, (_key, value: unknown) =>
+    isObj(value) ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, value[k]])) : value,
+  );
+}

@@ -53,7 +53,13 @@ export async function createShipbatchWorker(opts: {
     taskQueue: opts.config.taskQueue,
     identity,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({ pool: opts.pool, ups: opts.ups, workerIdentity: identity }),
+    activities: createActivities({
+      pool: opts.pool,
+      ups: opts.ups,
+      workerIdentity: identity,
+      statementTimeoutMs: opts.config.database.statementTimeoutMs,
+      reconcileGraceMs: opts.config.ups.reconcileGraceMs,
+    }),
     maxConcurrentActivityTaskExecutions: opts.config.worker.maxConcurrentActivities,
   });
 }

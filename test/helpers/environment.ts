@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -22,8 +22,10 @@ export interface TestEnvironment {
   /** The UPS client the test's workers use: a sandbox with a data dir of this test file's own. */
   ups: UpsClient;
   taskQueue: string;
-  /** Run a real worker on the test's task queue while `fn` runs. */
-  withWorker<T>(fn: (worker: Worker) => Promise<T>): Promise<T>;
+  /** Run a real worker on the test's task queue while `fn` runs (with another UPS client if given). */
+  withWorker<T>(fn: (worker: Worker) => Promise<T>, opts?: { ups?: UpsClient }): Promise<T>;
+  /** A UPS client on a sandbox of its own: a fresh data dir, and a knobs file the test may rewrite. */
+  sandboxClient(name: string): { ups: UpsClient; dataDir: string; knobsFile: string };
   close(): Promise<void>;
 }
 
@@ -52,9 +54,25 @@ export async function openTestEnvironment(name: string): Promise<TestEnvironment
     pool,
     ups,
     taskQueue,
-    async withWorker(fn) {
-      const worker = await createShipbatchWorker({ config, connection: nativeConnection, pool, ups });
+    async withWorker(fn, opts) {
+      const worker = await createShipbatchWorker({
+        config,
+        connection: nativeConnection,
+        pool,
+        ups: opts?.ups ?? ups,
+      });
       return worker.runUntil(() => fn(worker));
+    },
+    sandboxClient(label) {
+      const dataDir = mkdtempSync(path.join(os.tmpdir(), `shipbatch-${name}-${label}-`));
+      const knobsFile = path.join(dataDir, 'knobs.json');
+      writeFileSync(knobsFile, '{}');
+      const client = createUpsClient({
+        ...config.ups,
+        sandboxDataDir: dataDir,
+        sandboxKnobsEnv: { UPS_SANDBOX_KNOBS_FILE: knobsFile },
+      });
+      return { ups: client, dataDir, knobsFile };
     },
     async close() {
       await ups.close();

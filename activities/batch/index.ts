@@ -1,0 +1,39 @@
+/** The batch workflow's activities, bound to the worker's pool and UPS client. */
+import type pg from 'pg';
+import type { BatchInput } from '../../domain/batch';
+import type { RowStatus } from '../../domain/row-status';
+import type { PendingAction } from '../../workflows/batch-state';
+import type { UpsClient } from '../ups/client';
+import { loadBatch } from './load';
+import { ledgerTotals, markRows, pendingRows } from './ledger';
+import { applyRowAction, settleRow, voidShippedRows, writeBack } from './operations';
+import { previewBatch } from './preview';
+import { shipRow } from './ship-row';
+
+export interface BatchActivityDeps {
+  pool: pg.Pool;
+  ups: UpsClient;
+  /** Statement timeout of source reads (the user's filter runs there). */
+  statementTimeoutMs: number;
+  reconcileGraceMs: number;
+}
+
+export function createBatchActivities(deps: BatchActivityDeps) {
+  const { pool, ups } = deps;
+  return {
+    loadBatch: (args: { batchId: string; input: BatchInput }) => loadBatch(pool, args, deps.statementTimeoutMs),
+    previewBatch: (args: { batchId: string; previewRows: number; rateAll: boolean; concurrency: number }) =>
+      previewBatch(pool, ups, args),
+    pendingRows: (args: { batchId: string; afterRowNo: number; limit: number }) =>
+      pendingRows(pool, args.batchId, args.afterRowNo, args.limit),
+    shipRow: (args: { batchId: string; rowNo: number }) =>
+      shipRow({ pool, ups, reconcileGraceMs: deps.reconcileGraceMs }, args),
+    ledgerTotals: (args: { batchId: string }) => ledgerTotals(pool, args.batchId),
+    markRows: async (args: { batchId: string; from: RowStatus[]; to: RowStatus; rows?: number[] }) =>
+      markRows(pool, args.batchId, args.from, args.to, args.rows),
+    settleRow: (args: { batchId: string; rowNo: number; reason: string }) => settleRow(pool, args),
+    applyRowAction: (args: { batchId: string; action: PendingAction }) => applyRowAction(pool, args),
+    voidShippedRows: (args: { batchId: string }) => voidShippedRows(pool, ups, args),
+    writeBack: (args: { batchId: string }) => writeBack(pool, args),
+  };
+}

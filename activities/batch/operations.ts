@@ -1,0 +1,163 @@
+/**
+ * The batch's ledger operations the workflow drives: dispatch pages, counts, operator actions (restart,
+ * resolve), settling rows whose retries ran out, voiding on cancel, and writing tracking numbers back.
+ */
+import { Context } from '@temporalio/activity';
+import type pg from 'pg';
+import type { RowStatus } from '../../domain/row-status';
+import type { UpsClient } from '../ups/client';
+import type { PendingAction } from '../../workflows/batch-state';
+import { writeBackTracking } from '../source';
+import { mapBounded } from './preview';
+import { getBatch, inTransaction, lockRow, markRows, storeShipped } from './ledger';
+
+export interface RowActionResult {
+  /** Rows put back to be dispatched again. */
+  requeued: number;
+  /** One line per row the action could not apply to, naming the row and why. */
+  problems: string[];
+}
+
+const RESTART_FROM: Record<'failed' | 'needs_review' | 'all_unshipped', RowStatus[]> = {
+  failed: ['failed'],
+  needs_review: ['needs_review'],
+  all_unshipped: ['failed', 'needs_review', 'cancelled'],
+};
+
+/** Explain why listed rows were left alone (shipped ones are never shipped again). */
+async function untouchedRows(pool: pg.Pool, batchId: string, rows: readonly number[], allowed: readonly RowStatus[]) {
+  const { rows: found } = await pool.query<{ row_no: number; status: RowStatus }>(
+    `SELECT row_no, status FROM batch_rows WHERE batch_id = $1 AND row_no = ANY($2::int[])`,
+    [batchId, rows],
+  );
+  const byNo = new Map(found.map((r) => [r.row_no, r.status]));
+  return rows.flatMap((n) => {
+    const status = byNo.get(n);
+    if (status === undefined) return [`row ${n} does not exist`];
+    if (allowed.includes(status)) return [];
+    return [`row ${n} is ${status}${status === 'shipped' ? ': a shipped row is never shipped again' : ''}`];
+  });
+}
+
+export async function applyRowAction(
+  pool: pg.Pool,
+  args: { batchId: string; action: PendingAction },
+): Promise<RowActionResult> {
+  const { batchId, action } = args;
+  if (action.kind === 'restart') {
+    const from = RESTART_FROM[action.scope];
+    const problems = action.rows ? await untouchedRows(pool, batchId, action.rows, from) : [];
+    // Rows that need review may have shipped: they go back in_flight, so shipRow reconciles before any create.
+    const reconcile = from.includes('needs_review')
+      ? await markRows(pool, batchId, ['needs_review'], 'in_flight', action.rows)
+      : 0;
+    const fresh = await markRows(
+      pool,
+      batchId,
+      from.filter((s) => s !== 'needs_review'),
+      'pending',
+      action.rows,
+    );
+    return { requeued: reconcile + fresh, problems };
+  }
+  if (action.outcome === 'retry') {
+    // The operator checked that it did not ship: a fresh create.
+    const problems = await untouchedRows(pool, batchId, [action.row], ['needs_review', 'failed']);
+    const requeued = await markRows(pool, batchId, ['needs_review', 'failed'], 'pending', [action.row]);
+    return { requeued, problems };
+  }
+  const problems = await inTransaction(pool, async (c) => {
+    const row = await lockRow(c, batchId, action.row);
+    if (!row) return [`row ${action.row} does not exist`];
+    if (row.status !== 'needs_review' && row.status !== 'failed') {
+      return [`row ${action.row} is ${row.status}; only rows that failed or need review can be resolved`];
+    }
+    return [];
+  });
+  if (problems.length === 0) {
+    await storeShipped(pool, batchId, action.row, {
+      trackingNumbers: [action.trackingNumber],
+      costCents: null,
+      currency: null,
+      labels: [],
+      resolvedBy: 'operator',
+    });
+  }
+  return { requeued: 0, problems };
+}
+
+/** A row whose shipRow retries ran out: in_flight may exist at UPS (needs review), pending did not ship. */
+export async function settleRow(
+  pool: pg.Pool,
+  args: { batchId: string; rowNo: number; reason: string },
+): Promise<RowStatus> {
+  const { rows } = await pool.query<{ status: RowStatus }>(
+    `UPDATE batch_rows
+        SET status = CASE status WHEN 'in_flight' THEN 'needs_review' WHEN 'pending' THEN 'failed' ELSE status END,
+            review_reason = CASE WHEN status = 'in_flight' THEN $3 ELSE review_reason END,
+            ups_error_code = CASE WHEN status = 'pending' THEN 'retries_exhausted' ELSE ups_error_code END,
+            ups_error_message = CASE WHEN status = 'pending' THEN $3 ELSE ups_error_message END,
+            updated_at = now()
+      WHERE batch_id = $1 AND row_no = $2 RETURNING status`,
+    [args.batchId, args.rowNo, args.reason.slice(0, 2000)],
+  );
+  return rows[0]?.status ?? 'failed';
+}
+
+/** Void every shipped row through UPS (cancel with voidShipped); refusals are reported per row. */
+export async function voidShippedRows(
+  pool: pg.Pool,
+  ups: UpsClient,
+  args: { batchId: string },
+): Promise<{ voided: number; problems: string[] }> {
+  const { rows } = await pool.query<{ row_no: number; shipment_id: string | null; tracking_numbers: string[] | null }>(
+    `SELECT row_no, shipment_id, tracking_numbers FROM batch_rows
+      WHERE batch_id = $1 AND status = 'shipped' ORDER BY row_no`,
+    [args.batchId],
+  );
+  const ctx = Context.current();
+  const problems: string[] = [];
+  let voided = 0;
+  await mapBounded(rows, 4, async (r) => {
+    const shipmentId = r.shipment_id ?? r.tracking_numbers?.[0];
+    if (!shipmentId) {
+      problems.push(`row ${r.row_no}: no shipment id to void`);
+      return;
+    }
+    try {
+      const res = await ups.voidShipment(shipmentId, undefined, ctx.cancellationSignal);
+      if (!res.voided) throw new Error(res.status || 'UPS did not confirm the void');
+      await markRows(pool, args.batchId, ['shipped'], 'voided', [r.row_no]);
+      voided++;
+    } catch (err) {
+      problems.push(`row ${r.row_no}: void refused: ${(err as Error).message}`);
+    } finally {
+      ctx.heartbeat({ voided });
+    }
+  });
+  return { voided, problems };
+}
+
+/** Write tracking numbers of shipped rows back to the source column; idempotent (only rows not yet written). */
+export async function writeBack(pool: pg.Pool, args: { batchId: string }): Promise<{ written: number }> {
+  const batch = await getBatch(pool, args.batchId);
+  const column = batch?.input.options.writeBack?.column;
+  if (!batch || !column) return { written: 0 };
+  const { rows } = await pool.query<{ row_no: number; source_key: string; tracking_numbers: string[] }>(
+    `SELECT row_no, source_key, tracking_numbers FROM batch_rows
+      WHERE batch_id = $1 AND status = 'shipped' AND written_back_at IS NULL ORDER BY row_no`,
+    [args.batchId],
+  );
+  if (rows.length === 0) return { written: 0 };
+  await writeBackTracking(pool, {
+    table: batch.input.source.table,
+    keyColumn: batch.input.source.keyColumn,
+    column,
+    rows: rows.map((r) => ({ key: r.source_key, trackingNumber: r.tracking_numbers.join(' ') })),
+  });
+  await pool.query(
+    `UPDATE batch_rows SET written_back_at = now() WHERE batch_id = $1 AND row_no = ANY($2::int[])`,
+    [args.batchId, rows.map((r) => r.row_no)],
+  );
+  return { written: rows.length };
+}

@@ -1,0 +1,240 @@
+/**
+ * The batch contract (DESIGN §3): the workflow input, the message payloads and the shapes the `status`
+ * and `preview` queries return. Pure (zod only): the workflow, the activities, the client and the CLI
+ * all validate with these same schemas.
+ */
+import { z } from 'zod';
+import { ShipperSchema } from './shipment-schema';
+import type { BatchPhase, RowStatus } from './row-status';
+
+/** A duration as Temporal and the CLI take it: 500ms, 30s, 5m, 2h, 7d. */
+export const DurationSchema = z
+  .string()
+  .regex(/^\d{1,9}(ms|s|m|h|d)$/, { error: 'expected a duration such as 30s, 5m, 2h or 7d' });
+
+/** Milliseconds of a {@link DurationSchema} string. */
+export function durationToMs(text: string): number {
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(text);
+  if (!m) throw new Error(`invalid duration ${JSON.stringify(text)}`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms'];
+  return Number(m[1]) * unit;
+}
+
+/** A SQL identifier, optionally schema-qualified (checked again against the catalog before use). */
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+export const TableNameSchema = z
+  .string()
+  .refine((t) => t.split('.').length <= 2 && t.split('.').every((p) => IDENT.test(p)), {
+    error: 'table must be a plain identifier such as orders or public.orders',
+  });
+export const ColumnNameSchema = z
+  .string()
+  .regex(IDENT, { error: 'column must be a plain identifier (letters, digits, _)' });
+
+export const BATCH_MODES = ['confirm', 'auto'] as const;
+export type BatchMode = (typeof BATCH_MODES)[number];
+/** A mode as users type it: case-insensitive. */
+export const ModeSchema = z
+  .string()
+  .transform((s) => s.trim().toLowerCase())
+  .pipe(z.enum(BATCH_MODES, { error: 'mode must be "confirm" or "auto"' }));
+
+/** Longest template and filter accepted (the template engine has its own, stricter limits too). */
+export const MAX_TEMPLATE_CHARS = 64 * 1024;
+export const MAX_FILTER_CHARS = 4 * 1024;
+
+export const BatchOptionsSchema = z
+  .object({
+    previewRows: z.number().int().min(0).max(1000).default(20),
+    rateAll: z.boolean().default(false),
+    concurrency: z.number().int().min(1).max(256).default(16),
+    approvalTimeout: DurationSchema.default('7d'),
+    attentionTimeout: DurationSchema.default('7d'),
+    labelFormat: z.enum(['GIF', 'ZPL']).default('GIF'),
+    writeBack: z.object({ column: ColumnNameSchema }).strict().optional(),
+    templateSetsPayer: z.boolean().default(false),
+    /** Rows dispatched per workflow run before continuing as new (tests force small runs). */
+    rowsPerRun: z.number().int().min(1).max(100_000).default(2_000),
+  })
+  .strict();
+export type BatchOptions = z.output<typeof BatchOptionsSchema>;
+
+export const BatchInputSchema = z
+  .object({
+    name: z
+      .string()
+      .min(1)
+      .max(80)
+      .regex(/^[\w .,:()#/-]+$/, { error: 'name may hold letters, digits, spaces and . , : ( ) # / - _' })
+      .optional(),
+    source: z
+      .object({
+        table: TableNameSchema,
+        keyColumn: ColumnNameSchema.default('id'),
+        filter: z.string().max(MAX_FILTER_CHARS).optional(),
+      })
+      .strict(),
+    template: z.string().min(1, { error: 'template is empty' }).max(MAX_TEMPLATE_CHARS),
+    shipper: ShipperSchema,
+    mode: ModeSchema.default('confirm'),
+    options: BatchOptionsSchema.default(BatchOptionsSchema.parse({})),
+  })
+  .strict();
+/** What a caller passes to start a batch (defaults may be omitted). */
+export type BatchInputArg = z.input<typeof BatchInputSchema>;
+/** The validated input, defaults filled in. */
+export type BatchInput = z.output<typeof BatchInputSchema>;
+
+/** Batch ids are workflow ids: `batch-<name or short id>`. */
+export const BatchIdSchema = z.string().regex(/^batch-[A-Za-z0-9_.-]{1,64}$/, {
+  error: 'batch id must look like batch-<letters, digits, . _ ->',
+});
+
+// ---------------------------------------------------------------- messages (signals and updates)
+
+export const ApproveSchema = z
+  .object({ previewHash: z.string().max(128).optional(), by: z.string().max(120).optional() })
+  .strict();
+export const RejectSchema = z.object({ reason: z.string().max(500).optional() }).strict();
+export const SetModeSchema = z.object({ mode: ModeSchema }).strict();
+export const CancelSchema = z
+  .object({ reason: z.string().max(500).optional(), voidShipped: z.boolean().default(false) })
+  .strict();
+export const RESTART_SCOPES = ['failed', 'needs_review', 'all_unshipped'] as const;
+export const RestartSchema = z
+  .object({
+    scope: z.enum(RESTART_SCOPES).default('failed'),
+    rows: z.array(z.number().int().positive()).max(10_000).optional(),
+  })
+  .strict();
+export const ResolveSchema = z.discriminatedUnion('outcome', [
+  z
+    .object({
+      row: z.number().int().positive(),
+      outcome: z.literal('shipped'),
+      trackingNumber: z.string().regex(/^[A-Z0-9]{6,35}$/, { error: 'tracking number must be 6–35 letters/digits' }),
+    })
+    .strict(),
+  z.object({ row: z.number().int().positive(), outcome: z.literal('retry') }).strict(),
+]);
+export const FinishSchema = z.object({}).strict();
+
+export type ApproveArgs = z.input<typeof ApproveSchema>;
+export type RejectArgs = z.input<typeof RejectSchema>;
+export type SetModeArgs = z.input<typeof SetModeSchema>;
+export type CancelArgs = z.input<typeof CancelSchema>;
+export type RestartArgs = z.input<typeof RestartSchema>;
+export type ResolveArgs = z.input<typeof ResolveSchema>;
+export type FinishArgs = z.input<typeof FinishSchema>;
+
+/** One message's problems as one line: `mode: mode must be "confirm" or "auto"`. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
+    .join('; ');
+}
+
+// ---------------------------------------------------------------- what the queries return
+
+export interface RowCounts {
+  total: number;
+  invalid: number;
+  pending: number;
+  inFlight: number;
+  shipped: number;
+  failed: number;
+  needsReview: number;
+  cancelled: number;
+  voided: number;
+}
+
+/** RowStatus → its field in {@link RowCounts}. */
+export const COUNT_FIELD: Readonly<Record<RowStatus, keyof RowCounts>> = {
+  pending: 'pending',
+  invalid: 'invalid',
+  in_flight: 'inFlight',
+  shipped: 'shipped',
+  failed: 'failed',
+  needs_review: 'needsReview',
+  cancelled: 'cancelled',
+  voided: 'voided',
+};
+
+export function emptyCounts(): RowCounts {
+  return {
+    total: 0,
+    invalid: 0,
+    pending: 0,
+    inFlight: 0,
+    shipped: 0,
+    failed: 0,
+    needsReview: 0,
+    cancelled: 0,
+    voided: 0,
+  };
+}
+
+export interface RejectedMessage {
+  name: string;
+  reason: string;
+  at: string;
+}
+
+export interface BatchStatus {
+  batchId: string;
+  name: string;
+  phase: BatchPhase;
+  mode: BatchMode;
+  modeLocked: boolean;
+  counts: RowCounts;
+  estimatedCostCents: number;
+  actualCostCents: number;
+  currency: string;
+  previewHash?: string;
+  approval?: { by: string; at: string };
+  rejectedMessages: RejectedMessage[];
+  /** Why the batch failed to start or stopped early (template does not compile, unknown table…). */
+  error?: string;
+  updatedAt: string;
+}
+
+export interface PreviewRow {
+  rowNo: number;
+  /** Row data: read from the ledger by the client, never carried in workflow history (empty in the query). */
+  recipient: string;
+  cityState: string;
+  service: string;
+  estimatedCostCents: number;
+  warnings: string[];
+}
+
+export interface BatchPreview {
+  totalRows: number;
+  validRows: number;
+  invalidRows: number;
+  previewRows: PreviewRow[];
+  additionalRows: number;
+  totalEstimatedCostCents: number;
+  currency: string;
+  rowsWithWarnings: number;
+  previewHash: string;
+}
+
+export interface BatchResult {
+  batchId: string;
+  phase: BatchPhase;
+  counts: RowCounts;
+  totalCostCents: number;
+  currency: string;
+  startedAt: string;
+  finishedAt: string;
+}
+
+/** Phases after which nothing changes any more. */
+export const FINAL_PHASES: ReadonlySet<BatchPhase> = new Set([
+  'completed',
+  'completed_with_errors',
+  'cancelled',
+  'rejected',
+  'expired',
+]);

@@ -1,0 +1,74 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BatchInputSchema } from '../../domain/batch';
+import { BatchState } from '../../workflows/batch-state';
+import { SHIPPER, TEMPLATE } from '../helpers/batch';
+
+const input = BatchInputSchema.parse({ source: { table: 'orders' }, template: TEMPLATE, shipper: SHIPPER });
+
+function waiting(): BatchState {
+  const s = new BatchState('batch-x', input);
+  s.phase = 'awaiting_approval';
+  s.preview = {
+    totalRows: 1, validRows: 1, invalidRows: 0, previewRows: [], additionalRows: 0,
+    totalEstimatedCostCents: 0, currency: 'USD', rowsWithWarnings: 0, previewHash: 'h1',
+  };
+  return s;
+}
+
+test('approve: the current hash or none is accepted; a stale one, a wrong phase or junk is refused with a reason', () => {
+  const s = waiting();
+  assert.equal(s.checkApprove({ previewHash: 'h1', by: 'a' }).ok, true);
+  assert.equal(s.checkApprove({}).ok, true);
+  assert.equal(s.checkApprove(undefined).ok, true);
+  const stale = s.checkApprove({ previewHash: 'h0' });
+  assert.ok(!stale.ok && /stale approval/.test(stale.reason));
+  for (const junk of ['x', 42, [1], { previewHash: 5 }, { by: 'a'.repeat(500) }, { extra: true }]) {
+    const r = s.checkApprove(junk);
+    assert.ok(!r.ok && /bad arguments/.test(r.reason), JSON.stringify(junk));
+  }
+  s.phase = 'loading';
+  const early = s.checkApprove({});
+  assert.ok(!early.ok && /nothing to approve/.test(early.reason));
+});
+
+test('setMode is case-insensitive until the mode locks; unknown modes are refused', () => {
+  const s = waiting();
+  const ok = s.checkSetMode({ mode: ' AuTo ' });
+  assert.ok(ok.ok && ok.value.mode === 'auto');
+  const bad = s.checkSetMode({ mode: 'turbo' });
+  assert.ok(!bad.ok && /"confirm" or "auto"/.test(bad.reason));
+  s.modeLocked = true;
+  s.phase = 'executing';
+  const locked = s.checkSetMode({ mode: 'auto' });
+  assert.ok(!locked.ok && /mode is locked/.test(locked.reason));
+});
+
+test('restart, resolve and finish apply only while awaiting action; resolve checks the row and tracking number', () => {
+  const s = waiting();
+  assert.ok(!s.checkRestart({ scope: 'failed' }).ok);
+  s.phase = 'awaiting_action';
+  s.counts.total = 10;
+  assert.ok(s.checkRestart({ scope: 'failed', rows: [1, 2] }).ok);
+  assert.ok(!s.checkRestart({ scope: 'everything' }).ok);
+  assert.ok(!s.checkRestart({ scope: 'failed', rows: [-1] }).ok);
+  assert.ok(s.checkResolve({ row: 3, outcome: 'retry' }).ok);
+  assert.ok(!s.checkResolve({ row: 11, outcome: 'retry' }).ok, 'row beyond the batch');
+  assert.ok(!s.checkResolve({ row: 3, outcome: 'shipped' }).ok, 'shipped needs a tracking number');
+  assert.ok(!s.checkResolve({ row: 3, outcome: 'shipped', trackingNumber: '1Z"; DROP' }).ok);
+  assert.ok(s.checkFinish({}).ok);
+});
+
+test('refused messages are kept, newest last, at most 50; the carried state survives JSON', () => {
+  const s = waiting();
+  for (let i = 0; i < 60; i++) s.refuse('approve', `r${i}`);
+  assert.equal(s.rejectedMessages.length, 50);
+  assert.equal(s.rejectedMessages.at(-1)!.reason, 'r59');
+  s.inFlight[3] = true;
+  const carried = JSON.parse(JSON.stringify(s.carry())) as ReturnType<BatchState['carry']>;
+  const next = new BatchState('batch-x', input, carried);
+  assert.deepEqual(next.counts, s.counts);
+  assert.equal(next.runs, 2);
+  assert.equal(next.preview?.previewHash, 'h1');
+  assert.equal(next.inFlightCount, 0, 'nothing is in flight at a hand-over');
+});

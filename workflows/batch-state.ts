@@ -1,0 +1,276 @@
+/**
+ * The state of one batch workflow, and the rules of its messages. Pure and deterministic: the workflow
+ * feeds it activity results and messages; it carries across continue-as-new as {@link CarriedState}
+ * (plain objects and arrays only: a Map would not survive the JSON converter).
+ */
+import {
+  ApproveSchema,
+  CancelSchema,
+  describeIssues,
+  emptyCounts,
+  FINAL_PHASES,
+  FinishSchema,
+  RejectSchema,
+  ResolveSchema,
+  RestartSchema,
+  SetModeSchema,
+  type BatchInput,
+  type BatchMode,
+  type BatchPreview,
+  type BatchStatus,
+  type RejectedMessage,
+  type RowCounts,
+} from '../domain/batch';
+import type { BatchPhase } from '../domain/row-status';
+import type { z } from 'zod';
+
+/** Queued operator actions that need activities; the main loop runs them. */
+export type PendingAction =
+  | { kind: 'restart'; scope: 'failed' | 'needs_review' | 'all_unshipped'; rows?: number[] }
+  | { kind: 'resolve'; row: number; outcome: 'shipped'; trackingNumber: string }
+  | { kind: 'resolve'; row: number; outcome: 'retry' };
+
+/** What a new run continues with. */
+export interface CarriedState {
+  phase: BatchPhase;
+  mode: BatchMode;
+  modeLocked: boolean;
+  counts: RowCounts;
+  estimatedCostCents: number;
+  actualCostCents: number;
+  currency: string;
+  preview: BatchPreview | null;
+  approval?: { by: string; at: string };
+  rejectedMessages: RejectedMessage[];
+  cancel?: { reason: string; voidShipped: boolean };
+  finishRequested: boolean;
+  actions: PendingAction[];
+  /** Last row number dispatched; the next run asks the ledger for pending rows after it. */
+  cursor: number;
+  startedAt: string;
+  attentionDeadline?: number;
+  approvalDeadline?: number;
+  runs: number;
+}
+
+/** Refused messages kept in status (the newest ones). */
+const MAX_REJECTED = 50;
+
+type Parsed<S extends z.ZodType> = { ok: true; value: z.output<S> } | { ok: false; reason: string };
+
+function parse<S extends z.ZodType>(schema: S, raw: unknown): Parsed<S> {
+  const r = schema.safeParse(raw ?? {});
+  return r.success ? { ok: true, value: r.data } : { ok: false, reason: `bad arguments: ${describeIssues(r.error)}` };
+}
+
+export class BatchState implements CarriedState {
+  phase: BatchPhase = 'loading';
+  mode: BatchMode;
+  modeLocked = false;
+  counts: RowCounts = emptyCounts();
+  estimatedCostCents = 0;
+  actualCostCents = 0;
+  currency = 'USD';
+  preview: BatchPreview | null = null;
+  approval?: { by: string; at: string };
+  rejectedMessages: RejectedMessage[] = [];
+  cancel?: { reason: string; voidShipped: boolean };
+  finishRequested = false;
+  actions: PendingAction[] = [];
+  cursor = 0;
+  startedAt: string;
+  attentionDeadline?: number;
+  approvalDeadline?: number;
+  runs = 1;
+  rejected?: { reason: string };
+  /** Why the batch stopped early (set with the phase). */
+  error?: string;
+  /** Rows in flight in this run (row number → true). */
+  inFlight: Record<number, true> = {};
+
+  constructor(
+    readonly batchId: string,
+    readonly input: BatchInput,
+    carried?: CarriedState,
+  ) {
+    this.mode = input.mode;
+    this.startedAt = new Date().toISOString();
+    if (carried) {
+      Object.assign(this, carried);
+      this.runs = carried.runs + 1;
+    }
+  }
+
+  get final(): boolean {
+    return FINAL_PHASES.has(this.phase);
+  }
+
+  get inFlightCount(): number {
+    return Object.keys(this.inFlight).length;
+  }
+
+  carry(): CarriedState {
+    return {
+      phase: this.phase,
+      mode: this.mode,
+      modeLocked: this.modeLocked,
+      counts: this.counts,
+      estimatedCostCents: this.estimatedCostCents,
+      actualCostCents: this.actualCostCents,
+      currency: this.currency,
+      preview: this.preview,
+      approval: this.approval,
+      rejectedMessages: this.rejectedMessages,
+      cancel: this.cancel,
+      finishRequested: this.finishRequested,
+      actions: this.actions,
+      cursor: this.cursor,
+      startedAt: this.startedAt,
+      attentionDeadline: this.attentionDeadline,
+      approvalDeadline: this.approvalDeadline,
+      runs: this.runs,
+    };
+  }
+
+  status(): BatchStatus {
+    return {
+      batchId: this.batchId,
+      name: this.input.name ?? this.batchId.replace(/^batch-/, ''),
+      phase: this.phase,
+      mode: this.mode,
+      modeLocked: this.modeLocked,
+      counts: { ...this.counts, inFlight: this.inFlightCount || this.counts.inFlight },
+      estimatedCostCents: this.estimatedCostCents,
+      actualCostCents: this.actualCostCents,
+      currency: this.currency,
+      ...(this.preview ? { previewHash: this.preview.previewHash } : {}),
+      ...(this.approval ? { approval: this.approval } : {}),
+      rejectedMessages: this.rejectedMessages,
+      ...(this.error ? { error: this.error } : {}),
+      updatedAt: new Date().toISOString(),
+    };
+  }
+
+  /** Record a refused message (never throws: a signal cannot be refused). */
+  refuse(name: string, reason: string): void {
+    this.rejectedMessages.push({ name, reason, at: new Date().toISOString() });
+    if (this.rejectedMessages.length > MAX_REJECTED) this.rejectedMessages.splice(0, this.rejectedMessages.length - MAX_REJECTED);
+  }
+
+  // ------------------------------------------------------------ message rules: check → reason or undefined
+
+  /** Validate and check `approve`; returns the parsed args or the refusal reason. */
+  checkApprove(raw: unknown): Parsed<typeof ApproveSchema> {
+    const p = parse(ApproveSchema, raw);
+    if (!p.ok) return p;
+    if (this.final) return { ok: false, reason: `batch is already ${this.phase}` };
+    if (this.phase !== 'awaiting_approval') {
+      return { ok: false, reason: `nothing to approve: the batch is ${this.phase}, approval is asked in awaiting_approval` };
+    }
+    const current = this.preview?.previewHash;
+    if (p.value.previewHash !== undefined && p.value.previewHash !== current) {
+      return {
+        ok: false,
+        reason: `stale approval: previewHash ${p.value.previewHash} is not the current preview (${current ?? 'none'}); review the preview again`,
+      };
+    }
+    return p;
+  }
+
+  applyApprove(args: z.output<typeof ApproveSchema>): void {
+    this.approval = { by: args.by ?? 'unknown', at: new Date().toISOString() };
+  }
+
+  checkReject(raw: unknown): Parsed<typeof RejectSchema> {
+    const p = parse(RejectSchema, raw);
+    if (!p.ok) return p;
+    if (this.final) return { ok: false, reason: `batch is already ${this.phase}` };
+    if (this.modeLocked) return { ok: false, reason: `too late to reject: the batch is ${this.phase}; use cancel` };
+    return p;
+  }
+
+  applyReject(args: z.output<typeof RejectSchema>): void {
+    this.rejected = { reason: args.reason ?? 'rejected' };
+  }
+
+  checkSetMode(raw: unknown): Parsed<typeof SetModeSchema> {
+    const p = parse(SetModeSchema, raw);
+    if (!p.ok) return p;
+    if (this.final) return { ok: false, reason: `batch is already ${this.phase}` };
+    if (this.modeLocked) {
+      return { ok: false, reason: `mode is locked: the batch is ${this.phase} (mode can change only before execution)` };
+    }
+    return p;
+  }
+
+  applySetMode(args: z.output<typeof SetModeSchema>): void {
+    this.mode = args.mode;
+  }
+
+  checkCancel(raw: unknown): Parsed<typeof CancelSchema> {
+    const p = parse(CancelSchema, raw);
+    if (!p.ok) return p;
+    if (this.final) return { ok: false, reason: `batch is already ${this.phase}` };
+    if (this.cancel) return { ok: false, reason: 'batch is already being cancelled' };
+    return p;
+  }
+
+  applyCancel(args: z.output<typeof CancelSchema>): void {
+    this.cancel = { reason: args.reason ?? 'cancelled', voidShipped: args.voidShipped };
+  }
+
+  checkRestart(raw: unknown): Parsed<typeof RestartSchema> {
+    const p = parse(RestartSchema, raw);
+    if (!p.ok) return p;
+    if (this.phase !== 'awaiting_action') {
+      return { ok: false, reason: `nothing to restart: the batch is ${this.phase} (restart applies in awaiting_action)` };
+    }
+    if (this.cancel) return { ok: false, reason: 'batch is being cancelled' };
+    return p;
+  }
+
+  applyRestart(args: z.output<typeof RestartSchema>): void {
+    this.actions.push({ kind: 'restart', scope: args.scope, ...(args.rows ? { rows: args.rows } : {}) });
+  }
+
+  checkResolve(raw: unknown): Parsed<typeof ResolveSchema> {
+    const p = parse(ResolveSchema, raw);
+    if (!p.ok) return p;
+    if (this.phase !== 'awaiting_action') {
+      return { ok: false, reason: `nothing to resolve: the batch is ${this.phase} (resolve applies in awaiting_action)` };
+    }
+    if (p.value.row > this.counts.total) {
+      return { ok: false, reason: `row ${p.value.row} does not exist (the batch has ${this.counts.total} rows)` };
+    }
+    if (this.cancel) return { ok: false, reason: 'batch is being cancelled' };
+    return p;
+  }
+
+  applyResolve(args: z.output<typeof ResolveSchema>): void {
+    this.actions.push({ kind: 'resolve', ...args });
+  }
+
+  checkFinish(raw: unknown): Parsed<typeof FinishSchema> {
+    const p = parse(FinishSchema, raw);
+    if (!p.ok) return p;
+    if (this.phase !== 'awaiting_action') {
+      return { ok: false, reason: `nothing to finish: the batch is ${this.phase} (finish applies in awaiting_action)` };
+    }
+    return p;
+  }
+
+  applyFinish(): void {
+    this.finishRequested = true;
+  }
+
+  /** Progress line for the Web UI's current details. */
+  progressMarkdown(): string {
+    const c = this.counts;
+    const money = (cents: number) => `${(cents / 100).toFixed(2)} ${this.currency}`;
+    return [
+      `**${this.phase}** · mode ${this.mode}${this.modeLocked ? ' (locked)' : ''}`,
+      `shipped ${c.shipped} · failed ${c.failed} · needs review ${c.needsReview} · pending ${c.pending} · in flight ${this.inFlightCount} · invalid ${c.invalid} of ${c.total}`,
+      `cost so far ${money(this.actualCostCents)} (estimate ${money(this.estimatedCostCents)})`,
+    ].join('\n\n');
+  }
+}

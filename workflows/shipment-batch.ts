@@ -1,0 +1,401 @@
+/**
+ * `shipmentBatch`: one durable workflow per batch (DESIGN §3). Row data never enters history: the
+ * activities take the batch id and row numbers and read the ledger; results are counts and cents.
+ */
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  isCancellation,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+  type SignalDefinition,
+} from '@temporalio/workflow';
+import type { UpdateDefinition } from '@temporalio/common';
+import type { Activities } from '../activities';
+import {
+  BatchInputSchema,
+  describeIssues,
+  durationToMs,
+  emptyCounts,
+  type BatchInput,
+  type BatchInputArg,
+  type BatchResult,
+  type BatchStatus,
+} from '../domain/batch';
+import * as msg from '../domain/messages';
+import type { BatchPhase } from '../domain/row-status';
+import { SHIP_BATCH_MODE, SHIP_BATCH_PHASE, SHIP_BATCH_ROWS } from '../domain/search-attributes';
+import { BatchState, type CarriedState } from './batch-state';
+
+/** Failure types a retry cannot fix (matched by name by Temporal's retry policy). */
+export const NON_RETRYABLE = ['BatchSourceError', 'UpsRejectedError', 'InvalidBatchInput'];
+
+const ledger = proxyActivities<Activities>({
+  startToCloseTimeout: '2m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+const loading = proxyActivities<Activities>({
+  startToCloseTimeout: '2h',
+  heartbeatTimeout: '60s',
+  retry: {
+    initialInterval: '2s',
+    backoffCoefficient: 2,
+    maximumInterval: '1m',
+    maximumAttempts: 20,
+    nonRetryableErrorTypes: NON_RETRYABLE,
+  },
+});
+
+/** UPS activities: a UPS call has its own timeout in the client; this bounds one attempt with its session wait. */
+const UPS_OPTIONS = {
+  startToCloseTimeout: '10m',
+  heartbeatTimeout: '2m',
+  retry: {
+    initialInterval: '2s',
+    backoffCoefficient: 2,
+    maximumInterval: '2m',
+    maximumAttempts: 25,
+    nonRetryableErrorTypes: NON_RETRYABLE,
+  },
+} as const;
+const ups = proxyActivities<Activities>(UPS_OPTIONS);
+
+/** Rows fetched from the ledger per page while dispatching. */
+const PAGE = 500;
+
+/**
+ * Ship every row of a source table through UPS, once. `carried` is internal: the state a previous run
+ * handed over at continue-as-new.
+ */
+export async function shipmentBatch(rawInput: BatchInputArg, carried?: CarriedState): Promise<BatchResult> {
+  const batchId = workflowInfo().workflowId;
+  const parsed = BatchInputSchema.safeParse(rawInput);
+  if (!parsed.success) {
+    throw ApplicationFailure.create({
+      type: 'InvalidBatchInput',
+      message: `invalid batch input: ${describeIssues(parsed.error)}`,
+      nonRetryable: true,
+    });
+  }
+  const input: BatchInput = parsed.data;
+  const state = new BatchState(batchId, input, carried);
+  registerHandlers(state);
+  const opts = input.options;
+
+  let shownPhase: BatchPhase | undefined = carried?.phase;
+  let shownMode = carried?.mode;
+  /** Phase change: search attributes (only the changed keys) and current details. */
+  const enter = (phase: BatchPhase) => {
+    state.phase = phase;
+    const changes = [];
+    if (phase !== shownPhase) changes.push({ key: SHIP_BATCH_PHASE, value: phase });
+    if (state.mode !== shownMode) changes.push({ key: SHIP_BATCH_MODE, value: state.mode });
+    shownPhase = phase;
+    shownMode = state.mode;
+    if (changes.length > 0) upsertSearchAttributes(changes);
+    setCurrentDetails(state.progressMarkdown());
+  };
+  setCurrentDetails(state.progressMarkdown());
+
+  try {
+    if (!carried) {
+      enter('loading');
+      const loaded = await loading.loadBatch({ batchId, input });
+      state.counts = { ...emptyCounts(), total: loaded.total, invalid: loaded.invalid, pending: loaded.valid };
+      upsertSearchAttributes([{ key: SHIP_BATCH_ROWS, value: loaded.total }]);
+      if (loaded.total === 0) {
+        return finish(state, 'completed');
+      }
+      if (!state.cancel && !state.rejected) {
+        enter('previewing');
+        const preview = await ups.previewBatch.executeWithOptions(
+          { ...UPS_OPTIONS, summary: previewSummary(opts.previewRows, opts.rateAll, loaded.valid) },
+          [{ batchId, previewRows: opts.previewRows, rateAll: opts.rateAll, concurrency: opts.concurrency }],
+        );
+        state.preview = preview;
+        state.estimatedCostCents = preview.totalEstimatedCostCents;
+        state.currency = preview.currency;
+      }
+      if (state.mode === 'confirm' && !state.cancel && !state.rejected) {
+        state.approvalDeadline = Date.now() + durationToMs(opts.approvalTimeout);
+      }
+    }
+    if (state.phase === 'previewing' || state.phase === 'loading' || state.phase === 'awaiting_approval') {
+      const outcome = await awaitApproval(state, enter);
+      if (outcome !== 'go') return await closeWithoutShipping(state, outcome, enter);
+    }
+    if (state.phase !== 'awaiting_action') {
+      state.modeLocked = true;
+      enter('executing');
+      if ((await executeRows(state, enter)) === 'continue') return await handOver(state);
+    }
+    // Attention: rows failed or need review; an operator restarts, resolves, finishes or cancels.
+    for (;;) {
+      if (state.cancel) return await cancelRest(state, enter);
+      await refreshCounts(state);
+      const needsAction = state.counts.failed + state.counts.needsReview > 0;
+      if (!needsAction && state.actions.length === 0) break;
+      if (state.phase !== 'awaiting_action') {
+        enter('awaiting_action');
+        state.attentionDeadline = Date.now() + durationToMs(opts.attentionTimeout);
+      }
+      if (state.actions.length === 0) {
+        const acted = await condition(
+          () => state.actions.length > 0 || state.finishRequested || !!state.cancel,
+          Math.max(0, (state.attentionDeadline ?? Date.now()) - Date.now()),
+        );
+        if (!acted || (state.finishRequested && state.actions.length === 0)) break;
+        if (state.cancel) continue;
+      }
+      const resumed = await runActions(state);
+      if (resumed) {
+        state.attentionDeadline = undefined;
+        enter('executing');
+        if ((await executeRows(state, enter)) === 'continue') return await handOver(state);
+      }
+    }
+    await refreshCounts(state);
+    if (opts.writeBack && state.counts.shipped > 0) {
+      await ledger.writeBack({ batchId }).catch((err: unknown) => {
+        // Write-back never undoes a shipment; its failure is reported, the batch still finishes.
+        state.refuse('writeBack', `write-back failed: ${failureMessage(err)}`);
+      });
+    }
+    const bad = state.counts.failed + state.counts.needsReview + state.counts.invalid;
+    return finish(state, bad > 0 ? 'completed_with_errors' : 'completed');
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    // Temporal's own cancellation (Web UI "Cancel"): like `cancel` without voiding, then report it.
+    state.cancel ??= { reason: 'cancelled through Temporal', voidShipped: false };
+    await CancellationScope.nonCancellable(async () => {
+      await condition(() => state.inFlightCount === 0);
+      await cancelRest(state, enter);
+    });
+    throw err;
+  }
+
+  // ---------------------------------------------------------------- steps
+
+  async function awaitApproval(
+    s: BatchState,
+    phase: (p: BatchPhase) => void,
+  ): Promise<'go' | 'rejected' | 'cancelled' | 'expired'> {
+    if (s.mode === 'confirm' && !s.cancel && !s.rejected) {
+      phase('awaiting_approval');
+      const decided = await condition(
+        () => !!s.approval || s.mode === 'auto' || !!s.rejected || !!s.cancel,
+        Math.max(0, (s.approvalDeadline ?? Date.now()) - Date.now()),
+      );
+      if (!decided) return 'expired';
+    }
+    if (s.cancel) return 'cancelled';
+    if (s.rejected) return 'rejected';
+    if (!s.approval) s.approval = { by: `${s.mode} mode`, at: new Date().toISOString() };
+    return 'go';
+  }
+
+  async function closeWithoutShipping(
+    s: BatchState,
+    outcome: 'rejected' | 'cancelled' | 'expired',
+    phase: (p: BatchPhase) => void,
+  ): Promise<BatchResult> {
+    if (outcome === 'cancelled') return cancelRest(s, phase);
+    await ledger.markRows({ batchId, from: ['pending'], to: 'cancelled' });
+    await refreshCounts(s);
+    if (outcome === 'rejected') s.error = `rejected: ${s.rejected?.reason ?? ''}`.trim();
+    return finish(s, outcome);
+  }
+
+  async function cancelRest(s: BatchState, phase: (p: BatchPhase) => void): Promise<BatchResult> {
+    s.modeLocked = true;
+    await condition(() => s.inFlightCount === 0);
+    await ledger.markRows({ batchId, from: ['pending', 'failed'], to: 'cancelled' });
+    if (s.cancel?.voidShipped) {
+      const voided = await ups.voidShippedRows({ batchId });
+      for (const problem of voided.problems) s.refuse('cancel', problem);
+    }
+    await refreshCounts(s);
+    s.error = `cancelled: ${s.cancel?.reason ?? ''}`.trim();
+    phase('cancelled');
+    return finish(s, 'cancelled');
+  }
+
+  async function refreshCounts(s: BatchState): Promise<void> {
+    const totals = await ledger.ledgerTotals({ batchId });
+    s.counts = totals.counts;
+    s.actualCostCents = totals.costCents;
+    if (totals.currency) s.currency = totals.currency;
+  }
+
+  /** Run queued restart/resolve actions; true when rows went back to pending (dispatch again). */
+  async function runActions(s: BatchState): Promise<boolean> {
+    let requeued = 0;
+    while (s.actions.length > 0) {
+      const action = s.actions.shift()!;
+      const r = await ledger.applyRowAction({ batchId, action });
+      requeued += r.requeued;
+      for (const problem of r.problems) s.refuse(action.kind, problem);
+    }
+    if (requeued > 0) s.cursor = 0;
+    return requeued > 0;
+  }
+
+  /** The sliding window; 'continue' when this run should hand over to a new one. */
+  async function executeRows(s: BatchState, phase: (p: BatchPhase) => void): Promise<'done' | 'continue'> {
+    let queue: number[] = [];
+    let exhausted = false;
+    let dispatched = 0;
+    let handOverNow = false;
+    while (!s.cancel) {
+      if (queue.length === 0) {
+        if (exhausted) break;
+        queue = await ledger.pendingRows({ batchId, afterRowNo: s.cursor, limit: PAGE });
+        if (queue.length < PAGE) exhausted = true;
+        if (queue.length === 0) break;
+      }
+      await condition(() => s.inFlightCount < opts.concurrency || !!s.cancel);
+      if (s.cancel) break;
+      const rowNo = queue.shift()!;
+      s.cursor = rowNo;
+      dispatch(s, rowNo);
+      dispatched++;
+      if (workflowInfo().continueAsNewSuggested || dispatched >= opts.rowsPerRun) {
+        handOverNow = true;
+        break;
+      }
+    }
+    // Drain: every row in flight settles (shipped, failed, needs review) before anything else.
+    await condition(() => s.inFlightCount === 0);
+    await refreshCounts(s);
+    phase(s.phase);
+    return handOverNow && !s.cancel ? 'continue' : 'done';
+  }
+
+  function dispatch(s: BatchState, rowNo: number): void {
+    s.inFlight[rowNo] = true;
+    void runRow(s, rowNo);
+  }
+
+  async function runRow(s: BatchState, rowNo: number): Promise<void> {
+    try {
+      // Shielded: Temporal cancellation must not abandon a row whose create_shipment may be under way.
+      const r = await CancellationScope.nonCancellable(() =>
+        ups.shipRow.executeWithOptions({ ...UPS_OPTIONS, summary: `ship row ${rowNo}` }, [{ batchId, rowNo }]),
+      );
+      if (r.status === 'shipped') {
+        s.counts.shipped++;
+        s.actualCostCents += r.costCents;
+        if (r.currency) s.currency = r.currency;
+      } else if (r.status === 'needs_review') s.counts.needsReview++;
+      else s.counts.failed++;
+    } catch (err) {
+      // A definitive UPS rejection already marked the row failed; anything else (retries exhausted)
+      // settles it here: in_flight → needs_review (it may exist at UPS), pending → failed.
+      const type =
+        err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.type : undefined;
+      if (type === 'UpsRejectedError') s.counts.failed++;
+      else {
+        log.warn('shipRow gave up', { rowNo, error: failureMessage(err) });
+        const settled = await CancellationScope.nonCancellable(() =>
+          ledger.settleRow({ batchId, rowNo, reason: failureMessage(err) }),
+        );
+        if (settled === 'needs_review') s.counts.needsReview++;
+        else s.counts.failed++;
+      }
+    } finally {
+      s.counts.pending = Math.max(0, s.counts.pending - 1);
+      delete s.inFlight[rowNo];
+      setCurrentDetails(s.progressMarkdown());
+    }
+  }
+
+  async function handOver(s: BatchState): Promise<never> {
+    await condition(allHandlersFinished);
+    return continueAsNew<typeof shipmentBatch>(rawInput, s.carry());
+  }
+
+  function finish(s: BatchState, phase: BatchPhase): BatchResult {
+    enter(phase);
+    return {
+      batchId,
+      phase,
+      counts: s.counts,
+      totalCostCents: s.actualCostCents,
+      currency: s.currency,
+      startedAt: s.startedAt,
+      finishedAt: new Date().toISOString(),
+    };
+  }
+}
+
+function previewSummary(previewRows: number, rateAll: boolean, valid: number): string {
+  const n = rateAll ? valid : Math.min(previewRows, valid);
+  return n > 0 ? `rate preview rows 1–${n}` : 'preview (no valid rows)';
+}
+
+function failureMessage(err: unknown): string {
+  if (err instanceof ActivityFailure && err.cause) return err.cause.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+type Check<T> = (raw: unknown) => { ok: true; value: T } | { ok: false; reason: string };
+
+/** One operation as a Signal (a refusal is recorded) and an Update (refused in its validator, no history). */
+function registerOperation<A, T>(
+  state: BatchState,
+  signal: SignalDefinition<[A]>,
+  update: UpdateDefinition<BatchStatus, [A]>,
+  check: Check<T>,
+  apply: (args: T) => void,
+): void {
+  const name = signal.name as keyof typeof msg.MESSAGE_DESCRIPTIONS;
+  const description = msg.MESSAGE_DESCRIPTIONS[name];
+  setHandler(
+    signal,
+    (raw: unknown) => {
+      const c = check(raw);
+      if (c.ok) apply(c.value);
+      else state.refuse(name, c.reason);
+    },
+    { description },
+  );
+  setHandler(
+    update,
+    (raw: unknown) => {
+      const c = check(raw);
+      // The validator passed, but the state may have moved on before the handler ran.
+      if (!c.ok) throw ApplicationFailure.create({ type: 'MessageRefused', message: c.reason, nonRetryable: true });
+      apply(c.value);
+      return state.status();
+    },
+    {
+      description,
+      validator: (raw: unknown) => {
+        const c = check(raw);
+        if (!c.ok) throw new Error(c.reason);
+      },
+    },
+  );
+}
+
+function registerHandlers(state: BatchState): void {
+  const d = msg.MESSAGE_DESCRIPTIONS;
+  setHandler(msg.statusQuery, () => state.status(), { description: d.status });
+  setHandler(msg.previewQuery, () => state.preview, { description: d.preview });
+  registerOperation(state, msg.approveSignal, msg.approveUpdate, (r) => state.checkApprove(r), (a) => state.applyApprove(a));
+  registerOperation(state, msg.rejectSignal, msg.rejectUpdate, (r) => state.checkReject(r), (a) => state.applyReject(a));
+  registerOperation(state, msg.setModeSignal, msg.setModeUpdate, (r) => state.checkSetMode(r), (a) => state.applySetMode(a));
+  registerOperation(state, msg.cancelSignal, msg.cancelUpdate, (r) => state.checkCancel(r), (a) => state.applyCancel(a));
+  registerOperation(state, msg.restartSignal, msg.restartUpdate, (r) => state.checkRestart(r), (a) => state.applyRestart(a));
+  registerOperation(state, msg.resolveSignal, msg.resolveUpdate, (r) => state.checkResolve(r), (a) => state.applyResolve(a));
+  registerOperation(state, msg.finishSignal, msg.finishUpdate, (r) => state.checkFinish(r), () => state.applyFinish());
+}
