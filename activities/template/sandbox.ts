@@ -95,12 +95,22 @@ export function installSandbox(nj: any, createFiltersFn: () => any, cfg: Sandbox
     let res = '';
     let seg = 0;
     let inStr = false;
-    let esc = false;
     let depth = 0;
     let strings = 0;
     let open: { kind: string; inStr: boolean; strings: number; at: number } | null = null;
-    for (let i = 0; i < text.length; i++) {
+    // Only quotes, backslashes, brackets and markers matter: jump from one to the next.
+    const SPECIAL = /["\\{}[\]\ue000-\ue003]/g;
+    let m: RegExpExecArray | null;
+    while ((m = SPECIAL.exec(text)) !== null) {
+      const i = m.index;
       const c = text.charCodeAt(i);
+      if (inStr && c === 92) {
+        // A backslash escapes the next character, whatever it is: skip it (a value must not be it).
+        const n = text.charCodeAt(i + 1);
+        if (n >= 0xe000 && n <= 0xe003) refuse('a {{ value }} must not follow a backslash inside a JSON string');
+        SPECIAL.lastIndex = i + 2;
+        continue;
+      }
       if (c >= 0xe000 && c <= 0xe003) {
         res += text.slice(seg, i);
         seg = i + 1;
@@ -108,7 +118,6 @@ export function installSandbox(nj: any, createFiltersFn: () => any, cfg: Sandbox
           if (open) refuse('internal: nested value markers');
           if (c === 0xe002 && inStr)
             refuse('`| json` writes a whole JSON value (quotes included): do not put it inside quotes');
-          if (inStr && esc) refuse('a {{ value }} must not follow a backslash inside a JSON string');
           open = { kind: c === 0xe000 ? 'v' : 'j', inStr, strings, at: res.length };
         } else {
           if (!open) refuse('internal: unbalanced value markers');
@@ -132,9 +141,7 @@ export function installSandbox(nj: any, createFiltersFn: () => any, cfg: Sandbox
         continue;
       }
       if (inStr) {
-        if (esc) esc = false;
-        else if (c === 92) esc = true;
-        else if (c === 34) {
+        if (c === 34) {
           inStr = false;
           strings++;
         }
@@ -225,10 +232,10 @@ export function installSandbox(nj: any, createFiltersFn: () => any, cfg: Sandbox
   };
 
   const frameSet = rt.Frame.prototype.set;
-  rt.Frame.prototype.set = function (this: unknown, name: string, ...rest: unknown[]): unknown {
+  rt.Frame.prototype.set = function (this: unknown, name: string, val: unknown, resolveUp: unknown): unknown {
     spend(1);
     if (name === 'loop') refuse('"loop" is reserved for the loop variable: choose another name');
-    return frameSet.call(this, name, ...rest);
+    return frameSet.call(this, name, val, resolveUp);
   };
 
   // lib.extend copies the render context: never through the __proto__ setter.
@@ -405,7 +412,11 @@ export function installSandbox(nj: any, createFiltersFn: () => any, cfg: Sandbox
       refuse('the template contains private-use characters U+E000–U+E003, which shipbatch reserves');
     template = new nj.Template(cfg.templateSource, env, 'template', true);
   } catch (e) {
-    return String((e as Error)?.message ?? e);
+    const err = e as { message?: unknown; lineno?: unknown; colno?: unknown };
+    const msg = String(err?.message ?? e).replace(/^\(template\)\s*/, '');
+    return typeof err?.lineno === 'number' && !/\[Line \d+/.test(msg)
+      ? `[Line ${err.lineno}, Column ${String(err.colno)}] ${msg}`
+      : msg;
   }
 
   const describe = (e: unknown): string => {

@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { prepareTemplate, renderShipmentRequest } from '../../activities/template/render';
+import { openBatchRenderer } from '../../activities/template/render';
 import { ShipperSchema, type ShipmentRequestBody } from '../../domain/shipment-schema';
 import { isValidUpsTrackingNumber } from '../../domain/tracking-number';
 import { shipmentsPerReference } from '../../ups-sandbox/call-log';
@@ -14,7 +14,7 @@ import { openSandboxHarness, type SandboxHarness } from '../helpers/ups-sandbox'
 
 const root = new URL('../../examples/', import.meta.url);
 const shipper = ShipperSchema.parse(JSON.parse(readFileSync(new URL('shipper.json', root), 'utf8')));
-const prepared = prepareTemplate(readFileSync(new URL('template.njk', root), 'utf8'));
+const templateSource = readFileSync(new URL('template.njk', root), 'utf8');
 let h: SandboxHarness;
 
 before(async () => {
@@ -25,11 +25,13 @@ after(async () => {
 });
 
 test('every good example row ships through the sandbox; the bad rows are stopped before UPS', async () => {
-  assert.ok(prepared.ok);
+  const opened = await openBatchRenderer({ templateSource, shipper, batch: { id: 'batch-examples' } });
+  assert.ok(opened.ok);
   const requests: Array<[number, ShipmentRequestBody]> = [];
   const bad = new Set<number>(Object.values(BAD_ROWS));
-  generateOrders().forEach((row, i) => {
-    const r = renderShipmentRequest(prepared.template, row, i + 1, shipper, { id: 'batch-examples' });
+  const rendered = await opened.renderer.renderRows(generateOrders().map((data, i) => ({ rowNo: i + 1, data })));
+  opened.renderer.dispose();
+  rendered.forEach((r, i) => {
     assert.equal(r.ok, !bad.has(i + 1), `row ${i + 1}`);
     if (r.ok) requests.push([i + 1, r.request]);
   });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkTemplate, prepareTemplate, renderShipmentRequest } from '../../activities/template/render';
+import { checkTemplate, openBatchRenderer, renderShipmentRequest } from '../../activities/template/render';
 
 const shipper = {
   Name: 'Acme Widgets Inc',
@@ -31,8 +31,8 @@ const row = {
   lbs: '2.26',
 };
 
-test('renders, completes and validates the request_body', () => {
-  const r = renderShipmentRequest(TPL, row, 5, shipper, {
+test('renders, completes and validates the request_body', async () => {
+  const r = await renderShipmentRequest(TPL, row, 5, shipper, {
     id: 'batch-spring',
     name: 'Spring',
     labelFormat: 'ZPL',
@@ -56,19 +56,39 @@ test('renders, completes and validates the request_body', () => {
   assert.equal(sr.Shipment['Description'], 'Spring for Acme Widgets Inc');
 });
 
-test('template-set Shipper and PaymentInformation are kept', () => {
-  const tpl = TPL.replace(
-    '"Service"',
-    '"PaymentInformation": { "ShipmentCharge": [{ "Type": "01", "BillReceiver": { "AccountNumber": "ZZZ999" } }] }, "Service"',
-  );
-  const r = renderShipmentRequest(tpl, row, 1, shipper, { id: 'b1', name: 'n' });
+const PAYER =
+  '"PaymentInformation": { "ShipmentCharge": [{ "Type": "01", "BillReceiver": { "AccountNumber": "ZZZ999" } }] }, "Service"';
+
+test('a template-set PaymentInformation is refused unless the batch lets the template set the payer', async () => {
+  const tpl = TPL.replace('"Service"', PAYER);
+  const refused = await renderShipmentRequest(tpl, row, 1, shipper, { id: 'b1', name: 'n' });
+  assert.equal(refused.ok, false);
+  if (!refused.ok) {
+    assert.equal(refused.errors[0]!.path, 'PaymentInformation');
+    assert.match(refused.errors[0]!.message, /must not set PaymentInformation.*templateSetsPayer/);
+  }
+  const r = await renderShipmentRequest(tpl, row, 1, shipper, { id: 'b1', name: 'n' }, { templateSetsPayer: true });
   assert.equal(r.ok, true, JSON.stringify(r));
-  if (r.ok)
+  if (r.ok) {
     assert.match(JSON.stringify(r.request.ShipmentRequest.Shipment.PaymentInformation), /BillReceiver/);
+    assert.equal(r.request.ShipmentRequest.Shipment.Shipper.ShipperNumber, 'A1B2C3');
+  }
 });
 
-test('undefined variable is an E-4003 error naming it', () => {
-  const r = renderShipmentRequest('{ "a": "{{ nosuchcolumn }}" }', row, 3, shipper, { id: 'b1' });
+test('a template-set Shipper is refused, even when the template may set the payer', async () => {
+  const tpl = TPL.replace('"Service"', '"Shipper": { "Name": "Evil", "ShipperNumber": "EV1L01" }, "Service"');
+  const r = await renderShipmentRequest(tpl, row, 4, shipper, { id: 'b1', name: 'n' }, { templateSetsPayer: true });
+  assert.equal(r.ok, false);
+  if (!r.ok) {
+    assert.deepEqual(
+      r.errors.map((e) => [e.rowNo, e.code, e.path, e.rule]),
+      [[4, 'E-4003', 'Shipper', 'template_owned_field']],
+    );
+  }
+});
+
+test('undefined variable is an E-4003 error naming it', async () => {
+  const r = await renderShipmentRequest('{ "a": "{{ nosuchcolumn }}" }', row, 3, shipper, { id: 'b1' });
   assert.equal(r.ok, false);
   if (!r.ok) {
     assert.equal(r.errors[0]!.code, 'E-4003');
@@ -76,32 +96,37 @@ test('undefined variable is an E-4003 error naming it', () => {
   }
 });
 
-test('bad JSON is an E-4003 error with the parse position', () => {
-  const r = renderShipmentRequest('{ "ShipTo": {{ name }} }', row, 2, shipper, { id: 'b1' });
+test('bad JSON is an E-4003 error with the parse position', async () => {
+  const r = await renderShipmentRequest('{ "ShipTo": {{ name | json }}, }', row, 2, shipper, { id: 'b1' });
   assert.equal(r.ok, false);
   if (!r.ok) {
     assert.equal(r.errors[0]!.code, 'E-4003');
     assert.equal(r.errors[0]!.rule, 'template_json');
-    assert.match(r.errors[0]!.message, /line 1 column 13 \(position 12\)/);
+    assert.match(r.errors[0]!.message, /line 1 column 25 \(position 24\)/);
   }
 });
 
-test('filter error (bad phone) is a row error, not a crash', () => {
-  const r = renderShipmentRequest('{"p": "{{ "123" | to_ups_phone }}"}', row, 9, shipper, { id: 'b1' });
+test('filter error (bad phone) is a row error, not a crash', async () => {
+  const r = await renderShipmentRequest('{"p": "{{ "123" | to_ups_phone }}"}', row, 9, shipper, { id: 'b1' });
   assert.equal(r.ok, false);
   if (!r.ok) assert.match(r.errors[0]!.message, /to_ups_phone/);
 });
 
-test('syntax error reported by prepareTemplate and checkTemplate', () => {
-  assert.equal(prepareTemplate('{{ oops ').ok, false);
-  const rep = checkTemplate({ templateSource: '{% if %}', rows: [row], shipper });
+test('syntax error reported by openBatchRenderer and checkTemplate', async () => {
+  const opened = await openBatchRenderer({ templateSource: '{{ oops ', shipper, batch: { id: 'b1' } });
+  assert.equal(opened.ok, false);
+  if (!opened.ok) assert.match(opened.error, /expected variable end/);
+  const second = await openBatchRenderer({ templateSource: '{"a": 1,\n "b": {% if %}{% endif %}}', shipper, batch: { id: 'b1' } });
+  assert.equal(second.ok, false);
+  if (!second.ok) assert.match(second.error, /^\[Line 2, Column \d+\] unexpected token/);
+  const rep = await checkTemplate({ templateSource: '{% if %}', rows: [row], shipper });
   assert.equal(rep.ok, false);
   assert.ok(rep.compileError);
 });
 
-test('checkTemplate renders N sample rows and reports every error', () => {
+test('checkTemplate renders N sample rows and reports every error', async () => {
   const rows = [row, { ...row, name: 'x'.repeat(40), city: '' }, row, row];
-  const rep = checkTemplate({ templateSource: TPL, rows, shipper, sampleSize: 3 });
+  const rep = await checkTemplate({ templateSource: TPL, rows, shipper, sampleSize: 3 });
   assert.equal(rep.checkedRows, 3);
   assert.equal(rep.validRows, 2);
   assert.deepEqual(rep.errors.map((e) => `${e.rowNo} ${e.code} ${e.path}`).sort(), [
