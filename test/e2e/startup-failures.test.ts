@@ -219,7 +219,7 @@ test('a pg directory that is not a PostgreSQL cluster is refused by name, and le
   }
 });
 
-test('embedded PostgreSQL starts from a data dir inside a private (0700) directory, and keeps its data', async () => {
+test('embedded PostgreSQL starts from a data dir inside a private (0700) directory, keeps its data, forgets it when wiped', async () => {
   const home = await mkdtemp(path.join(os.tmpdir(), 'shipbatch-home-'));
   await chmod(home, 0o700); // as /root is: the `postgres` user cannot enter it
   const dataDir = path.join(home, 'clone', '.data');
@@ -265,6 +265,24 @@ test('embedded PostgreSQL starts from a data dir inside a private (0700) directo
       }
     } finally {
       await second.stop();
+    }
+
+    // A wiped data dir (its link gone with it) starts afresh: the old database is not resurrected next
+    // to a new Temporal database.
+    await rm(dataDir, { recursive: true, force: true });
+    const third = await startStack(config);
+    try {
+      assert.equal(third.postgresDir, postgresDir);
+      const client = new pg.Client({ connectionString: third.databaseUrl });
+      await client.connect();
+      try {
+        const { rows } = await client.query("SELECT to_regclass('survives_restart') AS t");
+        assert.deepEqual(rows, [{ t: null }]);
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await third.stop();
     }
   } finally {
     if (postgresDir && !postgresDir.startsWith(home)) await rm(postgresDir, { recursive: true, force: true });
