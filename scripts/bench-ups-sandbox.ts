@@ -1,39 +1,72 @@
 /**
- * Benchmark: UPS calls through the real client to the sandbox over stdio (how the worker calls UPS):
- * rate_shipment and create_shipment (with a GIF label each), sequential and with 8 and 32 in flight.
- * Prints calls/s and per-call latency p50/p99. BENCH_SHIPMENTS sets the create count (default 400).
+ * Benchmark: UPS calls through the real client and its session pool to serial sandboxes over stdio
+ * (how the worker calls UPS; each sandbox process answers one call at a time, like the real server).
+ * create_shipment rows/s for pool sizes 1, 4 and 16 with 32 calls in flight (the worker's activity
+ * slots): without added latency (the sandbox's own CPU: GIF labels) and with a simulated UPS round trip
+ * (BENCH_UPS_LATENCY_MS, default 300 ms), where the pool is what sets the pace. Also rate_shipment and
+ * recover_label. Prints calls/s and per-call latency p50/p99 as the caller sees it (waiting for a free
+ * session included). BENCH_SHIPMENTS sets the create count without latency (default 400),
+ * BENCH_LATENCY_SHIPMENTS with it (default 96), BENCH_POOLS the pool sizes (default "1 4 16").
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UpsClient } from '../activities/ups/client';
-import { sandboxTarget, UpsMcpConnection } from '../activities/ups/connection';
+import { sandboxTarget } from '../activities/ups/connection';
+import { UpsSessionPool } from '../activities/ups/session-pool';
 import type { ShipmentRequestBody } from '../domain/shipment-schema';
 import { loadConfig } from '../temporal.config';
 import { readFileSync } from 'node:fs';
-import { prepareTemplate, renderShipmentRequest } from '../activities/template/render';
+import { openBatchRenderer, PAGE_ROWS } from '../activities/template/render';
 import { ShipperSchema } from '../domain/shipment-schema';
 import { BAD_ROWS, generateOrders } from './gen-example-orders';
 
 const N = Number(process.env.BENCH_SHIPMENTS ?? 400);
+const N_LATENCY = Number(process.env.BENCH_LATENCY_SHIPMENTS ?? 96);
+const LATENCY_MS = Number(process.env.BENCH_UPS_LATENCY_MS ?? 300);
+const POOLS = (process.env.BENCH_POOLS ?? '1 4 16').split(/\s+/).filter(Boolean).map(Number);
+const IN_FLIGHT = 32;
 const root = new URL('../examples/', import.meta.url);
 const shipper = ShipperSchema.parse(JSON.parse(readFileSync(new URL('shipper.json', root), 'utf8')));
-const prepared = prepareTemplate(readFileSync(new URL('template.njk', root), 'utf8'));
-if (!prepared.ok) throw new Error(prepared.error);
-const template = prepared.template;
 const bad = new Set<number>(Object.values(BAD_ROWS));
 const good = generateOrders().filter((_, i) => !bad.has(i + 1));
 
+/** Every request the benchmark sends, rendered up front (rendering is not what is measured). */
+async function renderRequests(count: number): Promise<ShipmentRequestBody[]> {
+  const opened = await openBatchRenderer({
+    templateSource: readFileSync(new URL('template.njk', root), 'utf8'),
+    shipper,
+    batch: { id: 'batch-bench' },
+  });
+  if (!opened.ok) throw new Error(opened.error);
+  const out: ShipmentRequestBody[] = [];
+  try {
+    while (out.length < count) {
+      const rows = Array.from({ length: Math.min(PAGE_ROWS, count - out.length) }, (_, i) => {
+        const rowNo = out.length + i + 1;
+        return { rowNo, data: good[rowNo % good.length]! };
+      });
+      for (const r of await opened.renderer.renderRows(rows)) {
+        if (!r.ok) throw new Error(JSON.stringify(r.errors));
+        out.push(r.request);
+      }
+    }
+  } finally {
+    opened.renderer.dispose();
+  }
+  return out;
+}
+
+const prepared = await renderRequests(N + 1 + POOLS.reduce((sum, size) => sum + size + N + N_LATENCY, 0));
 let seq = 0;
 const references: string[] = [];
 function request(): ShipmentRequestBody {
-  seq += 1;
-  references.push(`SBbench-${seq}`);
-  const r = renderShipmentRequest(template, good[seq % good.length]!, seq, shipper, {
-    id: 'batch-bench',
-  });
-  if (!r.ok) throw new Error(JSON.stringify(r.errors));
-  return r.request;
+  const r = prepared[seq++];
+  if (!r) throw new Error('the benchmark ran out of prepared requests');
+  const ref = (r.ShipmentRequest.Request as { TransactionReference?: { CustomerContext?: string } })
+    .TransactionReference?.CustomerContext;
+  if (ref) references.push(ref);
+  return r;
 }
 
 const percentile = (sorted: number[], p: number) =>
@@ -61,34 +94,67 @@ async function run(
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   console.log(
-    `${label.padEnd(34)} ${String(count).padStart(5)} calls  ${(count / seconds).toFixed(0).padStart(5)}/s  ` +
+    `${label.padEnd(40)} ${String(count).padStart(5)} calls  ${(count / seconds).toFixed(0).padStart(5)}/s  ` +
       `p50 ${percentile(latencies, 0.5).toFixed(1)} ms  p99 ${percentile(latencies, 0.99).toFixed(1)} ms`,
   );
 }
 
+const tools = loadConfig({}).ups.tools;
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'shipbatch-bench-ups-'));
-const client = new UpsClient(new UpsMcpConnection(sandboxTarget({ UPS_SANDBOX_DATA_DIR: dataDir })), {
-  tools: loadConfig({}).ups.tools,
-  callTimeoutMs: 60_000,
-});
-try {
+const knobsFile = path.join(dataDir, 'knobs.json');
+const setKnobs = (knobs: Record<string, unknown>) => writeFileSync(knobsFile, JSON.stringify(knobs));
+setKnobs({});
+const target = sandboxTarget({ UPS_SANDBOX_DATA_DIR: dataDir, UPS_SANDBOX_KNOBS_FILE: knobsFile });
+
+/** A client over a pool of `size` serial sandboxes, every process started and warmed up. */
+async function openPool(size: number): Promise<UpsClient> {
+  const pool = UpsSessionPool.forTarget(target, size);
+  const client = new UpsClient(pool, { tools, callTimeoutMs: 120_000 });
   const t = performance.now();
-  await client.connection.listTools();
-  console.log(`sandbox start-up (spawn + MCP initialize): ${(performance.now() - t).toFixed(0)} ms`);
-  await client.createShipment(request()); // warm-up: fonts, first label
-  await run('rate_shipment, sequential', N, 1, () => client.rateShipmentRequest(request()));
+  setKnobs({});
+  // One create per session: spawn, MCP initialize, fonts for the first label.
+  await Promise.all(Array.from({ length: size }, () => client.createShipment(request())));
+  console.log(
+    `pool of ${String(size).padStart(2)}: ${size} sandbox process(es) started and warm in ${(performance.now() - t).toFixed(0)} ms`,
+  );
+  return client;
+}
+
+const clients: UpsClient[] = [];
+try {
+  const single = await openPool(1);
+  clients.push(single);
+  await run('rate_shipment, pool 1, sequential', N, 1, () => single.rateShipmentRequest(request()));
   references.length = 0; // only shipped references can be recovered
-  await run('create_shipment, sequential', N, 1, () => client.createShipment(request()));
-  await run('create_shipment, 8 in flight', N, 8, () => client.createShipment(request()));
-  await run('create_shipment, 32 in flight', N, 32, () => client.createShipment(request()));
-  await run('recover_label by reference, 8 in flight', Math.min(N, 200), 8, () =>
-    client.recoverByReference(
+  for (const size of POOLS) {
+    const client = size === 1 ? single : await openPool(size);
+    if (client !== single) clients.push(client);
+    setKnobs({});
+    await run(`create_shipment, pool ${size}, no latency`, N, IN_FLIGHT, () =>
+      client.createShipment(request()),
+    );
+    setKnobs({ latency: { kind: 'fixed', ms: LATENCY_MS } });
+    await run(`create_shipment, pool ${size}, UPS ${LATENCY_MS} ms`, N_LATENCY, IN_FLIGHT, () =>
+      client.createShipment(request()),
+    );
+    setKnobs({});
+    if (client !== single) {
+      await client.close();
+      clients.splice(clients.indexOf(client), 1);
+    }
+  }
+  await run('recover_label by reference, pool 1', Math.min(N, 200), 8, () =>
+    single.recoverByReference(
       references[Math.floor(Math.random() * references.length)]!,
       shipper.ShipperNumber,
     ),
   );
+  console.log(
+    `${IN_FLIGHT} calls in flight; the sandbox answers one call at a time per process (knob "concurrency"); ` +
+      `with UPS latency L a pool of N sessions tops out near N/L calls/s`,
+  );
   console.log(`benchmark process peak RSS ${Math.round(process.memoryUsage().rss / 1e6)} MB (client side)`);
 } finally {
-  await client.close();
+  await Promise.all(clients.map((c) => c.close()));
   rmSync(dataDir, { recursive: true, force: true });
 }
