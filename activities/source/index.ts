@@ -28,3 +28,13 @@ export {
   type ReadPageOptions,
   type WriteBackOptions,
 } from './source';
+export {
+  importFile,
+  ImportError,
+  sanitizeColumnName,
+  DEFAULT_IMPORT_LIMITS,
+  type ImportColumnType,
+  type ImportLimits,
+  type ImportOptions,
+  type ImportResult,
+} from './import';

@@ -1,0 +1,751 @@
+/**
+ * `shipbatch import FILE --table T`: a CSV/TSV or XLSX file into a PostgreSQL table (DESIGN §9, issue 12).
+ *
+ * Two streaming passes over the file, so a large file never sits in memory:
+ *  1. validate: header → column names, every record checked (field count, NUL bytes, limits) and every
+ *     column's type inferred (or the user's override checked) — a malformed file fails here, naming the line
+ *     and column, before the database is touched;
+ *  2. load: in ONE transaction, create (or replace) the table and insert in batches (one `unnest` per batch);
+ *     any failure rolls back, so a failed import leaves the table exactly as it was.
+ * Cell values are data only: they travel as bind parameters, never as SQL text (`=cmd|…`, `'; DROP TABLE`
+ * are stored as typed). NUL bytes are refused because PostgreSQL text cannot hold them.
+ */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { parse as parseCsv, type CsvError } from 'csv-parse';
+import ExcelJS from 'exceljs';
+import type pg from 'pg';
+import {
+  findRelation,
+  IDENTIFIER,
+  parseTableName,
+  quoteIdent,
+  quoteTable,
+  type TableName,
+} from './identifiers';
+
+/** Column types an import can create. `integer` is a PostgreSQL bigint. */
+export type ImportColumnType = 'text' | 'integer' | 'numeric' | 'boolean' | 'date';
+
+const PG_TYPES: Record<ImportColumnType, string> = {
+  text: 'text',
+  integer: 'bigint',
+  numeric: 'numeric',
+  boolean: 'boolean',
+  date: 'date',
+};
+
+/** A bad file or bad import options; `line`/`column` point into the file when known. */
+export class ImportError extends Error {
+  override readonly name = 'ImportError';
+  constructor(
+    message: string,
+    readonly line?: number,
+    readonly column?: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** Limits that keep a hostile file from exhausting memory or the database. */
+export interface ImportLimits {
+  maxFileBytes: number;
+  maxRows: number;
+  maxColumns: number;
+  /** Longest cell, in characters. */
+  maxCellChars: number;
+}
+
+export const DEFAULT_IMPORT_LIMITS: ImportLimits = {
+  maxFileBytes: 512 * 1024 * 1024,
+  maxRows: 2_000_000,
+  maxColumns: 500,
+  maxCellChars: 4 * 1024 * 1024,
+};
+
+/** Options of importFile. */
+export interface ImportOptions {
+  file: string;
+  /** `table` or `schema.table`. */
+  table: string;
+  /** Drop and recreate an existing table (in the same transaction). Default false: an existing table is an error. */
+  replace?: boolean;
+  /** Type overrides by column name (the sanitised name, or the header as written). */
+  types?: Record<string, ImportColumnType>;
+  /** The key column: a column of the file (must be unique and present in every row) or, when absent, added. Default `id`. */
+  keyColumn?: string;
+  /** Worksheet name for XLSX; default the first. */
+  sheet?: string;
+  limits?: Partial<ImportLimits>;
+}
+
+/** What an import did. */
+export interface ImportResult {
+  /** `schema.table` as created. */
+  table: string;
+  rows: number;
+  /** File columns in order (the added key column not included). */
+  columns: { name: string; header: string; type: ImportColumnType }[];
+  keyColumn: string;
+  /** True when the key column was not in the file and was added (numbered 1…n in file order). */
+  addedKey: boolean;
+}
+
+type Cell = string | null;
+interface RecordAt {
+  line: number;
+  values: Cell[];
+}
+type Format = 'csv' | 'tsv' | 'xlsx';
+
+const SYSTEM_COLUMNS = new Set(['ctid', 'xmin', 'xmax', 'cmin', 'cmax', 'tableoid', 'oid']);
+
+function formatOf(file: string): Format {
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.csv' || ext === '.txt') return 'csv';
+  if (ext === '.tsv' || ext === '.tab') return 'tsv';
+  if (ext === '.xlsx') return 'xlsx';
+  if (ext === '.xls')
+    throw new ImportError(`${file}: old .xls files are not supported; save it as .xlsx or .csv`);
+  throw new ImportError(`${file}: unsupported file type "${ext || '(none)'}"; use .csv, .tsv or .xlsx`);
+}
+
+/** A header cell → a plain lower-case identifier (`Order ID` → `order_id`, `2nd line` → `c_2nd_line`). */
+export function sanitizeColumnName(header: string, index: number): string {
+  let s = header
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, '_')
+    .replace(/^_+|_+$/g, '');
+  if (s === '') s = `column_${index + 1}`;
+  if (/^\d/.test(s)) s = `c_${s}`;
+  if (SYSTEM_COLUMNS.has(s)) s = `${s}_`;
+  s = s.slice(0, 63);
+  if (!IDENTIFIER.test(s)) s = `column_${index + 1}`;
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Reading records
+
+function csvErrorToImportError(
+  file: string,
+  err: CsvError,
+  header: string[] | undefined,
+  limits: ImportLimits,
+): ImportError {
+  const e = err as CsvError & { lines?: number; column?: number | string; index?: number };
+  const line = e.lines;
+  const colIndex = typeof e.index === 'number' ? e.index : undefined;
+  const colName = colIndex !== undefined && header ? header[colIndex] : undefined;
+  const where = `${file}, line ${line ?? '?'}`;
+  switch (e.code) {
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return new ImportError(`${where}: a quoted field is never closed (unterminated quote)`, line);
+    case 'CSV_INVALID_CLOSING_QUOTE':
+      return new ImportError(
+        `${where}, column ${colIndex !== undefined ? colIndex + 1 : '?'}${colName ? ` (${colName})` : ''}: ` +
+          `unexpected character after a closing quote (a quote inside a quoted field must be doubled: "")`,
+        line,
+        colName,
+      );
+    case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH': {
+      const got = (e as { record?: unknown[] }).record?.length;
+      return new ImportError(
+        `${where}: expected ${header?.length ?? '?'} fields like the header, got ${got ?? '?'}`,
+        line,
+      );
+    }
+    case 'CSV_MAX_RECORD_SIZE':
+      return new ImportError(
+        `${where}: the record is larger than the limit (cells of at most ${limits.maxCellChars} characters)`,
+        line,
+      );
+    default:
+      return new ImportError(`${where}: ${e.message}`, line);
+  }
+}
+
+/** Just the first record of a CSV file. */
+async function csvHeader(file: string, delimiter: string): Promise<string[] | undefined> {
+  const input = createReadStream(file);
+  const parser = input.pipe(parseCsv({ bom: true, delimiter, to: 1, relax_column_count: true }));
+  try {
+    for await (const record of parser as AsyncIterable<string[]>) return record;
+    return undefined;
+  } finally {
+    parser.destroy();
+    input.destroy();
+  }
+}
+
+async function* csvRecords(file: string, delimiter: string, limits: ImportLimits): AsyncGenerator<RecordAt> {
+  const input = createReadStream(file);
+  const parser = input.pipe(
+    parseCsv({
+      bom: true,
+      delimiter,
+      info: true,
+      relax_column_count: false,
+      skip_empty_lines: true,
+      // A record may hold many big cells; each cell is checked against maxCellChars below.
+      max_record_size: limits.maxCellChars * 4,
+    }),
+  );
+  let header: string[] | undefined;
+  try {
+    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      header ??= item.record;
+      yield { line: item.info.lines, values: item.record };
+    }
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'ENOENT') throw new ImportError(`${file}: no such file`);
+    if (
+      typeof (err as { code?: unknown }).code === 'string' &&
+      String((err as CsvError).code).startsWith('CSV_')
+    ) {
+      // A parse error can overtake records already parsed (the header among them): read it again to name columns.
+      header ??= await csvHeader(file, delimiter).catch(() => undefined);
+      throw csvErrorToImportError(file, err as CsvError, header, limits);
+    }
+    throw err;
+  } finally {
+    // pipe() does not close the file when the parser stops early (an error, or a caller that stopped reading).
+    parser.destroy();
+    input.destroy();
+  }
+}
+
+function xlsxCell(value: unknown): Cell {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : null;
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) return null;
+    const iso = value.toISOString();
+    return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso;
+  }
+  if (typeof value === 'object') {
+    const v = value as {
+      richText?: { text?: unknown }[];
+      text?: unknown;
+      hyperlink?: unknown;
+      formula?: unknown;
+      sharedFormula?: unknown;
+      result?: unknown;
+      error?: unknown;
+    };
+    if (Array.isArray(v.richText))
+      return v.richText.map((r) => (typeof r.text === 'string' ? r.text : '')).join('');
+    if (v.formula !== undefined || v.sharedFormula !== undefined) {
+      // The value Excel computed is the data; a formula is never evaluated here.
+      if (v.result !== undefined) return xlsxCell(v.result);
+      return `=${String(v.formula ?? v.sharedFormula)}`;
+    }
+    if (typeof v.error === 'string') return v.error;
+    if (v.text !== undefined) return xlsxCell(v.text);
+  }
+  return null;
+}
+
+async function* xlsxRecords(file: string, sheet: string | undefined): AsyncGenerator<RecordAt> {
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(file, {
+    worksheets: 'emit',
+    sharedStrings: 'cache',
+    hyperlinks: 'ignore',
+    styles: 'cache', // needed to tell a date from a number
+    entries: 'emit',
+  });
+  let found = false;
+  const names: string[] = [];
+  try {
+    for await (const ws of reader) {
+      const name = (ws as unknown as { name?: string }).name ?? '';
+      names.push(name);
+      if (found || (sheet !== undefined && name !== sheet)) continue;
+      found = true;
+      for await (const row of ws) {
+        const raw = row.values as unknown[];
+        // row.values is 1-based and sparse.
+        const values: Cell[] = [];
+        for (let i = 1; i < raw.length; i++) values.push(xlsxCell(raw[i]));
+        yield { line: row.number, values };
+      }
+    }
+  } catch (err) {
+    if (err instanceof ImportError) throw err;
+    if ((err as { code?: unknown }).code === 'ENOENT') throw new ImportError(`${file}: no such file`);
+    throw new ImportError(
+      `${file}: not a readable XLSX workbook (${(err as Error).message})`,
+      undefined,
+      undefined,
+      {
+        cause: err,
+      },
+    );
+  }
+  if (!found) {
+    throw new ImportError(
+      sheet !== undefined
+        ? `${file}: no worksheet named "${sheet}" (worksheets: ${names.join(', ')})`
+        : `${file}: the workbook has no worksheet`,
+    );
+  }
+}
+
+function records(
+  file: string,
+  format: Format,
+  opts: ImportOptions,
+  limits: ImportLimits,
+): AsyncGenerator<RecordAt> {
+  if (format === 'xlsx') return xlsxRecords(file, opts.sheet);
+  return csvRecords(file, format === 'tsv' ? '\t' : ',', limits);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Types
+
+const INFER_INTEGER = /^-?(0|[1-9]\d*)$/; // no leading zeros: "02134" is a ZIP code, i.e. text
+const INFER_NUMERIC = /^-?(0|[1-9]\d*)\.\d+$/;
+const ANY_INTEGER = /^[-+]?\d+$/;
+const ANY_NUMERIC = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+const BOOLEANS: Record<string, boolean> = {
+  true: true,
+  false: false,
+  t: true,
+  f: false,
+  yes: true,
+  no: false,
+  y: true,
+  n: false,
+  '1': true,
+  '0': false,
+};
+const INT8_MIN = -(2n ** 63n);
+const INT8_MAX = 2n ** 63n - 1n;
+
+function inInt8(s: string): boolean {
+  const n = BigInt(s);
+  return n >= INT8_MIN && n <= INT8_MAX;
+}
+
+function isDate(s: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const dt = new Date(Date.UTC(y, mo - 1, d));
+  return dt.getUTCFullYear() === y && dt.getUTCMonth() === mo - 1 && dt.getUTCDate() === d && y >= 1;
+}
+
+/** Tracks which types every value of a column seen so far fits. */
+class Inference {
+  integer = true;
+  numeric = true;
+  boolean = true;
+  date = true;
+  seen = false;
+
+  add(v: string): void {
+    this.seen = true;
+    if (this.integer && !(INFER_INTEGER.test(v) && inInt8(v))) this.integer = false;
+    if (this.numeric && !(INFER_INTEGER.test(v) || INFER_NUMERIC.test(v))) this.numeric = false;
+    if (this.boolean && !/^(true|false)$/i.test(v)) this.boolean = false;
+    if (this.date && !isDate(v)) this.date = false;
+  }
+
+  result(): ImportColumnType {
+    if (!this.seen) return 'text';
+    if (this.integer) return 'integer';
+    if (this.numeric) return 'numeric';
+    if (this.boolean) return 'boolean';
+    if (this.date) return 'date';
+    return 'text';
+  }
+}
+
+/** A cell as the value sent for a column of `type`, or a reason it doesn't fit. */
+function convert(
+  v: string,
+  type: ImportColumnType,
+): { ok: true; value: string } | { ok: false; why: string } {
+  switch (type) {
+    case 'text':
+      return { ok: true, value: v };
+    case 'integer': {
+      const t = v.trim();
+      return ANY_INTEGER.test(t) && inInt8(t)
+        ? { ok: true, value: t }
+        : { ok: false, why: 'is not an integer (between -2^63 and 2^63-1)' };
+    }
+    case 'numeric': {
+      const t = v.trim();
+      return ANY_NUMERIC.test(t) && t.length <= 1000
+        ? { ok: true, value: t }
+        : { ok: false, why: 'is not a number' };
+    }
+    case 'boolean': {
+      const b = BOOLEANS[v.trim().toLowerCase()];
+      return b === undefined
+        ? { ok: false, why: 'is not a boolean (true/false, yes/no, 1/0)' }
+        : { ok: true, value: b ? 'true' : 'false' };
+    }
+    case 'date': {
+      const t = v.trim();
+      return isDate(t) ? { ok: true, value: t } : { ok: false, why: 'is not a date (YYYY-MM-DD)' };
+    }
+  }
+}
+
+function shown(v: string): string {
+  return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Pass 1: validate and infer
+
+interface Plan {
+  headers: string[];
+  names: string[];
+  types: ImportColumnType[];
+  rows: number;
+}
+
+async function validateFile(
+  file: string,
+  format: Format,
+  opts: ImportOptions,
+  limits: ImportLimits,
+): Promise<Plan> {
+  let headers: string[] | undefined;
+  let names: string[] = [];
+  let inference: Inference[] = [];
+  let overrides: (ImportColumnType | undefined)[] = [];
+  let rows = 0;
+  for await (const rec of records(file, format, opts, limits)) {
+    if (!headers) {
+      headers = rec.values.map((h) => (h ?? '').trim());
+      while (format === 'xlsx' && headers.length > 0 && headers[headers.length - 1] === '') headers.pop();
+      if (headers.length === 0 || headers.every((h) => h === '')) {
+        throw new ImportError(`${file}, line ${rec.line}: the header row is empty`, rec.line);
+      }
+      if (headers.length > limits.maxColumns) {
+        throw new ImportError(
+          `${file}: ${headers.length} columns, more than the limit of ${limits.maxColumns}`,
+        );
+      }
+      names = headers.map((h, i) => sanitizeColumnName(h, i));
+      const firstIndex = new Map<string, number>();
+      names.forEach((n, i) => {
+        const prev = firstIndex.get(n);
+        if (prev !== undefined) {
+          throw new ImportError(
+            `${file}: columns ${prev + 1} (${JSON.stringify(headers?.[prev])}) and ${i + 1} ` +
+              `(${JSON.stringify(headers?.[i])}) both become column "${n}": rename one of them`,
+            rec.line,
+            n,
+          );
+        }
+        firstIndex.set(n, i);
+      });
+      overrides = resolveOverrides(file, opts.types, headers, names);
+      inference = names.map(() => new Inference());
+      continue;
+    }
+    rows++;
+    if (rows > limits.maxRows) {
+      throw new ImportError(`${file}: more than ${limits.maxRows} rows, the import limit`, rec.line);
+    }
+    checkRecord(file, rec, headers, names, limits);
+    rec.values.forEach((v, i) => {
+      if (v === null || v === '' || i >= names.length) return;
+      const override = overrides[i];
+      if (override) {
+        const c = convert(v, override);
+        if (!c.ok) {
+          throw new ImportError(
+            `${file}, line ${rec.line}, column ${i + 1} (${names[i]}): ${shown(v)} ${c.why}`,
+            rec.line,
+            names[i],
+          );
+        }
+      } else {
+        inference[i]?.add(v);
+      }
+    });
+  }
+  if (!headers) throw new ImportError(`${file}: the file is empty (no header row)`);
+  const types = names.map((_, i) => overrides[i] ?? inference[i]?.result() ?? 'text');
+  return { headers, names, types, rows };
+}
+
+function resolveOverrides(
+  file: string,
+  types: ImportOptions['types'],
+  headers: string[],
+  names: string[],
+): (ImportColumnType | undefined)[] {
+  const out: (ImportColumnType | undefined)[] = names.map(() => undefined);
+  for (const [col, type] of Object.entries(types ?? {})) {
+    if (!Object.hasOwn(PG_TYPES, type)) {
+      throw new ImportError(
+        `type ${JSON.stringify(type)} for column "${col}": use text, integer, numeric, boolean or date`,
+      );
+    }
+    let i = names.indexOf(col);
+    if (i < 0) i = headers.indexOf(col);
+    if (i < 0) {
+      throw new ImportError(
+        `type given for column "${col}", which ${file} does not have (columns: ${names.join(', ')})`,
+      );
+    }
+    out[i] = type;
+  }
+  return out;
+}
+
+function checkRecord(
+  file: string,
+  rec: RecordAt,
+  headers: string[],
+  names: string[],
+  limits: ImportLimits,
+): void {
+  if (rec.values.length > headers.length) {
+    // CSV field counts are checked by the parser; XLSX rows may carry cells right of the header.
+    const extra = rec.values.findIndex((v, i) => i >= headers.length && v !== null && v !== '');
+    if (extra >= 0) {
+      throw new ImportError(
+        `${file}, line ${rec.line}, column ${extra + 1}: a value right of the last header column (${headers.length} columns)`,
+        rec.line,
+      );
+    }
+  }
+  rec.values.forEach((v, i) => {
+    if (v === null) return;
+    if (v.includes('\0')) {
+      throw new ImportError(
+        `${file}, line ${rec.line}, column ${i + 1} (${names[i]}): contains a NUL byte, which PostgreSQL text cannot store`,
+        rec.line,
+        names[i],
+      );
+    }
+    if (v.length > limits.maxCellChars) {
+      throw new ImportError(
+        `${file}, line ${rec.line}, column ${i + 1} (${names[i]}): ${v.length} characters, more than the limit of ${limits.maxCellChars}`,
+        rec.line,
+        names[i],
+      );
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Pass 2: load
+
+const BATCH_ROWS = 2_000;
+const BATCH_CHARS = 16 * 1024 * 1024;
+
+function pgErrorToImportError(err: unknown, table: string, key: string): unknown {
+  const e = err as { code?: string; detail?: string; message?: string };
+  if (e.code === '23505') {
+    const m = /^Key \((.*)\)=\((.*)\) is duplicated\.?$/.exec(e.detail ?? '');
+    return new ImportError(
+      `key column "${key}" is not unique${m ? `: value ${JSON.stringify(m[2])} appears more than once` : ''}; ` +
+        `choose another --key-column or remove the duplicates`,
+      undefined,
+      key,
+      { cause: err },
+    );
+  }
+  if (e.code === '23502') {
+    return new ImportError(`key column "${key}" has empty values; every row needs a key`, undefined, key, {
+      cause: err,
+    });
+  }
+  if (e.code === '42P07') {
+    return new ImportError(
+      `table "${table}" already exists: use --replace to overwrite it`,
+      undefined,
+      undefined,
+      {
+        cause: err,
+      },
+    );
+  }
+  if (e.code === '2BP01') {
+    return new ImportError(
+      `can't replace table "${table}": other objects depend on it (${e.detail ?? e.message ?? ''})`,
+      undefined,
+      undefined,
+      { cause: err },
+    );
+  }
+  return err;
+}
+
+/**
+ * Import a CSV/TSV/XLSX file into a table: header → columns (sanitised identifiers), types inferred or
+ * overridden, a key column added when the file has none, all in one transaction. Throws ImportError naming
+ * the file, line and column for malformed input; a failed import leaves the database as it was.
+ */
+export async function importFile(pool: pg.Pool, opts: ImportOptions): Promise<ImportResult> {
+  const limits = { ...DEFAULT_IMPORT_LIMITS, ...opts.limits };
+  let target: TableName;
+  try {
+    target = parseTableName(opts.table);
+  } catch (err) {
+    throw new ImportError((err as Error).message);
+  }
+  const keyColumn = opts.keyColumn ?? 'id';
+  if (!IDENTIFIER.test(keyColumn)) {
+    throw new ImportError(`invalid key column name ${JSON.stringify(keyColumn)}: use letters, digits and _`);
+  }
+  const format = formatOf(opts.file);
+  let size: number;
+  try {
+    const st = await stat(opts.file);
+    if (!st.isFile()) throw new ImportError(`${opts.file}: not a regular file`);
+    size = st.size;
+  } catch (err) {
+    if (err instanceof ImportError) throw err;
+    throw new ImportError(
+      `${opts.file}: can't read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
+  }
+  if (size > limits.maxFileBytes) {
+    throw new ImportError(
+      `${opts.file}: ${size} bytes, more than the import limit of ${limits.maxFileBytes}`,
+    );
+  }
+
+  const plan = await validateFile(opts.file, format, opts, limits);
+  const keyIndex = plan.names.indexOf(keyColumn);
+  const addedKey = keyIndex < 0;
+
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query('BEGIN');
+    const existing = await findRelation(client, opts.table);
+    if (existing) {
+      if (!opts.replace) {
+        throw new ImportError(`table "${opts.table}" already exists: use --replace to overwrite it`);
+      }
+      if (existing.kind !== 'table') {
+        throw new ImportError(
+          `"${opts.table}" is a ${existing.kind}, not a table: --replace only replaces tables`,
+        );
+      }
+      await client.query(`DROP TABLE ${existing.sql}`);
+    }
+    const tableSql = existing ? existing.sql : quoteTable(target);
+    const columnsSql = plan.names.map((n, i) => `${quoteIdent(n)} ${PG_TYPES[plan.types[i] ?? 'text']}`);
+    if (addedKey) columnsSql.unshift(`${quoteIdent(keyColumn)} bigint GENERATED BY DEFAULT AS IDENTITY`);
+    await client.query(`CREATE TABLE ${tableSql} (${columnsSql.join(', ')})`);
+
+    const loaded = await loadRows(client, tableSql, plan, opts, limits, format, addedKey);
+    // The key constraint after the load: one index build instead of one insert each, and a duplicate or
+    // missing key is reported once, with its value.
+    await client.query(`ALTER TABLE ${tableSql} ADD PRIMARY KEY (${quoteIdent(keyColumn)})`);
+    if (addedKey) {
+      await client.query(
+        `ALTER TABLE ${tableSql} ALTER COLUMN ${quoteIdent(keyColumn)} RESTART WITH ${loaded + 1}`,
+      );
+    }
+    const created = await findRelation(
+      client,
+      existing ? `${existing.schema}.${existing.table}` : opts.table,
+    );
+    await client.query('COMMIT');
+    return {
+      table: created ? `${created.schema}.${created.table}` : opts.table,
+      rows: loaded,
+      columns: plan.names.map((name, i) => ({
+        name,
+        header: plan.headers[i] ?? name,
+        type: plan.types[i] ?? 'text',
+      })),
+      keyColumn,
+      addedKey,
+    };
+  } catch (err) {
+    try {
+      await client.query('ROLLBACK');
+    } catch {
+      broken = true;
+    }
+    throw pgErrorToImportError(err, opts.table, keyColumn);
+  } finally {
+    client.release(broken);
+  }
+}
+
+async function loadRows(
+  client: pg.PoolClient,
+  tableSql: string,
+  plan: Plan,
+  opts: ImportOptions,
+  limits: ImportLimits,
+  format: Format,
+  addedKey: boolean,
+): Promise<number> {
+  const cols = plan.names.map(quoteIdent);
+  const casts = plan.types.map((t, i) => `$${i + 1}::${PG_TYPES[t]}[]`);
+  if (addedKey) {
+    cols.unshift(quoteIdent(opts.keyColumn ?? 'id'));
+    casts.unshift(`$${plan.names.length + 1}::bigint[]`);
+  }
+  const sql = `INSERT INTO ${tableSql} (${cols.join(', ')}) SELECT * FROM unnest(${casts.join(', ')})`;
+  let batch: (string | null)[][] = plan.names.map(() => []);
+  let keys: string[] = [];
+  let batchRows = 0;
+  let batchChars = 0;
+  let total = 0;
+  const flush = async (): Promise<void> => {
+    if (batchRows === 0) return;
+    await client.query(sql, addedKey ? [...batch, keys] : batch);
+    batch = plan.names.map(() => []);
+    keys = [];
+    batchRows = 0;
+    batchChars = 0;
+  };
+  let header = true;
+  for await (const rec of records(opts.file, format, opts, limits)) {
+    if (header) {
+      header = false;
+      continue;
+    }
+    if (total >= limits.maxRows)
+      throw new ImportError(`${opts.file}: more than ${limits.maxRows} rows, the import limit`);
+    // The file may have changed since pass 1: every record is checked again.
+    checkRecord(opts.file, rec, plan.headers, plan.names, limits);
+    for (let i = 0; i < plan.names.length; i++) {
+      const v = rec.values[i] ?? null;
+      let value: string | null = null;
+      if (v !== null && v !== '') {
+        const c = convert(v, plan.types[i] ?? 'text');
+        if (!c.ok) {
+          throw new ImportError(
+            `${opts.file}, line ${rec.line}, column ${i + 1} (${plan.names[i]}): ${shown(v)} ${c.why} (the file changed during the import?)`,
+            rec.line,
+            plan.names[i],
+          );
+        }
+        value = c.value;
+        batchChars += value.length;
+      }
+      batch[i]?.push(value);
+    }
+    total++;
+    keys.push(String(total));
+    batchRows++;
+    if (batchRows >= BATCH_ROWS || batchChars >= BATCH_CHARS) await flush();
+  }
+  await flush();
+  return total;
+}
