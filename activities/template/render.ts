@@ -53,7 +53,7 @@ export const TEMPLATE_LIMITS: Readonly<SandboxLimits> = Object.freeze({
 /** Rows per isolate call. */
 export const PAGE_ROWS = 250;
 /** Wall-clock budget of one page call; on overrun the page's rows are rendered one by one. */
-export const PAGE_TIMEOUT_MS = 1000;
+export const PAGE_TIMEOUT_MS = 500;
 /** Wall-clock budget of one row. */
 export const ROW_TIMEOUT_MS = 250;
 /** Rows stopped (time or memory) before the batch's template is given up for the remaining rows. */
