@@ -1,0 +1,45 @@
+/**
+ * Typed errors of the client library. The CLI maps them to exit codes: {@link BatchInputError} and
+ * {@link BatchRefusedError} are the caller's input (exit 2), the others are failures (exit 1).
+ */
+
+/** Base class: every error the client throws on purpose. `fix` says what to do about it, when known. */
+export class ShipbatchError extends Error {
+  readonly fix?: string;
+  constructor(message: string, options?: { cause?: unknown; fix?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.fix = options?.fix;
+  }
+}
+
+/** Bad input, found before anything was sent: a batch input, a file, a template, a filter, a flag. */
+export class BatchInputError extends ShipbatchError {}
+
+/** No batch with this id in the namespace (or no ledger record of it). */
+export class BatchNotFoundError extends ShipbatchError {
+  constructor(
+    readonly batchId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`no batch ${JSON.stringify(batchId)}`, {
+      ...options,
+      fix: 'check the id with `shipbatch list` (ids look like batch-<name>)',
+    });
+  }
+}
+
+/** The workflow refused an operation (stale preview hash, wrong phase, mode locked…); `reason` is its own words. */
+export class BatchRefusedError extends ShipbatchError {
+  constructor(
+    readonly batchId: string,
+    readonly operation: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${batchId} refused ${operation}: ${reason}`, options);
+  }
+}
+
+/** Temporal or PostgreSQL could not be reached. */
+export class ConnectionError extends ShipbatchError {}

@@ -1,0 +1,146 @@
+/**
+ * shipbatch's client library for backend services (DESIGN §9).
+ *
+ * ```ts
+ * import { startBatch, approveBatch, getPreview, closeClient } from 'shipbatch/client';
+ * const { batchId } = await startBatch({ source: { table: 'orders' }, template, shipper });
+ * const preview = await getPreview(batchId);
+ * await approveBatch(batchId, { previewHash: preview?.previewHash, by: 'ops' });
+ * await closeClient();
+ * ```
+ *
+ * The functions share one connection from the configuration (`loadConfig()`, env vars); open a
+ * {@link ShipbatchClient} yourself for another configuration.
+ */
+import type {
+  ApproveArgs,
+  BatchInputArg,
+  BatchPreview,
+  BatchResult,
+  BatchStatus,
+  CancelArgs,
+  RejectArgs,
+  ResolveArgs,
+  RestartArgs,
+} from '../domain/batch';
+import { ShipbatchClient, type BatchSummary, type StartOptions, type StartedBatch } from './batches';
+import type { BatchLabel, BatchRow } from './ledger';
+
+let shared: Promise<ShipbatchClient> | undefined;
+
+/** The shared client (connected on first use). */
+export function defaultClient(): Promise<ShipbatchClient> {
+  shared ??= ShipbatchClient.connect().catch((err: unknown) => {
+    shared = undefined;
+    throw err;
+  });
+  return shared;
+}
+
+/** Close the shared client's connections (call before a short-lived process exits). */
+export async function closeClient(): Promise<void> {
+  const c = shared;
+  shared = undefined;
+  if (c) await (await c).close();
+}
+
+/** Validate and start a batch; `{ batchId, runId }`. */
+export async function startBatch(input: BatchInputArg, opts?: StartOptions): Promise<StartedBatch> {
+  return (await defaultClient()).startBatch(input, opts);
+}
+/** The `status` query. */
+export async function getBatch(batchId: string): Promise<BatchStatus> {
+  return (await defaultClient()).getBatch(batchId);
+}
+/** The preview with recipients merged from the ledger; null before it is ready. */
+export async function getPreview(batchId: string): Promise<BatchPreview | null> {
+  return (await defaultClient()).getPreview(batchId);
+}
+/** Wait for the batch to close and return its result. */
+export async function batchResult(batchId: string): Promise<BatchResult> {
+  return (await defaultClient()).batchResult(batchId);
+}
+/** Approve (Update); a refusal throws BatchRefusedError with the reason. */
+export async function approveBatch(batchId: string, args?: ApproveArgs): Promise<BatchStatus> {
+  return (await defaultClient()).approveBatch(batchId, args);
+}
+export async function rejectBatch(batchId: string, args?: RejectArgs): Promise<BatchStatus> {
+  return (await defaultClient()).rejectBatch(batchId, args);
+}
+export async function setBatchMode(batchId: string, mode: string): Promise<BatchStatus> {
+  return (await defaultClient()).setBatchMode(batchId, mode);
+}
+export async function cancelBatch(batchId: string, args?: CancelArgs): Promise<BatchStatus> {
+  return (await defaultClient()).cancelBatch(batchId, args);
+}
+export async function restartBatch(batchId: string, args?: RestartArgs): Promise<BatchStatus> {
+  return (await defaultClient()).restartBatch(batchId, args);
+}
+export async function resolveRow(batchId: string, args: ResolveArgs): Promise<BatchStatus> {
+  return (await defaultClient()).resolveRow(batchId, args);
+}
+export async function finishBatch(batchId: string): Promise<BatchStatus> {
+  return (await defaultClient()).finishBatch(batchId);
+}
+/** Batches from Temporal visibility (search attribute ShipBatchPhase). */
+export async function listBatches(opts?: { phase?: string; limit?: number }): Promise<BatchSummary[]> {
+  return (await defaultClient()).listBatches(opts);
+}
+/** A page of ledger rows (default 1000). */
+export async function batchRows(
+  batchId: string,
+  opts?: { status?: string; afterRowNo?: number; limit?: number },
+): Promise<BatchRow[]> {
+  return (await defaultClient()).batchRows(batchId, opts);
+}
+/** Labels of shipped rows, in row order. */
+export async function* batchLabels(batchId: string): AsyncGenerator<BatchLabel> {
+  yield* (await defaultClient()).batchLabels(batchId);
+}
+
+export {
+  ShipbatchClient,
+  BATCH_WORKFLOW_TYPE,
+  batchIdFor,
+  normalizeBatchId,
+  type AttentionItem,
+  type BatchSummary,
+  type StartOptions,
+  type StartedBatch,
+} from './batches';
+export type { BatchLabel, BatchRow } from './ledger';
+export { BatchInputError, BatchNotFoundError, BatchRefusedError, ConnectionError, ShipbatchError } from './errors';
+export { loadClientConfig, readDevState } from './config';
+export { writeLabels, type LabelsOutput } from './labels';
+// The contract: message definitions and zod schemas (DESIGN §3).
+export * from '../domain/messages';
+export {
+  ApproveSchema,
+  BatchIdSchema,
+  BatchInputSchema,
+  BatchOptionsSchema,
+  CancelSchema,
+  FinishSchema,
+  ModeSchema,
+  RejectSchema,
+  ResolveSchema,
+  RestartSchema,
+  SetModeSchema,
+  FINAL_PHASES,
+  type ApproveArgs,
+  type BatchInput,
+  type BatchInputArg,
+  type BatchMode,
+  type BatchOptions,
+  type BatchPreview,
+  type BatchResult,
+  type BatchStatus,
+  type CancelArgs,
+  type PreviewRow,
+  type RejectArgs,
+  type ResolveArgs,
+  type RestartArgs,
+  type RowCounts,
+} from '../domain/batch';
+export { ShipperSchema, type Shipper } from '../domain/shipment-schema';
+export { BATCH_PHASES, ROW_STATUSES, type BatchPhase, type RowStatus } from '../domain/row-status';

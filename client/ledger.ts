@@ -1,0 +1,183 @@
+/**
+ * Read-only ledger queries of the client: rows, labels, the full preview, attention hints. Row data is
+ * read here, in the caller's process, never through workflow history.
+ */
+import type pg from 'pg';
+import { COUNT_FIELD, emptyCounts, type BatchPreview, type RowCounts } from '../domain/batch';
+import { ROW_STATUSES, type RowStatus } from '../domain/row-status';
+import type { RowError } from '../domain/row-error';
+
+/** One ledger row as `rows` and `batchRows` show it. */
+export interface BatchRow {
+  rowNo: number;
+  sourceKey: string;
+  status: RowStatus;
+  trackingNumbers: string[];
+  /** Cost of a shipped row in cents; null until shipped. */
+  costCents: number | null;
+  currency: string | null;
+  /** Validation errors of an invalid row (path-precise). */
+  errors: RowError[];
+  upsErrorCode: string | null;
+  upsErrorMessage: string | null;
+  reviewReason: string | null;
+  /** One line: what went wrong with this row (invalid, failed or needs review), else null. */
+  error: string | null;
+}
+
+/** One label: a package of a shipped row. */
+export interface BatchLabel {
+  rowNo: number;
+  packageIndex: number;
+  trackingNumber: string;
+  format: 'GIF' | 'ZPL' | 'PNG' | 'PDF';
+  image: Buffer;
+}
+
+export async function batchExists(db: pg.Pool, batchId: string): Promise<boolean> {
+  const { rowCount } = await db.query(`SELECT 1 FROM batches WHERE batch_id = $1`, [batchId]);
+  return (rowCount ?? 0) > 0;
+}
+
+function rowError(r: {
+  status: RowStatus;
+  errors: RowError[] | null;
+  ups_error_code: string | null;
+  ups_error_message: string | null;
+  review_reason: string | null;
+}): string | null {
+  if (r.status === 'invalid' && r.errors?.length) {
+    return r.errors.map((e) => `${e.code} ${e.path ? `${e.path}: ` : ''}${e.message}`).join('; ');
+  }
+  if (r.ups_error_code || r.ups_error_message) {
+    return [r.ups_error_code, r.ups_error_message].filter(Boolean).join(' ');
+  }
+  return r.review_reason ?? null;
+}
+
+/** A page of a batch's rows in row order, optionally of one status. */
+export async function readRows(
+  db: pg.Pool,
+  batchId: string,
+  opts: { status?: RowStatus; afterRowNo?: number; limit?: number } = {},
+): Promise<BatchRow[]> {
+  const { rows } = await db.query<{
+    row_no: number;
+    source_key: string;
+    status: RowStatus;
+    tracking_numbers: string[] | null;
+    cost_cents: string | null;
+    currency: string | null;
+    errors: RowError[] | null;
+    ups_error_code: string | null;
+    ups_error_message: string | null;
+    review_reason: string | null;
+  }>(
+    `SELECT row_no, source_key, status, tracking_numbers, cost_cents, currency, errors,
+            ups_error_code, ups_error_message, review_reason
+       FROM batch_rows
+      WHERE batch_id = $1 AND ($2::text IS NULL OR status = $2) AND row_no > $3
+      ORDER BY row_no
+      LIMIT $4`,
+    [batchId, opts.status ?? null, opts.afterRowNo ?? 0, opts.limit ?? 1000],
+  );
+  return rows.map((r) => ({
+    rowNo: r.row_no,
+    sourceKey: r.source_key,
+    status: r.status,
+    trackingNumbers: r.tracking_numbers ?? [],
+    costCents: r.cost_cents === null ? null : Number(r.cost_cents),
+    currency: r.currency,
+    errors: r.errors ?? [],
+    upsErrorCode: r.ups_error_code,
+    upsErrorMessage: r.ups_error_message,
+    reviewReason: r.review_reason,
+    error: rowError(r),
+  }));
+}
+
+/** Labels of the shipped rows, in row then package order, a page at a time (images can be large). */
+export async function* readLabels(db: pg.Pool, batchId: string, pageSize = 100): AsyncGenerator<BatchLabel> {
+  let after: [number, number] = [0, -1];
+  for (;;) {
+    const { rows } = await db.query<{
+      row_no: number;
+      package_index: number;
+      tracking_number: string;
+      format: BatchLabel['format'];
+      image: Buffer;
+    }>(
+      `SELECT l.row_no, l.package_index, l.tracking_number, l.format, l.image
+         FROM labels l JOIN batch_rows r ON r.batch_id = l.batch_id AND r.row_no = l.row_no
+        WHERE l.batch_id = $1 AND r.status = 'shipped' AND (l.row_no, l.package_index) > ($2, $3)
+        ORDER BY l.row_no, l.package_index
+        LIMIT $4`,
+      [batchId, after[0], after[1], pageSize],
+    );
+    for (const r of rows) {
+      yield {
+        rowNo: r.row_no,
+        packageIndex: r.package_index,
+        trackingNumber: r.tracking_number,
+        format: r.format,
+        image: r.image,
+      };
+    }
+    if (rows.length < pageSize) return;
+    const last = rows[rows.length - 1]!;
+    after = [last.row_no, last.package_index];
+  }
+}
+
+/** The full preview the preview activity stored (with recipients and cities). */
+export async function readPreview(db: pg.Pool, batchId: string): Promise<BatchPreview | null> {
+  const { rows } = await db.query<{ preview: BatchPreview | null }>(
+    `SELECT preview FROM batches WHERE batch_id = $1`,
+    [batchId],
+  );
+  return rows[0]?.preview ?? null;
+}
+
+/** Row counts and shipped cost straight from the ledger (works with no worker running). */
+export async function readCounts(
+  db: pg.Pool,
+  batchId: string,
+): Promise<{ counts: RowCounts; costCents: number; currency: string | null }> {
+  const { rows } = await db.query<{ status: RowStatus; n: string; cost: string | null; currency: string | null }>(
+    `SELECT status, count(*) AS n, sum(cost_cents) AS cost, min(currency) AS currency
+       FROM batch_rows WHERE batch_id = $1 GROUP BY status`,
+    [batchId],
+  );
+  const counts = emptyCounts();
+  let costCents = 0;
+  let currency: string | null = null;
+  for (const r of rows) {
+    if (!ROW_STATUSES.includes(r.status)) continue;
+    counts[COUNT_FIELD[r.status]] += Number(r.n);
+    counts.total += Number(r.n);
+    if (r.status === 'shipped') {
+      costCents += Number(r.cost ?? 0);
+      currency = r.currency;
+    }
+  }
+  return { counts, costCents, currency };
+}
+
+/** The latest row error of a batch (failed or needs review), for `list --attention`. */
+export async function lastRowError(db: pg.Pool, batchId: string): Promise<string | null> {
+  const { rows } = await db.query<{
+    row_no: number;
+    status: RowStatus;
+    errors: RowError[] | null;
+    ups_error_code: string | null;
+    ups_error_message: string | null;
+    review_reason: string | null;
+  }>(
+    `SELECT row_no, status, errors, ups_error_code, ups_error_message, review_reason
+       FROM batch_rows WHERE batch_id = $1 AND status IN ('failed', 'needs_review')
+      ORDER BY updated_at DESC LIMIT 1`,
+    [batchId],
+  );
+  const r = rows[0];
+  return r ? `row ${r.row_no}: ${rowError(r) ?? r.status}` : null;
+}
