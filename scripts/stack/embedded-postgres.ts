@@ -180,7 +180,12 @@ async function ensureTrustedDir(dir: string): Promise<void> {
  * Binaries `runAs` can execute: the package's own, or a copy under `<sharedDir>/postgresql-<version>`
  * made once (copied aside then renamed, so a concurrent start never sees half a copy).
  */
-async function reachableBinaries(bins: PgBinaries, runAs: RunAs, sharedDir: string): Promise<PgBinaries> {
+async function reachableBinaries(
+  bins: PgBinaries,
+  runAs: RunAs,
+  sharedDir: string,
+  log: (line: string) => void,
+): Promise<PgBinaries> {
   if (await canReach(runAs, bins.initdb)) return bins;
   await ensureTrustedDir(sharedDir);
   const target = path.join(sharedDir, `postgresql-${bins.version}-${os.platform()}-${os.arch()}`);
@@ -191,6 +196,9 @@ async function reachableBinaries(bins: PgBinaries, runAs: RunAs, sharedDir: stri
     postgres: path.join(dir, 'bin', path.basename(bins.postgres)),
   });
   if (await canReach(runAs, copy(target).initdb)) return copy(target);
+  log(
+    `the ${runAs.name} user cannot reach ${bins.nativeDir}: copying PostgreSQL's binaries to ${target} (once)`,
+  );
   const staging = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     await cp(bins.nativeDir, staging, { recursive: true, verbatimSymlinks: true });
@@ -399,7 +407,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPgOptions): Promise<Ru
   const sharedDir = opts.sharedDir ?? DEFAULT_SHARED_DIR;
   const runAs = process.getuid?.() === 0 ? await ensureSystemUser(log) : undefined;
   let bins = await pgBinaries();
-  if (runAs) bins = await reachableBinaries(bins, runAs, sharedDir);
+  if (runAs) bins = await reachableBinaries(bins, runAs, sharedDir, log);
   const clusterDir = await placeCluster(opts.dataDir, runAs, sharedDir, opts.ephemeral ?? false, log);
   const removeCluster = async () => {
     await rm(clusterDir, { recursive: true, force: true });
