@@ -11,6 +11,8 @@
  *
  * Time-dependent functions (`now()`, `current_date`, `random()`, …) are refused, not allow-listed: a batch's
  * load is paged and may be retried, so the filter must select the same rows every time it is evaluated.
+ * So are explicit casts of 'now'/'today'/'tomorrow'/'yesterday' to date or timestamp. (A bare `created > 'now'`
+ * against a timestamp column is cast implicitly by PostgreSQL and can't be seen without types: not caught.)
  */
 import { loadModule, parseSync, scanSync } from 'libpg-query';
 import { quoteIdent } from './identifiers';
@@ -369,6 +371,17 @@ class Emitter {
     for (const k of Object.keys(tn)) {
       if (!['names', 'typemod', 'location'].includes(k)) {
         throw new FilterError(`cast to type ${written} with modifiers, arrays or SETOF is not allowed`);
+      }
+    }
+    if (canonical === 'date' || canonical === 'timestamp') {
+      // date 'today', 'now'::timestamp…: special inputs PostgreSQL evaluates at read time.
+      const arg = n['arg'];
+      const lit = isNode(arg) && isNode(arg['A_Const']) ? arg['A_Const']['sval'] : undefined;
+      const text = isNode(lit) ? lit['sval'] : undefined;
+      if (typeof text === 'string' && /^\s*(now|today|tomorrow|yesterday)\s*$/i.test(text)) {
+        throw new FilterError(
+          `'${text.trim()}' is not allowed: it changes from one read to the next (use a literal date such as '2024-03-01')`,
+        );
       }
     }
     return `CAST(${this.expr(n['arg'], d)} AS pg_catalog.${canonical})`;

@@ -192,6 +192,8 @@ test('malformed CSV input fails with line and column, and creates nothing', asyn
     ['empty.csv', /empty\.csv: the file is empty \(no header row\)/, {}],
     ['not-a-zip.xlsx', /not-a-zip\.xlsx: not a readable XLSX workbook/, {}],
     ['wrong-extension.xls', /old \.xls files are not supported; save it as \.xlsx or \.csv/, {}],
+    ['null-key.csv', /key column "id" has empty values; every row needs a key/, { column: 'id' }],
+    ['ragged.tsv', /ragged\.tsv, line 2: expected 2 fields like the header, got 3/, { line: 2 }],
     ['no-such-file.csv', /no-such-file\.csv: can't read it \(ENOENT\)/, {}],
   ];
   for (const [file, message, where] of cases) {
@@ -207,6 +209,23 @@ test('malformed CSV input fails with line and column, and creates nothing', asyn
     { file: path.join(FIXTURES, 'typed.csv'), table: table(), keyColumn: 'id"--' },
     /invalid key column name/,
   );
+});
+
+test('TSV and a header-only file: an empty table with text columns', async () => {
+  const tsv = path.join(tmp, 'orders.tsv');
+  writeFileSync(tsv, 'Order ID\tName\nA-1\t"Quoted, with comma"\nA-2\tplain\n');
+  const t = table();
+  const r = await importFile(pool, { file: tsv, table: t });
+  assert.equal(r.rows, 2);
+  const { rows } = await pool.query<{ name: string }>(`SELECT name FROM ${t} ORDER BY id`);
+  assert.deepEqual(
+    rows.map((x) => x.name),
+    ['Quoted, with comma', 'plain'],
+  );
+  const t2 = table();
+  const r2 = await importFile(pool, { file: path.join(FIXTURES, 'header-only.csv'), table: t2 });
+  assert.equal(r2.rows, 0);
+  assert.deepEqual(await columnsOf(t2), ['id:bigint pk', 'a:text', 'b:text']);
 });
 
 test('hostile cell values are stored as data: formulas, SQL, quotes, backslashes, a 1 MB cell', async () => {
