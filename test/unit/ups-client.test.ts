@@ -137,3 +137,17 @@ test('callsPerSecond spaces call starts', async () => {
   // 5 starts at 20/s: the last one no earlier than 200 ms after the first.
   assert.ok(Date.now() - started >= 195, `took ${Date.now() - started} ms`);
 });
+
+test('a create cancelled while it waits for its pacing slot is never sent: retryable, not ambiguous', async () => {
+  const unavailable = (tool: string) => toolErrorResult(tool, upsHttpError(503, '190001', 'x'));
+  const { client, calls } = clientAnswering(unavailable, 2);
+  const controller = new AbortController();
+  const first = failure(() => client.createShipment(shipmentRequest('SBunit-p1')));
+  const second = failure(() => client.createShipment(shipmentRequest('SBunit-p2'), controller.signal));
+  setTimeout(() => controller.abort(), 50);
+  const err = await second;
+  assert.deepEqual([err.category, err.errorClass], ['transport', 'retryable']);
+  assert.match(err.message, /cancelled before it was sent/);
+  await first;
+  assert.deepEqual(calls, ['ups_ship'], 'only the first create reached the server');
+});
