@@ -577,6 +577,16 @@ function pgErrorToImportError(err: unknown, table: string, key: string): unknown
       },
     );
   }
+  if (e.code === '3F000') {
+    return new ImportError(
+      `can't create table "${table}": ${e.message ?? 'no such schema'}`,
+      undefined,
+      undefined,
+      {
+        cause: err,
+      },
+    );
+  }
   if (e.code === '2BP01') {
     return new ImportError(
       `can't replace table "${table}": other objects depend on it (${e.detail ?? e.message ?? ''})`,

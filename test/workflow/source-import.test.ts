@@ -206,6 +206,10 @@ test('malformed CSV input fails with line and column, and creates nothing', asyn
     /invalid table name/,
   );
   await importRefused(
+    { file: path.join(FIXTURES, 'typed.csv'), table: `no_schema_${suffix}.orders` },
+    /can't create table "no_schema_\w+\.orders": schema "no_schema_\w+" does not exist/,
+  );
+  await importRefused(
     { file: path.join(FIXTURES, 'typed.csv'), table: table(), keyColumn: 'id"--' },
     /invalid key column name/,
   );
