@@ -265,12 +265,17 @@ export class ShipbatchClient {
 
   /** True when a worker polls the task queue's workflow tasks. */
   async workerPolling(taskQueue: string = this.config.taskQueue): Promise<boolean> {
-    const res = await this.temporal.workflowService.describeTaskQueue({
-      namespace: this.config.temporal.namespace,
+    return (await ShipbatchClient.pollers(this.temporal, this.config.temporal.namespace, taskQueue)) > 0;
+  }
+
+  /** Workers polling a task queue's workflow tasks (recently: the server keeps pollers for a minute). */
+  static async pollers(client: Client, namespace: string, taskQueue: string): Promise<number> {
+    const res = await client.workflowService.describeTaskQueue({
+      namespace,
       taskQueue: { name: taskQueue },
       taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
     });
-    return (res.pollers?.length ?? 0) > 0;
+    return res.pollers?.length ?? 0;
   }
 
   // ---------------------------------------------------------------- start

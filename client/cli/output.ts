@@ -1,0 +1,119 @@
+/**
+ * Human output of the CLI: tables, money, CSV, the progress line. Pure functions (tested without a stack).
+ */
+import { formatCents } from '../../domain/money';
+import type { RowCounts } from '../../domain/batch';
+
+/** Cents as money: `$1,234.56` for USD, `1,234.56 EUR` otherwise. */
+export function formatMoney(cents: number, currency = 'USD'): string {
+  const [whole, frac] = formatCents(Math.abs(cents)).split('.');
+  const grouped = whole!.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  const sign = cents < 0 ? '-' : '';
+  return currency === 'USD' ? `${sign}$${grouped}.${frac}` : `${sign}${grouped}.${frac} ${currency}`;
+}
+
+/** Any value as text: objects as JSON. */
+function str(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return v.toString();
+  return JSON.stringify(v) ?? '';
+}
+
+/** Control characters out of a value shown on a terminal (row data is hostile: no escape sequences). */
+export function clean(text: unknown): string {
+  const s = str(text);
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, ' ');
+}
+
+export type Align = 'left' | 'right';
+
+/** A plain-text table: a header row, a rule, the rows; `right` columns are right-aligned. */
+export function table(headers: string[], rows: unknown[][], right: number[] = []): string {
+  const cells = rows.map((r) => r.map(clean));
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (right.includes(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+}
+
+/** One CSV field (RFC 4180), with spreadsheet formula triggers neutralised (`=cmd|…` opens as text). */
+export function csvField(value: unknown): string {
+  let s = str(value);
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function csvLine(values: unknown[]): string {
+  return values.map(csvField).join(',') + '\r\n';
+}
+
+/** Seconds as `1:05`, `1:02:03`. */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '--:--';
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+}
+
+/** What one progress sample says. */
+export interface ProgressSample {
+  phase: string;
+  counts: RowCounts;
+  actualCostCents: number;
+  currency: string;
+}
+
+/** Rows settled in this execution (shipped, failed, in review, cancelled, voided): the rate's numerator. */
+export function settled(c: RowCounts): number {
+  return c.shipped + c.failed + c.cancelled + c.voided + c.needsReview;
+}
+
+/**
+ * Rate and ETA from samples over time: rows settled per second since the first sample that was
+ * executing, ETA for the rows still pending or in flight.
+ */
+export class RateMeter {
+  private first?: { at: number; done: number };
+  rate(now: number, done: number): number {
+    if (!this.first) {
+      this.first = { at: now, done };
+      return 0;
+    }
+    const dt = (now - this.first.at) / 1000;
+    return dt > 0.5 ? Math.max(0, done - this.first.done) / dt : 0;
+  }
+}
+
+/** Rows still to settle: neither shipped, failed, in review, cancelled, voided nor invalid. */
+export function remainingRows(c: RowCounts): number {
+  return Math.max(0, c.total - c.invalid - c.shipped - c.failed - c.needsReview - c.cancelled - c.voided);
+}
+
+const BEFORE_EXECUTION = new Set(['loading', 'previewing', 'awaiting_approval']);
+
+/** The progress line: a bar, counts, rows/s, cost so far, ETA. `width` is the bar's width in characters. */
+export function progressLine(s: ProgressSample, rowsPerSecond: number, width = 24): string {
+  const c = s.counts;
+  if (BEFORE_EXECUTION.has(s.phase)) {
+    return `${s.phase}: ${c.total} rows read, ${c.invalid} invalid` + (s.phase === 'loading' ? '' : `, ${c.total - c.invalid} to ship`);
+  }
+  const toShip = c.total - c.invalid;
+  const remaining = remainingRows(c);
+  const frac = toShip > 0 ? (toShip - remaining) / toShip : 1;
+  const shippedW = toShip > 0 ? Math.round((c.shipped / toShip) * width) : 0;
+  const otherW = Math.max(0, Math.round(frac * width) - shippedW);
+  const bar = '#'.repeat(shippedW) + 'x'.repeat(Math.min(width - shippedW, otherW));
+  const eta = rowsPerSecond > 0 ? formatDuration(remaining / rowsPerSecond) : '--:--';
+  return (
+    `[${bar.padEnd(width, '.')}] ${String(Math.round(frac * 100)).padStart(3)}% ` +
+    `shipped ${c.shipped} failed ${c.failed}${c.needsReview ? ` review ${c.needsReview}` : ''} pending ${remaining}` +
+    ` | ${rowsPerSecond.toFixed(1)} rows/s | ${formatMoney(s.actualCostCents, s.currency)} | ETA ${eta} | ${s.phase}`
+  );
+}
