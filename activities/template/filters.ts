@@ -9,15 +9,15 @@
 /** What `createFilters` returns: the error class, each filter as a function, and the template-name map. */
 export interface FilterSet {
   FilterError: new (message: string) => Error;
-  truncateAddress(value: unknown, max?: unknown): string;
-  formatUsZip(value: unknown): string;
-  roundWeight(value: unknown, decimals?: unknown): number;
-  convertWeight(value: unknown, from: unknown, to: unknown): number;
-  lookupServiceCode(value: unknown): unknown;
-  toUpsDate(value: unknown): string;
-  toUpsPhone(value: unknown): string;
-  defaultValue(value: unknown, d?: unknown): unknown;
-  splitName(value: unknown, part?: unknown): string | string[];
+  truncateAddress: (value: unknown, max?: unknown) => string;
+  formatUsZip: (value: unknown) => string;
+  roundWeight: (value: unknown, decimals?: unknown) => number;
+  convertWeight: (value: unknown, from: unknown, to: unknown) => number;
+  lookupServiceCode: (value: unknown) => unknown;
+  toUpsDate: (value: unknown) => string;
+  toUpsPhone: (value: unknown) => string;
+  defaultValue: (value: unknown, d?: unknown) => unknown;
+  splitName: (value: unknown, part?: unknown) => string | string[];
   /** Filters by their template names. */
   FILTERS: Readonly<Record<string, (...args: never[]) => unknown>>;
 }
@@ -27,7 +27,11 @@ export function createFilters(): FilterSet {
   /** Error thrown by a filter for a value it cannot convert; becomes an E-4003 row error. */
   class FilterError extends Error {}
   // Defined on the prototype, not assigned per instance: inside the isolate Error.prototype is frozen.
-  Object.defineProperty(FilterError.prototype, 'name', { value: 'FilterError', writable: true, configurable: true });
+  Object.defineProperty(FilterError.prototype, 'name', {
+    value: 'FilterError',
+    writable: true,
+    configurable: true,
+  });
 
   const show = (v: unknown): string => {
     let s: string;
@@ -109,16 +113,19 @@ export function createFilters(): FilterSet {
   };
 
   // Own keys only (null prototype): "constructor" or "__proto__" is not a unit.
-  const GRAMS_PER: Readonly<Record<string, number>> = Object.assign(Object.create(null) as Record<string, number>, {
-    g: 1,
-    gram: 1,
-    grams: 1,
-    kg: 1000,
-    kgs: 1000,
-    oz: 28.349523125,
-    lb: 453.59237,
-    lbs: 453.59237,
-  });
+  const GRAMS_PER: Readonly<Record<string, number>> = Object.assign(
+    Object.create(null) as Record<string, number>,
+    {
+      g: 1,
+      gram: 1,
+      grams: 1,
+      kg: 1000,
+      kgs: 1000,
+      oz: 28.349523125,
+      lb: 453.59237,
+      lbs: 453.59237,
+    },
+  );
 
   const unit = (u: unknown): number => {
     const f = typeof u === 'string' ? GRAMS_PER[u.trim().toLowerCase()] : undefined;

@@ -47,9 +47,15 @@ function setupSource(): string {
 function classify(e: unknown, isolate: ivm.Isolate, timeoutMs: number): IsolateFailure {
   const msg = e instanceof Error ? e.message : String(e);
   if (isolate.isDisposed || /memory limit|disposed/i.test(msg))
-    return new IsolateFailure('memory', `the template used more than ${ISOLATE_MEMORY_MB} MB of memory and was stopped`);
+    return new IsolateFailure(
+      'memory',
+      `the template used more than ${ISOLATE_MEMORY_MB} MB of memory and was stopped`,
+    );
   if (/timed out/i.test(msg))
-    return new IsolateFailure('timeout', `the template did not finish within ${timeoutMs} ms and was stopped`);
+    return new IsolateFailure(
+      'timeout',
+      `the template did not finish within ${timeoutMs} ms and was stopped`,
+    );
   return new IsolateFailure('crash', `the template engine failed: ${msg.slice(0, 200)}`);
 }
 
@@ -91,7 +97,10 @@ export class TemplateIsolate {
     } catch (e) {
       const f = classify(e, isolate, SETUP_TIMEOUT_MS);
       if (!isolate.isDisposed) isolate.dispose();
-      return { ok: false, error: f.kind === 'crash' ? f.message : `the template cannot be prepared: ${f.message}` };
+      return {
+        ok: false,
+        error: f.kind === 'crash' ? f.message : `the template cannot be prepared: ${f.message}`,
+      };
     }
   }
 
@@ -103,10 +112,11 @@ export class TemplateIsolate {
   /** Render a page of rows (a JSON array of row objects); throws IsolateFailure on timeout or memory. */
   async renderPage(rowsJson: string, timeoutMs: number): Promise<SandboxRowResult[]> {
     try {
-      return (await this.render.apply(undefined, [rowsJson], {
+      const out: unknown = await this.render.apply(undefined, [rowsJson], {
         timeout: timeoutMs,
         result: { copy: true },
-      })) as SandboxRowResult[];
+      });
+      return out as SandboxRowResult[];
     } catch (e) {
       throw classify(e, this.isolate, timeoutMs);
     }

@@ -131,7 +131,9 @@ export function completeRequest(
   } catch (e) {
     return {
       ok: false,
-      errors: [templateError(rowNo, `template output is not valid JSON: ${jsonError(text, e)}`, 'template_json')],
+      errors: [
+        templateError(rowNo, `template output is not valid JSON: ${jsonError(text, e)}`, 'template_json'),
+      ],
     };
   }
   if (!isObj(shipment)) {
@@ -253,7 +255,7 @@ class IsolatedBatchRenderer implements BatchRenderer {
   }
 
   private async renderPage(page: readonly RowToRender[]): Promise<SandboxRowResult[]> {
-    const results: (SandboxRowResult | undefined)[] = new Array(page.length);
+    const results = new Array<SandboxRowResult | undefined>(page.length);
     const sendable: { idx: number; json: string }[] = [];
     page.forEach((row, idx) => {
       const r = rowJson(row.data);
@@ -297,7 +299,8 @@ class IsolatedBatchRenderer implements BatchRenderer {
     this.isolate?.dispose();
     this.isolate = null;
     const opened = await this.reopen();
-    if (!opened.ok) throw new IsolateFailure('crash', `the template engine could not be restarted: ${opened.error}`);
+    if (!opened.ok)
+      throw new IsolateFailure('crash', `the template engine could not be restarted: ${opened.error}`);
     if (this.disposed) {
       opened.isolate.dispose();
       throw new Error('this batch renderer was disposed');

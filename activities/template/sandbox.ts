@@ -13,6 +13,8 @@
  *   hidden intrinsics), so no render can leave state behind for the next row.
  */
 
+import type { FilterSet } from './filters';
+
 /** Limits applied inside the isolate, per row. */
 export interface SandboxLimits {
   maxOutputChars: number;
@@ -36,12 +38,84 @@ export interface SandboxConfig {
 /** One row's outcome as it leaves the isolate: the rendered text, or an error message. */
 export type SandboxRowResult = { o: string } | { e: string };
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- nunjucks' browser build inside the isolate is untyped */
+/** A function as nunjucks holds them (filters, globals, methods). */
+type Fn = (...args: unknown[]) => unknown;
+type Dict = Record<string, unknown>;
+
+/** The parts of nunjucks' browser build (3.2.x) this file uses; the build itself is untyped. */
+export interface NunjucksBrowser {
+  runtime: {
+    SafeString: new (s: string) => object;
+    Frame: {
+      prototype: { set: (this: unknown, name: string, val: unknown, resolveUp?: unknown) => unknown };
+    };
+    memberLookup: (obj: unknown, val: unknown) => unknown;
+    contextOrFrameLookup: (context: NjContext, frame: NjFrame, name: string) => unknown;
+    callWrap: (fn: unknown, name: string, context: unknown, args: unknown[]) => unknown;
+    suppressValue: (val: unknown, autoescape?: unknown) => string;
+    /** Added here: literal template text, counted. */
+    literal?: (s: string) => string;
+  };
+  lib: { extend: (a: Dict | undefined, b: Dict | undefined) => Dict; _assign: unknown };
+  compiler: { Compiler: { prototype: NjCompilerMethods } };
+  nodes: { TemplateData: abstract new (...args: never[]) => object };
+  Loader: { extend(def: { getSource(name: string): unknown }): new () => object };
+  Environment: new (
+    loader: object,
+    opts: { autoescape: boolean; throwOnUndefined: boolean },
+  ) => NjEnvironment;
+  Template: new (
+    src: string,
+    env: NjEnvironment,
+    path: string,
+    eagerCompile: boolean,
+  ) => { render(ctx: object): string };
+}
+interface NjFrame {
+  lookup(name: string): unknown;
+}
+interface NjContext {
+  ctx: Dict;
+  env: { globals: Dict };
+}
+interface NjNode {
+  children: NjNode[];
+  value?: unknown;
+  lineno: number;
+  colno: number;
+}
+interface NjCompiler {
+  buffer: string;
+  _emit(code: string): void;
+  _emitLine(code: string): void;
+  compile(node: NjNode, frame: unknown): void;
+  compileLiteral(node: NjNode, frame: unknown): void;
+}
+interface NjCompilerMethods {
+  compileOutput: (this: NjCompiler, node: NjNode, frame: unknown) => void;
+  compileCapture: (this: NjCompiler, node: NjNode, frame: unknown) => void;
+}
+interface NjEnvironment {
+  filters: Record<string, Fn>;
+  tests: Record<string, Fn>;
+  globals: Dict;
+  getFilter: (name: string) => unknown;
+  getTest: (name: string) => unknown;
+  addFilter: Fn;
+  addGlobal: Fn;
+  addTest: Fn;
+  addExtension: Fn;
+}
+
 /**
  * Set up nunjucks in the isolate and return '' on success or the template's compile error. Installs
  * `globalThis.__renderPage(rowsJson): SandboxRowResult[]` before freezing everything.
  */
-export function installSandbox(nj: any, createFiltersFn: () => any, cfg: SandboxConfig): string {
+export function installSandbox(
+  nj: NunjucksBrowser,
+  createFiltersFn: () => FilterSet,
+  cfg: SandboxConfig,
+): string {
   const L = cfg.limits;
   const hasOwn = (o: unknown, k: PropertyKey): boolean => Object.prototype.hasOwnProperty.call(o, k);
   const rt = nj.runtime;
@@ -67,7 +141,8 @@ export function installSandbox(nj: any, createFiltersFn: () => any, cfg: Sandbox
   const checkSize = (v: unknown, what: string): unknown => {
     if (typeof v === 'string' && v.length > L.maxOutputChars)
       refuse(`${what} built a text longer than ${L.maxOutputChars} characters`);
-    if (Array.isArray(v) && v.length > L.maxItems) refuse(`${what} built a list longer than ${L.maxItems} items`);
+    if (Array.isArray(v) && v.length > L.maxItems)
+      refuse(`${what} built a list longer than ${L.maxItems} items`);
     return v;
   };
 
@@ -81,6 +156,7 @@ export function installSandbox(nj: any, createFiltersFn: () => any, cfg: Sandbox
   const J1 = '\uE003';
   const MARKERS = /[\uE000-\uE003]/g;
   // Fast path: most values need no escaping at all.
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what needs escaping
   const PLAIN = /^[^"\\\u0000-\u001f\ud800-\udfff\ue000-\ue003]*$/;
   const escapeJson = (s: string): string => {
     if (PLAIN.test(s)) return s;
@@ -88,6 +164,8 @@ export function installSandbox(nj: any, createFiltersFn: () => any, cfg: Sandbox
     return inner.replace(MARKERS, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
   };
   const SafeString = rt.SafeString;
+  /** A value as nunjucks prints it ("[object Object]" for a plain object, as stock nunjucks does). */
+  const text = (v: unknown): string => `${v as string}`;
   const markSafe = (s: string): unknown => new SafeString(s);
 
   /** Check the value markers and JSON nesting of a finished render, and strip the markers. */
@@ -107,7 +185,8 @@ export function installSandbox(nj: any, createFiltersFn: () => any, cfg: Sandbox
       if (inStr && c === 92) {
         // A backslash escapes the next character, whatever it is: skip it (a value must not be it).
         const n = text.charCodeAt(i + 1);
-        if (n >= 0xe000 && n <= 0xe003) refuse('a {{ value }} must not follow a backslash inside a JSON string');
+        if (n >= 0xe000 && n <= 0xe003)
+          refuse('a {{ value }} must not follow a backslash inside a JSON string');
         SPECIAL.lastIndex = i + 2;
         continue;
       }
@@ -129,7 +208,10 @@ export function installSandbox(nj: any, createFiltersFn: () => any, cfg: Sandbox
             if (!inStr || strings !== o.strings) refuse('internal: a value left its JSON string');
           } else {
             const v = res.slice(o.at).trim();
-            if (inStr || !(v === '' || /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(v) || /^(true|false|null)$/.test(v))) {
+            if (
+              inStr ||
+              !(v === '' || /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(v) || /^(true|false|null)$/.test(v))
+            ) {
               const shown = v.length > 60 ? `${v.slice(0, 60)}…` : v;
               refuse(
                 `the value ${JSON.stringify(shown)} is written outside a JSON string, where only a number, ` +
@@ -177,31 +259,33 @@ export function installSandbox(nj: any, createFiltersFn: () => any, cfg: Sandbox
     'propertyIsEnumerable',
   ]);
 
-  const callMethod = (obj: any, fn: (...a: unknown[]) => unknown, name: string) =>
+  const callMethod = (obj: unknown, fn: Fn, name: string) =>
     function (...args: unknown[]): unknown {
       spend(1);
       if (typeof obj === 'string' && (name === 'repeat' || name === 'padStart' || name === 'padEnd')) {
         const n = name === 'repeat' ? obj.length * Number(args[0]) : Number(args[0]);
-        if (!(n <= L.maxOutputChars)) refuse(`${name}() would build a text longer than ${L.maxOutputChars} characters`);
+        if (!(n <= L.maxOutputChars))
+          refuse(`${name}() would build a text longer than ${L.maxOutputChars} characters`);
       }
       return checkSize(fn.apply(obj, args), `${name}()`);
     };
 
-  rt.memberLookup = (obj: any, val: unknown): unknown => {
+  rt.memberLookup = (obj: unknown, val: unknown): unknown => {
     spend(1);
     if (obj === undefined || obj === null) return undefined;
     if (typeof val !== 'string' && typeof val !== 'number') refuse('member names must be text or numbers');
     const key = val as string | number;
-    if (typeof obj === 'function') refuse(`functions have no readable members in templates ("${String(key)}")`);
+    if (typeof obj === 'function')
+      refuse(`functions have no readable members in templates ("${String(key)}")`);
     // A row's own data is data, whatever its name (a column may be called "constructor" or "__proto__").
     const own = hasOwn(obj, key);
     if (!own && BLOCKED.has(String(key))) refuse(`access to "${String(key)}" is not allowed in templates`);
-    const v = obj[key];
-    if (typeof v === 'function') return callMethod(obj, v, String(key));
+    const v = (obj as Record<string | number, unknown>)[key];
+    if (typeof v === 'function') return callMethod(obj, v as Fn, String(key));
     return v;
   };
 
-  rt.contextOrFrameLookup = (context: any, frame: any, name: string): unknown => {
+  rt.contextOrFrameLookup = (context: NjContext, frame: NjFrame, name: string): unknown => {
     const v = frame.lookup(name);
     if (v !== undefined) return v;
     const c = context.ctx;
@@ -215,13 +299,15 @@ export function installSandbox(nj: any, createFiltersFn: () => any, cfg: Sandbox
   rt.callWrap = (fn: unknown, name: string, _context: unknown, args: unknown[]): unknown => {
     spend(1);
     if (typeof fn !== 'function') refuse(`"${name}" is not a function`);
-    return checkSize((fn as (...a: unknown[]) => unknown).apply(undefined, args), `${name}()`);
+    // Called with no `this` (nunjucks passes its render Context), hence apply and not a plain call.
+    // eslint-disable-next-line prefer-spread
+    return checkSize((fn as Fn).apply(undefined, args), `${name}()`);
   };
 
   rt.suppressValue = (val: unknown): string => {
     let s: string;
-    if (val instanceof SafeString) s = String(val);
-    else s = V0 + escapeJson(val === undefined || val === null ? '' : String(val)) + V1;
+    if (val instanceof SafeString) s = text(val);
+    else s = V0 + escapeJson(val === undefined || val === null ? '' : text(val)) + V1;
     emit(s.length);
     return s;
   };
@@ -239,12 +325,13 @@ export function installSandbox(nj: any, createFiltersFn: () => any, cfg: Sandbox
   };
 
   // lib.extend copies the render context: never through the __proto__ setter.
-  lib.extend = lib._assign = (a: any, b: any): any => {
+  lib.extend = lib._assign = (a: Dict | undefined, b: Dict | undefined): Dict => {
     const o = a || {};
-    for (const k of Object.keys(b || {})) {
+    const from = b || {};
+    for (const k of Object.keys(from)) {
       if (k === '__proto__')
-        Object.defineProperty(o, k, { value: b[k], writable: true, enumerable: true, configurable: true });
-      else o[k] = b[k];
+        Object.defineProperty(o, k, { value: from[k], writable: true, enumerable: true, configurable: true });
+      else o[k] = from[k];
     }
     return o;
   };
@@ -252,7 +339,7 @@ export function installSandbox(nj: any, createFiltersFn: () => any, cfg: Sandbox
   // ---- compiler: literal text and captures ----
   const Compiler = nj.compiler.Compiler;
   const nodes = nj.nodes;
-  Compiler.prototype.compileOutput = function (this: any, node: any, frame: any): void {
+  Compiler.prototype.compileOutput = function (this: NjCompiler, node: NjNode, frame: unknown): void {
     for (const child of node.children) {
       if (child instanceof nodes.TemplateData) {
         if (child.value) {
@@ -270,7 +357,7 @@ export function installSandbox(nj: any, createFiltersFn: () => any, cfg: Sandbox
   };
   // A capture holds output that is already escaped: mark it safe so it is not escaped twice.
   const compileCapture = Compiler.prototype.compileCapture;
-  Compiler.prototype.compileCapture = function (this: any, node: any, frame: any): void {
+  Compiler.prototype.compileCapture = function (this: NjCompiler, node: NjNode, frame: unknown): void {
     this._emit('runtime.markSafe(');
     compileCapture.call(this, node, frame);
     this._emit(')');
@@ -284,15 +371,15 @@ export function installSandbox(nj: any, createFiltersFn: () => any, cfg: Sandbox
   });
   const env = new nj.Environment(new RefusingLoader(), { autoescape: true, throwOnUndefined: true });
 
-  const filters: Record<string, unknown> = Object.create(null);
+  const filters = Object.create(null) as Record<string, Fn>;
   const stock = env.filters;
-  for (const k of Object.keys(stock)) filters[k] = stock[k];
+  for (const k of Object.keys(stock)) filters[k] = stock[k]!;
   const capArg = (name: string, idx: number) => {
-    const f = stock[name] as (...a: unknown[]) => unknown;
+    const f = stock[name]!;
     filters[name] = function (this: unknown, ...a: unknown[]): unknown {
       const n = a[idx];
       if (n !== undefined && n !== null && !(Math.abs(Number(n)) <= L.maxWidth))
-        refuse(`${name}: the size ${String(n)} is larger than ${L.maxWidth}`);
+        refuse(`${name}: the size ${text(n)} is larger than ${L.maxWidth}`);
       return checkSize(f.apply(this, a), name);
     };
   };
@@ -301,19 +388,27 @@ export function installSandbox(nj: any, createFiltersFn: () => any, cfg: Sandbox
   capArg('center', 1);
   capArg('indent', 1);
   capArg('truncate', 1);
-  const ownAttr = (item: any, attr: unknown): unknown =>
-    item !== null && typeof item === 'object' && hasOwn(item, attr as string) ? item[attr as string] : undefined;
-  filters['selectattr'] = (arr: unknown[], attr: unknown) => arr.filter((x) => !!ownAttr(x, attr));
-  filters['rejectattr'] = (arr: unknown[], attr: unknown) => arr.filter((x) => !ownAttr(x, attr));
-  filters['dictsort'] = (val: any, caseSensitive?: unknown, by?: unknown): unknown => {
+  const ownAttr = (item: unknown, attr: unknown): unknown =>
+    item !== null && typeof item === 'object' && hasOwn(item, attr as string)
+      ? (item as Dict)[attr as string]
+      : undefined;
+  const list = (arr: unknown, what: string): unknown[] =>
+    Array.isArray(arr) ? arr : refuse(`${what}: needs a list`);
+  filters['selectattr'] = (arr: unknown, attr: unknown) =>
+    list(arr, 'selectattr').filter((x) => !!ownAttr(x, attr));
+  filters['rejectattr'] = (arr: unknown, attr: unknown) =>
+    list(arr, 'rejectattr').filter((x) => !ownAttr(x, attr));
+  filters['dictsort'] = (val: unknown, caseSensitive?: unknown, by?: unknown): unknown => {
     if (val === null || typeof val !== 'object' || Array.isArray(val)) refuse('dictsort: needs an object');
-    const si = by === 'value' ? 1 : by === undefined || by === 'key' ? 0 : refuse('dictsort: by must be key or value');
+    const si =
+      by === 'value' ? 1 : by === undefined || by === 'key' ? 0 : refuse('dictsort: by must be key or value');
     const norm = (v: unknown) => (!caseSensitive && typeof v === 'string' ? v.toLowerCase() : v);
-    return Object.keys(val)
-      .map((k) => [k, val[k]])
-      .sort((a: any, b: any) => {
-        const x = norm(a[si]) as any;
-        const y = norm(b[si]) as any;
+    const obj = val as Dict;
+    return Object.keys(obj)
+      .map((k): [string, unknown] => [k, obj[k]])
+      .sort((a, b) => {
+        const x = norm(a[si]) as string;
+        const y = norm(b[si]) as string;
         return x > y ? 1 : x === y ? 0 : -1;
       });
   };
@@ -330,23 +425,29 @@ export function installSandbox(nj: any, createFiltersFn: () => any, cfg: Sandbox
   filters['dump'] = jsonFilter;
   // In a JSON template, "escape" means escaping for a JSON string.
   const jsonEscapeFilter = (v: unknown): unknown =>
-    v instanceof SafeString ? v : markSafe(V0 + escapeJson(v === undefined || v === null ? '' : String(v)) + V1);
+    v instanceof SafeString
+      ? v
+      : markSafe(V0 + escapeJson(v === undefined || v === null ? '' : text(v)) + V1);
   filters['escape'] = jsonEscapeFilter;
   filters['e'] = jsonEscapeFilter;
   filters['forceescape'] = jsonEscapeFilter;
   filters['safe'] = () =>
     refuse('the safe filter is not available: values are escaped for JSON strings; use | json for raw JSON');
   const seed = createFiltersFn().FILTERS;
-  for (const k of Object.keys(seed)) filters[k] = seed[k];
-  const tests: Record<string, unknown> = Object.create(null);
-  for (const k of Object.keys(env.tests)) tests[k] = env.tests[k];
+  for (const k of Object.keys(seed)) filters[k] = seed[k] as Fn;
+  const tests = Object.create(null) as Record<string, Fn>;
+  for (const k of Object.keys(env.tests)) tests[k] = env.tests[k]!;
   env.filters = filters;
   env.tests = tests;
   env.getFilter = (name: string): unknown =>
     hasOwn(filters, name) ? filters[name] : refuse(`unknown filter "${String(name)}"`);
   env.getTest = (name: string): unknown =>
     hasOwn(tests, name) ? tests[name] : refuse(`unknown test "${String(name)}"`);
-  env.addFilter = env.addGlobal = env.addTest = env.addExtension = () => refuse('the environment is read-only');
+  env.addFilter =
+    env.addGlobal =
+    env.addTest =
+    env.addExtension =
+      () => refuse('the environment is read-only');
 
   const range = (start: unknown, stop?: unknown, step: unknown = 1): number[] => {
     let a = Number(start);
@@ -365,7 +466,7 @@ export function installSandbox(nj: any, createFiltersFn: () => any, cfg: Sandbox
     for (let i = 0; i < n; i++) r.push(a + i * s);
     return r;
   };
-  const globals: Record<string, unknown> = Object.create(null);
+  const globals = Object.create(null) as Dict;
   globals['range'] = range;
   globals['cycler'] = env.globals.cycler;
   globals['joiner'] = env.globals.joiner;
@@ -387,8 +488,8 @@ export function installSandbox(nj: any, createFiltersFn: () => any, cfg: Sandbox
       seen.add(o);
       Object.freeze(o);
       for (const k of Reflect.ownKeys(o)) {
-        const d = Object.getOwnPropertyDescriptor(o, k)!;
-        stack.push(d.value, d.get, d.set);
+        // value, get and set (and the flags, which are skipped as primitives)
+        for (const part of Object.values(Object.getOwnPropertyDescriptor(o, k)!)) stack.push(part);
       }
       if (!data) stack.push(Object.getPrototypeOf(o));
     }
@@ -406,7 +507,7 @@ export function installSandbox(nj: any, createFiltersFn: () => any, cfg: Sandbox
   deepFreeze(shipper, true);
   deepFreeze(batch, true);
 
-  let template: any;
+  let template: { render(ctx: object): string };
   try {
     if (/[\uE000-\uE003]/.test(cfg.templateSource))
       refuse('the template contains private-use characters U+E000–U+E003, which shipbatch reserves');
@@ -421,7 +522,10 @@ export function installSandbox(nj: any, createFiltersFn: () => any, cfg: Sandbox
 
   const describe = (e: unknown): string => {
     const m = e instanceof Error ? e.message : String(e);
-    return m.replace(/^\(template\)\s*/, '').replace(/\s+/g, ' ').trim();
+    return m
+      .replace(/^\(template\)\s*/, '')
+      .replace(/\s+/g, ' ')
+      .trim();
   };
 
   const renderRow = (row: Record<string, unknown>): SandboxRowResult => {
@@ -430,7 +534,7 @@ export function installSandbox(nj: any, createFiltersFn: () => any, cfg: Sandbox
     try {
       freezeData(row, 0);
       // Null prototype: a "__proto__" column becomes an own property, not the context's prototype.
-      const ctx: Record<string, unknown> = Object.assign(Object.create(null), row);
+      const ctx = Object.assign(Object.create(null) as Dict, row);
       ctx['row'] = row;
       ctx['shipper'] = shipper;
       ctx['batch'] = batch;
@@ -454,15 +558,15 @@ export function installSandbox(nj: any, createFiltersFn: () => any, cfg: Sandbox
   // ---- freeze everything reachable, so no row can leave state behind ----
   // Built-ins that frozen prototypes would otherwise break by assignment (the "override mistake"): an
   // accessor lets `err.name = …` define an own property on the instance.
-  const tamperProof = (proto: any, key: string): void => {
+  const tamperProof = (proto: object, key: string): void => {
     const d = Object.getOwnPropertyDescriptor(proto, key);
     if (!d || !('value' in d)) return;
-    const value = d.value;
+    const value = d.value as unknown;
     Object.defineProperty(proto, key, {
       get() {
         return value;
       },
-      set(this: any, v: unknown) {
+      set(this: object, v: unknown) {
         if (this === proto) refuse(`cannot change ${key} of a built-in`);
         Object.defineProperty(this, key, { value: v, writable: true, enumerable: true, configurable: true });
       },
@@ -472,8 +576,8 @@ export function installSandbox(nj: any, createFiltersFn: () => any, cfg: Sandbox
   };
   for (const k of ['name', 'message']) tamperProof(Error.prototype, k);
   for (const k of ['toString', 'valueOf', 'constructor']) tamperProof(Object.prototype, k);
-  tamperProof(SafeString.prototype, 'length'); // set per instance by nunjucks' SafeString constructor
-  const hidden = [
+  tamperProof(SafeString.prototype as object, 'length'); // set per instance by nunjucks' SafeString constructor
+  const hidden: unknown[] = [
     Object.getPrototypeOf([][Symbol.iterator]()),
     Object.getPrototypeOf(''[Symbol.iterator]()),
     Object.getPrototypeOf(new Map()[Symbol.iterator]()),
@@ -487,4 +591,3 @@ export function installSandbox(nj: any, createFiltersFn: () => any, cfg: Sandbox
   deepFreeze([globalThis, nj, env, template, filters, tests, globals, ...hidden], false);
   return '';
 }
-/* eslint-enable @typescript-eslint/no-explicit-any */

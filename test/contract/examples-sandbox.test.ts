@@ -29,7 +29,9 @@ test('every good example row ships through the sandbox; the bad rows are stopped
   assert.ok(opened.ok);
   const requests: Array<[number, ShipmentRequestBody]> = [];
   const bad = new Set<number>(Object.values(BAD_ROWS));
-  const rendered = await opened.renderer.renderRows(generateOrders().map((data, i) => ({ rowNo: i + 1, data })));
+  const rendered = await opened.renderer.renderRows(
+    generateOrders().map((data, i) => ({ rowNo: i + 1, data })),
+  );
   opened.renderer.dispose();
   rendered.forEach((r, i) => {
     assert.equal(r.ok, !bad.has(i + 1), `row ${i + 1}`);

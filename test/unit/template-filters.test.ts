@@ -43,6 +43,31 @@ test('round_weight never below 0.1', () => {
   assert.throws(() => roundWeight('abc'), FilterError);
 });
 
+test('round_weight: decimal text only, never negative, 0-6 decimals (issue 8)', () => {
+  assert.throws(() => roundWeight('0x96'), /not a decimal number: "0x96"/);
+  assert.throws(() => roundWeight('1e3'), /not a decimal number/);
+  assert.throws(() => roundWeight('Infinity'), /not a decimal number/);
+  assert.throws(() => roundWeight(''), /not a decimal number/);
+  assert.throws(() => roundWeight([2]), /not a decimal number/);
+  assert.throws(() => roundWeight('-40'), /cannot be negative/);
+  assert.throws(() => roundWeight(-0.5), /cannot be negative/);
+  assert.throws(() => roundWeight(400, 400), /decimals must be a whole number from 0 to 6/);
+  assert.throws(() => roundWeight(4, 1.5), /decimals must be a whole number/);
+  assert.equal(roundWeight(' 2.35 '), 2.4);
+  assert.equal(roundWeight('.5'), 0.5);
+  assert.equal(roundWeight(2.345, '2'), 2.35);
+});
+
+test('convert_weight: own unit names only, no negative weights (issue 8)', () => {
+  assert.throws(() => convertWeight(10, 'constructor', 'lb'), /unknown unit "constructor"/);
+  assert.throws(() => convertWeight(10, 'oz', '__proto__'), /unknown unit "__proto__"/);
+  assert.throws(() => convertWeight(10, 'toString', 'lb'), /unknown unit "toString"/);
+  assert.throws(() => convertWeight('-1', 'oz', 'lb'), /cannot be negative/);
+  assert.throws(() => convertWeight('0x10', 'oz', 'lb'), /not a decimal number/);
+  assert.equal(lookupServiceCode('__proto__'), '__proto__');
+  assert.equal(lookupServiceCode('constructor'), 'constructor');
+});
+
 test('convert_weight g/kg/oz/lb(s); unknown unit is an error', () => {
   assert.equal(convertWeight(16, 'oz', 'lb'), 1);
   assert.equal(convertWeight(1000, 'g', 'kg'), 1);
@@ -91,5 +116,5 @@ test('split_name first|last|all', () => {
   assert.equal(splitName('Ada B. Lovelace', 'first'), 'Ada B.');
   assert.equal(splitName('Ada B. Lovelace', 'last'), 'Lovelace');
   assert.deepEqual(splitName('Cher', 'all'), ['Cher', '']);
-  assert.throws(() => splitName('a b', 'middle' as 'first'), FilterError);
+  assert.throws(() => splitName('a b', 'middle'), FilterError);
 });

@@ -67,7 +67,14 @@ test('a template-set PaymentInformation is refused unless the batch lets the tem
     assert.equal(refused.errors[0]!.path, 'PaymentInformation');
     assert.match(refused.errors[0]!.message, /must not set PaymentInformation.*templateSetsPayer/);
   }
-  const r = await renderShipmentRequest(tpl, row, 1, shipper, { id: 'b1', name: 'n' }, { templateSetsPayer: true });
+  const r = await renderShipmentRequest(
+    tpl,
+    row,
+    1,
+    shipper,
+    { id: 'b1', name: 'n' },
+    { templateSetsPayer: true },
+  );
   assert.equal(r.ok, true, JSON.stringify(r));
   if (r.ok) {
     assert.match(JSON.stringify(r.request.ShipmentRequest.Shipment.PaymentInformation), /BillReceiver/);
@@ -77,7 +84,14 @@ test('a template-set PaymentInformation is refused unless the batch lets the tem
 
 test('a template-set Shipper is refused, even when the template may set the payer', async () => {
   const tpl = TPL.replace('"Service"', '"Shipper": { "Name": "Evil", "ShipperNumber": "EV1L01" }, "Service"');
-  const r = await renderShipmentRequest(tpl, row, 4, shipper, { id: 'b1', name: 'n' }, { templateSetsPayer: true });
+  const r = await renderShipmentRequest(
+    tpl,
+    row,
+    4,
+    shipper,
+    { id: 'b1', name: 'n' },
+    { templateSetsPayer: true },
+  );
   assert.equal(r.ok, false);
   if (!r.ok) {
     assert.deepEqual(
@@ -116,7 +130,11 @@ test('syntax error reported by openBatchRenderer and checkTemplate', async () =>
   const opened = await openBatchRenderer({ templateSource: '{{ oops ', shipper, batch: { id: 'b1' } });
   assert.equal(opened.ok, false);
   if (!opened.ok) assert.match(opened.error, /expected variable end/);
-  const second = await openBatchRenderer({ templateSource: '{"a": 1,\n "b": {% if %}{% endif %}}', shipper, batch: { id: 'b1' } });
+  const second = await openBatchRenderer({
+    templateSource: '{"a": 1,\n "b": {% if %}{% endif %}}',
+    shipper,
+    batch: { id: 'b1' },
+  });
   assert.equal(second.ok, false);
   if (!second.ok) assert.match(second.error, /^\[Line 2, Column \d+\] unexpected token/);
   const rep = await checkTemplate({ templateSource: '{% if %}', rows: [row], shipper });
