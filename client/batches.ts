@@ -46,7 +46,7 @@ import { SHIP_BATCH_MODE, SHIP_BATCH_PHASE, SHIP_BATCH_ROWS } from '../domain/se
 import { openPool } from '../activities/db';
 import type { ShipbatchConfig } from '../temporal.config';
 import type { shipmentBatch } from '../workflows';
-import { loadClientConfig } from './config';
+import { loadClientConfig, readDevState } from './config';
 import { BatchInputError, BatchNotFoundError, BatchRefusedError, ConnectionError, ShipbatchError } from './errors';
 import * as ledger from './ledger';
 
@@ -216,10 +216,14 @@ export class ShipbatchClient {
     await this.connection.close();
   }
 
-  /** Web UI page of a batch, when the embedded dev server runs (its UI port from the configuration). */
+  /**
+   * Web UI page of a batch: on the running `shipbatch dev`'s UI, else on the embedded dev server's
+   * configured UI port (for another Temporal, the path to append to its UI).
+   */
   webUiUrl(batchId: string): string {
+    const base = readDevState()?.uiUrl ?? `http://127.0.0.1:${this.config.temporal.devServer.uiPort}`;
     const ns = encodeURIComponent(this.config.temporal.namespace);
-    return `http://127.0.0.1:${this.config.temporal.devServer.uiPort}/namespaces/${ns}/workflows/${encodeURIComponent(batchId)}`;
+    return `${base}/namespaces/${ns}/workflows/${encodeURIComponent(batchId)}`;
   }
 
   private handle(batchId: string): WorkflowHandle<typeof shipmentBatch> {

@@ -39,6 +39,12 @@ export async function batchExists(db: pg.Pool, batchId: string): Promise<boolean
   return (rowCount ?? 0) > 0;
 }
 
+/** One validation error as a line: `E-2001 ShipTo.Address.PostalCode: …` (the path once). */
+export function formatRowError(e: RowError): string {
+  const msg = e.path && !e.message.startsWith(e.path) ? `${e.path}: ${e.message}` : e.message;
+  return `${e.code} ${msg}`;
+}
+
 function rowError(r: {
   status: RowStatus;
   errors: RowError[] | null;
@@ -47,7 +53,7 @@ function rowError(r: {
   review_reason: string | null;
 }): string | null {
   if (r.status === 'invalid' && r.errors?.length) {
-    return r.errors.map((e) => `${e.code} ${e.path ? `${e.path}: ` : ''}${e.message}`).join('; ');
+    return r.errors.map(formatRowError).join('; ');
   }
   if (r.ups_error_code || r.ups_error_message) {
     return [r.ups_error_code, r.ups_error_message].filter(Boolean).join(' ');

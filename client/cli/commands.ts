@@ -9,6 +9,7 @@ import path from 'node:path';
 import { FINAL_PHASES, type BatchInputArg, type BatchPreview, type BatchStatus } from '../../domain/batch';
 import type { RowError } from '../../domain/row-error';
 import { ShipbatchClient, type AttentionItem, type BatchSummary } from '../batches';
+import { formatRowError } from '../ledger';
 import { BatchInputError, ConnectionError } from '../errors';
 import { checkSource, checkTemplateCompiles, readShipperFile, readTemplateFile } from './inputs';
 import { clean, csvLine, formatMoney, table } from './output';
@@ -180,7 +181,7 @@ export function printPreview(io: Io, id: string, p: BatchPreview, invalid: { row
     say(io);
     say(io, `Invalid rows (${p.invalidRows}, not shipped):`);
     for (const r of invalid) {
-      for (const e of r.errors) say(io, `  row ${r.rowNo}: ${e.code} ${e.path ? `${e.path}: ` : ''}${clean(e.message)}`);
+      for (const e of r.errors) say(io, `  row ${r.rowNo}: ${clean(formatRowError(e))}`);
     }
     if (p.invalidRows > invalid.length) say(io, `  … see all: shipbatch rows ${id} --status invalid`);
   }
@@ -226,7 +227,7 @@ export async function approveCommand(id: string, f: { previewHash?: string; by?:
   return withClient(async (c) => {
     const by = f.by ?? os.userInfo().username;
     const s = await c.approveBatch(id, { previewHash: f.previewHash, by });
-    return done(io, f, s, `approved by ${clean(by)}`);
+    return done(io, f, s, `approved by ${clean(by)}; shipping starts`);
   });
 }
 

@@ -119,7 +119,10 @@ export function buildProgram(io: cmd.Io, setCode: (code: number) => void): Comma
   example(
     json(program.command('mode <id> <mode>').description('switch confirm/auto until execution starts')).action(
       act((id: string, mode: string, f: { json?: boolean }) => {
-        modeArg(mode); // bad mode → exit 2 before anything is sent
+        // A bad mode → exit 2 before anything is sent.
+        if (!/^(confirm|auto)$/i.test(mode.trim())) {
+          throw new BatchInputError(`mode must be "confirm" or "auto", got ${JSON.stringify(mode)}`);
+        }
         return cmd.modeCommand(id, mode, f, io);
       }),
     ),

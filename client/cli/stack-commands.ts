@@ -24,6 +24,8 @@ import { watchBatch } from './watch';
 
 const ROOT = path.join(import.meta.dirname, '..', '..');
 const WORKER_MAIN = path.join(ROOT, 'workers', 'main.ts');
+/** tsx's loader by absolute URL: `--import tsx` would resolve from the cwd, which may be any directory. */
+const TSX = import.meta.resolve('tsx');
 
 /** A failure already explained on one line; the exit code says whether it was the user's input. */
 class StartupFailed extends Error {
@@ -73,7 +75,7 @@ async function bringUp(io: Io, opts: { worker: boolean; log: (line: string) => v
     const env = { ...process.env, ...stackEnv(stack) };
     const stackConfig = loadConfig(env);
     if (opts.worker) {
-      worker = await startProcess('worker', process.execPath, ['--import', 'tsx', WORKER_MAIN], {
+      worker = await startProcess('worker', process.execPath, ['--import', TSX, WORKER_MAIN], {
         logDir: stack.logDir,
         env,
         cwd: process.cwd(),
@@ -194,7 +196,7 @@ export async function devCommand(f: { worker?: boolean; json?: boolean }, io: Io
 /** `shipbatch worker`: workers/main.ts as a child with this terminal; Ctrl-C shuts it down gracefully. */
 export async function workerCommand(io: Io): Promise<number> {
   const { clientEnv } = await import('../config');
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER_MAIN], {
+  const child = spawn(process.execPath, ['--import', TSX, WORKER_MAIN], {
     env: clientEnv(process.env),
     stdio: 'inherit',
   });
