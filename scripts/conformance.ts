@@ -249,6 +249,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       real: { type: 'string' },
+      sandbox: { type: 'string' },
       verbose: { type: 'boolean', default: false },
       case: { type: 'string' },
     },
@@ -286,7 +287,7 @@ async function main(): Promise<void> {
         HTTP_PROXY: proxy,
         NO_PROXY: '',
       });
-      const sandbox = await openSide('sandbox', process.execPath, [SANDBOX_BIN], {
+      const sandbox = await openSide('sandbox', process.execPath, [values.sandbox ?? SANDBOX_BIN], {
         ...base,
         UPS_SANDBOX_DATA_DIR: path.join(dataDir, account || 'none'),
       });
@@ -311,6 +312,7 @@ async function main(): Promise<void> {
           } else {
             equal++;
             process.stdout.write(`equal     ${label}\n`);
+            if (values.verbose) process.stdout.write(`${show(r.structure)}\n`);
           }
         }
       } finally {

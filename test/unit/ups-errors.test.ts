@@ -306,6 +306,52 @@ const ROWS: Row[] = [
     code: 'REQUEST_ERROR',
     message: OAUTH_401,
   },
+  // Bad credentials as the real server answers them (measured: ups-mcp with CLIENT_ID/CLIENT_SECRET
+  // refused by the OAuth endpoint). requests' raise_for_status() on the token call becomes
+  // REQUEST_ERROR and UPS's own body (its 10401 "ClientId is Invalid" and the like) is dropped, so
+  // the status in the text is all there is. Every tool answers the same way.
+  ...[CREATE, RATE, VOID, RECOVER, TRACK, XAV].map((tool): Row => ({
+    name: `bad credentials on ${tool} (measured real-server text): REQUEST_ERROR 401 from the token call`,
+    tool,
+    text: `Error executing tool ${tool}: {"code": "REQUEST_ERROR", "message": "${OAUTH_401}"}`,
+    errorClass: 'definitive',
+    category: 'auth',
+    code: 'REQUEST_ERROR',
+    statusCode: undefined,
+    message: OAUTH_401,
+  })),
+  {
+    name: 'credentials without the right (measured): REQUEST_ERROR 403 from the token call',
+    tool: CREATE,
+    text:
+      'Error executing tool create_shipment: {"code": "REQUEST_ERROR", "message": ' +
+      '"403 Client Error: Forbidden for url: https://onlinetools.ups.com/security/v1/oauth/token"}',
+    errorClass: 'definitive',
+    category: 'auth',
+    code: 'REQUEST_ERROR',
+  },
+  {
+    name: 'OAuth endpoint failing (measured): REQUEST_ERROR 500 from the token call on create was never sent',
+    tool: CREATE,
+    text:
+      'Error executing tool create_shipment: {"code": "REQUEST_ERROR", "message": ' +
+      '"500 Server Error: Internal Server Error for url: https://wwwcie.ups.com/security/v1/oauth/token"}',
+    errorClass: 'retryable',
+    category: 'transport',
+    code: 'REQUEST_ERROR',
+  },
+  {
+    name: 'no network (measured): proxy refused at the token call on create was never sent',
+    tool: CREATE,
+    text:
+      'Error executing tool create_shipment: {"code": "REQUEST_ERROR", "message": "HTTPSConnectionPool(host=' +
+      "'wwwcie.ups.com', port=443): Max retries exceeded with url: /security/v1/oauth/token (Caused by " +
+      "ProxyError('Unable to connect to proxy', NewConnectionError(\\\"HTTPSConnection(host='127.0.0.1', port=9): " +
+      'Failed to establish a new connection: [Errno 111] Connection refused\\")))"}',
+    errorClass: 'retryable',
+    category: 'transport',
+    code: 'REQUEST_ERROR',
+  },
   // --- auth ---
   {
     name: '401/250002',
