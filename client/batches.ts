@@ -128,7 +128,10 @@ function mdText(s: string): string {
 /** The Web UI's summary line (≤ 200 bytes): rows are unknown at start, so it names the source. */
 export function batchSummary(input: BatchInput, batchId: string): string {
   const line = `Batch ${input.name ?? batchId}: ${input.source.table}, ${input.mode}`;
-  return Buffer.byteLength(line) <= 200 ? line : `${line.slice(0, 190)}…`;
+  if (Buffer.byteLength(line) <= 200) return line;
+  const chars = Array.from(line); // whole code points: never half a character
+  while (Buffer.byteLength(`${chars.join('')}…`) > 200) chars.pop();
+  return `${chars.join('')}…`;
 }
 
 /** The Web UI's details (markdown): source, filter, shipper, options. */

@@ -168,3 +168,46 @@ export async function writeLabels(
   await flush();
   return { files, labels: count, format };
 }
+
+/**
+ * Read back the label images of a PDF written by {@link writeLabels} (one per page): size of the page,
+ * the image's pixel size and its 1-bit pixels. For checks and tests; other PDFs may not match.
+ */
+export async function readLabelPages(
+  pdf: Uint8Array,
+): Promise<{ widthPt: number; heightPt: number; image?: BitImage }[]> {
+  const { inflateSync } = await import('node:zlib');
+  const { PDFDict, PDFName, PDFNumber, PDFRawStream } = await import('pdf-lib');
+  const doc = await PDFDocument.load(pdf);
+  return doc.getPages().map((page) => {
+    const { width, height } = page.getSize();
+    const xobjects = page.node.Resources()?.lookupMaybe(PDFName.of('XObject'), PDFDict);
+    for (const [, ref] of xobjects?.entries() ?? []) {
+      const stream = doc.context.lookup(ref);
+      if (!(stream instanceof PDFRawStream)) continue;
+      const num = (k: string) => stream.dict.lookupMaybe(PDFName.of(k), PDFNumber)?.asNumber() ?? 0;
+      if (stream.dict.get(PDFName.of('Subtype'))?.toString() !== '/Image') continue;
+      return {
+        widthPt: width,
+        heightPt: height,
+        image: { width: num('Width'), height: num('Height'), bits: new Uint8Array(inflateSync(stream.contents)) },
+      };
+    }
+    return { widthPt: width, heightPt: height };
+  });
+}
+
+/** A 1-bit image as RGBA (for barcode readers and pixel checks). */
+export function bitsToRgba(img: BitImage): Uint8Array {
+  const stride = Math.ceil(img.width / 8);
+  const rgba = new Uint8Array(img.width * img.height * 4);
+  for (let y = 0; y < img.height; y++) {
+    for (let x = 0; x < img.width; x++) {
+      const white = (img.bits[y * stride + (x >> 3)]! & (0x80 >> (x & 7))) !== 0;
+      const i = (y * img.width + x) * 4;
+      rgba[i] = rgba[i + 1] = rgba[i + 2] = white ? 255 : 0;
+      rgba[i + 3] = 255;
+    }
+  }
+  return rgba;
+}

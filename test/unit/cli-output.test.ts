@@ -1,0 +1,139 @@
+/**
+ * CLI pieces that need no stack: money, tables and CSV with hostile values, the progress line, flag
+ * parsers, batch ids and Web UI details, exit codes, and the bad flags refused before any connection.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { emptyCounts, type BatchInput } from '../../domain/batch';
+import { csvField, csvLine, clean, formatMoney, progressLine, table } from '../../client/cli/output';
+import { intArg, rowsListArg } from '../../client/cli/inputs';
+import { batchDetails, batchIdFor, batchSummary, normalizeBatchId } from '../../client/batches';
+import { exitCodeOf, runCli } from '../../client/cli/main';
+import { BatchInputError, BatchNotFoundError, BatchRefusedError, ConnectionError } from '../../client/errors';
+import { TEMPLATE, SHIPPER } from '../helpers/batch';
+
+test('money: cents with thousands separators, USD as $, others by code, negatives', () => {
+  assert.equal(formatMoney(0), '$0.00');
+  assert.equal(formatMoney(5), '$0.05');
+  assert.equal(formatMoney(123456789), '$1,234,567.89');
+  assert.equal(formatMoney(-1050, 'USD'), '-$10.50');
+  assert.equal(formatMoney(100000, 'EUR'), '1,000.00 EUR');
+});
+
+test('tables and terminal text: escape sequences and bidi overrides from row data are neutralised', () => {
+  assert.equal(clean('Bob\u001b[2J\u001b]0;pwned\u0007'), 'Bob [2J ]0;pwned ');
+  assert.equal(clean('a\u202eb\nc'), 'a b c');
+  const t = table(['Row', 'Name'], [[1, 'Zoë'], [10, 'x\u001b[31m']], [0]);
+  assert.equal(t, 'Row  Name\n---  ------\n  1  Zoë\n 10  x [31m');
+});
+
+test('CSV: quotes, commas and newlines quoted; spreadsheet formulas neutralised', () => {
+  assert.equal(csvField('plain'), 'plain');
+  assert.equal(csvField('a,b'), '"a,b"');
+  assert.equal(csvField('say "hi"\nbye'), '"say ""hi""\nbye"');
+  assert.equal(csvField('=HYPERLINK("http://evil")'), `"'=HYPERLINK(""http://evil"")"`);
+  assert.equal(csvField('+1'), "'+1");
+  assert.equal(csvField('-2+3'), "'-2+3");
+  assert.equal(csvField('@SUM(A1)'), "'@SUM(A1)");
+  assert.equal(csvField(null), '');
+  assert.equal(csvLine([1, 'shipped', '1Z1', '12.34', 'USD', '']), '1,shipped,1Z1,12.34,USD,\r\n');
+});
+
+test('progress line: bar, counts, rate, cost and ETA; pending never double-counts rows in flight', () => {
+  const counts = { ...emptyCounts(), total: 104, invalid: 4, shipped: 40, failed: 10, pending: 50, inFlight: 16 };
+  const line = progressLine({ phase: 'executing', counts, actualCostCents: 123456, currency: 'USD' }, 5);
+  // 100 to ship, 50 settled: half done, 50 remaining at 5 rows/s → 0:10.
+  assert.match(line, /^\[##########xx\.{12}\]  50% shipped 40 failed 10 pending 50 \| 5\.0 rows\/s \| \$1,234\.56 \| ETA 0:10 \| executing$/);
+  const loading = progressLine({ phase: 'previewing', counts: { ...emptyCounts(), total: 10, invalid: 1 }, actualCostCents: 0, currency: 'USD' }, 0);
+  assert.equal(loading, 'previewing: 10 rows read, 1 invalid, 9 to ship');
+  const empty = progressLine({ phase: 'executing', counts: emptyCounts(), actualCostCents: 0, currency: 'USD' }, 0);
+  assert.match(empty, /100% .* ETA --:--/);
+});
+
+test('flag parsers refuse junk with a message naming the flag', () => {
+  assert.deepEqual(rowsListArg('3,7, 12,3'), [3, 7, 12]);
+  for (const bad of ['', '1,,2', '0', '-1', '1.5', '1;2', 'x', '1e3', '99999999999']) {
+    assert.throws(() => rowsListArg(bad), /--rows must be row numbers/, bad);
+  }
+  const conc = intArg('--concurrency', 1, 256);
+  assert.equal(conc('16'), 16);
+  assert.throws(() => conc('0'), /--concurrency must be between 1 and 256, got 0/);
+  assert.throws(() => conc('8x'), /--concurrency must be a whole number, got "8x"/);
+});
+
+test('batch ids: from names (slugged, bounded), user ids checked, hostile text refused', () => {
+  assert.equal(batchIdFor('Spring sale #2'), 'batch-spring-sale-2');
+  assert.match(batchIdFor(undefined), /^batch-[0-9a-f]{8}$/);
+  assert.match(batchIdFor('!!!'), /^batch-[0-9a-f]{8}$/);
+  assert.ok(batchIdFor('x'.repeat(300)).length <= 'batch-'.length + 48);
+  assert.equal(normalizeBatchId('spring'), 'batch-spring');
+  assert.equal(normalizeBatchId('batch-spring'), 'batch-spring');
+  for (const bad of ['a b', '../etc', "x' OR 1=1", 'batch-', 'y'.repeat(80)]) {
+    assert.throws(() => normalizeBatchId(bad), BatchInputError, bad);
+  }
+});
+
+test('Web UI summary ≤ 200 bytes and details where a filter cannot break out of its code block', () => {
+  const input = {
+    name: 'n',
+    source: { table: 'orders', keyColumn: 'id', filter: "state = 'TX' ``` **bold** ````" },
+    template: TEMPLATE,
+    shipper: { ...SHIPPER, Name: 'Acme *Widgets* <b>' },
+    mode: 'confirm',
+    options: { previewRows: 20, rateAll: false, concurrency: 16, approvalTimeout: '7d', attentionTimeout: '7d', labelFormat: 'GIF', templateSetsPayer: false, rowsPerRun: 2000 },
+  } as BatchInput;
+  assert.equal(batchSummary(input, 'batch-n'), 'Batch n: orders, confirm');
+  assert.ok(Buffer.byteLength(batchSummary({ ...input, name: 'é'.repeat(80), source: { ...input.source, table: 't'.repeat(120) } }, 'b')) <= 200);
+  const details = batchDetails(input);
+  assert.match(details, /\n`{5}sql\nstate = 'TX' ``` \*\*bold\*\* ````\n`{5}/);
+  assert.match(details, /Acme \\\*Widgets\\\* \\<b\\>/);
+});
+
+test('exit codes: input and refusals 2, connection and other failures 1', () => {
+  assert.equal(exitCodeOf(new BatchInputError('x')), 2);
+  assert.equal(exitCodeOf(new BatchRefusedError('batch-a', 'approve', 'stale approval')), 2);
+  assert.equal(exitCodeOf(new BatchNotFoundError('batch-a')), 2);
+  assert.equal(exitCodeOf(Object.assign(new Error('bad var'), { name: 'ConfigError' })), 2);
+  assert.equal(exitCodeOf(new ConnectionError('down')), 1);
+  assert.equal(exitCodeOf(new Error('boom')), 1);
+});
+
+/** Run the CLI in-process with captured output (only for commands that fail before connecting). */
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(argv, { out: (t) => (out += t), err: (t) => (err += t), tty: false });
+  return { code, out, err };
+}
+
+test('bad flags exit 2 before anything is sent, naming the flag', async () => {
+  const cases: [string[], RegExp][] = [
+    [['start', '--table', 't', '--template', 'x', '--shipper', 'y', '--mode', 'turbo'], /--mode.*turbo.*"confirm" or "auto"/],
+    [['start', '--template', 'x', '--shipper', 'y'], /required option '--table <table>'/],
+    [['start', '--table', 't', '--template', 'x', '--shipper', 'y', '--concurrency', '0'], /--concurrency must be between 1 and 256/],
+    [['restart', 'batch-a', '--rows', '1,x'], /--rows must be row numbers/],
+    [['restart', 'batch-a', '--scope', 'everything'], /--scope must be one of failed, needs_review, all_unshipped/],
+    [['mode', 'batch-a', 'TURBO'], /mode must be "confirm" or "auto", got "TURBO"/],
+    [['resolve', 'batch-a', '--row', '3'], /exactly one of --tracking .* or --retry/],
+    [['resolve', 'batch-a', '--row', '3', '--retry', '--tracking', '1Z999'], /exactly one of/],
+    [['list', '--phase', 'done'], /--phase must be one of loading/],
+    [['rows', 'batch-a', '--status', 'lost'], /--status must be one of pending/],
+    [['labels', 'batch-a', '--out', 'x.pdf', '--format', 'png'], /--format.*png.*Allowed choices are pdf, zpl/],
+    [['import', 'f.csv', '--table', 't', '--type', 'zip=blob'], /--type takes COLUMN=text\|integer/],
+    [['frobnicate'], /unknown command 'frobnicate'/],
+  ];
+  for (const [argv, message] of cases) {
+    const r = await cli(...argv);
+    assert.equal(r.code, 2, `${argv.join(' ')}: ${r.err}`);
+    assert.match(r.err, message, argv.join(' '));
+  }
+});
+
+test('--help exits 0 with examples, per command too', async () => {
+  const top = await cli('--help');
+  assert.equal(top.code, 0);
+  assert.match(top.out, /Examples:[\s\S]*shipbatch start --table orders/);
+  const approve = await cli('approve', '--help');
+  assert.equal(approve.code, 0);
+  assert.match(approve.out, /--preview-hash <hash>[\s\S]*Examples:[\s\S]*shipbatch approve batch-spring/);
+});
