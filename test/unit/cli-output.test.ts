@@ -43,7 +43,7 @@ test('progress line: bar, counts, rate, cost and ETA; pending never double-count
   const counts = { ...emptyCounts(), total: 104, invalid: 4, shipped: 40, failed: 10, pending: 50, inFlight: 16 };
   const line = progressLine({ phase: 'executing', counts, actualCostCents: 123456, currency: 'USD' }, 5);
   // 100 to ship, 50 settled: half done, 50 remaining at 5 rows/s → 0:10.
-  assert.match(line, /^\[##########xx\.{12}\]  50% shipped 40 failed 10 pending 50 \| 5\.0 rows\/s \| \$1,234\.56 \| ETA 0:10 \| executing$/);
+  assert.match(line, /^\[##########xx\.{12}\] {2}50% shipped 40 failed 10 pending 50 \| 5\.0 rows\/s \| \$1,234\.56 \| ETA 0:10 \| executing$/);
   const loading = progressLine({ phase: 'previewing', counts: { ...emptyCounts(), total: 10, invalid: 1 }, actualCostCents: 0, currency: 'USD' }, 0);
   assert.equal(loading, 'previewing: 10 rows read, 1 invalid, 9 to ship');
   const empty = progressLine({ phase: 'executing', counts: emptyCounts(), actualCostCents: 0, currency: 'USD' }, 0);

@@ -35,7 +35,7 @@ function gif(width: number, height: number, dark: (x: number, y: number) => bool
 const pattern = (seed: number) => (x: number, y: number) => (x * 7 + y * 13 + seed) % 5 === 0 || x === seed;
 
 async function* from(labels: BatchLabel[]): AsyncGenerator<BatchLabel> {
-  yield* labels;
+  for (const l of labels) yield await Promise.resolve(l);
 }
 
 const label = (rowNo: number, image: Buffer, format: BatchLabel['format'] = 'GIF'): BatchLabel => ({
