@@ -234,6 +234,24 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
     'cheapest',
   ),
 
+  create('ShipTo null', 'structure', shipBody(shipment({ ShipTo: null }))),
+  create('Request null', 'structure', shipBody(shipment(), null)),
+  create('Package [null]', 'structure', shipBody(shipment({ Package: [null] }))),
+  create(
+    'Shipper.Address.CountryCode null',
+    'structure',
+    shipBody(
+      shipment({
+        Shipper: {
+          ...shipper(),
+          Address: { AddressLine: ['1 Peachtree St'], City: 'Atlanta', CountryCode: null },
+        },
+      }),
+    ),
+  ),
+  rate('RateRequest null', 'structure', { RateRequest: null }),
+  rate('Package a number', 'structure', rateBody(shipment({ Package: 5 }))),
+
   // --- rules ---
   create('service 14 without ShipTo contact', 'rules', shipBody(shipment({ Service: { Code: '14' } }))),
   rate('service 14 without ShipTo contact', 'rules', rateBody(shipment({ Service: { Code: '14' } }))),
@@ -327,6 +345,73 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
     ),
   ),
 
+  create('service 14 as a number', 'rules', shipBody(shipment({ Service: { Code: 14 } }))),
+  create(
+    'US→CA return: no invoice total',
+    'rules',
+    shipBody(
+      shipment({
+        ...contacts,
+        ShipTo: { ...shipTo('CA'), AttentionName: 'Bob', Phone: { Number: '4165550100' } },
+        Service: { Code: '11' },
+        Description: 'Widgets',
+        ReturnService: { Code: '9' },
+      }),
+    ),
+  ),
+  create(
+    'US→GB FormType list with a blank',
+    'rules',
+    shipBody(
+      shipment({
+        ...contacts,
+        Service: { Code: '07' },
+        Description: 'Widgets',
+        ShipmentServiceOptions: { InternationalForms: { FormType: ['09', ''] } },
+      }),
+    ),
+  ),
+  create(
+    'US→GB two products, the second incomplete',
+    'rules',
+    shipBody(
+      shipment({
+        ...contacts,
+        Service: { Code: '07' },
+        Description: 'Widgets',
+        ShipmentServiceOptions: {
+          InternationalForms: {
+            FormType: '06',
+            Product: [
+              {
+                Description: 'Widget',
+                Unit: { Number: '1', Value: '10', UnitOfMeasurement: { Code: 'PCS' } },
+                OriginCountryCode: 'US',
+              },
+              { Description: 'Gadget' },
+            ],
+          },
+        },
+      }),
+    ),
+  ),
+  create(
+    'US→GB Packaging a string',
+    'rules',
+    shipBody(shipment({ ...contacts, Service: { Code: '07' }, Package: [{ ...pkg(), Packaging: '02' }] })),
+  ),
+  create(
+    'weight 0 counts as present',
+    'rules',
+    shipBody(
+      shipment({
+        Package: [
+          { Packaging: { Code: '02' }, PackageWeight: { UnitOfMeasurement: { Code: 'LBS' }, Weight: 0 } },
+        ],
+      }),
+    ),
+  ),
+
   // --- defaults from UPS_ACCOUNT_NUMBER ---
   { ...create('request_body {} with UPS_ACCOUNT_NUMBER', 'defaults', {}), accountNumber: ACCOUNT },
   {
@@ -399,6 +484,24 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
   call('validate_address', 'missing required arguments', 'arguments', {
     addressLine1: '1 Main St',
     countryCode: 'US',
+  }),
+  create('request_body a long text', 'arguments', 'x'.repeat(80)),
+  rate('requestoption with a quote', 'arguments', rateBody(shipment()), "it's"),
+  call('track_package', 'returnSignature "TRUE"', 'arguments', {
+    inquiryNumber: '1ZA1B2C30312345678',
+    returnSignature: 'TRUE',
+  }),
+  call('track_package', 'returnSignature " true"', 'arguments', {
+    inquiryNumber: '1ZA1B2C30312345678',
+    returnSignature: ' true',
+  }),
+  call('void_shipment', 'trackingnumber null', 'arguments', {
+    shipmentidentificationnumber: '1ZA1B2C30312345678',
+    trackingnumber: null,
+  }),
+  call('void_shipment', 'trackingnumber an object', 'arguments', {
+    shipmentidentificationnumber: '1ZA1B2C30312345678',
+    trackingnumber: { a: 1 },
   }),
   call('no_such_tool', 'unknown tool', 'arguments', {}),
 

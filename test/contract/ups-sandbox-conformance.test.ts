@@ -183,6 +183,16 @@ const EXPECTED: Record<string, Expected> = {
   // The missing fields are found before the option is looked at.
   'rate_shipment: invalid requestoption, incomplete body': unsupported(PARTIES.slice(0, 5)),
 
+  'create_shipment: ShipTo null': attributeError('NoneType'),
+  'create_shipment: Request null': malformed(
+    /Expected dict at 'Request' in path 'ShipmentRequest\.Request\.RequestOption', got NoneType$/,
+  ),
+  'create_shipment: Package [null]': unsupported(PACKAGE_1),
+  // str(None) is "None": a null country reads as a foreign one.
+  'create_shipment: Shipper.Address.CountryCode null': structural(['intl_forms_required']),
+  'rate_shipment: RateRequest null': malformed(/Expected dict at 'RateRequest' in path/),
+  'rate_shipment: Package a number': unsupported(PACKAGE_1),
+
   // rules
   'create_shipment: service 14 without ShipTo contact': unsupported(contacts('ship_to')),
   'rate_shipment: service 14 without ShipTo contact': unsupported(contacts('ship_to')),
@@ -225,6 +235,18 @@ const EXPECTED: Record<string, Expected> = {
     'ship_to_state',
     'ship_to_postal_code',
   ]),
+
+  'create_shipment: service 14 as a number': unsupported(contacts('ship_to')),
+  'create_shipment: US→CA return: no invoice total': structural(['intl_forms_required']),
+  'create_shipment: US→GB FormType list with a blank': SENT,
+  'create_shipment: US→GB two products, the second incomplete': unsupported([
+    'product_2_quantity',
+    'product_2_value',
+    'product_2_unit_code',
+    'product_2_origin_country',
+  ]),
+  'create_shipment: US→GB Packaging a string': attributeError('str'),
+  'create_shipment: weight 0 counts as present': SENT,
 
   // defaults from UPS_ACCOUNT_NUMBER
   'create_shipment: request_body {} with UPS_ACCOUNT_NUMBER': unsupported(
@@ -289,6 +311,19 @@ const EXPECTED: Record<string, Expected> = {
   },
   'validate_address: missing required arguments': {
     errors: ['politicalDivision1 missing', 'politicalDivision2 missing', 'zipPrimary missing'],
+  },
+
+  'create_shipment: request_body a long text': {
+    errors: ['request_body dict_type'],
+    text: /input_value='xxxxxxxxxxxxxxxxxxxxxxxx\.\.\.xxxxxxxxxxxxxxxxxxxxxxx', input_type=str/,
+  },
+  'rate_shipment: requestoption with a quote': { text: /^Invalid requestoption 'it's'\. Allowed values/ },
+  'track_package: returnSignature "TRUE"': SENT,
+  'track_package: returnSignature " true"': { errors: ['returnSignature bool_parsing'] },
+  'void_shipment: trackingnumber null': SENT,
+  'void_shipment: trackingnumber an object': {
+    errors: ['trackingnumber.str string_type', 'trackingnumber.list[str] list_type'],
+    text: /input_value=\{'a': 1\}, input_type=dict/,
   },
 
   // local refusal vs. sent to UPS
