@@ -9,7 +9,13 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import ivm from 'isolated-vm';
 import { createFilters } from './filters';
-import { installSandbox, type SandboxConfig, type SandboxRowResult } from './sandbox';
+import {
+  ERROR_MARK,
+  installSandbox,
+  PAGE_SEPARATOR,
+  type SandboxConfig,
+  type SandboxRowResult,
+} from './sandbox';
 
 /** Memory cap of one isolate (MB): a render that needs more disposes the isolate, never the worker. */
 export const ISOLATE_MEMORY_MB = 128;
@@ -64,7 +70,7 @@ export class TemplateIsolate {
   private constructor(
     private readonly isolate: ivm.Isolate,
     private readonly context: ivm.Context,
-    private readonly render: ivm.Reference<(rowsJson: string) => SandboxRowResult[]>,
+    private readonly render: ivm.Reference<(rowsJson: string) => string>,
   ) {}
 
   /** Create the isolate and compile the template; `{ok: false}` carries the template's compile error. */
@@ -91,7 +97,7 @@ export class TemplateIsolate {
         return { ok: false, error };
       }
       const render = (await context.global.get('__renderPage', { reference: true })) as ivm.Reference<
-        (rowsJson: string) => SandboxRowResult[]
+        (rowsJson: string) => string
       >;
       return { ok: true, isolate: new TemplateIsolate(isolate, context, render) };
     } catch (e) {
@@ -112,11 +118,11 @@ export class TemplateIsolate {
   /** Render a page of rows (a JSON array of row objects); throws IsolateFailure on timeout or memory. */
   async renderPage(rowsJson: string, timeoutMs: number): Promise<SandboxRowResult[]> {
     try {
-      const out: unknown = await this.render.apply(undefined, [rowsJson], {
-        timeout: timeoutMs,
-        result: { copy: true },
-      });
-      return out as SandboxRowResult[];
+      const out: unknown = await this.render.apply(undefined, [rowsJson], { timeout: timeoutMs });
+      if (typeof out !== 'string') throw new Error('the template engine returned no page');
+      return out
+        .split(PAGE_SEPARATOR)
+        .map((r) => (r.startsWith(ERROR_MARK) ? { e: r.slice(ERROR_MARK.length) } : { o: r }));
     } catch (e) {
       throw classify(e, this.isolate, timeoutMs);
     }

@@ -35,8 +35,16 @@ export interface SandboxConfig {
   batchJson: string;
 }
 
-/** One row's outcome as it leaves the isolate: the rendered text, or an error message. */
+/** One row's outcome: the rendered text, or an error message. */
 export type SandboxRowResult = { o: string } | { e: string };
+
+/**
+ * A page leaves the isolate as ONE string (a single copy, no per-row objects): the rows' results joined
+ * by U+E000, an error marked by a leading U+E001. Finished output never holds U+E000–U+E003 (values are
+ * \u-escaped, templates holding them are refused) and error messages have them replaced.
+ */
+export const PAGE_SEPARATOR = '\uE000';
+export const ERROR_MARK = '\uE001';
 
 /** A function as nunjucks holds them (filters, globals, methods). */
 type Fn = (...args: unknown[]) => unknown;
@@ -109,7 +117,7 @@ interface NjEnvironment {
 
 /**
  * Set up nunjucks in the isolate and return '' on success or the template's compile error. Installs
- * `globalThis.__renderPage(rowsJson): SandboxRowResult[]` before freezing everything.
+ * `globalThis.__renderPage(rowsJson)` (returning the page string, see PAGE_SEPARATOR) before freezing everything.
  */
 export function installSandbox(
   nj: NunjucksBrowser,
@@ -175,62 +183,72 @@ export function installSandbox(
     let inStr = false;
     let depth = 0;
     let strings = 0;
-    let open: { kind: string; inStr: boolean; strings: number; at: number } | null = null;
-    // Only quotes, backslashes, brackets and markers matter: jump from one to the next.
-    const SPECIAL = /["\\{}[\]\ue000-\ue003]/g;
-    let m: RegExpExecArray | null;
-    while ((m = SPECIAL.exec(text)) !== null) {
-      const i = m.index;
+    // The open marker: 0 none, 1 a value, 2 a `| json` value; where and in which string it opened.
+    let open = 0;
+    let openInStr = false;
+    let openStrings = 0;
+    let openAt = 0;
+    const n = text.length;
+    for (let i = 0; i < n; i++) {
       const c = text.charCodeAt(i);
-      if (inStr && c === 92) {
-        // A backslash escapes the next character, whatever it is: skip it (a value must not be it).
-        const n = text.charCodeAt(i + 1);
-        if (n >= 0xe000 && n <= 0xe003)
-          refuse('a {{ value }} must not follow a backslash inside a JSON string');
-        SPECIAL.lastIndex = i + 2;
-        continue;
-      }
-      if (c >= 0xe000 && c <= 0xe003) {
-        res += text.slice(seg, i);
-        seg = i + 1;
-        if (c === 0xe000 || c === 0xe002) {
-          if (open) refuse('internal: nested value markers');
-          if (c === 0xe002 && inStr)
-            refuse('`| json` writes a whole JSON value (quotes included): do not put it inside quotes');
-          open = { kind: c === 0xe000 ? 'v' : 'j', inStr, strings, at: res.length };
-        } else {
-          if (!open) refuse('internal: unbalanced value markers');
-          const o = open!;
-          open = null;
-          if (o.kind === 'j') {
-            if (inStr) refuse('`| json` value is not a complete JSON value');
-          } else if (o.inStr) {
-            if (!inStr || strings !== o.strings) refuse('internal: a value left its JSON string');
-          } else {
-            const v = res.slice(o.at).trim();
-            if (
-              inStr ||
-              !(v === '' || /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(v) || /^(true|false|null)$/.test(v))
-            ) {
-              const shown = v.length > 60 ? `${v.slice(0, 60)}…` : v;
-              refuse(
-                `the value ${JSON.stringify(shown)} is written outside a JSON string, where only a number, ` +
-                  'true, false or null may stand: put the {{ … }} inside quotes or use | json',
-              );
-            }
-          }
-        }
-        continue;
-      }
       if (inStr) {
         if (c === 34) {
           inStr = false;
           strings++;
+          continue;
         }
-      } else if (c === 34) inStr = true;
-      else if (c === 123 || c === 91) {
+        if (c === 92) {
+          // A backslash escapes the next character, whatever it is: skip it (a value must not be it).
+          const e = text.charCodeAt(i + 1);
+          if (e >= 0xe000 && e <= 0xe003)
+            refuse('a {{ value }} must not follow a backslash inside a JSON string');
+          i++;
+          continue;
+        }
+        if (c < 0xe000 || c > 0xe003) continue;
+      } else if (c === 34) {
+        inStr = true;
+        continue;
+      } else if (c === 123 || c === 91) {
         if (++depth > L.maxDepth) refuse(`the template output is nested deeper than ${L.maxDepth} levels`);
-      } else if (c === 125 || c === 93) depth--;
+        continue;
+      } else if (c === 125 || c === 93) {
+        depth--;
+        continue;
+      } else if (c < 0xe000 || c > 0xe003) continue;
+      // A marker: cut it out and check the value it opens or closes.
+      res += text.slice(seg, i);
+      seg = i + 1;
+      if (c === 0xe000 || c === 0xe002) {
+        if (open) refuse('internal: nested value markers');
+        if (c === 0xe002 && inStr)
+          refuse('`| json` writes a whole JSON value (quotes included): do not put it inside quotes');
+        open = c === 0xe000 ? 1 : 2;
+        openInStr = inStr;
+        openStrings = strings;
+        openAt = res.length;
+        continue;
+      }
+      if (!open) refuse('internal: unbalanced value markers');
+      const kind = open;
+      open = 0;
+      if (kind === 2) {
+        if (inStr) refuse('`| json` value is not a complete JSON value');
+      } else if (openInStr) {
+        if (!inStr || strings !== openStrings) refuse('internal: a value left its JSON string');
+      } else {
+        const v = res.slice(openAt).trim();
+        if (
+          inStr ||
+          !(v === '' || /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(v) || /^(true|false|null)$/.test(v))
+        ) {
+          const shown = v.length > 60 ? `${v.slice(0, 60)}…` : v;
+          refuse(
+            `the value ${JSON.stringify(shown)} is written outside a JSON string, where only a number, ` +
+              'true, false or null may stand: put the {{ … }} inside quotes or use | json',
+          );
+        }
+      }
     }
     if (open) refuse('internal: unterminated value marker');
     return seg === 0 ? text : res + text.slice(seg);
@@ -544,14 +562,18 @@ export function installSandbox(
     }
   };
 
-  const renderPage = (rowsJson: string): SandboxRowResult[] => {
+  const renderPage = (rowsJson: string): string => {
     const rows: unknown = JSON.parse(rowsJson);
-    if (!Array.isArray(rows)) return [];
-    return rows.map((r: unknown) =>
-      r !== null && typeof r === 'object' && !Array.isArray(r)
-        ? renderRow(r as Record<string, unknown>)
-        : { e: 'the row is not an object' },
-    );
+    if (!Array.isArray(rows)) refuse('internal: a page must be a list of rows');
+    return (rows as unknown[])
+      .map((r: unknown) => {
+        const res: SandboxRowResult =
+          r !== null && typeof r === 'object' && !Array.isArray(r)
+            ? renderRow(r as Record<string, unknown>)
+            : { e: 'the row is not an object' };
+        return 'o' in res ? res.o : `\uE001${res.e.replace(/[\uE000-\uE003]/g, '?')}`;
+      })
+      .join('\uE000');
   };
   Object.defineProperty(globalThis, '__renderPage', { value: renderPage });
 
