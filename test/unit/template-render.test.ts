@@ -152,3 +152,48 @@ test('checkTemplate renders N sample rows and reports every error', async () => 
     '2 E-1002 ShipTo.Name',
   ]);
 });
+
+test('renderRows: pages of rows keep their order and numbers; a row that is not JSON fails alone', async () => {
+  const opened = await openBatchRenderer({
+    templateSource: TPL,
+    shipper,
+    batch: { id: 'batch-pages', name: 'p' },
+  });
+  assert.ok(opened.ok);
+  if (!opened.ok) return;
+  try {
+    const rows = Array.from({ length: 600 }, (_, i) => ({
+      rowNo: 1000 + i,
+      data: i === 300 ? { ...row, big: 10n } : { ...row, name: `Person ${i}` },
+    }));
+    const results = await opened.renderer.renderRows(rows);
+    assert.equal(results.length, 600);
+    results.forEach((r, i) => {
+      if (i === 300) {
+        assert.equal(r.ok, false);
+        if (!r.ok) {
+          assert.equal(r.errors[0]!.rowNo, 1300);
+          assert.match(r.errors[0]!.message, /cannot be read as JSON.*BigInt/);
+        }
+        return;
+      }
+      assert.ok(r.ok, JSON.stringify(r));
+      assert.equal(r.request.ShipmentRequest.Shipment.ShipTo.Name, `Person ${i}`);
+      assert.equal(
+        r.request.ShipmentRequest.Request.TransactionReference?.CustomerContext,
+        `SBpages-${1000 + i}`,
+      );
+    });
+    // Concurrent calls on one renderer are served one after the other, each with its own results.
+    const [a, b] = await Promise.all([
+      opened.renderer.renderRows([{ rowNo: 1, data: { ...row, name: 'A' } }]),
+      opened.renderer.renderRows([{ rowNo: 2, data: { ...row, name: 'B' } }]),
+    ]);
+    const [ra, rb] = [a[0], b[0]];
+    assert.ok(ra?.ok && rb?.ok);
+    assert.equal(ra.request.ShipmentRequest.Shipment.ShipTo.Name, 'A');
+    assert.equal(rb.request.ShipmentRequest.Shipment.ShipTo.Name, 'B');
+  } finally {
+    opened.renderer.dispose();
+  }
+});
