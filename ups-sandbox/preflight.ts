@@ -184,7 +184,7 @@ function firstCharge(body: Obj, root: RequestRoot): Obj {
 }
 
 /** Defaults applied to a canonical body (a new copy); throws {@link StructuralConflict}. */
-export function applyDefaults(canonical: Obj, root: RequestRoot, accountNumber: string | undefined): Obj {
+export function withDefaults(canonical: Obj, root: RequestRoot, accountNumber: string | undefined): Obj {
   const body = structuredClone(canonical);
   const builtIn: [string, string][] = [
     ...(root === 'ShipmentRequest'
@@ -534,11 +534,7 @@ export interface MissingFieldOptions {
  * The missing required fields of a defaulted body, in the real server's order. Throws
  * {@link AmbiguousPayer}, or a plain-text {@link ToolFailure} where the real server's Python fails.
  */
-export function findMissingFields(
-  input: Obj,
-  root: RequestRoot,
-  opts: MissingFieldOptions = {},
-): MissingField[] {
+export function missingFields(input: Obj, root: RequestRoot, opts: MissingFieldOptions = {}): MissingField[] {
   let body: Obj;
   try {
     body = canonicalize(input, root);
@@ -738,6 +734,37 @@ function dutiesMissing(shipment: Obj): MissingField[] {
       elicitable: false,
     },
   ];
+}
+
+/**
+ * Defaults on a bare Shipment object, in place (the shape earlier callers use). Throws
+ * {@link StructuralConflict} where the real server reports MALFORMED_REQUEST.
+ */
+export function applyDefaults(shipment: Obj, accountNumber: string | undefined): void {
+  const done = withDefaults(
+    canonicalize({ RateRequest: { Shipment: shipment } }, 'RateRequest'),
+    'RateRequest',
+    accountNumber,
+  );
+  const result = (done.RateRequest as Obj).Shipment as Obj;
+  for (const key of Object.keys(shipment)) delete shipment[key];
+  Object.assign(shipment, result);
+}
+
+/**
+ * The missing fields of a bare Shipment object under `root` (the shape earlier callers use);
+ * `serviceRequired: false` checks it as a Shop request. Request.RequestOption is taken as given.
+ */
+export function findMissingFields(
+  shipment: Obj,
+  root: RequestRoot,
+  opts: { serviceRequired: boolean },
+): MissingField[] {
+  const request: Obj =
+    root === 'ShipmentRequest'
+      ? { Request: { RequestOption: 'nonvalidate' }, Shipment: shipment }
+      : { Shipment: shipment };
+  return missingFields({ [root]: request }, root, { requestOption: opts.serviceRequired ? 'Rate' : 'Shop' });
 }
 
 /** MALFORMED_REQUEST for a structural conflict. */

@@ -11,11 +11,11 @@ import { ToolFailure, UPS_CODES, upsHttpError } from './errors';
 import {
   AmbiguousPayer,
   ambiguousPayer,
-  applyDefaults,
   canonicalize,
-  findMissingFields,
   malformed,
+  missingFields,
   StructuralConflict,
+  withDefaults,
   type MissingField,
   type RequestRoot,
 } from './preflight';
@@ -66,14 +66,14 @@ async function preflight(
 ): Promise<Obj> {
   let merged: Obj;
   try {
-    merged = applyDefaults(canonicalize(body, root), root, ctx.accountNumber);
+    merged = withDefaults(canonicalize(body, root), root, ctx.accountNumber);
   } catch (err) {
     if (err instanceof StructuralConflict) throw malformed(err);
     throw err;
   }
   let missing: MissingField[];
   try {
-    missing = findMissingFields(merged, root, opts);
+    missing = missingFields(merged, root, opts);
   } catch (err) {
     if (err instanceof AmbiguousPayer) throw ambiguousPayer(err);
     throw err;
@@ -83,7 +83,7 @@ async function preflight(
     label: opts.label,
     recheck: (b) => {
       try {
-        return findMissingFields(b, root, opts);
+        return missingFields(b, root, opts);
       } catch (err) {
         // Past the first check the real server no longer maps these; they surface as plain text.
         if (err instanceof AmbiguousPayer) throw new ToolFailure(err.message);
