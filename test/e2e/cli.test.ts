@@ -1,0 +1,233 @@
+/**
+ * The `shipbatch` CLI as a user runs it: child processes against the test stack (npm test passes
+ * TEMPORAL_ADDRESS and DATABASE_URL) with a `shipbatch worker` child on a task queue of its own.
+ * One happy path (import → start → preview → approve → watch → rows → labels), one table of bad inputs,
+ * and the batch driven with the Temporal CLI (`temporal workflow query/signal`).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { ShipbatchClient } from '../../client/batches';
+import { bitsToRgba, readLabelPages } from '../../client/labels';
+import type { BatchPreview, BatchStatus } from '../../domain/batch';
+import { loadConfig } from '../../temporal.config';
+import { ensureTemporalCli } from '../../scripts/stack/temporal-cli';
+import { readCode128 } from '../helpers/labels';
+
+const ROOT = path.join(import.meta.dirname, '..', '..');
+const BIN = path.join(ROOT, 'bin', 'shipbatch.js');
+const TEMPLATE = path.join(ROOT, 'examples', 'template.njk');
+const SHIPPER = path.join(ROOT, 'examples', 'shipper.json');
+const run = promisify(execFile);
+
+let dir: string;
+let env: NodeJS.ProcessEnv;
+let worker: ChildProcess;
+let workerLog = '';
+let client: ShipbatchClient;
+
+/** Run the CLI; never throws: the exit code is part of what is tested. */
+async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: dir, env, maxBuffer: 64 << 20 });
+    return { code: 0, out: stdout, err: stderr };
+  } catch (e) {
+    const x = e as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof x.code === 'number' ? x.code : -1, out: x.stdout ?? '', err: x.stderr ?? '' };
+  }
+}
+
+async function cliJson<T>(...args: string[]): Promise<T> {
+  const r = await cli(...args, '--json');
+  assert.equal(r.code, 0, `shipbatch ${args.join(' ')} --json: ${r.err}`);
+  return JSON.parse(r.out) as T;
+}
+
+async function waitStatus(id: string, pred: (s: BatchStatus) => boolean, ms = 90_000): Promise<BatchStatus> {
+  const deadline = Date.now() + ms;
+  let last: BatchStatus | undefined;
+  while (Date.now() < deadline) {
+    last = await client.getBatch(id).catch(() => last);
+    if (last && pred(last)) return last;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`timed out; last status ${JSON.stringify(last)}; worker log:\n${workerLog}`);
+}
+
+const CSV_HEADER = 'order_id,name,address1,address2,city,state,zip,phone,service,weight_oz,item';
+const ROWS = [
+  'A-1,Michael Davis,4112 Elm St,,Portland,OR,97204,5035551001,ground,20,Book set',
+  'A-2,"Dwayne ""The Rock"" Johnson",7812 Pine St,Apt 2,Houston,TX,77002,(713) 555-1002,overnight,50,Dumbbells',
+  'A-3,Zoë Brooks,12 Oak Ave,,Denver,CO,80202,3035551003,ground,16,Mug',
+  'A-4,Li Wei,99 Main St,,Boston,MA,ABCDE,6175551004,ground,16,Tea', // invalid ZIP
+  'A-5,Ana María Núñez,5 Lake Rd,,Chicago,IL,60601,3125551005,ground,30,Lamp',
+];
+
+before(async () => {
+  if (!process.env.TEMPORAL_ADDRESS || !process.env.DATABASE_URL) {
+    throw new Error('run through `npm test`, which starts Temporal and PostgreSQL');
+  }
+  dir = await mkdtemp(path.join(os.tmpdir(), 'shipbatch-cli-e2e-'));
+  env = {
+    ...process.env,
+    SHIPBATCH_TASK_QUEUE: `cli-e2e-${randomUUID().slice(0, 8)}`,
+    SHIPBATCH_DATA_DIR: path.join(dir, 'data'),
+    SHIPBATCH_UPS_SANDBOX_DATA_DIR: path.join(dir, 'ups'),
+    // Re-read on change: the happy path slows UPS down so `watch` sees the batch executing.
+    UPS_SANDBOX_KNOBS_FILE: path.join(dir, 'knobs.json'),
+  };
+  await writeFile(path.join(dir, 'knobs.json'), '{}');
+  client = await ShipbatchClient.connect({ config: loadConfig(env) });
+  worker = spawn(process.execPath, [BIN, 'worker'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  worker.stdout!.on('data', (c: Buffer) => (workerLog += c.toString()));
+  worker.stderr!.on('data', (c: Buffer) => (workerLog += c.toString()));
+  const deadline = Date.now() + 60_000;
+  while (!(await client.workerPolling())) {
+    if (Date.now() > deadline || worker.exitCode !== null) throw new Error(`the worker did not start:\n${workerLog}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await writeFile(path.join(dir, 'orders.csv'), [CSV_HEADER, ...ROWS].join('\n') + '\n');
+});
+
+after(async () => {
+  worker?.kill('SIGTERM');
+  if (worker && worker.exitCode === null) await new Promise((r) => worker.once('exit', r));
+  await client?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('import → start → preview → approve → watch → rows → labels, as a user runs them', async () => {
+  const table = `cli_orders_${randomUUID().slice(0, 8)}`;
+  const imported = await cliJson<{ table: string; rows: number; keyColumn: string; addedKey: boolean }>(
+    'import', 'orders.csv', '--table', table,
+  );
+  assert.deepEqual([imported.table, imported.rows, imported.keyColumn, imported.addedKey], [`public.${table}`, 5, 'id', true]);
+
+  const name = `e2e ${randomUUID().slice(0, 6)}`;
+  const started = await cliJson<{ batchId: string; runId: string }>(
+    'start', '--table', table, '--template', TEMPLATE, '--shipper', SHIPPER, '--name', name, '--concurrency', '2',
+  );
+  assert.equal(started.batchId, `batch-${name.replace(' ', '-')}`);
+  assert.match(started.runId, /^[0-9a-f-]{36}$/);
+  const id = started.batchId;
+  await waitStatus(id, (s) => s.phase === 'awaiting_approval');
+
+  const preview = await cliJson<BatchPreview & { invalid: { rowNo: number; errors: { code: string; path: string }[] }[] }>('preview', id);
+  assert.deepEqual([preview.totalRows, preview.validRows, preview.invalidRows, preview.additionalRows], [5, 4, 1, 0]);
+  assert.equal(preview.previewRows[1]!.recipient, 'Dwayne "The Rock"', 'recipients come from the ledger, cut at a word');
+  assert.equal(preview.previewRows[0]!.cityState, 'Portland, OR');
+  assert.ok(preview.previewRows.every((r) => r.estimatedCostCents > 0));
+  assert.deepEqual(preview.invalid.map((r) => [r.rowNo, r.errors[0]!.code, r.errors[0]!.path]), [[4, 'E-2001', 'ShipTo.Address.PostalCode']]);
+  const human = await cli('preview', id);
+  assert.equal(human.code, 0);
+  assert.match(human.out, /Row\s+Recipient\s+City\/State\s+Service\s+Estimate\s+Warnings/);
+  assert.match(human.out, /row 4: E-2001 .*PostalCode/);
+  assert.match(human.out, /Total estimate: \$[\d,]+\.\d\d for 4 rows/);
+  assert.match(human.out, new RegExp(`shipbatch approve ${id} --preview-hash ${preview.previewHash}`));
+
+  const stale = await cli('approve', id, '--preview-hash', 'f'.repeat(64));
+  assert.equal(stale.code, 2, stale.err);
+  assert.match(stale.err, /refused approve: stale approval/);
+
+  await writeFile(path.join(dir, 'knobs.json'), JSON.stringify({ latency: { kind: 'fixed', ms: 2500 } }));
+  const approved = await cliJson<BatchStatus>('approve', id, '--preview-hash', preview.previewHash, '--by', 'e2e');
+  assert.equal(approved.approval?.by, 'e2e');
+
+  const watched = await cli('watch', id);
+  // Not a TTY: plain progress lines, then the closing line; a batch with an invalid row exits 1.
+  assert.equal(watched.code, 1, watched.err);
+  assert.match(watched.out, /shipped \d+ failed 0 .* rows\/s \| \$[\d,.]+ \| ETA/);
+  assert.match(watched.out, /completed_with_errors — 4 shipped, 0 failed, 1 invalid/);
+  assert.doesNotMatch(watched.out, /\x1b\[/, 'no terminal escapes when stdout is not a TTY');
+
+  await writeFile(path.join(dir, 'knobs.json'), '{}');
+  const status = await cliJson<BatchStatus>('status', id);
+  assert.equal(status.phase, 'completed_with_errors');
+  assert.deepEqual([status.counts.total, status.counts.shipped, status.counts.invalid], [5, 4, 1]);
+  for (const field of ['batchId', 'name', 'mode', 'modeLocked', 'estimatedCostCents', 'actualCostCents', 'currency', 'previewHash', 'rejectedMessages', 'updatedAt']) {
+    assert.ok(field in status, `status --json carries ${field}`);
+  }
+
+  const csv = await cli('rows', id, '--csv');
+  assert.equal(csv.code, 0);
+  const lines = csv.out.trim().split('\r\n');
+  assert.equal(lines[0], 'row,status,tracking_number,cost,currency,error');
+  assert.equal(lines.length, 6);
+  assert.match(lines[1]!, /^1,shipped,1Z[0-9A-Z]{16},\d+\.\d\d,USD,$/);
+  assert.match(lines[4]!, /^4,invalid,,,,"E-2001 ShipTo.Address.PostalCode: .*""ABCDE""\)"$/);
+  const rows = await cliJson<{ rowNo: number; status: string; trackingNumbers: string[]; costCents: number | null }[]>('rows', id, '--status', 'shipped');
+  assert.deepEqual(rows.map((r) => r.rowNo), [1, 2, 3, 5]);
+  assert.equal(rows.reduce((a, r) => a + (r.costCents ?? 0), 0), status.actualCostCents);
+
+  const list = await cliJson<{ batchId: string; phase: string }[]>('list', '--phase', 'completed_with_errors');
+  assert.ok(list.some((b) => b.batchId === id));
+
+  const out = path.join(dir, 'labels.pdf');
+  const labels = await cliJson<{ files: string[]; labels: number }>('labels', id, '--out', out);
+  assert.deepEqual(labels, { batchId: id, files: [out], labels: 4, format: 'pdf' });
+  const pages = await readLabelPages(await readFile(out));
+  assert.equal(pages.length, 4, 'one page per shipped row');
+  assert.deepEqual([pages[0]!.widthPt, pages[0]!.heightPt], [288, 432]);
+  const img = pages[0]!.image!;
+  assert.deepEqual([img.width, img.height], [812, 1218], 'page 1 carries a full 4×6 label at 203 dpi');
+  const barcodes = readCode128({ width: img.width, height: img.height, rgba: bitsToRgba(img) });
+  assert.ok(barcodes.includes(rows[0]!.trackingNumbers[0]!), `page 1 is row 1's label: ${barcodes.join(',')}`);
+});
+
+test('every bad input exits 2 with a message naming it, and starts nothing', async () => {
+  const table = `cli_bad_${randomUUID().slice(0, 8)}`;
+  assert.equal((await cli('import', 'orders.csv', '--table', table)).code, 0);
+  await writeFile(path.join(dir, 'broken.njk'), '{ "ShipTo": {% if %} }');
+  await writeFile(path.join(dir, 'shipper-bad.json'), '{"Name": "Acme", "ShipperNumber": "TOO-LONG-NUMBER"}');
+  await writeFile(path.join(dir, 'shipper-notjson.json'), '{"Name": ');
+  await writeFile(path.join(dir, 'bad.csv'), 'a,b\n1,2\n3,4,5\n');
+  const start = (...extra: string[]) => ['start', '--table', table, '--template', TEMPLATE, '--shipper', SHIPPER, ...extra];
+  const cases: [string, string[], RegExp][] = [
+    ['missing template file', ['start', '--table', table, '--template', 'nope.njk', '--shipper', SHIPPER], /template file nope\.njk does not exist/],
+    ['template that does not compile', ['start', '--table', table, '--template', 'broken.njk', '--shipper', SHIPPER], /template broken\.njk does not compile: .*Line 1/],
+    ['bad shipper', ['start', '--table', table, '--template', TEMPLATE, '--shipper', 'shipper-bad.json'], /shipper file shipper-bad\.json is not a valid UPS Shipper: .*ShipperNumber/],
+    ['shipper not JSON', ['start', '--table', table, '--template', TEMPLATE, '--shipper', 'shipper-notjson.json'], /shipper file shipper-notjson\.json is not valid JSON/],
+    ['bad filter', start('--filter', "state = 'TX'; DROP TABLE orders"), /bad --filter .*;/],
+    ['filter on another table', start('--filter', 'id IN (SELECT 1 FROM pg_user)'), /bad --filter/],
+    ['unknown table', ['start', '--table', 'no_such_table', '--template', TEMPLATE, '--shipper', SHIPPER], /no_such_table.*does not exist/],
+    ['unknown key column', start('--key-column', 'nope'), /nope/],
+    ['bad mode', start('--mode', 'yolo'), /--mode.*yolo/],
+    ['bad --rows list', ['restart', 'batch-whatever', '--rows', '2,two'], /--rows must be row numbers/],
+    ['unknown batch', ['status', 'batch-never-started'], /no batch "batch-never-started"/],
+    ['malformed CSV', ['import', 'bad.csv', '--table', `${table}_x`], /bad\.csv.*line 3/],
+    ['existing table without --replace', ['import', 'orders.csv', '--table', table], /already exists: use --replace/],
+  ];
+  for (const [what, args, message] of cases) {
+    const r = await cli(...args);
+    assert.equal(r.code, 2, `${what}: exit ${r.code}; ${r.err}`);
+    assert.match(r.err, message, what);
+    assert.doesNotMatch(r.err, /\n\s+at /, `${what}: no stack trace`);
+  }
+  const batches = await client.listBatches();
+  assert.ok(!batches.some((b) => b.batchId.startsWith(`batch-${table}`)), 'no batch was started');
+});
+
+test('`temporal workflow query --name status` and `temporal workflow signal --name approve` drive a batch', async () => {
+  const table = `cli_tcli_${randomUUID().slice(0, 8)}`;
+  assert.equal((await cli('import', 'orders.csv', '--table', table)).code, 0);
+  const { batchId } = await cliJson<{ batchId: string }>('start', '--table', table, '--template', TEMPLATE, '--shipper', SHIPPER);
+  await waitStatus(batchId, (s) => s.phase === 'awaiting_approval');
+  const config = loadConfig(env);
+  const temporal = await ensureTemporalCli({ cacheDir: config.temporal.devServer.cacheDir, version: config.temporal.devServer.cliVersion });
+  const common = ['--address', config.temporal.address, '--namespace', config.temporal.namespace, '--workflow-id', batchId];
+
+  const q = await run(temporal, ['workflow', 'query', ...common, '--name', 'status', '--output', 'json']);
+  const answer = JSON.parse(q.stdout) as { queryResult: BatchStatus[] };
+  assert.equal(answer.queryResult[0]!.phase, 'awaiting_approval');
+  assert.equal(answer.queryResult[0]!.counts.invalid, 1);
+
+  await run(temporal, ['workflow', 'signal', ...common, '--name', 'approve', '--input', '{"by": "temporal-cli"}']);
+  const done = await waitStatus(batchId, (s) => s.phase === 'completed_with_errors');
+  assert.equal(done.approval?.by, 'temporal-cli');
+  assert.equal(done.counts.shipped, 4);
+});
