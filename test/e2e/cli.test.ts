@@ -143,7 +143,7 @@ test('import → start → preview → approve → watch → rows → labels, as
   assert.equal(watched.code, 1, watched.err);
   assert.match(watched.out, /shipped \d+ failed 0 .* rows\/s \| \$[\d,.]+ \| ETA/);
   assert.match(watched.out, /completed_with_errors — 4 shipped, 0 failed, 1 invalid/);
-  assert.doesNotMatch(watched.out, /\x1b\[/, 'no terminal escapes when stdout is not a TTY');
+  assert.ok(!watched.out.includes('\u001b['), 'no terminal escapes when stdout is not a TTY');
 
   await writeFile(path.join(dir, 'knobs.json'), '{}');
   const status = await cliJson<BatchStatus>('status', id);
