@@ -13,7 +13,11 @@ import {
   type WorkflowExecutionInfo,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type UpdateDefinition } from '@temporalio/common';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type UpdateDefinition,
+} from '@temporalio/common';
 import proto from '@temporalio/proto';
 import type pg from 'pg';
 import type { z } from 'zod';
@@ -47,7 +51,13 @@ import { openPool } from '../activities/db';
 import type { ShipbatchConfig } from '../temporal.config';
 import type { shipmentBatch } from '../workflows';
 import { loadClientConfig, readDevState } from './config';
-import { BatchInputError, BatchNotFoundError, BatchRefusedError, ConnectionError, ShipbatchError } from './errors';
+import {
+  BatchInputError,
+  BatchNotFoundError,
+  BatchRefusedError,
+  ConnectionError,
+  ShipbatchError,
+} from './errors';
 import * as ledger from './ledger';
 
 const { temporal } = proto; // CommonJS package: named ESM imports are not available
@@ -179,7 +189,9 @@ export class ShipbatchClient {
   ) {}
 
   /** Connect to Temporal from the configuration (default: `loadConfig()` plus a running `shipbatch dev`). */
-  static async connect(opts: { config?: ShipbatchConfig; rpcTimeoutMs?: number } = {}): Promise<ShipbatchClient> {
+  static async connect(
+    opts: { config?: ShipbatchConfig; rpcTimeoutMs?: number } = {},
+  ): Promise<ShipbatchClient> {
     const config = opts.config ?? loadClientConfig();
     let connection: Connection;
     try {
@@ -198,17 +210,19 @@ export class ShipbatchClient {
 
   /** The ledger's pool (PostgreSQL from the configuration). */
   pool(): Promise<pg.Pool> {
-    this.poolPromise ??= openPool({ url: this.config.database.url, max: 3, applicationName: 'shipbatch-client' }).catch(
-      (err: unknown) => {
-        this.poolPromise = undefined;
-        throw new ConnectionError(errText(err), {
-          cause: err,
-          fix: this.config.database.embedded
-            ? 'start the embedded stack with `shipbatch dev`, or set DATABASE_URL'
-            : 'check that PostgreSQL runs and DATABASE_URL is right',
-        });
-      },
-    );
+    this.poolPromise ??= openPool({
+      url: this.config.database.url,
+      max: 3,
+      applicationName: 'shipbatch-client',
+    }).catch((err: unknown) => {
+      this.poolPromise = undefined;
+      throw new ConnectionError(errText(err), {
+        cause: err,
+        fix: this.config.database.embedded
+          ? 'start the embedded stack with `shipbatch dev`, or set DATABASE_URL'
+          : 'check that PostgreSQL runs and DATABASE_URL is right',
+      });
+    });
     return this.poolPromise;
   }
 
@@ -234,7 +248,12 @@ export class ShipbatchClient {
   }
 
   /** Run an RPC with a deadline, mapping Temporal's errors to the client's. */
-  private async rpc<T>(batchId: string, what: string, fn: () => Promise<T>, timeoutMs = this.rpcTimeoutMs): Promise<T> {
+  private async rpc<T>(
+    batchId: string,
+    what: string,
+    fn: () => Promise<T>,
+    timeoutMs = this.rpcTimeoutMs,
+  ): Promise<T> {
     try {
       return await this.connection.withAbortSignal(AbortSignal.timeout(timeoutMs), fn);
     } catch (err) {
@@ -251,21 +270,28 @@ export class ShipbatchClient {
     }
     const text = errText(err);
     if (/workflow execution already completed|already completed/i.test(text)) {
-      return new BatchRefusedError(batchId, what, 'the batch is closed; nothing can change it any more', { cause: err });
+      return new BatchRefusedError(batchId, what, 'the batch is closed; nothing can change it any more', {
+        cause: err,
+      });
     }
     if (/abort|cancel|deadline/i.test(text) || (err as Error)?.name === 'AbortError') {
       // No answer in time: Updates and queries need a worker polling the batch's task queue.
       const polling = await this.workerPolling(this.config.taskQueue).catch(() => undefined);
-      return new ConnectionError(`no answer to ${what} on ${batchId} within ${Math.round(timeoutMs / 1000)}s`, {
-        cause: err,
-        fix:
-          polling === false
-            ? `no worker polls task queue ${this.config.taskQueue}: start one with \`shipbatch worker\` (or run \`shipbatch dev\`)`
-            : 'the worker may be busy or restarting; try again',
-      });
+      return new ConnectionError(
+        `no answer to ${what} on ${batchId} within ${Math.round(timeoutMs / 1000)}s`,
+        {
+          cause: err,
+          fix:
+            polling === false
+              ? `no worker polls task queue ${this.config.taskQueue}: start one with \`shipbatch worker\` (or run \`shipbatch dev\`)`
+              : 'the worker may be busy or restarting; try again',
+        },
+      );
     }
     if (isUnavailable(err)) {
-      return new ConnectionError(`Temporal at ${this.config.temporal.address} is unreachable: ${text}`, { cause: err });
+      return new ConnectionError(`Temporal at ${this.config.temporal.address} is unreachable: ${text}`, {
+        cause: err,
+      });
     }
     return err instanceof Error ? err : new Error(text);
   }
@@ -368,7 +394,11 @@ export class ShipbatchClient {
 
   // ---------------------------------------------------------------- operations (Updates)
 
-  private async update<A>(batchId: string, def: UpdateDefinition<BatchStatus, [A]>, args: A): Promise<BatchStatus> {
+  private async update<A>(
+    batchId: string,
+    def: UpdateDefinition<BatchStatus, [A]>,
+    args: A,
+  ): Promise<BatchStatus> {
     const h = this.handle(batchId);
     return this.rpc(h.workflowId, def.name, () => h.executeUpdate(def, { args: [args] }));
   }
@@ -537,7 +567,12 @@ function summaryOf(w: WorkflowExecutionInfo): BatchSummary {
 function choicesFor(reason: AttentionItem['reason'], id: string, counts: RowCounts): string[] {
   switch (reason) {
     case 'awaiting_approval':
-      return [`shipbatch preview ${id}`, `shipbatch approve ${id}`, `shipbatch reject ${id}`, `shipbatch cancel ${id}`];
+      return [
+        `shipbatch preview ${id}`,
+        `shipbatch approve ${id}`,
+        `shipbatch reject ${id}`,
+        `shipbatch cancel ${id}`,
+      ];
     case 'awaiting_action': {
       const out: string[] = [];
       if (counts.failed > 0) out.push(`shipbatch restart ${id} --scope failed`);

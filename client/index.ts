@@ -109,7 +109,13 @@ export {
   type StartedBatch,
 } from './batches';
 export type { BatchLabel, BatchRow } from './ledger';
-export { BatchInputError, BatchNotFoundError, BatchRefusedError, ConnectionError, ShipbatchError } from './errors';
+export {
+  BatchInputError,
+  BatchNotFoundError,
+  BatchRefusedError,
+  ConnectionError,
+  ShipbatchError,
+} from './errors';
 export { loadClientConfig, readDevState } from './config';
 export { writeLabels, type LabelsOutput } from './labels';
 // The contract: message definitions and zod schemas (DESIGN §3).

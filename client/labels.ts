@@ -48,7 +48,8 @@ export function gifToBits(gif: Uint8Array): BitImage {
     throw new Error(`not a readable GIF: ${(err as Error).message}`, { cause: err });
   }
   const { width, height } = reader;
-  if (width < 1 || height < 1 || width * height > 40_000_000) throw new Error(`GIF of ${width}×${height} pixels refused`);
+  if (width < 1 || height < 1 || width * height > 40_000_000)
+    throw new Error(`GIF of ${width}×${height} pixels refused`);
   const rgba = new Uint8Array(width * height * 4);
   reader.decodeAndBlitFrameRGBA(0, rgba);
   const stride = Math.ceil(width / 8);
@@ -83,8 +84,15 @@ function drawBits(doc: PDFDocument, page: PDFPage, img: BitImage): void {
   const x = (PAGE_WIDTH_PT - w) / 2;
   const y = (PAGE_HEIGHT_PT - h) / 2;
   // The image occupies the unit square; map it to the page (quarter turn counter-clockwise if landscape).
-  const m: [number, number, number, number, number, number] = landscape ? [0, h, -w, 0, x + w, y] : [w, 0, 0, h, x, y];
-  page.pushOperators(pushGraphicsState(), concatTransformationMatrix(...m), drawObject(name), popGraphicsState());
+  const m: [number, number, number, number, number, number] = landscape
+    ? [0, h, -w, 0, x + w, y]
+    : [w, 0, 0, h, x, y];
+  page.pushOperators(
+    pushGraphicsState(),
+    concatTransformationMatrix(...m),
+    drawObject(name),
+    popGraphicsState(),
+  );
 }
 
 async function addLabelPage(doc: PDFDocument, label: BatchLabel): Promise<void> {
@@ -101,7 +109,11 @@ async function addLabelPage(doc: PDFDocument, label: BatchLabel): Promise<void> 
       const [embedded] = await doc.embedPdf(label.image, [0]);
       const page = doc.addPage([PAGE_WIDTH_PT, PAGE_HEIGHT_PT]);
       const s = embedded!.scale(Math.min(PAGE_WIDTH_PT / embedded!.width, PAGE_HEIGHT_PT / embedded!.height));
-      page.drawPage(embedded!, { x: (PAGE_WIDTH_PT - s.width) / 2, y: (PAGE_HEIGHT_PT - s.height) / 2, ...s });
+      page.drawPage(embedded!, {
+        x: (PAGE_WIDTH_PT - s.width) / 2,
+        y: (PAGE_HEIGHT_PT - s.height) / 2,
+        ...s,
+      });
     } else {
       throw new BatchInputError(`the label of ${where} is ZPL`, {
         fix: 'this batch printed ZPL labels: use --format zpl',
@@ -131,7 +143,8 @@ export async function writeLabels(
 ): Promise<LabelsOutput> {
   const format = opts.format ?? 'pdf';
   const split = opts.split ?? 0;
-  if (!Number.isInteger(split) || split < 0) throw new BatchInputError(`--split must be a whole number, got ${split}`);
+  if (!Number.isInteger(split) || split < 0)
+    throw new BatchInputError(`--split must be a whole number, got ${split}`);
   await mkdir(path.dirname(path.resolve(opts.out)), { recursive: true });
   const files: string[] = [];
   let count = 0;
@@ -190,7 +203,11 @@ export async function readLabelPages(
       return {
         widthPt: width,
         heightPt: height,
-        image: { width: num('Width'), height: num('Height'), bits: new Uint8Array(inflateSync(stream.contents)) },
+        image: {
+          width: num('Width'),
+          height: num('Height'),
+          bits: new Uint8Array(inflateSync(stream.contents)),
+        },
       };
     }
     return { widthPt: width, heightPt: height };

@@ -149,7 +149,12 @@ export async function readCounts(
   db: pg.Pool,
   batchId: string,
 ): Promise<{ counts: RowCounts; costCents: number; currency: string | null }> {
-  const { rows } = await db.query<{ status: RowStatus; n: string; cost: string | null; currency: string | null }>(
+  const { rows } = await db.query<{
+    status: RowStatus;
+    n: string;
+    cost: string | null;
+    currency: string | null;
+  }>(
     `SELECT status, count(*) AS n, sum(cost_cents) AS cost, min(currency) AS currency
        FROM batch_rows WHERE batch_id = $1 GROUP BY status`,
     [batchId],

@@ -88,7 +88,8 @@ export async function startCommand(f: StartFlags, io: Io): Promise<number> {
     if (!f.json) {
       say(io, `started ${started.batchId} (run ${started.runId})`);
       say(io, `  Web UI  ${c.webUiUrl(started.batchId)}`);
-      if (!f.wait) say(io, `  next    shipbatch watch ${started.batchId}   (or: shipbatch preview ${started.batchId})`);
+      if (!f.wait)
+        say(io, `  next    shipbatch watch ${started.batchId}   (or: shipbatch preview ${started.batchId})`);
     }
     if (!f.wait) {
       if (f.json) json(io, started);
@@ -109,7 +110,19 @@ function printCounts(io: Io, s: BatchStatus): void {
     io,
     table(
       ['total', 'invalid', 'pending', 'in flight', 'shipped', 'failed', 'review', 'cancelled', 'voided'],
-      [[c.total, c.invalid, c.pending, c.inFlight, c.shipped, c.failed, c.needsReview, c.cancelled, c.voided]],
+      [
+        [
+          c.total,
+          c.invalid,
+          c.pending,
+          c.inFlight,
+          c.shipped,
+          c.failed,
+          c.needsReview,
+          c.cancelled,
+          c.voided,
+        ],
+      ],
       [0, 1, 2, 3, 4, 5, 6, 7, 8],
     ),
   );
@@ -153,12 +166,21 @@ export async function statusCommand(id: string, f: { json?: boolean }, io: Io): 
 }
 
 /** Invalid rows with their errors, for the preview (first `limit`). */
-async function invalidRows(c: ShipbatchClient, id: string, limit: number): Promise<{ rowNo: number; errors: RowError[] }[]> {
+async function invalidRows(
+  c: ShipbatchClient,
+  id: string,
+  limit: number,
+): Promise<{ rowNo: number; errors: RowError[] }[]> {
   const rows = await c.batchRows(id, { status: 'invalid', limit });
   return rows.map((r) => ({ rowNo: r.rowNo, errors: r.errors }));
 }
 
-export function printPreview(io: Io, id: string, p: BatchPreview, invalid: { rowNo: number; errors: RowError[] }[]): void {
+export function printPreview(
+  io: Io,
+  id: string,
+  p: BatchPreview,
+  invalid: { rowNo: number; errors: RowError[] }[],
+): void {
   say(io, `Preview of ${id}: ${p.totalRows} rows, ${p.validRows} valid, ${p.invalidRows} invalid`);
   say(io);
   say(
@@ -176,7 +198,8 @@ export function printPreview(io: Io, id: string, p: BatchPreview, invalid: { row
       [0, 4],
     ),
   );
-  if (p.additionalRows > 0) say(io, `… and ${p.additionalRows} more valid rows (estimated at the average of the rated rows)`);
+  if (p.additionalRows > 0)
+    say(io, `… and ${p.additionalRows} more valid rows (estimated at the average of the rated rows)`);
   if (p.invalidRows > 0) {
     say(io);
     say(io, `Invalid rows (${p.invalidRows}, not shipped):`);
@@ -186,8 +209,11 @@ export function printPreview(io: Io, id: string, p: BatchPreview, invalid: { row
     if (p.invalidRows > invalid.length) say(io, `  … see all: shipbatch rows ${id} --status invalid`);
   }
   say(io);
-  say(io, `Total estimate: ${formatMoney(p.totalEstimatedCostCents, p.currency)} for ${p.validRows} rows` +
-    (p.rowsWithWarnings ? ` (${p.rowsWithWarnings} with warnings)` : ''));
+  say(
+    io,
+    `Total estimate: ${formatMoney(p.totalEstimatedCostCents, p.currency)} for ${p.validRows} rows` +
+      (p.rowsWithWarnings ? ` (${p.rowsWithWarnings} with warnings)` : ''),
+  );
   say(io, `Preview hash:   ${p.previewHash}`);
 }
 
@@ -196,7 +222,9 @@ export async function previewCommand(id: string, f: { json?: boolean }, io: Io):
     const p = await c.getPreview(id);
     if (!p) {
       const s = await c.getBatch(id);
-      const why = FINAL_PHASES.has(s.phase) ? `the batch closed (${s.phase}) before a preview` : `the batch is ${s.phase}; try again in a moment`;
+      const why = FINAL_PHASES.has(s.phase)
+        ? `the batch closed (${s.phase}) before a preview`
+        : `the batch is ${s.phase}; try again in a moment`;
       if (f.json) json(io, { batchId: s.batchId, phase: s.phase, preview: null });
       else say(io, `no preview yet: ${why}`);
       return 1;
@@ -223,7 +251,11 @@ function done(io: Io, f: { json?: boolean }, s: BatchStatus, line: string): numb
   return 0;
 }
 
-export async function approveCommand(id: string, f: { previewHash?: string; by?: string; json?: boolean }, io: Io): Promise<number> {
+export async function approveCommand(
+  id: string,
+  f: { previewHash?: string; by?: string; json?: boolean },
+  io: Io,
+): Promise<number> {
   return withClient(async (c) => {
     const by = f.by ?? os.userInfo().username;
     const s = await c.approveBatch(id, { previewHash: f.previewHash, by });
@@ -231,7 +263,11 @@ export async function approveCommand(id: string, f: { previewHash?: string; by?:
   });
 }
 
-export async function rejectCommand(id: string, f: { reason?: string; json?: boolean }, io: Io): Promise<number> {
+export async function rejectCommand(
+  id: string,
+  f: { reason?: string; json?: boolean },
+  io: Io,
+): Promise<number> {
   return withClient(async (c) => done(io, f, await c.rejectBatch(id, { reason: f.reason }), 'rejected'));
 }
 
@@ -242,7 +278,11 @@ export async function modeCommand(id: string, mode: string, f: { json?: boolean 
   });
 }
 
-export async function cancelCommand(id: string, f: { void?: boolean; reason?: string; json?: boolean }, io: Io): Promise<number> {
+export async function cancelCommand(
+  id: string,
+  f: { void?: boolean; reason?: string; json?: boolean },
+  io: Io,
+): Promise<number> {
   return withClient(async (c) => {
     const s = await c.cancelBatch(id, { reason: f.reason, voidShipped: f.void === true });
     return done(io, f, s, `cancel requested${f.void ? ' (shipped rows will be voided)' : ''}`);
@@ -256,7 +296,12 @@ export async function restartCommand(
 ): Promise<number> {
   return withClient(async (c) => {
     const s = await c.restartBatch(id, { scope: f.scope ?? 'failed', rows: f.rows });
-    return done(io, f, s, `restart of ${f.rows ? `rows ${f.rows.join(',')}` : `${f.scope ?? 'failed'} rows`} queued`);
+    return done(
+      io,
+      f,
+      s,
+      `restart of ${f.rows ? `rows ${f.rows.join(',')}` : `${f.scope ?? 'failed'} rows`} queued`,
+    );
   });
 }
 
@@ -266,12 +311,18 @@ export async function resolveCommand(
   io: Io,
 ): Promise<number> {
   if ((f.tracking === undefined) === (f.retry !== true)) {
-    throw new BatchInputError('resolve needs exactly one of --tracking 1Z… (it shipped) or --retry (ship it again)');
+    throw new BatchInputError(
+      'resolve needs exactly one of --tracking 1Z… (it shipped) or --retry (ship it again)',
+    );
   }
   return withClient(async (c) => {
     const s = f.retry
       ? await c.resolveRow(id, { row: f.row, outcome: 'retry' })
-      : await c.resolveRow(id, { row: f.row, outcome: 'shipped', trackingNumber: f.tracking!.trim().toUpperCase() });
+      : await c.resolveRow(id, {
+          row: f.row,
+          outcome: 'shipped',
+          trackingNumber: f.tracking!.trim().toUpperCase(),
+        });
     return done(io, f, s, `row ${f.row} resolved (${f.retry ? 'retry' : `shipped as ${f.tracking}`})`);
   });
 }
@@ -310,14 +361,20 @@ function printAttention(io: Io, items: AttentionItem[]): void {
   } as const;
   for (const b of items) {
     say(io, `${b.batchId}  ${b.phase ?? ''}: ${why[b.reason]}`);
-    say(io, `  rows      ${b.done} done, ${b.remaining} remaining (shipped ${b.counts.shipped}, failed ${b.counts.failed}, review ${b.counts.needsReview})`);
+    say(
+      io,
+      `  rows      ${b.done} done, ${b.remaining} remaining (shipped ${b.counts.shipped}, failed ${b.counts.failed}, review ${b.counts.needsReview})`,
+    );
     if (b.lastError) say(io, `  last error ${clean(b.lastError)}`);
     say(io, `  choices   ${b.choices.join('\n            ')}`);
     say(io);
   }
 }
 
-export async function listCommand(f: { phase?: string; attention?: boolean; json?: boolean }, io: Io): Promise<number> {
+export async function listCommand(
+  f: { phase?: string; attention?: boolean; json?: boolean },
+  io: Io,
+): Promise<number> {
   return withClient(async (c) => {
     if (f.attention) {
       let items = await c.attentionBatches();
@@ -333,12 +390,25 @@ export async function listCommand(f: { phase?: string; attention?: boolean; json
   });
 }
 
-export async function rowsCommand(id: string, f: { status?: string; csv?: boolean; json?: boolean }, io: Io): Promise<number> {
+export async function rowsCommand(
+  id: string,
+  f: { status?: string; csv?: boolean; json?: boolean },
+  io: Io,
+): Promise<number> {
   return withClient(async (c) => {
     if (f.csv) {
       io.out(csvLine(['row', 'status', 'tracking_number', 'cost', 'currency', 'error']));
       for await (const r of c.allBatchRows(id, { status: f.status })) {
-        io.out(csvLine([r.rowNo, r.status, r.trackingNumbers.join(' '), r.costCents === null ? '' : (r.costCents / 100).toFixed(2), r.currency ?? '', r.error ?? '']));
+        io.out(
+          csvLine([
+            r.rowNo,
+            r.status,
+            r.trackingNumbers.join(' '),
+            r.costCents === null ? '' : (r.costCents / 100).toFixed(2),
+            r.currency ?? '',
+            r.error ?? '',
+          ]),
+        );
       }
       return 0;
     }
@@ -350,7 +420,13 @@ export async function rowsCommand(id: string, f: { status?: string; csv?: boolea
     }
     const rows = [];
     for await (const r of c.allBatchRows(id, { status: f.status })) {
-      rows.push([r.rowNo, r.status, r.trackingNumbers.join(' '), r.costCents === null ? '' : formatMoney(r.costCents, r.currency ?? 'USD'), r.error ?? '']);
+      rows.push([
+        r.rowNo,
+        r.status,
+        r.trackingNumbers.join(' '),
+        r.costCents === null ? '' : formatMoney(r.costCents, r.currency ?? 'USD'),
+        r.error ?? '',
+      ]);
     }
     say(io, rows.length ? table(['Row', 'Status', 'Tracking', 'Cost', 'Error'], rows, [0, 3]) : 'no rows');
     return 0;
@@ -366,7 +442,16 @@ export async function writeRowsCsv(c: ShipbatchClient, id: string, file: string)
   };
   await put(csvLine(['row', 'status', 'tracking_number', 'cost', 'currency', 'error']));
   for await (const r of c.allBatchRows(id)) {
-    await put(csvLine([r.rowNo, r.status, r.trackingNumbers.join(' '), r.costCents === null ? '' : (r.costCents / 100).toFixed(2), r.currency ?? '', r.error ?? '']));
+    await put(
+      csvLine([
+        r.rowNo,
+        r.status,
+        r.trackingNumbers.join(' '),
+        r.costCents === null ? '' : (r.costCents / 100).toFixed(2),
+        r.currency ?? '',
+        r.error ?? '',
+      ]),
+    );
     n++;
   }
   stream.end();
@@ -381,7 +466,11 @@ export async function labelsCommand(
 ): Promise<number> {
   const { writeLabels } = await import('../labels');
   return withClient(async (c) => {
-    const res = await writeLabels(c.batchLabels(id), { out: path.resolve(f.out), format: f.format, split: f.split });
+    const res = await writeLabels(c.batchLabels(id), {
+      out: path.resolve(f.out),
+      format: f.format,
+      split: f.split,
+    });
     if (f.json) json(io, { batchId: id, ...res });
     else if (res.labels === 0) say(io, `${id}: no labels yet (no shipped rows); nothing written`);
     else say(io, `${id}: ${res.labels} labels written to ${res.files.join(', ')}`);
@@ -402,21 +491,30 @@ export async function watchCommand(id: string, f: { json?: boolean }, io: Io): P
 
 export async function importCommand(
   file: string,
-  f: { table: string; replace?: boolean; keyColumn?: string; type?: Record<string, string>; sheet?: string; json?: boolean },
+  f: {
+    table: string;
+    replace?: boolean;
+    keyColumn?: string;
+    type?: Record<string, string>;
+    sheet?: string;
+    json?: boolean;
+  },
   io: Io,
 ): Promise<number> {
   const { loadClientConfig } = await import('../config');
   const { openPool } = await import('../../activities/db');
   const { importFile, ImportError } = await import('../../activities/source');
   const config = loadClientConfig();
-  const pool = await openPool({ url: config.database.url, max: 2, applicationName: 'shipbatch-import' }).catch(
-    (err: unknown) => {
-      throw new ConnectionError((err as Error).message, {
-        cause: err,
-        fix: 'start the embedded stack with `shipbatch dev`, or set DATABASE_URL',
-      });
-    },
-  );
+  const pool = await openPool({
+    url: config.database.url,
+    max: 2,
+    applicationName: 'shipbatch-import',
+  }).catch((err: unknown) => {
+    throw new ConnectionError((err as Error).message, {
+      cause: err,
+      fix: 'start the embedded stack with `shipbatch dev`, or set DATABASE_URL',
+    });
+  });
   try {
     const res = await importFile(pool, {
       file,
@@ -431,8 +529,20 @@ export async function importCommand(
     });
     if (f.json) json(io, res);
     else {
-      say(io, `imported ${res.rows} rows from ${file} into ${res.table}` + (res.addedKey ? ` (key column ${res.keyColumn} added, numbered 1…${res.rows})` : ` (key column ${res.keyColumn})`));
-      say(io, table(['Column', 'Header', 'Type'], res.columns.map((col) => [col.name, col.header, col.type])));
+      say(
+        io,
+        `imported ${res.rows} rows from ${file} into ${res.table}` +
+          (res.addedKey
+            ? ` (key column ${res.keyColumn} added, numbered 1…${res.rows})`
+            : ` (key column ${res.keyColumn})`),
+      );
+      say(
+        io,
+        table(
+          ['Column', 'Header', 'Type'],
+          res.columns.map((col) => [col.name, col.header, col.type]),
+        ),
+      );
     }
     return 0;
   } finally {

@@ -21,7 +21,12 @@ async function readInputFile(file: string, what: string, maxBytes: number): Prom
   } catch (err) {
     if (err instanceof BatchInputError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'cannot be read (permission denied)' : (err as Error).message;
+    const why =
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'EACCES'
+          ? 'cannot be read (permission denied)'
+          : (err as Error).message;
     throw new BatchInputError(`${what} ${file} ${why}`, { fix: `pass the path of an existing ${what}` });
   }
 }
@@ -31,7 +36,9 @@ export async function readTemplateFile(file: string): Promise<string> {
   const text = await readInputFile(file, 'template file', MAX_TEMPLATE_CHARS * 4);
   if (text.trim() === '') throw new BatchInputError(`template file ${file} is empty`);
   if (text.length > MAX_TEMPLATE_CHARS) {
-    throw new BatchInputError(`template file ${file} has ${text.length} characters; at most ${MAX_TEMPLATE_CHARS}`);
+    throw new BatchInputError(
+      `template file ${file} has ${text.length} characters; at most ${MAX_TEMPLATE_CHARS}`,
+    );
   }
   return text;
 }
@@ -78,7 +85,8 @@ export async function checkSource(
   pool: pg.Pool,
   source: { table: string; keyColumn: string; filter?: string },
 ): Promise<void> {
-  const { checkSourceFilter, describeSource, FilterError, SourceError } = await import('../../activities/source');
+  const { checkSourceFilter, describeSource, FilterError, SourceError } =
+    await import('../../activities/source');
   try {
     await describeSource(pool, source.table, source.keyColumn);
     if (source.filter !== undefined) {
@@ -104,9 +112,11 @@ export async function checkSource(
 /** A whole number within bounds, for `--preview-rows`, `--concurrency`, `--row`, `--split`. */
 export function intArg(flag: string, min: number, max: number): (value: string) => number {
   return (value: string) => {
-    if (!/^\d{1,9}$/.test(value.trim())) throw new InvalidArgumentError(`${flag} must be a whole number, got ${JSON.stringify(value)}`);
+    if (!/^\d{1,9}$/.test(value.trim()))
+      throw new InvalidArgumentError(`${flag} must be a whole number, got ${JSON.stringify(value)}`);
     const n = Number(value);
-    if (n < min || n > max) throw new InvalidArgumentError(`${flag} must be between ${min} and ${max}, got ${n}`);
+    if (n < min || n > max)
+      throw new InvalidArgumentError(`${flag} must be between ${min} and ${max}, got ${n}`);
     return n;
   };
 }
@@ -115,7 +125,9 @@ export function intArg(flag: string, min: number, max: number): (value: string) 
 export function rowsListArg(value: string): number[] {
   const parts = value.split(',').map((p) => p.trim());
   if (parts.length === 0 || parts.some((p) => !/^[1-9]\d{0,8}$/.test(p))) {
-    throw new InvalidArgumentError(`--rows must be row numbers separated by commas (e.g. 3,7,12), got ${JSON.stringify(value)}`);
+    throw new InvalidArgumentError(
+      `--rows must be row numbers separated by commas (e.g. 3,7,12), got ${JSON.stringify(value)}`,
+    );
   }
   if (parts.length > 10_000) throw new InvalidArgumentError('--rows takes at most 10000 row numbers');
   return [...new Set(parts.map(Number))];
@@ -124,13 +136,16 @@ export function rowsListArg(value: string): number[] {
 /** `--mode` / `mode ID MODE`: confirm or auto, any case. */
 export function modeArg(value: string): 'confirm' | 'auto' {
   const r = ModeSchema.safeParse(value);
-  if (!r.success) throw new InvalidArgumentError(`mode must be "confirm" or "auto", got ${JSON.stringify(value)}`);
+  if (!r.success)
+    throw new InvalidArgumentError(`mode must be "confirm" or "auto", got ${JSON.stringify(value)}`);
   return r.data;
 }
 
 export function scopeArg(value: string): (typeof RESTART_SCOPES)[number] {
   if (!(RESTART_SCOPES as readonly string[]).includes(value)) {
-    throw new InvalidArgumentError(`--scope must be one of ${RESTART_SCOPES.join(', ')}, got ${JSON.stringify(value)}`);
+    throw new InvalidArgumentError(
+      `--scope must be one of ${RESTART_SCOPES.join(', ')}, got ${JSON.stringify(value)}`,
+    );
   }
   return value as (typeof RESTART_SCOPES)[number];
 }
@@ -138,7 +153,9 @@ export function scopeArg(value: string): (typeof RESTART_SCOPES)[number] {
 export function choiceArg<T extends string>(flag: string, choices: readonly T[]): (value: string) => T {
   return (value: string) => {
     if (!(choices as readonly string[]).includes(value)) {
-      throw new InvalidArgumentError(`${flag} must be one of ${choices.join(', ')}, got ${JSON.stringify(value)}`);
+      throw new InvalidArgumentError(
+        `${flag} must be one of ${choices.join(', ')}, got ${JSON.stringify(value)}`,
+      );
     }
     return value as T;
   };

@@ -11,10 +11,12 @@ import { choiceArg, intArg, modeArg, rowsListArg, scopeArg } from './inputs';
 /** Exit code of an error: 2 for the caller's input, 1 for everything else. */
 export function exitCodeOf(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-  if (err instanceof BatchInputError || err instanceof BatchRefusedError || err instanceof BatchNotFoundError) return 2;
+  if (err instanceof BatchInputError || err instanceof BatchRefusedError || err instanceof BatchNotFoundError)
+    return 2;
   const name = (err as Error)?.name;
   // Configuration and input errors raised below the client (config loader, import, source checks).
-  if (name === 'ConfigError' || name === 'ImportError' || name === 'FilterError' || name === 'SourceError') return 2;
+  if (name === 'ConfigError' || name === 'ImportError' || name === 'FilterError' || name === 'SourceError')
+    return 2;
   return 1;
 }
 
@@ -28,7 +30,10 @@ export function describeError(err: unknown): string {
 
 function typeArg(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const m = /^([A-Za-z_][A-Za-z0-9_ ]{0,62})=(text|integer|numeric|boolean|date)$/.exec(value);
-  if (!m) throw new InvalidArgumentError(`--type takes COLUMN=text|integer|numeric|boolean|date, got ${JSON.stringify(value)}`);
+  if (!m)
+    throw new InvalidArgumentError(
+      `--type takes COLUMN=text|integer|numeric|boolean|date, got ${JSON.stringify(value)}`,
+    );
   return { ...previous, [m[1]!]: m[2]! };
 }
 
@@ -64,7 +69,8 @@ export function buildProgram(io: cmd.Io, setCode: (code: number) => void): Comma
       setCode(await fn(...args));
     };
   const json = (c: Command) => c.option('--json', 'machine-readable output (stable field names)');
-  const example = (c: Command, ...lines: string[]) => c.addHelpText('after', `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}`);
+  const example = (c: Command, ...lines: string[]) =>
+    c.addHelpText('after', `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}`);
 
   example(
     json(
@@ -79,25 +85,31 @@ export function buildProgram(io: cmd.Io, setCode: (code: number) => void): Comma
         .option('--mode <mode>', 'confirm (wait for approval) or auto', modeArg, 'confirm')
         .option('--name <name>', 'batch name (also gives the id batch-<name>)')
         .option('--id <id>', 'batch id (batch-…)')
-        .option('--preview-rows <n>', 'rows rated in detail in the preview', intArg('--preview-rows', 0, 1000))
+        .option(
+          '--preview-rows <n>',
+          'rows rated in detail in the preview',
+          intArg('--preview-rows', 0, 1000),
+        )
         .option('--rate-all', 'rate every row (exact total)')
         .option('--concurrency <n>', 'rows in flight at once', intArg('--concurrency', 1, 256))
         .option('--wait', 'follow the batch until it closes (progress bar)'),
     ).action(act((f: cmd.StartFlags) => cmd.startCommand(f, io))),
     'shipbatch start --table orders --template examples/template.njk --shipper examples/shipper.json --name spring',
-    "shipbatch start --table orders --filter \"state = 'TX'\" --template t.njk --shipper s.json --mode auto --wait",
+    'shipbatch start --table orders --filter "state = \'TX\'" --template t.njk --shipper s.json --mode auto --wait',
   );
 
   example(
-    json(program.command('status <id>').description('phase, mode, row counts, cost, approval, refused messages')).action(
-      act((id: string, f: { json?: boolean }) => cmd.statusCommand(id, f, io)),
-    ),
+    json(
+      program.command('status <id>').description('phase, mode, row counts, cost, approval, refused messages'),
+    ).action(act((id: string, f: { json?: boolean }) => cmd.statusCommand(id, f, io))),
     'shipbatch status batch-spring',
   );
   example(
-    json(program.command('preview <id>').description('the cost preview: rated rows, invalid rows, total estimate')).action(
-      act((id: string, f: { json?: boolean }) => cmd.previewCommand(id, f, io)),
-    ),
+    json(
+      program
+        .command('preview <id>')
+        .description('the cost preview: rated rows, invalid rows, total estimate'),
+    ).action(act((id: string, f: { json?: boolean }) => cmd.previewCommand(id, f, io))),
     'shipbatch preview batch-spring',
   );
   example(
@@ -107,17 +119,26 @@ export function buildProgram(io: cmd.Io, setCode: (code: number) => void): Comma
         .description('approve the preview and ship (refused if the preview changed: exit 2)')
         .option('--preview-hash <hash>', 'the previewHash you reviewed (a stale one is refused)')
         .option('--by <name>', 'who approves (default: your user name)'),
-    ).action(act((id: string, f: { previewHash?: string; by?: string; json?: boolean }) => cmd.approveCommand(id, f, io))),
+    ).action(
+      act((id: string, f: { previewHash?: string; by?: string; json?: boolean }) =>
+        cmd.approveCommand(id, f, io),
+      ),
+    ),
     'shipbatch approve batch-spring --preview-hash 3f2a… --by alice',
   );
   example(
-    json(program.command('reject <id>').description('reject the preview; nothing ships').option('--reason <text>', 'why')).action(
-      act((id: string, f: { reason?: string; json?: boolean }) => cmd.rejectCommand(id, f, io)),
-    ),
+    json(
+      program
+        .command('reject <id>')
+        .description('reject the preview; nothing ships')
+        .option('--reason <text>', 'why'),
+    ).action(act((id: string, f: { reason?: string; json?: boolean }) => cmd.rejectCommand(id, f, io))),
     'shipbatch reject batch-spring --reason "wrong template"',
   );
   example(
-    json(program.command('mode <id> <mode>').description('switch confirm/auto until execution starts')).action(
+    json(
+      program.command('mode <id> <mode>').description('switch confirm/auto until execution starts'),
+    ).action(
       act((id: string, mode: string, f: { json?: boolean }) => {
         // A bad mode → exit 2 before anything is sent.
         if (!/^(confirm|auto)$/i.test(mode.trim())) {
@@ -135,7 +156,11 @@ export function buildProgram(io: cmd.Io, setCode: (code: number) => void): Comma
         .description('stop the batch: no new shipments, in-flight rows settle')
         .option('--void', 'also void the rows already shipped (UPS void_shipment)')
         .option('--reason <text>', 'why'),
-    ).action(act((id: string, f: { void?: boolean; reason?: string; json?: boolean }) => cmd.cancelCommand(id, f, io))),
+    ).action(
+      act((id: string, f: { void?: boolean; reason?: string; json?: boolean }) =>
+        cmd.cancelCommand(id, f, io),
+      ),
+    ),
     'shipbatch cancel batch-spring --reason "duplicate upload"',
     'shipbatch cancel batch-spring --void',
   );
@@ -147,7 +172,9 @@ export function buildProgram(io: cmd.Io, setCode: (code: number) => void): Comma
         .option('--scope <scope>', 'failed | needs_review | all_unshipped', scopeArg, 'failed')
         .option('--rows <list>', 'only these row numbers, e.g. 3,7,12', rowsListArg),
     ).action(
-      act((id: string, f: { scope?: 'failed'; rows?: number[]; json?: boolean }) => cmd.restartCommand(id, f, io)),
+      act((id: string, f: { scope?: 'failed'; rows?: number[]; json?: boolean }) =>
+        cmd.restartCommand(id, f, io),
+      ),
     ),
     'shipbatch restart batch-spring',
     'shipbatch restart batch-spring --scope needs_review --rows 4,9',
@@ -161,15 +188,19 @@ export function buildProgram(io: cmd.Io, setCode: (code: number) => void): Comma
         .option('--tracking <number>', 'the tracking number UPS has for it (1Z…)')
         .option('--retry', 'ship it again'),
     ).action(
-      act((id: string, f: { row: number; tracking?: string; retry?: boolean; json?: boolean }) => cmd.resolveCommand(id, f, io)),
+      act((id: string, f: { row: number; tracking?: string; retry?: boolean; json?: boolean }) =>
+        cmd.resolveCommand(id, f, io),
+      ),
     ),
     'shipbatch resolve batch-spring --row 12 --tracking 1Z999AA10123456784',
     'shipbatch resolve batch-spring --row 12 --retry',
   );
   example(
-    json(program.command('finish <id>').description('close a batch waiting for action, leaving failed rows as they are')).action(
-      act((id: string, f: { json?: boolean }) => cmd.finishCommand(id, f, io)),
-    ),
+    json(
+      program
+        .command('finish <id>')
+        .description('close a batch waiting for action, leaving failed rows as they are'),
+    ).action(act((id: string, f: { json?: boolean }) => cmd.finishCommand(id, f, io))),
     'shipbatch finish batch-spring',
   );
   example(
@@ -190,7 +221,9 @@ export function buildProgram(io: cmd.Io, setCode: (code: number) => void): Comma
         .description('rows of a batch from the ledger: status, tracking number, cost, error')
         .option('--status <status>', `one of ${ROW_STATUSES.join(', ')}`, choiceArg('--status', ROW_STATUSES))
         .option('--csv', 'CSV: row,status,tracking_number,cost,currency,error'),
-    ).action(act((id: string, f: { status?: string; csv?: boolean; json?: boolean }) => cmd.rowsCommand(id, f, io))),
+    ).action(
+      act((id: string, f: { status?: string; csv?: boolean; json?: boolean }) => cmd.rowsCommand(id, f, io)),
+    ),
     'shipbatch rows batch-spring --status failed',
     'shipbatch rows batch-spring --csv > results.csv',
   );
@@ -203,7 +236,9 @@ export function buildProgram(io: cmd.Io, setCode: (code: number) => void): Comma
         .addOption(new Option('--format <format>', 'pdf or zpl').choices(['pdf', 'zpl']).default('pdf'))
         .option('--split <n>', 'files of at most N labels', intArg('--split', 1, 100_000)),
     ).action(
-      act((id: string, f: { out: string; format?: 'pdf' | 'zpl'; split?: number; json?: boolean }) => cmd.labelsCommand(id, f, io)),
+      act((id: string, f: { out: string; format?: 'pdf' | 'zpl'; split?: number; json?: boolean }) =>
+        cmd.labelsCommand(id, f, io),
+      ),
     ),
     'shipbatch labels batch-spring --out labels.pdf',
     'shipbatch labels batch-spring --out labels.zpl --format zpl --split 100',
@@ -216,44 +251,75 @@ export function buildProgram(io: cmd.Io, setCode: (code: number) => void): Comma
         .requiredOption('--table <table>', 'table to create')
         .option('--replace', 'replace the table if it exists')
         .option('--key-column <column>', 'key column: taken from the file, or added (1…n) when absent', 'id')
-        .option('--type <column=type>', 'override an inferred type (text|integer|numeric|boolean|date); repeatable', typeArg)
+        .option(
+          '--type <column=type>',
+          'override an inferred type (text|integer|numeric|boolean|date); repeatable',
+          typeArg,
+        )
         .option('--sheet <name>', 'XLSX worksheet (default: the first)'),
     ).action(
-      act((file: string, f: { table: string; replace?: boolean; keyColumn?: string; type?: Record<string, string>; sheet?: string; json?: boolean }) =>
-        cmd.importCommand(file, f, io),
+      act(
+        (
+          file: string,
+          f: {
+            table: string;
+            replace?: boolean;
+            keyColumn?: string;
+            type?: Record<string, string>;
+            sheet?: string;
+            json?: boolean;
+          },
+        ) => cmd.importCommand(file, f, io),
       ),
     ),
     'shipbatch import examples/orders.csv --table orders',
     'shipbatch import orders.xlsx --table orders --replace --type zip=text',
   );
   example(
-    json(program.command('watch <id>').description('follow a batch until it closes: live progress bar (plain lines when not a TTY)')).action(
-      act((id: string, f: { json?: boolean }) => cmd.watchCommand(id, f, io)),
-    ),
+    json(
+      program
+        .command('watch <id>')
+        .description('follow a batch until it closes: live progress bar (plain lines when not a TTY)'),
+    ).action(act((id: string, f: { json?: boolean }) => cmd.watchCommand(id, f, io))),
     'shipbatch watch batch-spring',
   );
   example(
-    json(program.command('worker').description('run a worker against the configured services (Ctrl-C stops it)')).action(
-      act(async () => (await import('./stack-commands')).workerCommand(io)),
-    ),
+    json(
+      program.command('worker').description('run a worker against the configured services (Ctrl-C stops it)'),
+    ).action(act(async () => (await import('./stack-commands')).workerCommand(io))),
     'shipbatch worker',
     'SHIPBATCH_TASK_QUEUE=shipbatch-eu TEMPORAL_ADDRESS=temporal:7233 DATABASE_URL=postgres://… shipbatch worker',
   );
   example(
-    json(program.command('dev').description('start the embedded stack (Temporal dev server + PostgreSQL + a worker) in the foreground')).option(
-      '--no-worker',
-      'do not start a worker',
-    ).action(act(async (f: { worker?: boolean; json?: boolean }) => (await import('./stack-commands')).devCommand(f, io))),
+    json(
+      program
+        .command('dev')
+        .description(
+          'start the embedded stack (Temporal dev server + PostgreSQL + a worker) in the foreground',
+        ),
+    )
+      .option('--no-worker', 'do not start a worker')
+      .action(
+        act(async (f: { worker?: boolean; json?: boolean }) =>
+          (await import('./stack-commands')).devCommand(f, io),
+        ),
+      ),
     'shipbatch dev',
   );
   example(
     json(
       program
         .command('demo')
-        .description('the tour: stack up, examples/orders.csv imported, a batch previewed, approved, shipped; labels + CSV')
+        .description(
+          'the tour: stack up, examples/orders.csv imported, a batch previewed, approved, shipped; labels + CSV',
+        )
         .option('--yes', 'approve without asking (also with CI=true or no TTY)')
         .option('--keep', 'leave the stack running afterwards (Ctrl-C stops it)'),
-    ).action(act(async (f: { yes?: boolean; keep?: boolean; json?: boolean }) => (await import('./stack-commands')).demoCommand(f, io))),
+    ).action(
+      act(async (f: { yes?: boolean; keep?: boolean; json?: boolean }) =>
+        (await import('./stack-commands')).demoCommand(f, io),
+      ),
+    ),
     'shipbatch demo',
     'CI=true shipbatch demo',
     'shipbatch demo --keep   # then open the Web UI and try the commands',

@@ -102,7 +102,10 @@ const BEFORE_EXECUTION = new Set(['loading', 'previewing', 'awaiting_approval'])
 export function progressLine(s: ProgressSample, rowsPerSecond: number, width = 24): string {
   const c = s.counts;
   if (BEFORE_EXECUTION.has(s.phase)) {
-    return `${s.phase}: ${c.total} rows read, ${c.invalid} invalid` + (s.phase === 'loading' ? '' : `, ${c.total - c.invalid} to ship`);
+    return (
+      `${s.phase}: ${c.total} rows read, ${c.invalid} invalid` +
+      (s.phase === 'loading' ? '' : `, ${c.total - c.invalid} to ship`)
+    );
   }
   const toShip = c.total - c.invalid;
   const remaining = remainingRows(c);

@@ -170,13 +170,20 @@ export async function devCommand(f: { worker?: boolean; json?: boolean }, io: Io
       say(`  Temporal Web UI   ${stack.uiUrl ?? '(external Temporal: use its UI)'}`);
       say(`  Temporal address  ${stack.temporalAddress} (namespace ${stack.namespace})`);
       say(`  PostgreSQL        ${describeDatabaseUrl(stack.databaseUrl)}`);
-      say(worker ? `  Worker            polling task queue ${config.taskQueue}${checked}` : '  Worker            none (--no-worker): run `shipbatch worker`');
+      say(
+        worker
+          ? `  Worker            polling task queue ${config.taskQueue}${checked}`
+          : '  Worker            none (--no-worker): run `shipbatch worker`',
+      );
       say(`  Logs              ${stack.logDir}`);
       say(`  State file        ${stateFile} (other shipbatch commands here use these services)`);
       say('');
       say('shipbatch: ready. Press Ctrl-C to stop.');
     }
-    const ended = await Promise.race([signal, worker ? worker.exited.then((c) => `worker exited (${c})`) : new Promise<never>(() => undefined)]);
+    const ended = await Promise.race([
+      signal,
+      worker ? worker.exited.then((c) => `worker exited (${c})`) : new Promise<never>(() => undefined),
+    ]);
     const code = ended === 'SIGINT' || ended === 'SIGTERM' ? 0 : 1;
     if (code !== 0) io.err(`shipbatch: the ${ended}; see ${worker?.logFile}\n`);
     say('shipbatch: stopping the worker, PostgreSQL and Temporal…');
@@ -237,7 +244,10 @@ async function askApproval(io: Io, question: string): Promise<boolean> {
  * followed to the end, then labels PDF + results CSV under <data dir>/out/ and the Web UI link. Stops
  * everything it started unless --keep.
  */
-export async function demoCommand(f: { yes?: boolean; keep?: boolean; json?: boolean }, io: Io): Promise<number> {
+export async function demoCommand(
+  f: { yes?: boolean; keep?: boolean; json?: boolean },
+  io: Io,
+): Promise<number> {
   const say = (line = '') => io.out(`${line}\n`);
   const step = (line: string) => say(`\n== ${line}`);
   const interactive = io.tty && process.stdin.isTTY && !f.yes && !/^(1|true)$/i.test(process.env.CI ?? '');
@@ -267,13 +277,22 @@ export async function demoCommand(f: { yes?: boolean; keep?: boolean; json?: boo
 
     step(`Importing examples/orders.csv into table ${DEMO_TABLE}`);
     const { importFile } = await import('../../activities/source');
-    const imported = await importFile(pool, { file: path.join(ROOT, 'examples', 'orders.csv'), table: DEMO_TABLE, replace: true });
-    say(`   ${imported.rows} rows, ${imported.columns.length} columns (key column ${imported.keyColumn}${imported.addedKey ? ', added' : ''})`);
+    const imported = await importFile(pool, {
+      file: path.join(ROOT, 'examples', 'orders.csv'),
+      table: DEMO_TABLE,
+      replace: true,
+    });
+    say(
+      `   ${imported.rows} rows, ${imported.columns.length} columns (key column ${imported.keyColumn}${imported.addedKey ? ', added' : ''})`,
+    );
 
     step('Starting a batch in confirm mode');
     const { readFile } = await import('node:fs/promises');
     const template = await readFile(path.join(ROOT, 'examples', 'template.njk'), 'utf8');
-    const shipper = JSON.parse(await readFile(path.join(ROOT, 'examples', 'shipper.json'), 'utf8')) as Record<string, unknown>;
+    const shipper = JSON.parse(await readFile(path.join(ROOT, 'examples', 'shipper.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     const name = `demo ${stamp()}`;
     const started = await client.startBatch({
       name,
@@ -294,12 +313,16 @@ export async function demoCommand(f: { yes?: boolean; keep?: boolean; json?: boo
       write: io.out,
       until: (s) => s.phase === 'awaiting_approval' || s.phase === 'executing',
     });
-    if (FINAL_PHASES.has(ready.phase)) throw new Error(`the batch closed before approval: ${ready.phase} ${ready.error ?? ''}`);
+    if (FINAL_PHASES.has(ready.phase))
+      throw new Error(`the batch closed before approval: ${ready.phase} ${ready.error ?? ''}`);
 
     step('Preview');
     const preview = await client.getPreview(id);
     if (!preview) throw new Error('the batch has no preview');
-    const invalid = (await client.batchRows(id, { status: 'invalid', limit: 10 })).map((r) => ({ rowNo: r.rowNo, errors: r.errors }));
+    const invalid = (await client.batchRows(id, { status: 'invalid', limit: 10 })).map((r) => ({
+      rowNo: r.rowNo,
+      errors: r.errors,
+    }));
     printPreview(io, id, preview, invalid);
 
     step('Approval');
@@ -309,8 +332,13 @@ export async function demoCommand(f: { yes?: boolean; keep?: boolean; json?: boo
       await client.rejectBatch(id, { reason: 'declined in the demo' });
       say('   rejected: nothing ships.');
     } else {
-      const approved = await client.approveBatch(id, { previewHash: preview.previewHash, by: interactive ? 'demo (you)' : 'demo (auto-approved)' });
-      say(`   approved by ${approved.approval?.by ?? 'demo'}${interactive ? '' : ' (no TTY, CI=true or --yes)'}`);
+      const approved = await client.approveBatch(id, {
+        previewHash: preview.previewHash,
+        by: interactive ? 'demo (you)' : 'demo (auto-approved)',
+      });
+      say(
+        `   approved by ${approved.approval?.by ?? 'demo'}${interactive ? '' : ' (no TTY, CI=true or --yes)'}`,
+      );
     }
 
     step('Shipping');
@@ -321,7 +349,9 @@ export async function demoCommand(f: { yes?: boolean; keep?: boolean; json?: boo
       until: (s) => s.phase === 'awaiting_action',
     });
     if (final.phase === 'awaiting_action') {
-      say(`   ${final.counts.failed} rows failed and ${final.counts.needsReview} need review; the demo finishes the batch (leaving them as they are)`);
+      say(
+        `   ${final.counts.failed} rows failed and ${final.counts.needsReview} need review; the demo finishes the batch (leaving them as they are)`,
+      );
       await client.finishBatch(id);
       final = await watchBatch(client, id, { show: false, tty: false });
     }
@@ -341,7 +371,9 @@ export async function demoCommand(f: { yes?: boolean; keep?: boolean; json?: boo
     say(`   results  ${csvFile} (${rows} rows)`);
     say(`   Web UI   ${webUi}`);
     say('');
-    say('Next: the same steps by hand — see "Tour" in README.md (shipbatch dev, import, start, preview, approve, watch, labels).');
+    say(
+      'Next: the same steps by hand — see "Tour" in README.md (shipbatch dev, import, start, preview, approve, watch, labels).',
+    );
 
     if (f.keep && !interrupted) {
       say('');
@@ -362,7 +394,9 @@ export async function demoCommand(f: { yes?: boolean; keep?: boolean; json?: boo
     }
     return 0;
   } catch (err) {
-    io.err(`shipbatch: demo failed: ${describeStartupError(err)}${services.worker ? ` (worker log: ${services.worker.logFile})` : ''}\n`);
+    io.err(
+      `shipbatch: demo failed: ${describeStartupError(err)}${services.worker ? ` (worker log: ${services.worker.logFile})` : ''}\n`,
+    );
     return 1;
   } finally {
     await client?.close();

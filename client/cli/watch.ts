@@ -20,7 +20,8 @@ export interface WatchOptions {
 }
 
 const HINTS: Partial<Record<BatchStatus['phase'], (id: string) => string>> = {
-  awaiting_approval: (id) => `waiting for approval: shipbatch preview ${id}, then shipbatch approve ${id} (or reject)`,
+  awaiting_approval: (id) =>
+    `waiting for approval: shipbatch preview ${id}, then shipbatch approve ${id} (or reject)`,
   awaiting_action: (id) =>
     `rows need action: shipbatch rows ${id} --status failed; then restart ${id}, resolve ${id} --row N, or finish ${id}`,
 };
@@ -28,7 +29,11 @@ const HINTS: Partial<Record<BatchStatus['phase'], (id: string) => string>> = {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Follow the batch until it closes (or `until` holds); returns the last status. */
-export async function watchBatch(client: ShipbatchClient, batchId: string, opts: WatchOptions): Promise<BatchStatus> {
+export async function watchBatch(
+  client: ShipbatchClient,
+  batchId: string,
+  opts: WatchOptions,
+): Promise<BatchStatus> {
   const write = opts.write ?? ((t: string) => void process.stdout.write(t));
   const interval = opts.intervalMs ?? (opts.tty ? 500 : 1000);
   const meter = new RateMeter();

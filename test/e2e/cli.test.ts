@@ -34,7 +34,11 @@ let client: ShipbatchClient;
 /** Run the CLI; never throws: the exit code is part of what is tested. */
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: dir, env, maxBuffer: 64 << 20 });
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
+      cwd: dir,
+      env,
+      maxBuffer: 64 << 20,
+    });
     return { code: 0, out: stdout, err: stderr };
   } catch (e) {
     const x = e as { code?: number; stdout?: string; stderr?: string };
@@ -88,7 +92,8 @@ before(async () => {
   worker.stderr!.on('data', (c: Buffer) => (workerLog += c.toString()));
   const deadline = Date.now() + 60_000;
   while (!(await client.workerPolling())) {
-    if (Date.now() > deadline || worker.exitCode !== null) throw new Error(`the worker did not start:\n${workerLog}`);
+    if (Date.now() > deadline || worker.exitCode !== null)
+      throw new Error(`the worker did not start:\n${workerLog}`);
     await new Promise((r) => setTimeout(r, 250));
   }
   await writeFile(path.join(dir, 'orders.csv'), [CSV_HEADER, ...ROWS].join('\n') + '\n');
@@ -104,25 +109,62 @@ after(async () => {
 test('import → start → preview → approve → watch → rows → labels, as a user runs them', async () => {
   const table = `cli_orders_${randomUUID().slice(0, 8)}`;
   const imported = await cliJson<{ table: string; rows: number; keyColumn: string; addedKey: boolean }>(
-    'import', 'orders.csv', '--table', table,
+    'import',
+    'orders.csv',
+    '--table',
+    table,
   );
-  assert.deepEqual([imported.table, imported.rows, imported.keyColumn, imported.addedKey], [`public.${table}`, 5, 'id', true]);
+  assert.deepEqual(
+    [imported.table, imported.rows, imported.keyColumn, imported.addedKey],
+    [`public.${table}`, 5, 'id', true],
+  );
 
   const name = `e2e ${randomUUID().slice(0, 6)}`;
   const started = await cliJson<{ batchId: string; runId: string }>(
-    'start', '--table', table, '--template', TEMPLATE, '--shipper', SHIPPER, '--name', name, '--concurrency', '2',
+    'start',
+    '--table',
+    table,
+    '--template',
+    TEMPLATE,
+    '--shipper',
+    SHIPPER,
+    '--name',
+    name,
+    '--concurrency',
+    '2',
   );
   assert.equal(started.batchId, `batch-${name.replace(' ', '-')}`);
   assert.match(started.runId, /^[0-9a-f-]{36}$/);
   const id = started.batchId;
   await waitStatus(id, (s) => s.phase === 'awaiting_approval');
 
-  const preview = await cliJson<BatchPreview & { invalid: { rowNo: number; errors: { code: string; path: string }[] }[] }>('preview', id);
-  assert.deepEqual([preview.totalRows, preview.validRows, preview.invalidRows, preview.additionalRows], [5, 4, 1, 0]);
-  assert.equal(preview.previewRows[1]!.recipient, 'Dwayne "The Rock"', 'recipients come from the ledger, cut at a word');
+  const attention = await cliJson<
+    { batchId: string; reason: string; done: number; remaining: number; choices: string[] }[]
+  >('list', '--attention');
+  const mine = attention.find((a) => a.batchId === id);
+  assert.ok(mine, 'list --attention shows the batch waiting for approval');
+  assert.equal(mine.reason, 'awaiting_approval');
+  assert.deepEqual([mine.done, mine.remaining], [1, 4], 'the invalid row is done, four to ship');
+  assert.ok(mine.choices.includes(`shipbatch approve ${id}`));
+
+  const preview = await cliJson<
+    BatchPreview & { invalid: { rowNo: number; errors: { code: string; path: string }[] }[] }
+  >('preview', id);
+  assert.deepEqual(
+    [preview.totalRows, preview.validRows, preview.invalidRows, preview.additionalRows],
+    [5, 4, 1, 0],
+  );
+  assert.equal(
+    preview.previewRows[1]!.recipient,
+    'Dwayne "The Rock"',
+    'recipients come from the ledger, cut at a word',
+  );
   assert.equal(preview.previewRows[0]!.cityState, 'Portland, OR');
   assert.ok(preview.previewRows.every((r) => r.estimatedCostCents > 0));
-  assert.deepEqual(preview.invalid.map((r) => [r.rowNo, r.errors[0]!.code, r.errors[0]!.path]), [[4, 'E-2001', 'ShipTo.Address.PostalCode']]);
+  assert.deepEqual(
+    preview.invalid.map((r) => [r.rowNo, r.errors[0]!.code, r.errors[0]!.path]),
+    [[4, 'E-2001', 'ShipTo.Address.PostalCode']],
+  );
   const human = await cli('preview', id);
   assert.equal(human.code, 0);
   assert.match(human.out, /Row\s+Recipient\s+City\/State\s+Service\s+Estimate\s+Warnings/);
@@ -135,7 +177,14 @@ test('import → start → preview → approve → watch → rows → labels, as
   assert.match(stale.err, /refused approve: stale approval/);
 
   await writeFile(path.join(dir, 'knobs.json'), JSON.stringify({ latency: { kind: 'fixed', ms: 2500 } }));
-  const approved = await cliJson<BatchStatus>('approve', id, '--preview-hash', preview.previewHash, '--by', 'e2e');
+  const approved = await cliJson<BatchStatus>(
+    'approve',
+    id,
+    '--preview-hash',
+    preview.previewHash,
+    '--by',
+    'e2e',
+  );
   assert.equal(approved.approval?.by, 'e2e');
 
   const watched = await cli('watch', id);
@@ -149,7 +198,18 @@ test('import → start → preview → approve → watch → rows → labels, as
   const status = await cliJson<BatchStatus>('status', id);
   assert.equal(status.phase, 'completed_with_errors');
   assert.deepEqual([status.counts.total, status.counts.shipped, status.counts.invalid], [5, 4, 1]);
-  for (const field of ['batchId', 'name', 'mode', 'modeLocked', 'estimatedCostCents', 'actualCostCents', 'currency', 'previewHash', 'rejectedMessages', 'updatedAt']) {
+  for (const field of [
+    'batchId',
+    'name',
+    'mode',
+    'modeLocked',
+    'estimatedCostCents',
+    'actualCostCents',
+    'currency',
+    'previewHash',
+    'rejectedMessages',
+    'updatedAt',
+  ]) {
     assert.ok(field in status, `status --json carries ${field}`);
   }
 
@@ -160,11 +220,23 @@ test('import → start → preview → approve → watch → rows → labels, as
   assert.equal(lines.length, 6);
   assert.match(lines[1]!, /^1,shipped,1Z[0-9A-Z]{16},\d+\.\d\d,USD,$/);
   assert.match(lines[4]!, /^4,invalid,,,,"E-2001 ShipTo.Address.PostalCode: .*""ABCDE""\)"$/);
-  const rows = await cliJson<{ rowNo: number; status: string; trackingNumbers: string[]; costCents: number | null }[]>('rows', id, '--status', 'shipped');
-  assert.deepEqual(rows.map((r) => r.rowNo), [1, 2, 3, 5]);
-  assert.equal(rows.reduce((a, r) => a + (r.costCents ?? 0), 0), status.actualCostCents);
+  const rows = await cliJson<
+    { rowNo: number; status: string; trackingNumbers: string[]; costCents: number | null }[]
+  >('rows', id, '--status', 'shipped');
+  assert.deepEqual(
+    rows.map((r) => r.rowNo),
+    [1, 2, 3, 5],
+  );
+  assert.equal(
+    rows.reduce((a, r) => a + (r.costCents ?? 0), 0),
+    status.actualCostCents,
+  );
 
-  const list = await cliJson<{ batchId: string; phase: string }[]>('list', '--phase', 'completed_with_errors');
+  const list = await cliJson<{ batchId: string; phase: string }[]>(
+    'list',
+    '--phase',
+    'completed_with_errors',
+  );
   assert.ok(list.some((b) => b.batchId === id));
 
   const out = path.join(dir, 'labels.pdf');
@@ -176,7 +248,10 @@ test('import → start → preview → approve → watch → rows → labels, as
   const img = pages[0]!.image!;
   assert.deepEqual([img.width, img.height], [812, 1218], 'page 1 carries a full 4×6 label at 203 dpi');
   const barcodes = readCode128({ width: img.width, height: img.height, rgba: bitsToRgba(img) });
-  assert.ok(barcodes.includes(rows[0]!.trackingNumbers[0]!), `page 1 is row 1's label: ${barcodes.join(',')}`);
+  assert.ok(
+    barcodes.includes(rows[0]!.trackingNumbers[0]!),
+    `page 1 is row 1's label: ${barcodes.join(',')}`,
+  );
 });
 
 test('every bad input exits 2 with a message naming it, and starts nothing', async () => {
@@ -186,21 +261,54 @@ test('every bad input exits 2 with a message naming it, and starts nothing', asy
   await writeFile(path.join(dir, 'shipper-bad.json'), '{"Name": "Acme", "ShipperNumber": "TOO-LONG-NUMBER"}');
   await writeFile(path.join(dir, 'shipper-notjson.json'), '{"Name": ');
   await writeFile(path.join(dir, 'bad.csv'), 'a,b\n1,2\n3,4,5\n');
-  const start = (...extra: string[]) => ['start', '--table', table, '--template', TEMPLATE, '--shipper', SHIPPER, ...extra];
+  const start = (...extra: string[]) => [
+    'start',
+    '--table',
+    table,
+    '--template',
+    TEMPLATE,
+    '--shipper',
+    SHIPPER,
+    ...extra,
+  ];
   const cases: [string, string[], RegExp][] = [
-    ['missing template file', ['start', '--table', table, '--template', 'nope.njk', '--shipper', SHIPPER], /template file nope\.njk does not exist/],
-    ['template that does not compile', ['start', '--table', table, '--template', 'broken.njk', '--shipper', SHIPPER], /template broken\.njk does not compile: .*Line 1/],
-    ['bad shipper', ['start', '--table', table, '--template', TEMPLATE, '--shipper', 'shipper-bad.json'], /shipper file shipper-bad\.json is not a valid UPS Shipper: .*ShipperNumber/],
-    ['shipper not JSON', ['start', '--table', table, '--template', TEMPLATE, '--shipper', 'shipper-notjson.json'], /shipper file shipper-notjson\.json is not valid JSON/],
+    [
+      'missing template file',
+      ['start', '--table', table, '--template', 'nope.njk', '--shipper', SHIPPER],
+      /template file nope\.njk does not exist/,
+    ],
+    [
+      'template that does not compile',
+      ['start', '--table', table, '--template', 'broken.njk', '--shipper', SHIPPER],
+      /template broken\.njk does not compile: .*Line 1/,
+    ],
+    [
+      'bad shipper',
+      ['start', '--table', table, '--template', TEMPLATE, '--shipper', 'shipper-bad.json'],
+      /shipper file shipper-bad\.json is not a valid UPS Shipper: .*ShipperNumber/,
+    ],
+    [
+      'shipper not JSON',
+      ['start', '--table', table, '--template', TEMPLATE, '--shipper', 'shipper-notjson.json'],
+      /shipper file shipper-notjson\.json is not valid JSON/,
+    ],
     ['bad filter', start('--filter', "state = 'TX'; DROP TABLE orders"), /bad --filter .*;/],
     ['filter on another table', start('--filter', 'id IN (SELECT 1 FROM pg_user)'), /bad --filter/],
-    ['unknown table', ['start', '--table', 'no_such_table', '--template', TEMPLATE, '--shipper', SHIPPER], /no_such_table.*does not exist/],
+    [
+      'unknown table',
+      ['start', '--table', 'no_such_table', '--template', TEMPLATE, '--shipper', SHIPPER],
+      /no_such_table.*does not exist/,
+    ],
     ['unknown key column', start('--key-column', 'nope'), /nope/],
     ['bad mode', start('--mode', 'yolo'), /--mode.*yolo/],
     ['bad --rows list', ['restart', 'batch-whatever', '--rows', '2,two'], /--rows must be row numbers/],
     ['unknown batch', ['status', 'batch-never-started'], /no batch "batch-never-started"/],
     ['malformed CSV', ['import', 'bad.csv', '--table', `${table}_x`], /bad\.csv.*line 3/],
-    ['existing table without --replace', ['import', 'orders.csv', '--table', table], /already exists: use --replace/],
+    [
+      'existing table without --replace',
+      ['import', 'orders.csv', '--table', table],
+      /already exists: use --replace/,
+    ],
   ];
   for (const [what, args, message] of cases) {
     const r = await cli(...args);
@@ -215,18 +323,44 @@ test('every bad input exits 2 with a message naming it, and starts nothing', asy
 test('`temporal workflow query --name status` and `temporal workflow signal --name approve` drive a batch', async () => {
   const table = `cli_tcli_${randomUUID().slice(0, 8)}`;
   assert.equal((await cli('import', 'orders.csv', '--table', table)).code, 0);
-  const { batchId } = await cliJson<{ batchId: string }>('start', '--table', table, '--template', TEMPLATE, '--shipper', SHIPPER);
+  const { batchId } = await cliJson<{ batchId: string }>(
+    'start',
+    '--table',
+    table,
+    '--template',
+    TEMPLATE,
+    '--shipper',
+    SHIPPER,
+  );
   await waitStatus(batchId, (s) => s.phase === 'awaiting_approval');
   const config = loadConfig(env);
-  const temporal = await ensureTemporalCli({ cacheDir: config.temporal.devServer.cacheDir, version: config.temporal.devServer.cliVersion });
-  const common = ['--address', config.temporal.address, '--namespace', config.temporal.namespace, '--workflow-id', batchId];
+  const temporal = await ensureTemporalCli({
+    cacheDir: config.temporal.devServer.cacheDir,
+    version: config.temporal.devServer.cliVersion,
+  });
+  const common = [
+    '--address',
+    config.temporal.address,
+    '--namespace',
+    config.temporal.namespace,
+    '--workflow-id',
+    batchId,
+  ];
 
   const q = await run(temporal, ['workflow', 'query', ...common, '--name', 'status', '--output', 'json']);
   const answer = JSON.parse(q.stdout) as { queryResult: BatchStatus[] };
   assert.equal(answer.queryResult[0]!.phase, 'awaiting_approval');
   assert.equal(answer.queryResult[0]!.counts.invalid, 1);
 
-  await run(temporal, ['workflow', 'signal', ...common, '--name', 'approve', '--input', '{"by": "temporal-cli"}']);
+  await run(temporal, [
+    'workflow',
+    'signal',
+    ...common,
+    '--name',
+    'approve',
+    '--input',
+    '{"by": "temporal-cli"}',
+  ]);
   const done = await waitStatus(batchId, (s) => s.phase === 'completed_with_errors');
   assert.equal(done.approval?.by, 'temporal-cli');
   assert.equal(done.counts.shipped, 4);

@@ -23,7 +23,14 @@ test('money: cents with thousands separators, USD as $, others by code, negative
 test('tables and terminal text: escape sequences and bidi overrides from row data are neutralised', () => {
   assert.equal(clean('Bob\u001b[2J\u001b]0;pwned\u0007'), 'Bob [2J ]0;pwned ');
   assert.equal(clean('a\u202eb\nc'), 'a b c');
-  const t = table(['Row', 'Name'], [[1, 'Zoë'], [10, 'x\u001b[31m']], [0]);
+  const t = table(
+    ['Row', 'Name'],
+    [
+      [1, 'Zoë'],
+      [10, 'x\u001b[31m'],
+    ],
+    [0],
+  );
   assert.equal(t, 'Row  Name\n---  ------\n  1  Zoë\n 10  x [31m');
 });
 
@@ -40,13 +47,35 @@ test('CSV: quotes, commas and newlines quoted; spreadsheet formulas neutralised'
 });
 
 test('progress line: bar, counts, rate, cost and ETA; pending never double-counts rows in flight', () => {
-  const counts = { ...emptyCounts(), total: 104, invalid: 4, shipped: 40, failed: 10, pending: 50, inFlight: 16 };
+  const counts = {
+    ...emptyCounts(),
+    total: 104,
+    invalid: 4,
+    shipped: 40,
+    failed: 10,
+    pending: 50,
+    inFlight: 16,
+  };
   const line = progressLine({ phase: 'executing', counts, actualCostCents: 123456, currency: 'USD' }, 5);
   // 100 to ship, 50 settled: half done, 50 remaining at 5 rows/s → 0:10.
-  assert.match(line, /^\[##########xx\.{12}\] {2}50% shipped 40 failed 10 pending 50 \| 5\.0 rows\/s \| \$1,234\.56 \| ETA 0:10 \| executing$/);
-  const loading = progressLine({ phase: 'previewing', counts: { ...emptyCounts(), total: 10, invalid: 1 }, actualCostCents: 0, currency: 'USD' }, 0);
+  assert.match(
+    line,
+    /^\[##########xx\.{12}\] {2}50% shipped 40 failed 10 pending 50 \| 5\.0 rows\/s \| \$1,234\.56 \| ETA 0:10 \| executing$/,
+  );
+  const loading = progressLine(
+    {
+      phase: 'previewing',
+      counts: { ...emptyCounts(), total: 10, invalid: 1 },
+      actualCostCents: 0,
+      currency: 'USD',
+    },
+    0,
+  );
   assert.equal(loading, 'previewing: 10 rows read, 1 invalid, 9 to ship');
-  const empty = progressLine({ phase: 'executing', counts: emptyCounts(), actualCostCents: 0, currency: 'USD' }, 0);
+  const empty = progressLine(
+    { phase: 'executing', counts: emptyCounts(), actualCostCents: 0, currency: 'USD' },
+    0,
+  );
   assert.match(empty, /100% .* ETA --:--/);
 });
 
@@ -80,10 +109,26 @@ test('Web UI summary ≤ 200 bytes and details where a filter cannot break out o
     template: TEMPLATE,
     shipper: { ...SHIPPER, Name: 'Acme *Widgets* <b>' },
     mode: 'confirm',
-    options: { previewRows: 20, rateAll: false, concurrency: 16, approvalTimeout: '7d', attentionTimeout: '7d', labelFormat: 'GIF', templateSetsPayer: false, rowsPerRun: 2000 },
+    options: {
+      previewRows: 20,
+      rateAll: false,
+      concurrency: 16,
+      approvalTimeout: '7d',
+      attentionTimeout: '7d',
+      labelFormat: 'GIF',
+      templateSetsPayer: false,
+      rowsPerRun: 2000,
+    },
   } as BatchInput;
   assert.equal(batchSummary(input, 'batch-n'), 'Batch n: orders, confirm');
-  assert.ok(Buffer.byteLength(batchSummary({ ...input, name: 'é'.repeat(80), source: { ...input.source, table: 't'.repeat(120) } }, 'b')) <= 200);
+  assert.ok(
+    Buffer.byteLength(
+      batchSummary(
+        { ...input, name: 'é'.repeat(80), source: { ...input.source, table: 't'.repeat(120) } },
+        'b',
+      ),
+    ) <= 200,
+  );
   const details = batchDetails(input);
   assert.match(details, /\n`{5}sql\nstate = 'TX' ``` \*\*bold\*\* ````\n`{5}/);
   assert.match(details, /Acme \\\*Widgets\\\* \\<b\\>/);
@@ -108,17 +153,29 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
 
 test('bad flags exit 2 before anything is sent, naming the flag', async () => {
   const cases: [string[], RegExp][] = [
-    [['start', '--table', 't', '--template', 'x', '--shipper', 'y', '--mode', 'turbo'], /--mode.*turbo.*"confirm" or "auto"/],
+    [
+      ['start', '--table', 't', '--template', 'x', '--shipper', 'y', '--mode', 'turbo'],
+      /--mode.*turbo.*"confirm" or "auto"/,
+    ],
     [['start', '--template', 'x', '--shipper', 'y'], /required option '--table <table>'/],
-    [['start', '--table', 't', '--template', 'x', '--shipper', 'y', '--concurrency', '0'], /--concurrency must be between 1 and 256/],
+    [
+      ['start', '--table', 't', '--template', 'x', '--shipper', 'y', '--concurrency', '0'],
+      /--concurrency must be between 1 and 256/,
+    ],
     [['restart', 'batch-a', '--rows', '1,x'], /--rows must be row numbers/],
-    [['restart', 'batch-a', '--scope', 'everything'], /--scope must be one of failed, needs_review, all_unshipped/],
+    [
+      ['restart', 'batch-a', '--scope', 'everything'],
+      /--scope must be one of failed, needs_review, all_unshipped/,
+    ],
     [['mode', 'batch-a', 'TURBO'], /mode must be "confirm" or "auto", got "TURBO"/],
     [['resolve', 'batch-a', '--row', '3'], /exactly one of --tracking .* or --retry/],
     [['resolve', 'batch-a', '--row', '3', '--retry', '--tracking', '1Z999'], /exactly one of/],
     [['list', '--phase', 'done'], /--phase must be one of loading/],
     [['rows', 'batch-a', '--status', 'lost'], /--status must be one of pending/],
-    [['labels', 'batch-a', '--out', 'x.pdf', '--format', 'png'], /--format.*png.*Allowed choices are pdf, zpl/],
+    [
+      ['labels', 'batch-a', '--out', 'x.pdf', '--format', 'png'],
+      /--format.*png.*Allowed choices are pdf, zpl/,
+    ],
     [['import', 'f.csv', '--table', 't', '--type', 'zip=blob'], /--type takes COLUMN=text\|integer/],
     [['frobnicate'], /unknown command 'frobnicate'/],
   ];

@@ -12,7 +12,14 @@ import { inflateSync } from 'node:zlib';
 import { PDFArray, PDFDocument, PDFRawStream } from 'pdf-lib';
 import type { BatchLabel } from '../../client/ledger';
 import { BatchInputError } from '../../client/errors';
-import { bitsToRgba, gifToBits, PAGE_HEIGHT_PT, PAGE_WIDTH_PT, readLabelPages, writeLabels } from '../../client/labels';
+import {
+  bitsToRgba,
+  gifToBits,
+  PAGE_HEIGHT_PT,
+  PAGE_WIDTH_PT,
+  readLabelPages,
+  writeLabels,
+} from '../../client/labels';
 
 const gifenc = createRequire(import.meta.url)('gifenc') as {
   GIFEncoder(): {
@@ -27,7 +34,12 @@ function gif(width: number, height: number, dark: (x: number, y: number) => bool
   const index = new Uint8Array(width * height);
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) index[y * width + x] = dark(x, y) ? 1 : 0;
   const enc = gifenc.GIFEncoder();
-  enc.writeFrame(index, width, height, { palette: [[255, 255, 255], [0, 0, 0]] });
+  enc.writeFrame(index, width, height, {
+    palette: [
+      [255, 255, 255],
+      [0, 0, 0],
+    ],
+  });
   enc.finish();
   return Buffer.from(enc.bytesView());
 }
@@ -58,7 +70,8 @@ test('gifToBits keeps every pixel: dark → 0 bit, light → 1 bit, rows padded 
   assert.equal(img.bits.length, 2 * 7);
   const rgba = bitsToRgba(img);
   for (let y = 0; y < 7; y++) {
-    for (let x = 0; x < 13; x++) assert.equal(rgba[(y * 13 + x) * 4], dark(x, y) ? 0 : 255, `pixel ${x},${y}`);
+    for (let x = 0; x < 13; x++)
+      assert.equal(rgba[(y * 13 + x) * 4], dark(x, y) ? 0 : 255, `pixel ${x},${y}`);
   }
 });
 
@@ -83,7 +96,8 @@ test('a landscape label is turned to fit the portrait page', async () => {
   await writeLabels(from([label(1, gif(60, 40, pattern(1)))]), { out });
   const doc = await PDFDocument.load(await readFile(out));
   const contents = doc.getPages()[0]!.node.Contents();
-  const streams = contents instanceof PDFArray ? contents.asArray().map((r) => doc.context.lookup(r)) : [contents];
+  const streams =
+    contents instanceof PDFArray ? contents.asArray().map((r) => doc.context.lookup(r)) : [contents];
   const ops = streams
     .map((st) => (st instanceof PDFRawStream ? inflateSync(st.contents).toString('latin1') : ''))
     .join('\n');
@@ -100,7 +114,9 @@ test('--split writes files of N labels: name-001.pdf, name-002.pdf…', async ()
   const res = await writeLabels(from(labels), { out: path.join(dir, 'b.pdf'), split: 2 });
   assert.equal(res.labels, 5);
   assert.deepEqual((await readdir(dir)).sort(), ['b-001.pdf', 'b-002.pdf', 'b-003.pdf']);
-  const counts = await Promise.all(res.files.map(async (f) => (await readLabelPages(await readFile(f))).length));
+  const counts = await Promise.all(
+    res.files.map(async (f) => (await readLabelPages(await readFile(f))).length),
+  );
   assert.deepEqual(counts, [2, 2, 1]);
 });
 
@@ -112,7 +128,10 @@ test('ZPL labels are concatenated in order; a GIF in ZPL mode and a ZPL in PDF m
     format: 'zpl',
   });
   assert.equal(res.labels, 2);
-  assert.equal(await readFile(path.join(dir, 'l.zpl'), 'utf8'), '^XA^FO50,50^FDrow 1^FS^XZ\n^XA^FO50,50^FDrow 2^FS^XZ\n');
+  assert.equal(
+    await readFile(path.join(dir, 'l.zpl'), 'utf8'),
+    '^XA^FO50,50^FDrow 1^FS^XZ\n^XA^FO50,50^FDrow 2^FS^XZ\n',
+  );
 
   await assert.rejects(
     writeLabels(from([label(1, gif(4, 4, pattern(0)))]), { out: path.join(dir, 'x.zpl'), format: 'zpl' }),
@@ -120,7 +139,8 @@ test('ZPL labels are concatenated in order; a GIF in ZPL mode and a ZPL in PDF m
   );
   await assert.rejects(
     writeLabels(from([label(7, zpl(7), 'ZPL')]), { out: path.join(dir, 'x.pdf') }),
-    (e: unknown) => e instanceof BatchInputError && /row 7/.test(e.message) && /--format zpl/.test(e.fix ?? ''),
+    (e: unknown) =>
+      e instanceof BatchInputError && /row 7/.test(e.message) && /--format zpl/.test(e.fix ?? ''),
   );
 });
 

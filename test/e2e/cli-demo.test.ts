@@ -1,0 +1,76 @@
+/**
+ * `npm start` is the demo: on a fresh data dir, unattended (CI=true, no TTY), it brings the embedded stack
+ * up, imports examples/orders.csv, previews, approves, ships, writes labels + results under
+ * <data dir>/out/, prints the batch's Web UI link, exits 0 and leaves nothing running.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from '../../scripts/stack/processes';
+import { readLabelPages } from '../../client/labels';
+
+const ROOT = path.join(import.meta.dirname, '..', '..');
+
+function processesMentioning(needle: string): string[] {
+  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
+  return out.split('\n').filter((l) => l.includes(needle) && !l.includes('ps -eo'));
+}
+
+test('CI=true npm start runs the whole demo unattended, exits 0 and leaves nothing running', async () => {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'shipbatch-demo-'));
+  const uiPort = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    CI: 'true',
+    SHIPBATCH_DATA_DIR: dataDir,
+    SHIPBATCH_TEMPORAL_PORT: String(await freePort()),
+    SHIPBATCH_TEMPORAL_UI_PORT: String(uiPort),
+    SHIPBATCH_PG_PORT: String(await freePort()),
+  };
+  // The embedded stack is part of what is under test, not the harness's.
+  delete env.TEMPORAL_ADDRESS;
+  delete env.TEMPORAL_NAMESPACE;
+  delete env.DATABASE_URL;
+  delete env.SHIPBATCH_TASK_QUEUE;
+  try {
+    const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'run.mjs'), 'start'], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    assert.equal(code, 0, output);
+
+    assert.match(
+      output,
+      /== Preview[\s\S]*Row\s+Recipient\s+City\/State[\s\S]*Total estimate: \$[\d,]+\.\d\d for 196 rows/,
+    );
+    assert.match(output, /approved by demo \(auto-approved\)/);
+    assert.match(output, /completed_with_errors: 196 shipped, 0 failed, 4 invalid/);
+    const link = new RegExp(
+      `Web UI   http://127\\.0\\.0\\.1:${uiPort}/namespaces/default/workflows/(batch-demo-[0-9-]+)`,
+    );
+    assert.match(output, link);
+    const batchId = link.exec(output)![1]!;
+
+    const out = path.join(dataDir, 'out');
+    assert.deepEqual((await readdir(out)).sort(), [`${batchId}-labels.pdf`, `${batchId}-results.csv`]);
+    const pages = await readLabelPages(await readFile(path.join(out, `${batchId}-labels.pdf`)));
+    assert.equal(pages.length, 196, 'one label page per shipped row');
+    assert.ok(pages.every((p) => p.image && p.image.width === 812 && p.image.height === 1218));
+    const csv = (await readFile(path.join(out, `${batchId}-results.csv`), 'utf8')).trim().split('\r\n');
+    assert.equal(csv.length, 201);
+    assert.equal(csv.filter((l) => /^\d+,shipped,1Z/.test(l)).length, 196);
+
+    assert.match(output, /shipbatch: stopped\n?$/);
+    assert.deepEqual(processesMentioning(dataDir), [], 'no process of the demo is left running');
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
