@@ -128,6 +128,11 @@ export class TemplateIsolate {
     }
   }
 
+  /** Run code in the isolate's context (tests only: to prove the tripwire of a tampered built-in). */
+  async evalForTests(code: string): Promise<unknown> {
+    return this.context.eval(code, { timeout: SETUP_TIMEOUT_MS, copy: true });
+  }
+
   /** Free the isolate. Idempotent. */
   dispose(): void {
     if (!this.isolate.isDisposed) {

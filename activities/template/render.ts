@@ -270,7 +270,9 @@ class IsolatedBatchRenderer implements BatchRenderer {
         return results as SandboxRowResult[];
       } catch (e) {
         if (!(e instanceof IsolateFailure)) throw e;
-        // Some row of the page ran out of time or memory: find it by rendering the rows one by one.
+        // Some row of the page ran out of time or memory, or broke the engine: find it by rendering the
+        // rows one by one (in a new isolate if this one cannot be trusted any more).
+        if (e.kind === 'crash') this.discardIsolate();
       }
     }
     for (const s of sendable) results[s.idx] = await this.renderOne(s.json);
@@ -285,6 +287,7 @@ class IsolatedBatchRenderer implements BatchRenderer {
       return r ?? { e: 'internal: no result for this row' };
     } catch (e) {
       if (!(e instanceof IsolateFailure)) throw e;
+      if (e.kind === 'crash') this.discardIsolate();
       if (++this.stopped >= MAX_STOPPED_ROWS)
         this.gaveUp =
           `the template was stopped on ${this.stopped} rows of this batch (time or memory limit), so the ` +
@@ -293,7 +296,12 @@ class IsolatedBatchRenderer implements BatchRenderer {
     }
   }
 
-  /** The isolate, recreated if a memory overrun disposed it. */
+  private discardIsolate(): void {
+    this.isolate?.dispose();
+    this.isolate = null;
+  }
+
+  /** The isolate, recreated if a memory overrun (or a discard) disposed it. */
   private async live(): Promise<TemplateIsolate> {
     if (this.isolate?.alive) return this.isolate;
     this.isolate?.dispose();

@@ -7,10 +7,12 @@
  */
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { IsolateFailure, TemplateIsolate } from '../../activities/template/isolate';
 import {
   MAX_TEMPLATE_CHARS,
   openBatchRenderer,
   ROW_TIMEOUT_MS,
+  TEMPLATE_LIMITS,
   type RenderResult,
 } from '../../activities/template/render';
 import type { Shipper } from '../../domain/shipment-schema';
@@ -544,4 +546,35 @@ test('the renderer is per batch: dispose is idempotent and a disposed renderer r
   opened.renderer.dispose();
   opened.renderer.dispose();
   await assert.rejects(opened.renderer.renderRows([{ rowNo: 4, data: ROW }]), /disposed/);
+});
+
+test('frozen isolate: built-ins cannot be changed, and the one left unfrozen (RegExp, for speed) trips a wire', async () => {
+  const opened = await TemplateIsolate.open({
+    limits: { ...TEMPLATE_LIMITS },
+    templateSource: '{"a": "{{ x | replace(r/b/, "c") }}"}',
+    shipperJson: SHIPPER_JSON,
+    batchJson: JSON.stringify(BATCH),
+  });
+  assert.ok(opened.ok);
+  if (!opened.ok) return;
+  const iso = opened.isolate;
+  try {
+    // Code run inside the isolate itself (not by a template) cannot change the frozen built-ins either.
+    assert.equal(
+      await iso.evalForTests(
+        '"use strict"; const r = []; for (const f of [() => { Object.prototype.polluted = 1 }, () => { Array.prototype.push = null }, () => { JSON.parse = null }]) { try { f(); r.push("changed") } catch (e) { r.push(e.constructor.name) } } r.join(",")',
+      ),
+      'TypeError,TypeError,TypeError',
+    );
+    assert.deepEqual(await iso.renderPage('[{"x": "abc"}]', 1000), [{ o: '{"a": "acc"}' }]);
+    await iso.evalForTests('RegExp.prototype.polluted = 1');
+    await assert.rejects(iso.renderPage('[{"x": "abc"}]', 1000), (e: unknown) => {
+      assert.ok(e instanceof IsolateFailure);
+      assert.equal(e.kind, 'crash');
+      assert.match(e.message, /changed RegExp/);
+      return true;
+    });
+  } finally {
+    iso.dispose();
+  }
 });
