@@ -24,7 +24,7 @@ import {
   type CallLogEntry,
 } from '../../ups-sandbox/call-log';
 import { loadConfig } from '../../temporal.config';
-import { SHIPPER, shipmentRequest, TOOL_NAMES } from '../helpers/ups-sandbox';
+import { openSandboxHarness, SHIPPER, shipmentRequest, TOOL_NAMES } from '../helpers/ups-sandbox';
 
 interface Interval {
   pid: number;
@@ -129,6 +129,28 @@ describe('the sandbox is serial by default, like the real server', () => {
   });
 });
 
+describe('a serial sandbox over HTTP', () => {
+  test('the sessions of one server process share its one lane: a pool of 3 sessions gains nothing', async () => {
+    const h = await openSandboxHarness(
+      'http',
+      {},
+      { sessions: 3, knobs: { latency: { kind: 'fixed', ms: 300 } } },
+    );
+    try {
+      const rate = (i: number) => h.client.rateShipmentRequest(shipmentRequest(`SBhttp-lane-${i}`));
+      await Promise.all([0, 1, 2].map(rate));
+      const serial = served(readCallLog(h.dataDir));
+      assert.equal(h.connection.stats().open, 3, 'three HTTP sessions were opened');
+      assert.equal(maxOverlap(serial), 1, 'the process served them one after another');
+      h.setKnobs({ latency: { kind: 'fixed', ms: 300 }, concurrency: 3 });
+      await Promise.all([3, 4, 5].map(rate));
+      assert.equal(maxOverlap(served(readCallLog(h.dataDir).slice(3))), 3, 'with concurrency 3, together');
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('a pool of serial sandboxes', () => {
   const open: UpsClient[] = [];
   after(async () => {
@@ -188,6 +210,42 @@ describe('a pool of serial sandboxes', () => {
       speedup >= 2.5,
       `pool 4 vs pool 1: ${speedup.toFixed(2)}x (≈4 expected; spans ${span(one.calls)} / ${span(four.calls)} ms)`,
     );
+  });
+
+  test('a batch of 200 rows, 32 in flight, through 4 serial sandboxes with the default timeouts: each ships once', async () => {
+    const p = configuredPool('batch', 4, { latency: { kind: 'longtail', medianMs: 60, p99Ms: 400 } }, '60s');
+    open.push(p.client);
+    const refs = Array.from({ length: 200 }, (_, i) => `SBbatch-${i}`);
+    let next = 0;
+    const outcomes: string[] = [];
+    // 32 workers like the worker's activity slots, each shipping rows until none are left.
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        while (next < refs.length) {
+          const ref = refs[next++]!;
+          try {
+            await p.client.createShipment(shipmentRequest(ref, { format: 'ZPL' }));
+            outcomes.push('shipped');
+          } catch (err) {
+            outcomes.push(err instanceof UpsError ? `${err.errorClass}: ${err.message}` : String(err));
+          }
+        }
+      }),
+    );
+    assert.deepEqual(
+      outcomes.filter((o) => o !== 'shipped'),
+      [],
+      'no ambiguous create, no failure',
+    );
+    const perRef = shipmentsPerReference(p.dataDir);
+    assert.ok(
+      refs.every((r) => perRef.get(r) === 1 && callsPerReference(p.dataDir).get(r) === 1),
+      'one call and one shipment per row',
+    );
+    const calls = served(readCallLog(p.dataDir));
+    assert.equal(new Set(calls.map((c) => c.pid)).size, 4);
+    assert.equal(maxOverlapPerProcess(calls), 1);
+    assert.equal(maxOverlap(calls), 4);
   });
 
   test('the pool never puts two calls on one session, even when the server could take them', async () => {
