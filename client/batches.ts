@@ -80,6 +80,7 @@ export interface BatchSummary {
   runId: string;
   /** Temporal's execution status: RUNNING, COMPLETED, FAILED, CANCELLED, TERMINATED, TIMED_OUT, CONTINUED_AS_NEW. */
   status: string;
+  taskQueue: string;
   phase?: BatchPhase;
   mode?: string;
   rows?: number;
@@ -469,12 +470,21 @@ export class ShipbatchClient {
     const open = (await this.listBatches({ limit: 500 })).filter((b) => b.status === 'RUNNING');
     if (open.length === 0) return [];
     const pool = await this.pool();
-    const polling = await this.workerPolling().catch(() => true);
+    // Per task queue: batches of other queues (other teams, tests) have workers of their own.
+    const pollingByQueue = new Map<string, Promise<boolean>>();
+    const polled = (queue: string) => {
+      if (!pollingByQueue.has(queue))
+        pollingByQueue.set(
+          queue,
+          this.workerPolling(queue).catch(() => true),
+        );
+      return pollingByQueue.get(queue)!;
+    };
     const items: AttentionItem[] = [];
     for (const b of open) {
       let reason: AttentionItem['reason'] | undefined;
       let lastError: string | null = null;
-      if (!polling) reason = 'no_worker';
+      if (!(await polled(b.taskQueue))) reason = 'no_worker';
       else if (b.phase === 'awaiting_approval' || b.phase === 'awaiting_action') reason = b.phase;
       else {
         const desc = await this.temporal.workflowService.describeWorkflowExecution({
@@ -556,6 +566,7 @@ function summaryOf(w: WorkflowExecutionInfo): BatchSummary {
     batchId: w.workflowId,
     runId: w.runId,
     status: w.status.name,
+    taskQueue: w.taskQueue,
     phase: sa.get(SHIP_BATCH_PHASE) as BatchPhase | undefined,
     mode: sa.get(SHIP_BATCH_MODE),
     rows: sa.get(SHIP_BATCH_ROWS),
@@ -585,7 +596,11 @@ function choicesFor(reason: AttentionItem['reason'], id: string, counts: RowCoun
     case 'retrying':
       return [`shipbatch status ${id}`, `shipbatch cancel ${id}`];
     case 'no_worker':
-      return ['shipbatch worker   (or shipbatch dev)', `shipbatch cancel ${id}`];
+      // Updates need a worker too: starting one is the way on (terminating loses nothing shipped, stops the rest).
+      return [
+        'start a worker on its task queue: shipbatch worker (or shipbatch dev)',
+        `temporal workflow terminate --workflow-id ${id}`,
+      ];
   }
 }
 

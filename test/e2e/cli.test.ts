@@ -316,6 +316,29 @@ test('every bad input exits 2 with a message naming it, and starts nothing', asy
     assert.match(r.err, message, what);
     assert.doesNotMatch(r.err, /\n\s+at /, `${what}: no stack trace`);
   }
+  // A batch on a task queue no worker polls is stalled: list --attention says so, with the way out.
+  const lonelyQueue = `nobody-${randomUUID().slice(0, 8)}`;
+  const lonely = await run(
+    process.execPath,
+    [BIN, 'start', '--table', table, '--template', TEMPLATE, '--shipper', SHIPPER, '--json'],
+    {
+      cwd: dir,
+      env: { ...env, SHIPBATCH_TASK_QUEUE: lonelyQueue },
+    },
+  );
+  const lonelyId = (JSON.parse(lonely.stdout) as { batchId: string }).batchId;
+  try {
+    const attention = await cliJson<
+      { batchId: string; reason: string; taskQueue: string; choices: string[] }[]
+    >('list', '--attention');
+    const stalled = attention.find((a) => a.batchId === lonelyId);
+    assert.equal(stalled?.reason, 'no_worker');
+    assert.equal(stalled.taskQueue, lonelyQueue);
+    assert.match(stalled.choices[0]!, /shipbatch worker/);
+  } finally {
+    await client.temporal.workflow.getHandle(lonelyId).terminate('test cleanup');
+  }
+
   const batches = await client.listBatches();
   assert.ok(!batches.some((b) => b.batchId.startsWith(`batch-${table}`)), 'no batch was started');
 });
