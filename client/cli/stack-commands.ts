@@ -330,7 +330,8 @@ export async function demoCommand(
     const yes = interactive ? await askApproval(io, question) : true;
     if (!yes) {
       await client.rejectBatch(id, { reason: 'declined in the demo' });
-      say('   rejected: nothing ships.');
+      say(`   rejected: nothing ships. The batch stays visible in the Web UI: ${webUi}`);
+      return 0;
     } else {
       const approved = await client.approveBatch(id, {
         previewHash: preview.previewHash,
