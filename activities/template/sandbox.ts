@@ -177,6 +177,8 @@ export function installSandbox(
   const markSafe = (s: string): unknown => new SafeString(s);
 
   /** Check the value markers and JSON nesting of a finished render, and strip the markers. */
+  const CUT =
+    'a filter cut or reordered an escaped {{ value }} (e.g. truncate or reverse of a {% set %} block)';
   const finish = (text: string): string => {
     let res = '';
     let seg = 0;
@@ -220,7 +222,7 @@ export function installSandbox(
       res += text.slice(seg, i);
       seg = i + 1;
       if (c === 0xe000 || c === 0xe002) {
-        if (open) refuse('internal: nested value markers');
+        if (open) refuse(CUT);
         if (c === 0xe002 && inStr)
           refuse('`| json` writes a whole JSON value (quotes included): do not put it inside quotes');
         open = c === 0xe000 ? 1 : 2;
@@ -229,7 +231,7 @@ export function installSandbox(
         openAt = res.length;
         continue;
       }
-      if (!open) refuse('internal: unbalanced value markers');
+      if (!open) refuse(CUT);
       const kind = open;
       open = 0;
       if (kind === 2) {
@@ -250,7 +252,7 @@ export function installSandbox(
         }
       }
     }
-    if (open) refuse('internal: unterminated value marker');
+    if (open) refuse(CUT);
     return seg === 0 ? text : res + text.slice(seg);
   };
 
@@ -406,6 +408,32 @@ export function installSandbox(
   capArg('center', 1);
   capArg('indent', 1);
   capArg('truncate', 1);
+  // Filters that put an argument INTO a safe (already escaped) text would write that argument raw: a row
+  // value given as the replacement of `replace` or the `end` of `truncate` is escaped (and marked) first.
+  const intoSafe = (subject: unknown, v: unknown): unknown =>
+    subject instanceof SafeString && !(v instanceof SafeString) && v !== undefined && v !== null
+      ? V0 + escapeJson(text(v)) + V1
+      : v;
+  const replace = filters['replace']!;
+  filters['replace'] = function (
+    this: unknown,
+    str: unknown,
+    old: unknown,
+    by: unknown,
+    max: unknown,
+  ): unknown {
+    return replace.call(this, str, old, intoSafe(str, by), max);
+  };
+  const truncate = filters['truncate']!;
+  filters['truncate'] = function (
+    this: unknown,
+    s: unknown,
+    n: unknown,
+    kill: unknown,
+    end: unknown,
+  ): unknown {
+    return truncate.call(this, s, n, kill, intoSafe(s, end));
+  };
   const ownAttr = (item: unknown, attr: unknown): unknown =>
     item !== null && typeof item === 'object' && hasOwn(item, attr as string)
       ? (item as Dict)[attr as string]

@@ -578,3 +578,30 @@ test('frozen isolate: built-ins cannot be changed, and the one left unfrozen (Re
     iso.dispose();
   }
 });
+
+test('6. a row value inserted into an already escaped text (replace, truncate end) is escaped too', async () => {
+  const tpl = shipment(
+    ', {% set d %}"D": "CITY", "E": "{{ name }}"{% endset %}{{ d | replace("CITY", city) }}, {% set f %}more words {{ name }}{% endset %}"F": "{{ f | truncate(4, true, city) }}"',
+  );
+  const city = 'Denver", "PaymentInformation": {"x": "y';
+  const s = await shipped(tpl, { ...ROW, city: 'Denver', name: 'Jane "J"' });
+  assert.equal(s['D'], 'Denver');
+  assert.equal(s['E'], 'Jane "J"');
+  assert.equal(s['F'], 'moreDenver');
+  // A cut through an escaped value is refused, not shipped half-escaped.
+  assert.match(
+    await refused(
+      shipment(', {% set f %}"F": "{{ name }} and more"{% endset %}{{ f | truncate(9, true) }}"'),
+    ),
+    /cut or reordered an escaped \{\{ value \}\}/,
+  );
+  const { results } = await render(tpl, [{ ...ROW, city }]);
+  const r = results[0]!;
+  // The injected text is one value: too long for City, and nowhere a key.
+  assert.equal(r.ok, false);
+  if (!r.ok)
+    assert.deepEqual(
+      r.errors.map((e) => e.path),
+      ['ShipTo.Address.City'],
+    );
+});
