@@ -51,7 +51,9 @@ async function bringUp(io: Io, opts: { worker: boolean; log: (line: string) => v
   try {
     config = loadConfig();
   } catch (err) {
-    throw new StartupFailed(describeStartupError(err), err instanceof ConfigError ? 2 : 1);
+    // Every bad variable, on one line (describeStartupError keeps only an error's first line).
+    const text = err instanceof ConfigError ? oneLineConfigError(err) : describeStartupError(err);
+    throw new StartupFailed(text, err instanceof ConfigError ? 2 : 1);
   }
   const running = readDevState();
   if (running) {
@@ -103,6 +105,12 @@ async function bringUp(io: Io, opts: { worker: boolean; log: (line: string) => v
     await stop();
     throw new StartupFailed(describeStartupError(err), err instanceof ConfigError ? 2 : 1);
   }
+}
+
+/** `invalid configuration:\n  A\n  B` → `invalid configuration: A; B`. */
+function oneLineConfigError(err: ConfigError): string {
+  const [head, ...problems] = err.message.split('\n').map((l) => l.trim());
+  return problems.length ? `${head!.replace(/:$/, '')}: ${problems.join('; ')}` : head!;
 }
 
 function waitForSignal(): Promise<NodeJS.Signals> {
