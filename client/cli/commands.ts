@@ -512,7 +512,9 @@ export async function importCommand(
   }).catch((err: unknown) => {
     throw new ConnectionError((err as Error).message, {
       cause: err,
-      fix: 'start the embedded stack with `shipbatch dev`, or set DATABASE_URL',
+      fix: config.database.embedded
+        ? 'start the embedded stack with `shipbatch dev`, or set DATABASE_URL'
+        : 'check that this PostgreSQL runs and DATABASE_URL is right',
     });
   });
   try {
