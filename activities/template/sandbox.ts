@@ -444,6 +444,16 @@ export function installSandbox(
     list(arr, 'selectattr').filter((x) => !!ownAttr(x, attr));
   filters['rejectattr'] = (arr: unknown, attr: unknown) =>
     list(arr, 'rejectattr').filter((x) => !ownAttr(x, attr));
+  filters['sum'] = (arr: unknown, attr?: unknown, start: unknown = 0): unknown =>
+    list(arr, 'sum')
+      .map((x) => (attr ? ownAttr(x, attr) : x))
+      .reduce((a: unknown, b: unknown) => (a as number) + (b as number), start);
+  // Groups in a null-prototype object: a group named "constructor" or "__proto__" is just a group.
+  filters['groupby'] = (arr: unknown, attr: unknown): unknown => {
+    const groups = Object.create(null) as Record<string, unknown[]>;
+    for (const x of list(arr, 'groupby')) (groups[text(ownAttr(x, attr))] ??= []).push(x);
+    return groups;
+  };
   filters['dictsort'] = (val: unknown, caseSensitive?: unknown, by?: unknown): unknown => {
     if (val === null || typeof val !== 'object' || Array.isArray(val)) refuse('dictsort: needs an object');
     const si =

@@ -605,3 +605,20 @@ test('6. a row value inserted into an already escaped text (replace, truncate en
       ['ShipTo.Address.City'],
     );
 });
+
+test('filters that take keys read own properties only: sum, groupby, selectattr, sort, dictsort', async () => {
+  const tpl = shipment(
+    ', "D": "{{ items | sum("n") }}/{{ items | sum("constructor") }}/{% for k, v in items | groupby("k") %}{{ k }}={{ v | length }};{% endfor %}/{{ items | selectattr("constructor") | length }}/{{ (items | sort(false, false, "n"))[2].k }}/{{ items[0] | dictsort | length }}"',
+  );
+  const items = [
+    { n: 1, k: 'constructor' },
+    { n: 2, k: '__proto__' },
+    { n: 3, k: 'constructor' },
+  ];
+  const s = await shipped(tpl, { ...ROW, items });
+  assert.equal(s['D'], '6/NaN/constructor=2;__proto__=1;/0/constructor/2');
+  assert.match(
+    await refused('{{ items | sort(false, false, "toString") }}', { ...ROW, items }),
+    /attribute "toString" resolved to undefined/,
+  );
+});
