@@ -10,7 +10,8 @@
  *   value outside quotes must be one number/true/false/null, and `| json` stands where a JSON value goes;
  * - counts every output character (literal text and `{% set %}` captures too), operations, and JSON depth;
  * - compiles the batch's template, then freezes every object reachable from the global object (and the
- *   hidden intrinsics), so no render can leave state behind for the next row.
+ *   hidden intrinsics), so no render can leave state behind for the next row. RegExp and its prototype
+ *   are the one exception (V8's fast regexp paths need them pristine); a tripwire checks them per page.
  */
 
 import type { FilterSet } from './filters';
@@ -584,6 +585,7 @@ export function installSandbox(
     const m = e instanceof Error ? e.message : String(e);
     return m
       .replace(/^\(template\)\s*/, '')
+      .replace(/\b(TemplateSecurityError|FilterError): /, '')
       .replace(/\s+/g, ' ')
       .trim();
   };
