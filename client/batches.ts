@@ -264,7 +264,25 @@ export class ShipbatchClient {
 
   private async mapError(batchId: string, what: string, err: unknown, timeoutMs: number): Promise<Error> {
     if (err instanceof ShipbatchError) return err;
-    if (err instanceof WorkflowNotFoundError) return new BatchNotFoundError(batchId, { cause: err });
+    if (err instanceof WorkflowNotFoundError) {
+      // The server answers an Update to a closed workflow with NOT_FOUND too: tell the two apart.
+      const closed = await this.temporal.workflow
+        .getHandle(batchId)
+        .describe()
+        .then((d) => (d.status.name === 'RUNNING' ? undefined : d.status.name))
+        .catch(() => undefined);
+      if (closed) {
+        return new BatchRefusedError(
+          batchId,
+          what,
+          `the batch is closed (${closed}); nothing can change it any more`,
+          {
+            cause: err,
+          },
+        );
+      }
+      return new BatchNotFoundError(batchId, { cause: err });
+    }
     if (err instanceof WorkflowUpdateFailedError) {
       const reason = err.cause?.message ?? err.message;
       return new BatchRefusedError(batchId, what, reason, { cause: err });

@@ -213,6 +213,10 @@ test('import → start → preview → approve → watch → rows → labels, as
     assert.ok(field in status, `status --json carries ${field}`);
   }
 
+  const late = await cli('approve', id);
+  assert.equal(late.code, 2, late.err);
+  assert.match(late.err, /refused approve: the batch is closed \(COMPLETED\)/);
+
   const csv = await cli('rows', id, '--csv');
   assert.equal(csv.code, 0);
   const lines = csv.out.trim().split('\r\n');
