@@ -288,7 +288,9 @@ export function installSandbox(
         if (!(n <= L.maxOutputChars))
           refuse(`${name}() would build a text longer than ${L.maxOutputChars} characters`);
       }
-      return checkSize(fn.apply(obj, args), `${name}()`);
+      const r = fn.apply(obj, args);
+      if (unescapes([obj], r)) refuse(`${name}() ${UNESCAPED}`);
+      return checkSize(r, `${name}()`);
     };
 
   rt.memberLookup = (obj: unknown, val: unknown): unknown => {
@@ -396,7 +398,7 @@ export function installSandbox(
   const stock = env.filters;
   for (const k of Object.keys(stock)) filters[k] = stock[k]!;
   const capArg = (name: string, idx: number) => {
-    const f = stock[name]!;
+    const f = filters[name]!;
     filters[name] = function (this: unknown, ...a: unknown[]): unknown {
       const n = a[idx];
       if (n !== undefined && n !== null && !(Math.abs(Number(n)) <= L.maxWidth))
@@ -404,6 +406,22 @@ export function installSandbox(
       return checkSize(f.apply(this, a), name);
     };
   };
+  // A filter (or method) that turns an escaped block ({% set %} capture, macro output) into plain text
+  // would have it escaped a second time: refused, rather than shipping escape sequences as data.
+  const MARKED = /[\uE000-\uE003]/;
+  const unescapes = (args: readonly unknown[], result: unknown): boolean =>
+    typeof result === 'string' && args.some((x) => x instanceof SafeString && MARKED.test(text(x)));
+  const UNESCAPED =
+    'turned an escaped block ({% set %} … {% endset %}, {% filter %} or a macro) into plain text: ' +
+    'apply it to the values inside the block instead';
+  for (const k of Object.keys(filters)) {
+    const f = filters[k]!;
+    filters[k] = function (this: unknown, ...a: unknown[]): unknown {
+      const r = f.apply(this, a);
+      if (unescapes(a, r)) refuse(`the filter ${k} ${UNESCAPED}`);
+      return r;
+    };
+  }
   capArg('batch', 1);
   capArg('slice', 1);
   capArg('center', 1);

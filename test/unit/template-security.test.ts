@@ -622,3 +622,22 @@ test('filters that take keys read own properties only: sum, groupby, selectattr,
     /attribute "toString" resolved to undefined/,
   );
 });
+
+test('7. an escaped block turned into plain text by a filter or method is refused, not escaped twice', async () => {
+  assert.match(
+    await refused(shipment(', "D": "{% filter upper %}{{ name }}{% endfilter %}"')),
+    /the filter upper turned an escaped block .* into plain text/,
+  );
+  assert.match(
+    await refused(shipment(', {% set d %}{{ name }}{% endset %}"D": "{{ d.toUpperCase() }}"')),
+    /toUpperCase\(\) turned an escaped block/,
+  );
+  // Filters on values, and safe-preserving filters on blocks, are fine.
+  const s = await shipped(
+    shipment(
+      ', {% set d %}{{ name }}{% endset %}"D": "{{ name | upper }}/{{ d | trim }}/{{ d | length > 0 }}"',
+    ),
+    { ...ROW, name: ' Jo "J" ' },
+  );
+  assert.equal(s['D'], ' JO "J" / Jo "J" /true');
+});
