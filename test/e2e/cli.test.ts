@@ -392,3 +392,60 @@ test('`temporal workflow query --name status` and `temporal workflow signal --na
   assert.equal(done.approval?.by, 'temporal-cli');
   assert.equal(done.counts.shipped, 4);
 });
+
+test('a batch with failed rows waits for action: list --attention, restart, mode refused, finish', async () => {
+  const table = `cli_fail_${randomUUID().slice(0, 8)}`;
+  assert.equal((await cli('import', 'orders.csv', '--table', table)).code, 0);
+  // UPS rejects the Denver address (row 3) as invalid: a definitive failure of that row only.
+  await writeFile(path.join(dir, 'knobs.json'), JSON.stringify({ rejectPostalCodes: ['80202'] }));
+  try {
+    const { batchId: id } = await cliJson<{ batchId: string }>(
+      'start',
+      '--table',
+      table,
+      '--template',
+      TEMPLATE,
+      '--shipper',
+      SHIPPER,
+      '--mode',
+      'AUTO',
+    );
+    const waiting = await waitStatus(id, (s) => s.phase === 'awaiting_action');
+    assert.deepEqual([waiting.counts.shipped, waiting.counts.failed], [3, 1]);
+
+    const items = await cliJson<{ batchId: string; reason: string; lastError: string; choices: string[] }[]>(
+      'list',
+      '--attention',
+    );
+    const item = items.find((i) => i.batchId === id);
+    assert.ok(item);
+    assert.equal(item.reason, 'awaiting_action');
+    assert.match(item.lastError, /^row 3: /);
+    assert.ok(item.choices.includes(`shipbatch restart ${id} --scope failed`));
+    assert.ok(item.choices.includes(`shipbatch finish ${id}`));
+
+    const failed = await cli('rows', id, '--status', 'failed');
+    assert.match(failed.out, /^\s*3\s+failed\s+.*\S/m);
+
+    const locked = await cli('mode', id, 'confirm');
+    assert.equal(locked.code, 2);
+    assert.match(locked.err, /refused setMode: .*locked/);
+
+    const restarted = await cliJson<BatchStatus>('restart', id, '--rows', '3');
+    assert.ok(restarted.phase === 'awaiting_action' || restarted.phase === 'executing');
+    // Still rejected by UPS: it fails again and the batch waits again; finish closes it as it is
+    // (refused with exit 2 while the restarted row is being shipped).
+    let finished = await cli('finish', id);
+    for (const deadline = Date.now() + 60_000; finished.code !== 0 && Date.now() < deadline;) {
+      assert.equal(finished.code, 2, finished.err);
+      assert.match(finished.err, /nothing to finish: the batch is executing/);
+      await new Promise((r) => setTimeout(r, 500));
+      finished = await cli('finish', id);
+    }
+    assert.equal(finished.code, 0, finished.err);
+    const done = await waitStatus(id, (s) => s.phase === 'completed_with_errors');
+    assert.deepEqual([done.counts.shipped, done.counts.failed, done.counts.invalid], [3, 1, 1]);
+  } finally {
+    await writeFile(path.join(dir, 'knobs.json'), '{}');
+  }
+});
