@@ -56,7 +56,7 @@ export const PAGE_ROWS = 250;
 export const PAGE_TIMEOUT_MS = 500;
 /** Wall-clock budget of one row. */
 export const ROW_TIMEOUT_MS = 250;
-/** Rows stopped (time or memory) before the batch's template is given up for the remaining rows. */
+/** Rows stopped (time or memory) or slow (over half the deadline) before the batch's template is given up. */
 export const MAX_STOPPED_ROWS = 5;
 
 function describe(e: unknown): string {
@@ -281,19 +281,27 @@ class IsolatedBatchRenderer implements BatchRenderer {
 
   private async renderOne(json: string): Promise<SandboxRowResult> {
     if (this.gaveUp) return { e: this.gaveUp };
+    const t0 = performance.now();
     try {
       const isolate = await this.live();
       const [r] = await isolate.renderPage(`[${json}]`, ROW_TIMEOUT_MS);
+      // A row that needs most of its deadline counts as well: a template slow on every row would
+      // otherwise cost a deadline per row.
+      if (performance.now() - t0 > ROW_TIMEOUT_MS / 2) this.strike();
       return r ?? { e: 'internal: no result for this row' };
     } catch (e) {
       if (!(e instanceof IsolateFailure)) throw e;
       if (e.kind === 'crash') this.discardIsolate();
-      if (++this.stopped >= MAX_STOPPED_ROWS)
-        this.gaveUp =
-          `the template was stopped on ${this.stopped} rows of this batch (time or memory limit), so the ` +
-          'remaining rows are not rendered: fix the template';
+      this.strike();
       return { e: `${e.message} (limits: ${ROW_TIMEOUT_MS} ms and ${ISOLATE_MEMORY_MB} MB per row)` };
     }
+  }
+
+  private strike(): void {
+    if (++this.stopped >= MAX_STOPPED_ROWS)
+      this.gaveUp =
+        `the template was stopped (or needed more than ${ROW_TIMEOUT_MS / 2} ms) on ${this.stopped} rows of ` +
+        'this batch, so the remaining rows are not rendered: fix the template';
   }
 
   private discardIsolate(): void {
