@@ -8,7 +8,8 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { GifReader } from 'omggif';
+import { createRequire } from 'node:module';
+import type { GifReader as GifReaderType } from 'omggif';
 import {
   concatTransformationMatrix,
   drawObject,
@@ -19,6 +20,8 @@ import {
 } from 'pdf-lib';
 import type { BatchLabel } from './ledger';
 import { BatchInputError } from './errors';
+
+const requireHere = createRequire(import.meta.url);
 
 /** A 4×6 in page in PDF points. */
 export const PAGE_WIDTH_PT = 4 * 72;
@@ -41,7 +44,9 @@ export interface BitImage {
 
 /** Decode a GIF (first frame) into a 1-bit image: dark pixels (luminance < 50 %, opaque) are black. */
 export function gifToBits(gif: Uint8Array): BitImage {
-  let reader: GifReader;
+  // Loaded on first use: importing the client library must not need the GIF decoder.
+  const { GifReader } = requireHere('omggif') as { GifReader: typeof GifReaderType };
+  let reader: GifReaderType;
   try {
     reader = new GifReader(Buffer.from(gif));
   } catch (err) {

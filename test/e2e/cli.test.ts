@@ -137,6 +137,12 @@ test('import → start → preview → approve → watch → rows → labels, as
   assert.match(started.runId, /^[0-9a-f-]{36}$/);
   const id = started.batchId;
   await waitStatus(id, (s) => s.phase === 'awaiting_approval');
+  const described = await client.describeBatch(id);
+  assert.equal(await described.staticSummary(), `Batch ${name}: ${table}, confirm`);
+  assert.match(
+    (await described.staticDetails()) ?? '',
+    /\*\*Source\*\* `[^`]+` \(key `id`\)[\s\S]*\*\*Shipper\*\* Acme Widgets Inc \(A1B2C3\)/,
+  );
 
   const attention = await cliJson<
     { batchId: string; reason: string; done: number; remaining: number; choices: string[] }[]
