@@ -110,6 +110,11 @@ export class TemplateIsolate {
     }
   }
 
+  /** CPU time the isolate has used so far, in ms (not wall time: a busy machine does not inflate it). */
+  get cpuMs(): number {
+    return this.isolate.isDisposed ? 0 : Number(this.isolate.cpuTime) / 1e6;
+  }
+
   /** Whether the isolate still exists (a memory overrun disposes it). */
   get alive(): boolean {
     return !this.isolate.isDisposed;

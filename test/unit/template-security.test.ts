@@ -644,13 +644,15 @@ test('7. an escaped block turned into plain text by a filter or method is refuse
 });
 
 test('4. a template slow on every row (under the deadline) is given up after a few rows too', async () => {
-  // About 150-200 ms per row: never stopped, but most of the deadline, row after row.
+  // About 150 ms of CPU per row: most of the deadline (on a busy machine some rows may hit it), row
+  // after row. Either way each such row is a strike, and the sixth row on is not rendered at all.
   const rows = Array.from({ length: 30 }, () => ({ ...ROW, city: `${'a'.repeat(25)}!` }));
   const t0 = performance.now();
   const { results } = await render('{{ city | replace(r/^(a+)+$/, "x") }}', rows);
   const ms = performance.now() - t0;
-  const last = results[29]!;
-  assert.equal(last.ok, false);
-  if (!last.ok) assert.match(last.errors[0]!.message, /on 5 rows of this batch/);
+  for (const r of results.slice(5)) {
+    assert.equal(r.ok, false);
+    if (!r.ok) assert.match(r.errors[0]!.message, /on 5 rows of this batch/);
+  }
   assert.ok(ms < 4000, `took ${Math.round(ms)} ms`);
 });
