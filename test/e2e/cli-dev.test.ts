@@ -1,0 +1,102 @@
+/**
+ * `shipbatch dev`: the embedded stack and a worker in the foreground. While it runs, other commands in
+ * the same project directory find its services with no flag (its state file); Ctrl-C stops everything,
+ * worker first, and removes the state file.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { freePort } from '../../scripts/stack/processes';
+
+const ROOT = path.join(import.meta.dirname, '..', '..');
+const BIN = path.join(ROOT, 'bin', 'shipbatch.js');
+const run = promisify(execFile);
+
+function processesMentioning(needle: string): string[] {
+  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
+  return out.split('\n').filter((l) => l.includes(needle) && !l.includes('ps -eo'));
+}
+
+test('shipbatch dev serves the stack; commands in the same directory find it; Ctrl-C leaves nothing', async () => {
+  const project = await mkdtemp(path.join(os.tmpdir(), 'shipbatch-dev-'));
+  const dataDir = path.join(project, '.data');
+  const [temporalPort, uiPort, pgPort] = [await freePort(), await freePort(), await freePort()];
+  const devEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    SHIPBATCH_TEMPORAL_PORT: String(temporalPort),
+    SHIPBATCH_TEMPORAL_UI_PORT: String(uiPort),
+    SHIPBATCH_PG_PORT: String(pgPort),
+  };
+  // The embedded stack is what is under test, not the harness's; the data dir is the default `.data`.
+  for (const v of [
+    'TEMPORAL_ADDRESS',
+    'TEMPORAL_NAMESPACE',
+    'DATABASE_URL',
+    'SHIPBATCH_DATA_DIR',
+    'SHIPBATCH_TASK_QUEUE',
+  ]) {
+    delete devEnv[v];
+  }
+  const child = spawn(process.execPath, [BIN, 'dev'], {
+    cwd: project,
+    env: devEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    const deadline = Date.now() + 120_000;
+    while (!output.includes('shipbatch: ready') && Date.now() < deadline && child.exitCode === null) {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.match(output, /shipbatch: ready/, output);
+    assert.match(output, new RegExp(`Temporal Web UI\\s+http://127\\.0\\.0\\.1:${uiPort}`));
+    assert.match(output, /Worker\s+polling task queue shipbatch \(stack check stack-check-\d+ written by /);
+    const state = JSON.parse(await readFile(path.join(dataDir, 'dev.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    assert.equal(state.temporalAddress, `127.0.0.1:${temporalPort}`);
+
+    // Another command in the project directory with none of the ports set: it finds dev's services.
+    const plainEnv = { ...devEnv };
+    delete plainEnv.SHIPBATCH_TEMPORAL_PORT;
+    delete plainEnv.SHIPBATCH_PG_PORT;
+    await run(
+      process.execPath,
+      [BIN, 'import', path.join(ROOT, 'examples', 'orders.csv'), '--table', 'orders'],
+      {
+        cwd: project,
+        env: plainEnv,
+      },
+    );
+    const list = await run(process.execPath, [BIN, 'list', '--json'], { cwd: project, env: plainEnv });
+    assert.ok(Array.isArray(JSON.parse(list.stdout)));
+    // A second dev in the same directory is refused with the reason.
+    const second = await run(process.execPath, [BIN, 'dev'], { cwd: project, env: devEnv }).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+    assert.equal((second as { code: number }).code, 1);
+    assert.match((second as { stderr: string }).stderr, /shipbatch dev already runs in this directory/);
+
+    child.kill('SIGINT');
+    assert.equal(await exited, 0, output);
+    assert.match(output, /shipbatch: stopped/);
+    assert.ok(!existsSync(path.join(dataDir, 'dev.json')), 'the state file is removed');
+    assert.deepEqual(processesMentioning(project), [], 'no process of the stack is left running');
+    assert.match(
+      await readFile(path.join(dataDir, 'logs', 'worker.log'), 'utf8'),
+      /SIGTERM received[\s\S]*worker: stopped/,
+    );
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await rm(project, { recursive: true, force: true });
+  }
+});
