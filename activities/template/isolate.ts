@@ -1,7 +1,7 @@
 /**
  * One template isolate: a separate V8 engine instance (isolated-vm) with no Node APIs and a memory cap,
  * holding nunjucks' browser build, the shipbatch filters and ONE batch's compiled template (see sandbox.ts).
- * The host talks to it only through strings in and structured copies out; every call has a wall-clock
+ * The host talks to it only through strings (rows as JSON in, one page string out); every call has a wall-clock
  * timeout that interrupts synchronous code, and runs on isolated-vm's own thread (the async `apply`), so the
  * worker's event loop, and with it every other activity's heartbeat, keeps running meanwhile.
  */
@@ -36,8 +36,10 @@ export class IsolateFailure extends Error {
 const require = createRequire(import.meta.url);
 let setupScript: string | undefined;
 
-/** The script every isolate starts from: nunjucks' browser build (not the minified one: the
-    // compiler patch in sandbox.ts calls its private _emit methods by name) and the sandbox installer (built once). */
+/**
+ * The script every isolate starts from (built once): nunjucks' browser build, not the minified one (the
+ * compiler patch in sandbox.ts calls its private `_emit` methods by name), and the sandbox installer.
+ */
 function setupSource(): string {
   if (setupScript === undefined) {
     const nunjucks = readFileSync(require.resolve('nunjucks/browser/nunjucks.js'), 'utf8');
