@@ -59,6 +59,9 @@ test('shipbatch dev serves the stack; commands in the same directory find it; Ct
     assert.match(output, /shipbatch: ready/, output);
     assert.match(output, new RegExp(`Temporal Web UI\\s+http://127\\.0\\.0\\.1:${uiPort}`));
     assert.match(output, /Worker\s+polling task queue shipbatch \(stack check stack-check-\d+ written by /);
+    const ui = await fetch(`http://127.0.0.1:${uiPort}/`);
+    assert.equal(ui.status, 200);
+    assert.match(await ui.text(), /<html/i);
     const state = JSON.parse(await readFile(path.join(dataDir, 'dev.json'), 'utf8')) as Record<
       string,
       unknown
