@@ -317,9 +317,10 @@ test('4. the host event loop keeps running while a hostile template spins until 
   } finally {
     clearInterval(timer);
   }
+  // Blocked, the loop would show one gap of the whole deadline (250 ms and more); running, ~10 ms gaps.
   const gaps = ticks.slice(1).map((t, i) => t - ticks[i]!);
   assert.ok(ticks.length >= 10, `only ${ticks.length} ticks`);
-  assert.ok(Math.max(...gaps) < 150, `the event loop stalled for ${Math.round(Math.max(...gaps))} ms`);
+  assert.ok(Math.max(...gaps) < 200, `the event loop stalled for ${Math.round(Math.max(...gaps))} ms`);
 });
 
 test('4. a template stopped on every row gives up after a few rows instead of spending a deadline on each', async () => {
