@@ -456,7 +456,8 @@ export class ShipbatchClient {
 
   /** Batches from visibility, newest first, optionally in one phase. */
   async listBatches(opts: { phase?: string; limit?: number } = {}): Promise<BatchSummary[]> {
-    const clauses = [`WorkflowType = '${BATCH_WORKFLOW_TYPE}'`];
+    // A long batch continues as new every couple of thousand rows: list each batch once (its latest run).
+    const clauses = [`WorkflowType = '${BATCH_WORKFLOW_TYPE}'`, `ExecutionStatus != 'ContinuedAsNew'`];
     if (opts.phase !== undefined) {
       if (!(BATCH_PHASES as readonly string[]).includes(opts.phase)) {
         throw new BatchInputError(`unknown phase ${JSON.stringify(opts.phase)}`, {
