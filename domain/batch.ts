@@ -112,7 +112,9 @@ export const ResolveSchema = z.discriminatedUnion('outcome', [
     .object({
       row: z.number().int().positive(),
       outcome: z.literal('shipped'),
-      trackingNumber: z.string().regex(/^[A-Z0-9]{6,35}$/, { error: 'tracking number must be 6–35 letters/digits' }),
+      trackingNumber: z
+        .string()
+        .regex(/^[A-Z0-9]{6,35}$/, { error: 'tracking number must be 6–35 letters/digits' }),
     })
     .strict(),
   z.object({ row: z.number().int().positive(), outcome: z.literal('retry') }).strict(),

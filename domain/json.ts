@@ -29,6 +29,12 @@ export function isPresent(v: unknown): boolean {
 /** JSON with object keys sorted at every level: the same value always gives the same text (hashes, comparisons). */
 export function canonicalJson(v: unknown): string {
   return JSON.stringify(v, (_key, value: unknown) =>
-    isObj(value) ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, value[k]])) : value,
+    isObj(value)
+      ? Object.fromEntries(
+          Object.keys(value)
+            .sort()
+            .map((k) => [k, value[k]]),
+        )
+      : value,
   );
 }

@@ -40,11 +40,14 @@ export const finishUpdate = defineUpdate<BatchStatus, [FinishArgs]>('finish');
 /** Descriptions shown by the Web UI's Queries tab and Send Signal dialog. */
 export const MESSAGE_DESCRIPTIONS = {
   status: 'Phase, mode, row counts, cost so far, approval and refused messages of the batch.',
-  preview: 'The cost preview: first rows rated in detail, total estimate and previewHash (null before preview).',
-  approve: 'Approve the preview and ship. {"previewHash"?: string, "by"?: string}; a stale previewHash is refused.',
+  preview:
+    'The cost preview: first rows rated in detail, total estimate and previewHash (null before preview).',
+  approve:
+    'Approve the preview and ship. {"previewHash"?: string, "by"?: string}; a stale previewHash is refused.',
   reject: 'Reject the preview; nothing is shipped. {"reason"?: string}',
   setMode: 'Switch between "confirm" and "auto" (case-insensitive) until execution starts. {"mode": "auto"}',
-  cancel: 'Stop the batch: no new shipments, in-flight rows settle. {"reason"?: string, "voidShipped"?: boolean}',
+  cancel:
+    'Stop the batch: no new shipments, in-flight rows settle. {"reason"?: string, "voidShipped"?: boolean}',
   restart:
     'Ship again the rows that failed or need review (never a shipped one). {"scope": "failed"|"needs_review"|"all_unshipped", "rows"?: number[]}',
   resolve:

@@ -5,7 +5,7 @@
  * floating point is in weights and dimensions, never in amounts.
  */
 import { formatCents } from '../domain/money';
-import { serviceName } from '../domain/shipment-schema';
+import { serviceName } from './services';
 
 /** The parts of a UPS Rate/Ship request Shipment that rating reads. */
 export interface RatableShipment {

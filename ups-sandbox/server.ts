@@ -24,9 +24,8 @@ import {
 import { ShipmentStore } from './store';
 import { argumentErrors, TOOLS } from './tools';
 import * as ups from './ups';
-
-export const SANDBOX_NAME = 'ups-mcp';
-export const SANDBOX_VERSION = '1.0.0';
+import { formElicitor } from './elicitation';
+import { answerEmptyListings, SERVER_CAPABILITIES, SERVER_INFO } from './identity';
 
 /**
  * The calls one process answers at once (knob `concurrency`, 1 by default, like the real server);
@@ -175,10 +174,8 @@ async function hang(ms: number, signal: AbortSignal): Promise<never> {
 
 /** Create an MCP server for one session; every session of the process shares `state`. */
 export function createSandboxServer(state: SandboxState): Server {
-  const server = new Server(
-    { name: SANDBOX_NAME, version: SANDBOX_VERSION },
-    { capabilities: { tools: {} }, instructions: 'UPS shipping tools (shipbatch local sandbox).' },
-  );
+  const server = new Server({ ...SERVER_INFO }, { capabilities: SERVER_CAPABILITIES });
+  answerEmptyListings(server);
   const ctx: ups.UpsContext = {
     store: state.store,
     knobs: () => state.knobs.current(),
@@ -199,7 +196,14 @@ export function createSandboxServer(state: SandboxState): Server {
       return { isError: true, content: [{ type: 'text', text: 'Request cancelled' }] };
     }
     try {
-      return await serve(state, ctx, def, name, request.params.arguments ?? {}, extra.signal);
+      return await serve(
+        state,
+        { ...ctx, elicit: formElicitor(server, extra) },
+        def,
+        name,
+        request.params.arguments ?? {},
+        extra.signal,
+      );
     } finally {
       leave();
     }

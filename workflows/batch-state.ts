@@ -60,7 +60,9 @@ type Parsed<S extends z.ZodType> = { ok: true; value: z.output<S> } | { ok: fals
 
 function parse<S extends z.ZodType>(schema: S, raw: unknown): Parsed<S> {
   const r = schema.safeParse(raw ?? {});
-  return r.success ? { ok: true, value: r.data } : { ok: false, reason: `bad arguments: ${describeIssues(r.error)}` };
+  return r.success
+    ? { ok: true, value: r.data }
+    : { ok: false, reason: `bad arguments: ${describeIssues(r.error)}` };
 }
 
 export class BatchState implements CarriedState {
@@ -154,7 +156,8 @@ export class BatchState implements CarriedState {
   /** Record a refused message (never throws: a signal cannot be refused). */
   refuse(name: string, reason: string): void {
     this.rejectedMessages.push({ name, reason, at: new Date().toISOString() });
-    if (this.rejectedMessages.length > MAX_REJECTED) this.rejectedMessages.splice(0, this.rejectedMessages.length - MAX_REJECTED);
+    if (this.rejectedMessages.length > MAX_REJECTED)
+      this.rejectedMessages.splice(0, this.rejectedMessages.length - MAX_REJECTED);
   }
 
   // ------------------------------------------------------------ message rules: check → reason or undefined
@@ -165,7 +168,10 @@ export class BatchState implements CarriedState {
     if (!p.ok) return p;
     if (this.final) return { ok: false, reason: `batch is already ${this.phase}` };
     if (this.phase !== 'awaiting_approval') {
-      return { ok: false, reason: `nothing to approve: the batch is ${this.phase}, approval is asked in awaiting_approval` };
+      return {
+        ok: false,
+        reason: `nothing to approve: the batch is ${this.phase}, approval is asked in awaiting_approval`,
+      };
     }
     const current = this.preview?.previewHash;
     if (p.value.previewHash !== undefined && p.value.previewHash !== current) {
@@ -185,7 +191,8 @@ export class BatchState implements CarriedState {
     const p = parse(RejectSchema, raw);
     if (!p.ok) return p;
     if (this.final) return { ok: false, reason: `batch is already ${this.phase}` };
-    if (this.modeLocked) return { ok: false, reason: `too late to reject: the batch is ${this.phase}; use cancel` };
+    if (this.modeLocked)
+      return { ok: false, reason: `too late to reject: the batch is ${this.phase}; use cancel` };
     return p;
   }
 
@@ -198,7 +205,10 @@ export class BatchState implements CarriedState {
     if (!p.ok) return p;
     if (this.final) return { ok: false, reason: `batch is already ${this.phase}` };
     if (this.modeLocked) {
-      return { ok: false, reason: `mode is locked: the batch is ${this.phase} (mode can change only before execution)` };
+      return {
+        ok: false,
+        reason: `mode is locked: the batch is ${this.phase} (mode can change only before execution)`,
+      };
     }
     return p;
   }
@@ -223,7 +233,10 @@ export class BatchState implements CarriedState {
     const p = parse(RestartSchema, raw);
     if (!p.ok) return p;
     if (this.phase !== 'awaiting_action') {
-      return { ok: false, reason: `nothing to restart: the batch is ${this.phase} (restart applies in awaiting_action)` };
+      return {
+        ok: false,
+        reason: `nothing to restart: the batch is ${this.phase} (restart applies in awaiting_action)`,
+      };
     }
     if (this.cancel) return { ok: false, reason: 'batch is being cancelled' };
     return p;
@@ -237,10 +250,16 @@ export class BatchState implements CarriedState {
     const p = parse(ResolveSchema, raw);
     if (!p.ok) return p;
     if (this.phase !== 'awaiting_action') {
-      return { ok: false, reason: `nothing to resolve: the batch is ${this.phase} (resolve applies in awaiting_action)` };
+      return {
+        ok: false,
+        reason: `nothing to resolve: the batch is ${this.phase} (resolve applies in awaiting_action)`,
+      };
     }
     if (p.value.row > this.counts.total) {
-      return { ok: false, reason: `row ${p.value.row} does not exist (the batch has ${this.counts.total} rows)` };
+      return {
+        ok: false,
+        reason: `row ${p.value.row} does not exist (the batch has ${this.counts.total} rows)`,
+      };
     }
     if (this.cancel) return { ok: false, reason: 'batch is being cancelled' };
     return p;
@@ -254,7 +273,10 @@ export class BatchState implements CarriedState {
     const p = parse(FinishSchema, raw);
     if (!p.ok) return p;
     if (this.phase !== 'awaiting_action') {
-      return { ok: false, reason: `nothing to finish: the batch is ${this.phase} (finish applies in awaiting_action)` };
+      return {
+        ok: false,
+        reason: `nothing to finish: the batch is ${this.phase} (finish applies in awaiting_action)`,
+      };
     }
     return p;
   }

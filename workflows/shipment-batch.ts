@@ -40,7 +40,12 @@ export const NON_RETRYABLE = ['BatchSourceError', 'UpsRejectedError', 'InvalidBa
 
 const ledger = proxyActivities<Activities>({
   startToCloseTimeout: '2m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: NON_RETRYABLE },
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '30s',
+    nonRetryableErrorTypes: NON_RETRYABLE,
+  },
 });
 
 const loading = proxyActivities<Activities>({
@@ -58,7 +63,8 @@ const loading = proxyActivities<Activities>({
 /** UPS activities: a UPS call has its own timeout in the client; this bounds one attempt with its session wait. */
 const UPS_OPTIONS = {
   startToCloseTimeout: '10m',
-  heartbeatTimeout: '2m',
+  // The activities heartbeat every few seconds: a dead worker's rows are retried elsewhere within this.
+  heartbeatTimeout: '20s',
   retry: {
     initialInterval: '2s',
     backoffCoefficient: 2,
@@ -110,7 +116,12 @@ export async function shipmentBatch(rawInput: BatchInputArg, carried?: CarriedSt
     if (!carried) {
       enter('loading');
       const loaded = await loading.loadBatch({ batchId, input });
-      state.counts = { ...emptyCounts(), total: loaded.total, invalid: loaded.invalid, pending: loaded.valid };
+      state.counts = {
+        ...emptyCounts(),
+        total: loaded.total,
+        invalid: loaded.invalid,
+        pending: loaded.valid,
+      };
       upsertSearchAttributes([{ key: SHIP_BATCH_ROWS, value: loaded.total }]);
       if (loaded.total === 0) {
         return finish(state, 'completed');
@@ -289,7 +300,9 @@ export async function shipmentBatch(rawInput: BatchInputArg, carried?: CarriedSt
     try {
       // Shielded: Temporal cancellation must not abandon a row whose create_shipment may be under way.
       const r = await CancellationScope.nonCancellable(() =>
-        ups.shipRow.executeWithOptions({ ...UPS_OPTIONS, summary: `ship row ${rowNo}` }, [{ batchId, rowNo }]),
+        ups.shipRow.executeWithOptions({ ...UPS_OPTIONS, summary: `ship row ${rowNo}` }, [
+          { batchId, rowNo },
+        ]),
       );
       if (r.status === 'shipped') {
         s.counts.shipped++;
@@ -301,7 +314,9 @@ export async function shipmentBatch(rawInput: BatchInputArg, carried?: CarriedSt
       // A definitive UPS rejection already marked the row failed; anything else (retries exhausted)
       // settles it here: in_flight → needs_review (it may exist at UPS), pending → failed.
       const type =
-        err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.type : undefined;
+        err instanceof ActivityFailure && err.cause instanceof ApplicationFailure
+          ? err.cause.type
+          : undefined;
       if (type === 'UpsRejectedError') s.counts.failed++;
       else {
         log.warn('shipRow gave up', { rowNo, error: failureMessage(err) });
@@ -373,7 +388,8 @@ function registerOperation<A, T>(
     (raw: unknown) => {
       const c = check(raw);
       // The validator passed, but the state may have moved on before the handler ran.
-      if (!c.ok) throw ApplicationFailure.create({ type: 'MessageRefused', message: c.reason, nonRetryable: true });
+      if (!c.ok)
+        throw ApplicationFailure.create({ type: 'MessageRefused', message: c.reason, nonRetryable: true });
       apply(c.value);
       return state.status();
     },
@@ -391,11 +407,53 @@ function registerHandlers(state: BatchState): void {
   const d = msg.MESSAGE_DESCRIPTIONS;
   setHandler(msg.statusQuery, () => state.status(), { description: d.status });
   setHandler(msg.previewQuery, () => state.preview, { description: d.preview });
-  registerOperation(state, msg.approveSignal, msg.approveUpdate, (r) => state.checkApprove(r), (a) => state.applyApprove(a));
-  registerOperation(state, msg.rejectSignal, msg.rejectUpdate, (r) => state.checkReject(r), (a) => state.applyReject(a));
-  registerOperation(state, msg.setModeSignal, msg.setModeUpdate, (r) => state.checkSetMode(r), (a) => state.applySetMode(a));
-  registerOperation(state, msg.cancelSignal, msg.cancelUpdate, (r) => state.checkCancel(r), (a) => state.applyCancel(a));
-  registerOperation(state, msg.restartSignal, msg.restartUpdate, (r) => state.checkRestart(r), (a) => state.applyRestart(a));
-  registerOperation(state, msg.resolveSignal, msg.resolveUpdate, (r) => state.checkResolve(r), (a) => state.applyResolve(a));
-  registerOperation(state, msg.finishSignal, msg.finishUpdate, (r) => state.checkFinish(r), () => state.applyFinish());
+  registerOperation(
+    state,
+    msg.approveSignal,
+    msg.approveUpdate,
+    (r) => state.checkApprove(r),
+    (a) => state.applyApprove(a),
+  );
+  registerOperation(
+    state,
+    msg.rejectSignal,
+    msg.rejectUpdate,
+    (r) => state.checkReject(r),
+    (a) => state.applyReject(a),
+  );
+  registerOperation(
+    state,
+    msg.setModeSignal,
+    msg.setModeUpdate,
+    (r) => state.checkSetMode(r),
+    (a) => state.applySetMode(a),
+  );
+  registerOperation(
+    state,
+    msg.cancelSignal,
+    msg.cancelUpdate,
+    (r) => state.checkCancel(r),
+    (a) => state.applyCancel(a),
+  );
+  registerOperation(
+    state,
+    msg.restartSignal,
+    msg.restartUpdate,
+    (r) => state.checkRestart(r),
+    (a) => state.applyRestart(a),
+  );
+  registerOperation(
+    state,
+    msg.resolveSignal,
+    msg.resolveUpdate,
+    (r) => state.checkResolve(r),
+    (a) => state.applyResolve(a),
+  );
+  registerOperation(
+    state,
+    msg.finishSignal,
+    msg.finishUpdate,
+    (r) => state.checkFinish(r),
+    () => state.applyFinish(),
+  );
 }

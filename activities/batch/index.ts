@@ -9,6 +9,7 @@ import { ledgerTotals, markRows, pendingRows } from './ledger';
 import { applyRowAction, settleRow, voidShippedRows, writeBack } from './operations';
 import { previewBatch } from './preview';
 import { shipRow } from './ship-row';
+import { keepAlive } from './heartbeat';
 
 export interface BatchActivityDeps {
   pool: pg.Pool;
@@ -21,19 +22,20 @@ export interface BatchActivityDeps {
 export function createBatchActivities(deps: BatchActivityDeps) {
   const { pool, ups } = deps;
   return {
-    loadBatch: (args: { batchId: string; input: BatchInput }) => loadBatch(pool, args, deps.statementTimeoutMs),
+    loadBatch: (args: { batchId: string; input: BatchInput }) =>
+      loadBatch(pool, args, deps.statementTimeoutMs),
     previewBatch: (args: { batchId: string; previewRows: number; rateAll: boolean; concurrency: number }) =>
-      previewBatch(pool, ups, args),
+      keepAlive(() => previewBatch(pool, ups, args)),
     pendingRows: (args: { batchId: string; afterRowNo: number; limit: number }) =>
       pendingRows(pool, args.batchId, args.afterRowNo, args.limit),
     shipRow: (args: { batchId: string; rowNo: number }) =>
-      shipRow({ pool, ups, reconcileGraceMs: deps.reconcileGraceMs }, args),
+      keepAlive(() => shipRow({ pool, ups, reconcileGraceMs: deps.reconcileGraceMs }, args)),
     ledgerTotals: (args: { batchId: string }) => ledgerTotals(pool, args.batchId),
     markRows: async (args: { batchId: string; from: RowStatus[]; to: RowStatus; rows?: number[] }) =>
       markRows(pool, args.batchId, args.from, args.to, args.rows),
     settleRow: (args: { batchId: string; rowNo: number; reason: string }) => settleRow(pool, args),
     applyRowAction: (args: { batchId: string; action: PendingAction }) => applyRowAction(pool, args),
-    voidShippedRows: (args: { batchId: string }) => voidShippedRows(pool, ups, args),
+    voidShippedRows: (args: { batchId: string }) => keepAlive(() => voidShippedRows(pool, ups, args)),
     writeBack: (args: { batchId: string }) => writeBack(pool, args),
   };
 }

@@ -124,7 +124,10 @@ export async function insertRows(db: Db, batchId: string, rows: readonly LedgerR
 }
 
 /** Where a (re)started load goes on: the last row number and source key already in the ledger. */
-export async function loadProgress(db: Db, batchId: string): Promise<{ lastRowNo: number; lastKey?: string }> {
+export async function loadProgress(
+  db: Db,
+  batchId: string,
+): Promise<{ lastRowNo: number; lastKey?: string }> {
   const { rows } = await db.query<{ row_no: number; source_key: string }>(
     `SELECT row_no, source_key FROM batch_rows WHERE batch_id = $1 ORDER BY row_no DESC LIMIT 1`,
     [batchId],
@@ -140,7 +143,12 @@ export interface LedgerTotals {
 }
 
 export async function ledgerTotals(db: Db, batchId: string): Promise<LedgerTotals> {
-  const { rows } = await db.query<{ status: RowStatus; n: string; cents: string | null; currency: string | null }>(
+  const { rows } = await db.query<{
+    status: RowStatus;
+    n: string;
+    cents: string | null;
+    currency: string | null;
+  }>(
     `SELECT status, count(*) AS n, sum(cost_cents) AS cents, max(currency) AS currency
        FROM batch_rows WHERE batch_id = $1 GROUP BY status`,
     [batchId],
@@ -164,7 +172,12 @@ export async function ledgerTotals(db: Db, batchId: string): Promise<LedgerTotal
  * Rows to dispatch after `afterRowNo`, in order: pending ones, and in_flight ones put back for a
  * reconcile by a restart (rows in flight in the current window are all at or below the cursor).
  */
-export async function pendingRows(db: Db, batchId: string, afterRowNo: number, limit: number): Promise<number[]> {
+export async function pendingRows(
+  db: Db,
+  batchId: string,
+  afterRowNo: number,
+  limit: number,
+): Promise<number[]> {
   const { rows } = await db.query<{ row_no: number }>(
     `SELECT row_no FROM batch_rows WHERE batch_id = $1 AND status IN ('pending', 'in_flight') AND row_no > $2
       ORDER BY row_no LIMIT $3`,
@@ -202,7 +215,11 @@ export interface LockedRow {
   currency: string | null;
 }
 
-export async function lockRow(c: pg.PoolClient, batchId: string, rowNo: number): Promise<LockedRow | undefined> {
+export async function lockRow(
+  c: pg.PoolClient,
+  batchId: string,
+  rowNo: number,
+): Promise<LockedRow | undefined> {
   const { rows } = await c.query<{
     status: RowStatus;
     reference: string;
@@ -246,14 +263,27 @@ export interface ShippedRecord {
 }
 
 /** Result, labels and `shipped` in one transaction (only from in_flight or needs_review: never twice). */
-export async function storeShipped(pool: pg.Pool, batchId: string, rowNo: number, s: ShippedRecord): Promise<void> {
+export async function storeShipped(
+  pool: pg.Pool,
+  batchId: string,
+  rowNo: number,
+  s: ShippedRecord,
+): Promise<void> {
   await inTransaction(pool, async (c) => {
     await c.query(
       `UPDATE batch_rows SET status = 'shipped', tracking_numbers = $3, shipment_id = $4, cost_cents = $5,
               currency = $6, shipped_at = now(), updated_at = now(), ups_error_code = NULL,
               ups_error_message = NULL, review_reason = NULL, resolved_by = $7
         WHERE batch_id = $1 AND row_no = $2`,
-      [batchId, rowNo, s.trackingNumbers, s.shipmentId ?? null, s.costCents, s.currency, s.resolvedBy ?? null],
+      [
+        batchId,
+        rowNo,
+        s.trackingNumbers,
+        s.shipmentId ?? null,
+        s.costCents,
+        s.currency,
+        s.resolvedBy ?? null,
+      ],
     );
     for (const [i, label] of s.labels.entries()) {
       if (label.image.length === 0) continue;
@@ -268,7 +298,13 @@ export async function storeShipped(pool: pg.Pool, batchId: string, rowNo: number
   });
 }
 
-export async function markFailed(db: Db, batchId: string, rowNo: number, code: string, message: string): Promise<void> {
+export async function markFailed(
+  db: Db,
+  batchId: string,
+  rowNo: number,
+  code: string,
+  message: string,
+): Promise<void> {
   await db.query(
     `UPDATE batch_rows SET status = 'failed', ups_error_code = $3, ups_error_message = $4, updated_at = now()
       WHERE batch_id = $1 AND row_no = $2 AND status <> 'shipped'`,
@@ -315,6 +351,8 @@ export async function storePreview(db: Db, batchId: string, preview: unknown): P
 }
 
 export async function getPreview(db: Db, batchId: string): Promise<unknown> {
-  const { rows } = await db.query<{ preview: unknown }>(`SELECT preview FROM batches WHERE batch_id = $1`, [batchId]);
+  const { rows } = await db.query<{ preview: unknown }>(`SELECT preview FROM batches WHERE batch_id = $1`, [
+    batchId,
+  ]);
   return rows[0]?.preview ?? null;
 }

@@ -10,26 +10,16 @@ import type { BatchInput } from '../../domain/batch';
 import { canonicalJson } from '../../domain/json';
 import { rowReference } from '../../domain/reference';
 import { checkSourceFilter, describeSource, FilterError, readSourcePage, SourceError } from '../source';
-import * as templates from '../template';
-
-// TEMPORARY until the isolated renderer lands: the in-process engine behind the same interface.
-type Opener = (o: { templateSource: string; shipper: BatchInput['shipper']; batch: templates.BatchInfo; templateSetsPayer?: boolean }) => Promise<
-  { ok: true; renderer: { renderRows(rows: { rowNo: number; data: Record<string, unknown> }[]): Promise<templates.RenderResult[]>; dispose(): void } } | { ok: false; error: string }
->;
-const openBatchRenderer: Opener =
-  (templates as unknown as { openBatchRenderer?: Opener }).openBatchRenderer ??
-  (async (o) => {
-    const p = templates.prepareTemplate(o.templateSource);
-    if (!p.ok) return p;
-    return {
-      ok: true,
-      renderer: {
-        renderRows: async (rows) => rows.map((r) => templates.renderShipmentRequest(p.template, r.data, r.rowNo, o.shipper, o.batch)),
-        dispose: () => undefined,
-      },
-    };
-  });
-import { getBatch, insertRows, ledgerTotals, markLoaded, loadProgress, upsertBatch, type LedgerRowInsert } from './ledger';
+import { openBatchRenderer } from '../template';
+import {
+  getBatch,
+  insertRows,
+  ledgerTotals,
+  markLoaded,
+  loadProgress,
+  upsertBatch,
+  type LedgerRowInsert,
+} from './ledger';
 
 /** Source rows read, rendered and inserted per page (one INSERT per page). */
 export const LOAD_PAGE_ROWS = 1000;
@@ -60,7 +50,9 @@ export async function loadBatch(
   const existing = await getBatch(pool, batchId);
   if (existing && canonicalJson(sameBatchKey(existing.input)) !== canonicalJson(sameBatchKey(input))) {
     // A closed batch's id reused for another batch: its ledger rows must not be taken for the new one.
-    throw batchSourceError(`batch id ${batchId} is already used by another batch in the ledger; choose another id`);
+    throw batchSourceError(
+      `batch id ${batchId} is already used by another batch in the ledger; choose another id`,
+    );
   }
   if (!existing?.loadedAt) {
     let source;
@@ -68,7 +60,11 @@ export async function loadBatch(
       source = await describeSource(pool, input.source.table, input.source.keyColumn);
       // A refused filter stops the batch before any row is read.
       if (input.source.filter) {
-        await checkSourceFilter(pool, { table: input.source.table, filter: input.source.filter, statementTimeoutMs });
+        await checkSourceFilter(pool, {
+          table: input.source.table,
+          filter: input.source.filter,
+          statementTimeoutMs,
+        });
       }
     } catch (err) {
       if (err instanceof SourceError || err instanceof FilterError) throw batchSourceError(err.message);
@@ -77,7 +73,11 @@ export async function loadBatch(
     const opened = await openBatchRenderer({
       templateSource: input.template,
       shipper: input.shipper,
-      batch: { id: batchId, ...(input.name ? { name: input.name } : {}), labelFormat: input.options.labelFormat },
+      batch: {
+        id: batchId,
+        ...(input.name ? { name: input.name } : {}),
+        labelFormat: input.options.labelFormat,
+      },
       templateSetsPayer: input.options.templateSetsPayer,
     });
     if (!opened.ok) throw batchSourceError(`template does not compile: ${opened.error}`);
@@ -138,5 +138,11 @@ export async function loadBatch(
 
 /** What identifies a batch's content: the same id must always mean the same source, template and shipper. */
 function sameBatchKey(input: BatchInput): unknown {
-  return [input.source.table, input.source.keyColumn, input.source.filter ?? null, input.template, input.shipper];
+  return [
+    input.source.table,
+    input.source.keyColumn,
+    input.source.filter ?? null,
+    input.template,
+    input.shipper,
+  ];
 }

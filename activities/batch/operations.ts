@@ -25,7 +25,12 @@ const RESTART_FROM: Record<'failed' | 'needs_review' | 'all_unshipped', RowStatu
 };
 
 /** Explain why listed rows were left alone (shipped ones are never shipped again). */
-async function untouchedRows(pool: pg.Pool, batchId: string, rows: readonly number[], allowed: readonly RowStatus[]) {
+async function untouchedRows(
+  pool: pg.Pool,
+  batchId: string,
+  rows: readonly number[],
+  allowed: readonly RowStatus[],
+) {
   const { rows: found } = await pool.query<{ row_no: number; status: RowStatus }>(
     `SELECT row_no, status FROM batch_rows WHERE batch_id = $1 AND row_no = ANY($2::int[])`,
     [batchId, rows],
@@ -110,7 +115,11 @@ export async function voidShippedRows(
   ups: UpsClient,
   args: { batchId: string },
 ): Promise<{ voided: number; problems: string[] }> {
-  const { rows } = await pool.query<{ row_no: number; shipment_id: string | null; tracking_numbers: string[] | null }>(
+  const { rows } = await pool.query<{
+    row_no: number;
+    shipment_id: string | null;
+    tracking_numbers: string[] | null;
+  }>(
     `SELECT row_no, shipment_id, tracking_numbers FROM batch_rows
       WHERE batch_id = $1 AND status = 'shipped' ORDER BY row_no`,
     [args.batchId],

@@ -44,7 +44,11 @@ export function estimateTotal(quotedCents: readonly number[], validRows: number)
 }
 
 /** Run `fn` over `items` with at most `limit` at a time, results in input order. */
-export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
   const out: R[] = new Array<R>(items.length);
   let next = 0;
   const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
@@ -116,7 +120,11 @@ export async function previewBatch(
     ),
     currency: ok.find((q) => q.currency)?.currency ?? 'USD',
     rowsWithWarnings: quoted.filter((q) => q.row.warnings.length > 0).length,
-    previewHash: previewHash(await rowChecksums(pool, args.batchId), batch.input.template, batch.input.shipper),
+    previewHash: previewHash(
+      await rowChecksums(pool, args.batchId),
+      batch.input.template,
+      batch.input.shipper,
+    ),
   };
   await storePreview(pool, args.batchId, preview);
   return withoutRowData(preview);
@@ -124,5 +132,8 @@ export async function previewBatch(
 
 /** The preview as the workflow may hold it: recipients and cities stay in the ledger. */
 export function withoutRowData(preview: BatchPreview): BatchPreview {
-  return { ...preview, previewRows: preview.previewRows.map((r) => ({ ...r, recipient: '', cityState: '' })) };
+  return {
+    ...preview,
+    previewRows: preview.previewRows.map((r) => ({ ...r, recipient: '', cityState: '' })),
+  };
 }

@@ -43,13 +43,21 @@ export interface ShipRowDeps {
 /** How often the reconcile lookup asks again while waiting out the grace period. */
 const RECONCILE_POLL_MS = 500;
 
-export async function shipRow(deps: ShipRowDeps, args: { batchId: string; rowNo: number }): Promise<ShipRowResult> {
+export async function shipRow(
+  deps: ShipRowDeps,
+  args: { batchId: string; rowNo: number },
+): Promise<ShipRowResult> {
   const { pool, ups } = deps;
   const { batchId, rowNo } = args;
   const ctx = Context.current();
   const claim = await inTransaction(pool, async (c) => {
     const row = await lockRow(c, batchId, rowNo);
-    if (!row) throw ApplicationFailure.create({ type: 'BatchSourceError', message: `row ${rowNo} is not in the ledger`, nonRetryable: true });
+    if (!row)
+      throw ApplicationFailure.create({
+        type: 'BatchSourceError',
+        message: `row ${rowNo} is not in the ledger`,
+        nonRetryable: true,
+      });
     if (row.status === 'pending') {
       const since = await markInFlight(c, batchId, rowNo);
       return { kind: 'create' as const, row: { ...row, inFlightSince: since } };
@@ -59,7 +67,12 @@ export async function shipRow(deps: ShipRowDeps, args: { batchId: string; rowNo:
   });
   const { row } = claim;
   if (claim.kind === 'settled') {
-    return { rowNo, status: row.status, costCents: row.costCents ?? 0, ...(row.currency ? { currency: row.currency } : {}) };
+    return {
+      rowNo,
+      status: row.status,
+      costCents: row.costCents ?? 0,
+      ...(row.currency ? { currency: row.currency } : {}),
+    };
   }
   const request = row.request as ShipmentRequestBody;
   const shipper = request.ShipmentRequest.Shipment.Shipper.ShipperNumber;

@@ -31,7 +31,14 @@ export interface Order {
   item: string;
 }
 
-const NAMES = ['Michael Davis', 'Sofia Lewis', 'Ana María Núñez', "Dwayne \"The Rock\" Johnson", 'Li Wei', 'Zoë Brooks'];
+const NAMES = [
+  'Michael Davis',
+  'Sofia Lewis',
+  'Ana María Núñez',
+  'Dwayne "The Rock" Johnson',
+  'Li Wei',
+  'Zoë Brooks',
+];
 const CITIES = [
   ['Portland', 'OR', '97204'],
   ['Houston', 'TX', '77002'],
@@ -63,7 +70,11 @@ export function makeOrders(n: number, tweak?: (i: number, o: Order) => void): Or
 }
 
 /** A fresh source table holding `orders` (key column `id`, 1..n); returns its name. */
-export async function createOrdersTable(pool: pg.Pool, orders: readonly Order[], prefix = 'orders'): Promise<string> {
+export async function createOrdersTable(
+  pool: pg.Pool,
+  orders: readonly Order[],
+  prefix = 'orders',
+): Promise<string> {
   const table = `${prefix}_${randomUUID().slice(0, 8)}`;
   await pool.query(`CREATE TABLE ${table} (
     id serial PRIMARY KEY, order_id text, name text, address1 text, address2 text, city text, state text,
@@ -119,4 +130,7 @@ export async function waitForStatus(
   throw new Error(`timed out waiting; last status: ${JSON.stringify(last)}`);
 }
 
-export const inPhase = (...phases: BatchPhase[]) => (s: BatchStatus) => phases.includes(s.phase);
+export const inPhase =
+  (...phases: BatchPhase[]) =>
+  (s: BatchStatus) =>
+    phases.includes(s.phase);

@@ -6,7 +6,10 @@ test('estimate = quoted sum + average × remaining valid rows (the seed arithmet
   // 50 valid rows, 20 quoted at $10.00 → 20 × 1000 + 1000 × 30
   assert.equal(estimateTotal(Array<number>(20).fill(1000), 50), 50_000);
   // 100 valid rows, 10 at $10 and 10 at $20 quoted → 30000 + 1500 × 80
-  assert.equal(estimateTotal([...Array<number>(10).fill(1000), ...Array<number>(10).fill(2000)], 100), 150_000);
+  assert.equal(
+    estimateTotal([...Array<number>(10).fill(1000), ...Array<number>(10).fill(2000)], 100),
+    150_000,
+  );
   // every row quoted (rateAll): the exact sum
   assert.equal(estimateTotal([1234, 5678, 1], 3), 6913);
   // nothing quoted (empty source, or every rating failed): zero, never NaN

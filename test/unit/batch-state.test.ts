@@ -10,8 +10,15 @@ function waiting(): BatchState {
   const s = new BatchState('batch-x', input);
   s.phase = 'awaiting_approval';
   s.preview = {
-    totalRows: 1, validRows: 1, invalidRows: 0, previewRows: [], additionalRows: 0,
-    totalEstimatedCostCents: 0, currency: 'USD', rowsWithWarnings: 0, previewHash: 'h1',
+    totalRows: 1,
+    validRows: 1,
+    invalidRows: 0,
+    previewRows: [],
+    additionalRows: 0,
+    totalEstimatedCostCents: 0,
+    currency: 'USD',
+    rowsWithWarnings: 0,
+    previewHash: 'h1',
   };
   return s;
 }

@@ -7,10 +7,24 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { approveSignal, approveUpdate, previewQuery, rejectSignal, setModeSignal, setModeUpdate } from '../../domain/messages';
+import {
+  approveSignal,
+  approveUpdate,
+  previewQuery,
+  rejectSignal,
+  setModeSignal,
+  setModeUpdate,
+} from '../../domain/messages';
 import { callsPerReference, readCallLog } from '../../ups-sandbox/call-log';
 import { openTestEnvironment, type TestEnvironment } from '../helpers/environment';
-import { batchInput, createOrdersTable, inPhase, makeOrders, startBatch, waitForStatus } from '../helpers/batch';
+import {
+  batchInput,
+  createOrdersTable,
+  inPhase,
+  makeOrders,
+  startBatch,
+  waitForStatus,
+} from '../helpers/batch';
 import { SHIP_BATCH_MODE, SHIP_BATCH_PHASE, SHIP_BATCH_ROWS } from '../../domain/search-attributes';
 
 let env: TestEnvironment;
@@ -20,6 +34,17 @@ before(async () => {
 after(async () => {
   await env?.close();
 });
+
+/** The history's JSON with every payload's base64 `data` decoded, so a search sees what it holds. */
+function decodedHistory(json: string): string {
+  const parts: string[] = [json];
+  JSON.parse(json, (key, value: unknown) => {
+    if (key === 'data' && typeof value === 'string')
+      parts.push(Buffer.from(value, 'base64').toString('utf8'));
+    return value;
+  });
+  return parts.join('\n');
+}
 
 const creates = (dataDir: string) => readCallLog(dataDir).filter((c) => c.tool === 'create_shipment').length;
 
@@ -32,7 +57,11 @@ test('auto mode never waits: every valid row ships once, invalid rows are never 
   const table = await createOrdersTable(env.pool, orders);
   await env.withWorker(
     async () => {
-      const handle = await startBatch(env.client, env.taskQueue, batchInput(table, { mode: 'auto', name: 'auto run' }));
+      const handle = await startBatch(
+        env.client,
+        env.taskQueue,
+        batchInput(table, { mode: 'auto', name: 'auto run' }),
+      );
       const result = await handle.result();
       assert.equal(result.phase, 'completed_with_errors');
       assert.equal(result.counts.total, 8);
@@ -41,13 +70,21 @@ test('auto mode never waits: every valid row ships once, invalid rows are never 
       assert.equal(result.counts.pending, 0);
 
       // Ledger = result = sandbox: one create per valid reference, none for invalid rows.
-      const { rows } = await env.pool.query<{ row_no: number; status: string; reference: string; cost_cents: string | null }>(
-        'SELECT row_no, status, reference, cost_cents FROM batch_rows WHERE batch_id = $1 ORDER BY row_no',
-        [handle.workflowId],
-      );
+      const { rows } = await env.pool.query<{
+        row_no: number;
+        status: string;
+        reference: string;
+        cost_cents: string | null;
+      }>('SELECT row_no, status, reference, cost_cents FROM batch_rows WHERE batch_id = $1 ORDER BY row_no', [
+        handle.workflowId,
+      ]);
       const perRef = callsPerReference(sbx.dataDir);
       for (const r of rows) {
-        assert.equal(perRef.get(r.reference) ?? 0, r.status === 'shipped' ? 1 : 0, `row ${r.row_no} (${r.status})`);
+        assert.equal(
+          perRef.get(r.reference) ?? 0,
+          r.status === 'shipped' ? 1 : 0,
+          `row ${r.row_no} (${r.status})`,
+        );
       }
       assert.deepEqual(
         rows.filter((r) => r.status === 'invalid').map((r) => r.row_no),
@@ -60,7 +97,10 @@ test('auto mode never waits: every valid row ships once, invalid rows are never 
         `SELECT errors FROM batch_rows WHERE batch_id = $1 AND row_no = 3`,
         [handle.workflowId],
       );
-      assert.ok(invalidErrors[0]!.errors.some((e) => /PostalCode/.test(e.path)), 'the error names the path');
+      assert.ok(
+        invalidErrors[0]!.errors.some((e) => /PostalCode/.test(e.path)),
+        'the error names the path',
+      );
 
       // What the Web UI shows: search attributes, summary, current details.
       const desc = await handle.describe();
@@ -70,7 +110,7 @@ test('auto mode never waits: every valid row ships once, invalid rows are never 
       assert.match((await desc.staticSummary()) ?? '', /^Batch auto run/);
 
       // No row data in history: names, streets and cities stay in the ledger.
-      const history = historyToJSON(await handle.fetchHistory());
+      const history = decodedHistory(historyToJSON(await handle.fetchHistory()));
       for (const o of orders) {
         for (const value of [o.name, o.address1, o.order_id]) {
           assert.ok(!history.includes(value), `history must not contain ${JSON.stringify(value)}`);
@@ -104,7 +144,8 @@ test('confirm mode waits for approval; a stale hash and bad messages are refused
       await handle.signal(setModeSignal, 'auto' as never); // not even an object
       await assert.rejects(
         handle.executeUpdate(approveUpdate, { args: [{ previewHash: 'stale' }] }),
-        (err: unknown) => err instanceof WorkflowUpdateFailedError && /stale approval/.test(String(err.cause?.message)),
+        (err: unknown) =>
+          err instanceof WorkflowUpdateFailedError && /stale approval/.test(String(err.cause?.message)),
       );
       const refused = await waitForStatus(handle, (s) => s.rejectedMessages.length >= 3);
       assert.equal(refused.phase, 'awaiting_approval');
@@ -138,13 +179,18 @@ test('setMode is refused once executing, recorded in status, and the batch is un
   const table = await createOrdersTable(env.pool, makeOrders(6));
   await env.withWorker(
     async () => {
-      const handle = await startBatch(env.client, env.taskQueue, batchInput(table, { options: { concurrency: 1 } }));
+      const handle = await startBatch(
+        env.client,
+        env.taskQueue,
+        batchInput(table, { options: { concurrency: 1 } }),
+      );
       const s = await waitForStatus(handle, inPhase('awaiting_approval'));
       await handle.signal(approveSignal, { previewHash: s.previewHash });
       await waitForStatus(handle, (x) => x.phase === 'executing' && x.counts.shipped >= 1);
       await assert.rejects(
         handle.executeUpdate(setModeUpdate, { args: [{ mode: 'CONFIRM' }] }),
-        (err: unknown) => err instanceof WorkflowUpdateFailedError && /mode is locked/.test(String(err.cause?.message)),
+        (err: unknown) =>
+          err instanceof WorkflowUpdateFailedError && /mode is locked/.test(String(err.cause?.message)),
       );
       await handle.signal(setModeSignal, { mode: 'Auto' });
       const after = await waitForStatus(handle, (x) => x.rejectedMessages.some((m) => m.name === 'setMode'));

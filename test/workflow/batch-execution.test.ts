@@ -7,11 +7,27 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { WorkflowFailedError } from '@temporalio/client';
-import { cancelSignal, finishSignal, previewQuery, resolveSignal, restartSignal, approveSignal } from '../../domain/messages';
+import {
+  approveSignal,
+  cancelSignal,
+  finishSignal,
+  previewQuery,
+  resolveSignal,
+  restartSignal,
+  setModeSignal,
+  statusQuery,
+} from '../../domain/messages';
 import type { ShipmentRequestBody } from '../../domain/shipment-schema';
 import { callsPerReference, readCallLog, shipmentsPerReference } from '../../ups-sandbox/call-log';
 import { openTestEnvironment, type TestEnvironment } from '../helpers/environment';
-import { batchInput, createOrdersTable, inPhase, makeOrders, startBatch, waitForStatus } from '../helpers/batch';
+import {
+  batchInput,
+  createOrdersTable,
+  inPhase,
+  makeOrders,
+  startBatch,
+  waitForStatus,
+} from '../helpers/batch';
 
 let env: TestEnvironment;
 before(async () => {
@@ -42,18 +58,29 @@ function assertExactlyOnce(dataDir: string, rows: Awaited<ReturnType<typeof ledg
   for (const r of rows) {
     const n = shipments.get(r.reference) ?? 0;
     assert.ok(n <= 1, `row ${r.row_no} shipped ${n} times`);
-    assert.equal(n, r.status === 'shipped' || r.status === 'voided' ? 1 : 0, `row ${r.row_no} is ${r.status}`);
+    assert.equal(
+      n,
+      r.status === 'shipped' || r.status === 'voided' ? 1 : 0,
+      `row ${r.row_no} is ${r.status}`,
+    );
   }
 }
 
 test('preview: detailed rows, additional rows and the estimate from real quotes; rateAll is exact', async () => {
   const sbx = env.sandboxClient('preview');
-  const table = await createOrdersTable(env.pool, makeOrders(12, (i, o) => {
-    if (i === 11) o.state = ''; // one invalid row
-  }));
+  const table = await createOrdersTable(
+    env.pool,
+    makeOrders(12, (i, o) => {
+      if (i === 11) o.state = ''; // one invalid row
+    }),
+  );
   await env.withWorker(
     async () => {
-      const handle = await startBatch(env.client, env.taskQueue, batchInput(table, { options: { previewRows: 4 } }));
+      const handle = await startBatch(
+        env.client,
+        env.taskQueue,
+        batchInput(table, { options: { previewRows: 4 } }),
+      );
       await waitForStatus(handle, inPhase('awaiting_approval'));
       const preview = (await handle.query(previewQuery))!;
       assert.equal(preview.totalRows, 12);
@@ -67,24 +94,36 @@ test('preview: detailed rows, additional rows and the estimate from real quotes;
       for (const r of rows) quotes.push((await sbx.ups.rateShipmentRequest(r.request!)).totalCents);
       const first4 = quotes.slice(0, 4);
       const sum4 = first4.reduce((a, b) => a + b, 0);
-      assert.deepEqual(preview.previewRows.map((p) => p.estimatedCostCents), first4);
+      assert.deepEqual(
+        preview.previewRows.map((p) => p.estimatedCostCents),
+        first4,
+      );
       assert.equal(preview.totalEstimatedCostCents, sum4 + Math.round((sum4 * 7) / 4));
-      assert.deepEqual(preview.previewRows.map((p) => p.service), ['UPS Next Day Air', 'UPS Ground', 'UPS Ground', 'UPS Next Day Air']);
+      assert.deepEqual(
+        preview.previewRows.map((p) => p.service),
+        ['UPS Next Day Air', 'UPS Ground', 'UPS Ground', 'UPS Next Day Air'],
+      );
       // Row data is not in the workflow's copy; the ledger's copy has it.
       assert.equal(preview.previewRows[0]!.recipient, '');
-      const { rows: stored } = await env.pool.query<{ preview: { previewRows: { recipient: string; cityState: string }[] } }>(
-        'SELECT preview FROM batches WHERE batch_id = $1',
-        [handle.workflowId],
-      );
+      const { rows: stored } = await env.pool.query<{
+        preview: { previewRows: { recipient: string; cityState: string }[] };
+      }>('SELECT preview FROM batches WHERE batch_id = $1', [handle.workflowId]);
       assert.equal(stored[0]!.preview.previewRows[0]!.recipient, 'Michael Davis');
       assert.equal(stored[0]!.preview.previewRows[0]!.cityState, 'Portland, OR');
       await handle.signal(cancelSignal, { reason: 'only previewing' });
       assert.equal((await handle.result()).phase, 'cancelled');
 
-      const exact = await startBatch(env.client, env.taskQueue, batchInput(table, { options: { previewRows: 2, rateAll: true } }));
+      const exact = await startBatch(
+        env.client,
+        env.taskQueue,
+        batchInput(table, { options: { previewRows: 2, rateAll: true } }),
+      );
       await waitForStatus(exact, inPhase('awaiting_approval'));
       const p2 = (await exact.query(previewQuery))!;
-      assert.equal(p2.totalEstimatedCostCents, quotes.reduce((a, b) => a + b, 0));
+      assert.equal(
+        p2.totalEstimatedCostCents,
+        quotes.reduce((a, b) => a + b, 0),
+      );
       assert.equal(p2.previewRows.length, 2);
       await exact.signal(cancelSignal, {});
       await exact.result();
@@ -132,7 +171,10 @@ test('an address rejection fails only its row; injected 429/503 are retried to s
       assert.equal(result.counts.shipped, 5);
       const after = await ledgerRows(handle.workflowId);
       assertExactlyOnce(sbx.dataDir, after);
-      assert.equal(result.totalCostCents, after.reduce((s, r) => s + Number(r.cost_cents ?? 0), 0));
+      assert.equal(
+        result.totalCostCents,
+        after.reduce((s, r) => s + Number(r.cost_cents ?? 0), 0),
+      );
     },
     { ups: sbx.ups },
   );
@@ -143,7 +185,9 @@ test('an ambiguous create (UPS shipped, the reply was lost) is reconciled throug
   const sbx = env.sandboxClient('ambiguous');
   writeFileSync(
     sbx.knobsFile,
-    JSON.stringify({ rules: [{ tool: 'create_shipment', fault: 'timeout_after_create', times: 1, perReference: true }] }),
+    JSON.stringify({
+      rules: [{ tool: 'create_shipment', fault: 'timeout_after_create', times: 1, perReference: true }],
+    }),
   );
   const table = await createOrdersTable(env.pool, makeOrders(3));
   await env.withWorker(
@@ -177,7 +221,11 @@ test('with recover_label failing, a doubtful row needs review; resolve settles i
   const table = await createOrdersTable(env.pool, makeOrders(2));
   await env.withWorker(
     async () => {
-      const handle = await startBatch(env.client, env.taskQueue, batchInput(table, { mode: 'auto', options: { concurrency: 1 } }));
+      const handle = await startBatch(
+        env.client,
+        env.taskQueue,
+        batchInput(table, { mode: 'auto', options: { concurrency: 1 } }),
+      );
       const waiting = await waitForStatus(handle, (s) => s.phase === 'awaiting_action');
       assert.equal(waiting.counts.needsReview, 1);
       const rows = await ledgerRows(handle.workflowId);
@@ -185,7 +233,11 @@ test('with recover_label failing, a doubtful row needs review; resolve settles i
       // The operator finds the shipment at UPS and records it.
       const shipped = [...shipmentsPerReference(sbx.dataDir).keys()];
       assert.ok(shipped.includes(doubtful.reference), 'UPS did ship it');
-      await handle.signal(resolveSignal, { row: doubtful.row_no, outcome: 'shipped', trackingNumber: '1ZA1B2C30312345678' });
+      await handle.signal(resolveSignal, {
+        row: doubtful.row_no,
+        outcome: 'shipped',
+        trackingNumber: '1ZA1B2C30312345678',
+      });
       const result = await handle.result();
       assert.equal(result.phase, 'completed');
       assert.equal(result.counts.shipped, 2);
@@ -203,7 +255,11 @@ test('cancel {voidShipped} mid-batch: no new dispatch, in-flight rows settle, sh
   const table = await createOrdersTable(env.pool, makeOrders(20));
   await env.withWorker(
     async () => {
-      const handle = await startBatch(env.client, env.taskQueue, batchInput(table, { mode: 'auto', options: { concurrency: 2 } }));
+      const handle = await startBatch(
+        env.client,
+        env.taskQueue,
+        batchInput(table, { mode: 'auto', options: { concurrency: 2 } }),
+      );
       await waitForStatus(handle, (s) => s.counts.shipped >= 2);
       await handle.signal(cancelSignal, { reason: 'wrong addresses', voidShipped: true });
       const result = await handle.result();
@@ -224,16 +280,37 @@ test('cancel {voidShipped} mid-batch: no new dispatch, in-flight rows settle, sh
 
 test('a batch continues as new at least 3 times, keeps its counts, and a signal sent during the switches takes effect', async () => {
   const sbx = env.sandboxClient('can');
-  const table = await createOrdersTable(env.pool, makeOrders(14, (i, o) => {
-    if (i === 12) o.zip = '60601';
-  }));
-  writeFileSync(sbx.knobsFile, JSON.stringify({ rejectPostalCodes: ['60601'] }));
+  const table = await createOrdersTable(
+    env.pool,
+    makeOrders(14, (i, o) => {
+      if (i === 12) o.zip = '80203';
+    }),
+  );
+  writeFileSync(sbx.knobsFile, JSON.stringify({ rejectPostalCodes: ['80203'] }));
   await env.withWorker(
     async () => {
-      const handle = await startBatch(env.client, env.taskQueue, batchInput(table, { options: { rowsPerRun: 3, concurrency: 2 } }));
+      const handle = await startBatch(
+        env.client,
+        env.taskQueue,
+        batchInput(table, { options: { rowsPerRun: 3, concurrency: 2 } }),
+      );
       const s = await waitForStatus(handle, inPhase('awaiting_approval'));
       await handle.signal(approveSignal, { previewHash: s.previewHash, by: 'bob' });
+      // Signals sent while runs hand over: each must reach a run and be recorded (refused: mode is locked).
+      let sent = 0;
+      while ((await handle.query(statusQuery)).phase === 'executing' && sent < 40) {
+        await handle.signal(setModeSignal, { mode: 'auto' });
+        sent++;
+        await new Promise((r) => setTimeout(r, 50));
+      }
       const waiting = await waitForStatus(handle, inPhase('awaiting_action'));
+      assert.ok(sent >= 3, `signals sent during execution (${sent})`);
+      assert.equal(
+        waiting.rejectedMessages.filter((m) => m.name === 'setMode' && /mode is locked/.test(m.reason))
+          .length,
+        sent,
+        'every signal sent across the hand-overs was received and recorded',
+      );
       assert.equal(waiting.counts.shipped, 13);
       assert.equal(waiting.counts.failed, 1);
       assert.equal(waiting.approval?.by, 'bob', 'approval carried across runs');
@@ -242,7 +319,8 @@ test('a batch continues as new at least 3 times, keeps its counts, and a signal 
       assert.equal(result.phase, 'completed_with_errors');
       assert.equal(result.counts.shipped, 13);
       const runs = [];
-      for await (const w of env.client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) runs.push(w.runId);
+      for await (const w of env.client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` }))
+        runs.push(w.runId);
       assert.ok(runs.length >= 4, `continued as new ${runs.length - 1} times`);
       assertExactlyOnce(sbx.dataDir, await ledgerRows(handle.workflowId));
     },
@@ -255,7 +333,7 @@ test('a refused filter or an unknown table fails the batch at start, names the p
   const table = await createOrdersTable(env.pool, makeOrders(3));
   await env.withWorker(async () => {
     for (const [source, why] of [
-      [{ table, filter: "1=1; DROP TABLE " + table }, /;|one expression|statement/i],
+      [{ table, filter: '1=1; DROP TABLE ' + table }, /;|one expression|statement/i],
       [{ table, filter: 'pg_sleep(10) IS NULL' }, /pg_sleep/],
       [{ table, filter: `id IN (SELECT id FROM ${table})` }, /subquer/i],
       [{ table, filter: 'nosuchcolumn = 1' }, /nosuchcolumn/],
@@ -269,7 +347,9 @@ test('a refused filter or an unknown table fails the batch at start, names the p
         assert.match(msg, why);
         return true;
       });
-      const { rows } = await env.pool.query('SELECT 1 FROM batch_rows WHERE batch_id = $1', [handle.workflowId]);
+      const { rows } = await env.pool.query('SELECT 1 FROM batch_rows WHERE batch_id = $1', [
+        handle.workflowId,
+      ]);
       assert.equal(rows.length, 0, 'nothing loaded');
     }
     const { rows } = await env.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`);
