@@ -28,7 +28,28 @@ if (installed === undefined || installed < (mtime('package-lock.json') ?? 0)) {
   if (res.status !== 0) process.exit(res.status ?? 1);
 }
 
-const { register } = await import('tsx/esm/api');
-register();
-process.argv = [process.argv[0], path.join(root, 'scripts', `${name}.ts`), ...args];
-await import(pathToFileURL(path.join(root, 'scripts', `${name}.ts`)).href);
+// isolated-vm (the template engine's isolates) needs Node ≥ 20 started with --no-node-snapshot. Set it in
+// NODE_OPTIONS so every process started from here (test runner, workers, sandboxes) has it too, and run
+// again under it. SIGTERM is passed on; so is SIGINT when there is no terminal (a terminal's Ctrl-C already
+// reaches the whole process group, and a second SIGINT would cut the child's clean shutdown short).
+if (!(process.env.NODE_OPTIONS ?? '').includes('--no-node-snapshot')) {
+  const { spawn } = await import('node:child_process');
+  const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --no-node-snapshot`.trim() };
+  const child = spawn(process.execPath, process.argv.slice(1), { stdio: 'inherit', env });
+  const fromTerminal = process.stdin.isTTY === true;
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.on(signal, () => {
+      if (signal === 'SIGTERM' || !fromTerminal) child.kill(signal);
+    });
+  }
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + 2 : 1)));
+} else {
+  await runScript();
+}
+
+async function runScript() {
+  const { register } = await import('tsx/esm/api');
+  register();
+  process.argv = [process.argv[0], path.join(root, 'scripts', `${name}.ts`), ...args];
+  await import(pathToFileURL(path.join(root, 'scripts', `${name}.ts`)).href);
+}

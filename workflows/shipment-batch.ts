@@ -293,6 +293,7 @@ export async function shipmentBatch(rawInput: BatchInputArg, carried?: CarriedSt
 
   function dispatch(s: BatchState, rowNo: number): void {
     s.inFlight[rowNo] = true;
+    s.counts.pending = Math.max(0, s.counts.pending - 1);
     void runRow(s, rowNo);
   }
 
@@ -327,7 +328,6 @@ export async function shipmentBatch(rawInput: BatchInputArg, carried?: CarriedSt
         else s.counts.failed++;
       }
     } finally {
-      s.counts.pending = Math.max(0, s.counts.pending - 1);
       delete s.inFlight[rowNo];
       setCurrentDetails(s.progressMarkdown());
     }

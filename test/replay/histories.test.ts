@@ -10,7 +10,10 @@ import { workflowBundle } from '../../workers/create-worker';
 const HISTORIES = path.join(import.meta.dirname, '..', 'histories');
 
 interface HistoryJson {
-  events: { activityTaskScheduledEventAttributes?: { activityType: { name: string } } }[];
+  events: {
+    activityTaskScheduledEventAttributes?: { activityType: { name: string } };
+    workflowExecutionStartedEventAttributes?: { workflowId?: string };
+  }[];
 }
 
 async function loadHistories() {
@@ -18,7 +21,10 @@ async function loadHistories() {
   return Promise.all(
     files.map(async (file) => {
       const json = JSON.parse(await readFile(path.join(HISTORIES, file), 'utf8')) as HistoryJson;
-      return { workflowId: file.replace(/\.json$/, ''), json, history: historyFromJSON(json) };
+      // Newer servers record the workflow id in the start event; older recordings are named by it.
+      const workflowId =
+        json.events[0]?.workflowExecutionStartedEventAttributes?.workflowId ?? file.replace(/\.json$/, '');
+      return { workflowId, json, history: historyFromJSON(json) };
     }),
   );
 }

@@ -1,0 +1,135 @@
+/**
+ * `npm run record-batch-histories`: run one small batch per scenario (confirm, auto, reject, expired,
+ * restart, resolve, cancel with void, continue-as-new) on a throw-away stack and write each history to
+ * `test/histories/<workflowId>.json`, where the replay test replays them against the current workflow
+ * code (DESIGN §10). Re-record after an intended, patched() behaviour change; keep the old files.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { loadConfig } from '../temporal.config';
+import * as msg from '../domain/messages';
+import { startStack, stackEnv } from './stack/stack';
+import { openTestEnvironment } from '../test/helpers/environment';
+import {
+  batchInput,
+  createOrdersTable,
+  inPhase,
+  makeOrders,
+  startBatch,
+  waitForStatus,
+} from '../test/helpers/batch';
+
+const OUT = path.join(import.meta.dirname, '..', 'test', 'histories');
+const stack = await startStack(loadConfig(), { ephemeral: true });
+Object.assign(process.env, stackEnv(stack));
+const env = await openTestEnvironment('histories');
+const stamp = Date.now().toString(36);
+
+type Scenario = (id: string, knobs: (k: object) => void) => Promise<WorkflowHandle>;
+
+const scenarios: Record<string, Scenario> = {
+  async confirm(id) {
+    const table = await createOrdersTable(env.pool, makeOrders(3));
+    const h = await startBatch(env.client, env.taskQueue, batchInput(table), id);
+    const s = await waitForStatus(h, inPhase('awaiting_approval'));
+    await h.signal(msg.setModeSignal, { mode: 'warp' });
+    await h.signal(msg.approveSignal, { previewHash: s.previewHash, by: 'recorder' });
+    return h;
+  },
+  async auto(id) {
+    const table = await createOrdersTable(
+      env.pool,
+      makeOrders(4, (i, o) => i === 1 && (o.zip = 'x')),
+    );
+    return startBatch(env.client, env.taskQueue, batchInput(table, { mode: 'auto' }), id);
+  },
+  async reject(id) {
+    const table = await createOrdersTable(env.pool, makeOrders(2));
+    const h = await startBatch(env.client, env.taskQueue, batchInput(table), id);
+    await waitForStatus(h, inPhase('awaiting_approval'));
+    await h.signal(msg.rejectSignal, { reason: 'recorded' });
+    return h;
+  },
+  async expired(id) {
+    const table = await createOrdersTable(env.pool, makeOrders(2));
+    return startBatch(
+      env.client,
+      env.taskQueue,
+      batchInput(table, { options: { approvalTimeout: '1s' } }),
+      id,
+    );
+  },
+  async restart(id, knobs) {
+    knobs({ rejectPostalCodes: ['60601'] });
+    const table = await createOrdersTable(env.pool, makeOrders(5));
+    const h = await startBatch(env.client, env.taskQueue, batchInput(table, { mode: 'auto' }), id);
+    await waitForStatus(h, inPhase('awaiting_action'));
+    knobs({});
+    await h.signal(msg.restartSignal, { scope: 'failed' });
+    return h;
+  },
+  async resolve(id, knobs) {
+    knobs({
+      rules: [
+        { tool: 'create_shipment', fault: 'timeout_after_create', times: 1 },
+        { tool: 'recover_label', fault: 'server_error', times: 1000 },
+      ],
+    });
+    const table = await createOrdersTable(env.pool, makeOrders(2));
+    const h = await startBatch(env.client, env.taskQueue, batchInput(table, { mode: 'auto' }), id);
+    await waitForStatus(h, inPhase('awaiting_action'));
+    await h.signal(msg.resolveSignal, { row: 1, outcome: 'retry' });
+    knobs({});
+    return h;
+  },
+  async 'cancel-void'(id, knobs) {
+    knobs({ latency: { kind: 'fixed', ms: 200 } });
+    const table = await createOrdersTable(env.pool, makeOrders(10));
+    const h = await startBatch(
+      env.client,
+      env.taskQueue,
+      batchInput(table, { mode: 'auto', options: { concurrency: 2 } }),
+      id,
+    );
+    await waitForStatus(h, (s) => s.counts.shipped >= 2);
+    await h.signal(msg.cancelSignal, { reason: 'recorded', voidShipped: true });
+    return h;
+  },
+  async 'continue-as-new'(id) {
+    const table = await createOrdersTable(env.pool, makeOrders(7));
+    return startBatch(
+      env.client,
+      env.taskQueue,
+      batchInput(table, { mode: 'auto', options: { rowsPerRun: 3, concurrency: 2 } }),
+      id,
+    );
+  },
+};
+
+try {
+  for (const [name, run] of Object.entries(scenarios)) {
+    const sbx = env.sandboxClient(name);
+    const knobs = (k: object) => writeFileSync(sbx.knobsFile, JSON.stringify(k));
+    const id = `batch-h-${name}-${stamp}`;
+    await env.withWorker(
+      async () => {
+        const h = await run(id, knobs);
+        const result = await h.result();
+        // Every run of a continued batch is recorded: each replays on its own.
+        for await (const w of env.client.workflow.list({ query: `WorkflowId = '${id}'` })) {
+          const history = await env.client.workflow.getHandle(id, w.runId).fetchHistory();
+          const file = path.join(OUT, `${id}-run-${w.runId.slice(0, 8)}.json`);
+          writeFileSync(file, `${historyToJSON(history)}\n`);
+        }
+        process.stdout.write(`${name}: ${result.phase} ${JSON.stringify(result.counts)}\n`);
+      },
+      { ups: sbx.ups },
+    );
+    await sbx.ups.close();
+  }
+} finally {
+  await env.close();
+  await stack.stop();
+}
