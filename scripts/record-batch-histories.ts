@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { loadConfig } from '../temporal.config';
+import type { shipmentBatch } from '../workflows';
 import * as msg from '../domain/messages';
 import { startStack, stackEnv } from './stack/stack';
 import { openTestEnvironment } from '../test/helpers/environment';
@@ -27,7 +28,7 @@ Object.assign(process.env, stackEnv(stack));
 const env = await openTestEnvironment('histories');
 const stamp = Date.now().toString(36);
 
-type Scenario = (id: string, knobs: (k: object) => void) => Promise<WorkflowHandle>;
+type Scenario = (id: string, knobs: (k: object) => void) => Promise<WorkflowHandle<typeof shipmentBatch>>;
 
 const scenarios: Record<string, Scenario> = {
   async confirm(id) {
