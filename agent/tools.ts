@@ -1,0 +1,566 @@
+/**
+ * The four batch tools an AI agent drives shipbatch with (issue 13): thin wrappers over the typed client
+ * (`client/`). The workflow decides everything (approval, mode lock, restart scope); these tools only
+ * check their arguments, call the client and phrase the answer so an agent knows what to do next.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import {
+  BatchInputError,
+  BatchNotFoundError,
+  BatchRefusedError,
+  ConnectionError,
+  ShipbatchError,
+  normalizeBatchId,
+  type AttentionItem,
+  type BatchPreview,
+  type BatchStatus,
+  type RowCounts,
+  type ShipbatchClient,
+} from '../client/index';
+import {
+  MAX_FILTER_CHARS,
+  MAX_TEMPLATE_CHARS,
+  ModeSchema,
+  TableNameSchema,
+  describeIssues,
+  emptyCounts,
+  FINAL_PHASES,
+} from '../domain/batch';
+import * as msg from '../domain/messages';
+import type { BatchPhase } from '../domain/row-status';
+import { ShipperSchema } from '../domain/shipment-schema';
+
+/** Who approves and cancels, as recorded in the batch's status and history. */
+const ACTOR = 'shipbatch-mcp';
+
+/** Tuning of the tools (tests shorten the waits). */
+export interface ToolOptions {
+  /** Longest wait of `batch_preview` for the preview (below MCP clients' usual 60 s request timeout). */
+  previewWaitMs?: number;
+  /** Status polling interval while waiting. */
+  pollMs?: number;
+}
+
+/** A tool's answer: JSON text for the agent, or an actionable error. */
+export interface ToolAnswer {
+  [key: string]: unknown;
+  isError?: boolean;
+  content: { type: 'text'; text: string }[];
+}
+
+/** An error the agent caused or can act on; `message` names the argument or the next step. */
+export class ToolError extends Error {}
+
+const JobId = z
+  .string()
+  .min(1)
+  .max(80)
+  .describe('The batch id (`batch-…`; a bare word gets the `batch-` prefix), as batch_preview returned it.');
+
+const PreviewArgs = z
+  .object({
+    job_id: JobId.optional().describe(
+      'Reuse this batch: if it exists, its preview is returned and the other arguments are ignored; if not, the batch is started under this id. Omit to start a new batch with a generated id.',
+    ),
+    source_table: TableNameSchema.describe(
+      'PostgreSQL table holding one order per row (plain identifier, e.g. orders or public.orders); key column `id`.',
+    ),
+    filter_clause: z
+      .string()
+      .max(MAX_FILTER_CHARS)
+      .optional()
+      .describe(
+        "SQL boolean expression over the table's columns selecting the rows, e.g. state = 'TX' AND weight_oz < 50. Columns, literals, operators, IN, BETWEEN, LIKE, IS NULL only; no subqueries.",
+      ),
+    mapping_template: z
+      .string()
+      .min(1, { error: 'mapping_template is empty' })
+      .max(MAX_TEMPLATE_CHARS)
+      .describe(
+        'Nunjucks template rendering one row (variable `row`) into the JSON `Shipment` of a UPS ShipmentRequest (ShipTo, Package, Service…).',
+      ),
+    shipper_info: ShipperSchema.describe(
+      'The UPS Shipper object: Name, ShipperNumber (6 characters), Address {AddressLine[], City, StateProvinceCode, PostalCode, CountryCode}, optional AttentionName and Phone.Number.',
+    ),
+    mode: ModeSchema.optional().describe(
+      '"confirm" (default: the batch waits for batch_execute with approved: true) or "auto" (ships right after the preview). Case-insensitive.',
+    ),
+  })
+  .strict();
+
+const ExecuteArgs = z
+  .object({
+    job_id: JobId,
+    approved: z
+      .boolean()
+      .optional()
+      .describe(
+        'true once the user approved the preview; required in confirm mode (the approval carries the current previewHash, so a changed preview is refused).',
+      ),
+    wait_seconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(50)
+      .optional()
+      .describe(
+        'Wait up to this many seconds for execution to end before answering (default 0: answer at once). Call again to poll the status.',
+      ),
+  })
+  .strict();
+
+const SetModeArgs = z
+  .object({
+    job_id: JobId,
+    mode: ModeSchema.describe('"confirm" or "auto" (case-insensitive). Refused once the batch executes.'),
+  })
+  .strict();
+
+const RESUME_CHOICES = ['resume', 'restart', 'cancel'] as const;
+const ResumeArgs = z
+  .object({
+    job_id: JobId.optional().describe(
+      'The batch to act on (required with choice); without choice, limits the list to this batch.',
+    ),
+    choice: z
+      .enum(RESUME_CHOICES, { error: 'choice must be "resume", "restart" or "cancel"' })
+      .optional()
+      .describe(
+        'Omit to list the batches needing attention with a recovery prompt each. resume: report what happens once a worker runs (changes nothing); restart: ship again the failed (else needs-review) rows, never a shipped one; cancel: stop the batch, no new shipments.',
+      ),
+  })
+  .strict();
+
+/** One tool: name, description, argument schema and handler. */
+interface ToolDef<S extends z.ZodType> {
+  name: string;
+  description: string;
+  schema: S;
+  run(client: ShipbatchClient, args: z.output<S>, opts: Required<ToolOptions>): Promise<unknown>;
+}
+
+function tool<S extends z.ZodType>(def: ToolDef<S>): ToolDef<S> {
+  return def;
+}
+
+/** The tools in the order they are listed. */
+export const TOOLS = [
+  tool({
+    name: 'batch_preview',
+    description:
+      'Start a UPS shipment batch over the rows of a table (or reuse job_id) and return its cost preview: rows total/valid/invalid, the first rows rated in detail, the total estimate and previewHash. Nothing ships in confirm mode until batch_execute with approved: true.',
+    schema: PreviewArgs,
+    run: batchPreview,
+  }),
+  tool({
+    name: 'batch_execute',
+    description:
+      'Ship a previewed batch. In confirm mode requires approved: true (after the user saw the preview); in auto mode the batch already proceeds. Returns the batch status (phase, row counts, cost); call again (optionally with wait_seconds) to follow progress.',
+    schema: ExecuteArgs,
+    run: batchExecute,
+  }),
+  tool({
+    name: 'batch_set_mode',
+    description:
+      'Switch a batch between "confirm" and "auto" (case-insensitive) before it executes; refused once execution started. Returns the status.',
+    schema: SetModeArgs,
+    run: batchSetMode,
+  }),
+  tool({
+    name: 'batch_resume',
+    description:
+      'Without choice: list the batches that need attention (awaiting approval or action, activities retrying, no worker polling) with a recovery prompt each: rows done, remaining, last error, the choices and what each does. With job_id and choice: perform it (resume, restart, cancel).',
+    schema: ResumeArgs,
+    run: batchResume,
+  }),
+] as const;
+
+/** JSON Schema of a tool's arguments (what the agent sees in tools/list). */
+export function inputSchemaOf(schema: z.ZodType): { type: 'object'; [k: string]: unknown } {
+  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  delete json.$schema;
+  return { ...json, type: 'object' };
+}
+
+/** Run a tool by name; every failure becomes an MCP tool error the agent can act on. */
+export async function callTool(
+  client: () => Promise<ShipbatchClient>,
+  name: string,
+  rawArgs: unknown,
+  options: ToolOptions = {},
+): Promise<ToolAnswer> {
+  const def = TOOLS.find((t) => t.name === name);
+  if (!def) {
+    return errorAnswer(`unknown tool ${JSON.stringify(name)}; use one of ${TOOLS.map((t) => t.name).join(', ')}`);
+  }
+  const parsed = (def.schema as z.ZodType).safeParse(rawArgs ?? {});
+  if (!parsed.success) return errorAnswer(`invalid arguments for ${name}: ${describeIssues(parsed.error)}`);
+  const opts = { previewWaitMs: 45_000, pollMs: 500, ...options };
+  try {
+    const c = await client();
+    const result = await (def.run as (c: ShipbatchClient, a: unknown, o: typeof opts) => Promise<unknown>)(
+      c,
+      parsed.data,
+      opts,
+    );
+    return { content: [{ type: 'text', text: JSON.stringify(result, null, 2) }] };
+  } catch (err) {
+    return errorAnswer(`${name}: ${describeError(err)}`);
+  }
+}
+
+function errorAnswer(text: string): ToolAnswer {
+  return { isError: true, content: [{ type: 'text', text }] };
+}
+
+/** The client's typed errors in words an agent can act on (the `fix` included). */
+function describeError(err: unknown): string {
+  if (err instanceof ToolError) return err.message;
+  if (err instanceof BatchNotFoundError) return `job_id: ${err.message}; ${err.fix ?? ''}`.trim();
+  if (err instanceof BatchRefusedError) return `refused by batch ${err.batchId}: ${err.reason}`;
+  if (err instanceof ShipbatchError) {
+    // The client names batch-input fields as the workflow does; say them as this tool's arguments.
+    const text = err instanceof BatchInputError ? argumentNames(err.message) : err.message;
+    const prefix = err instanceof ConnectionError ? 'shipbatch is unreachable: ' : '';
+    return `${prefix}${text}${err.fix ? ` (${err.fix})` : ''}`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+function argumentNames(text: string): string {
+  return text
+    .replace(/\bsource\.table\b/g, 'source_table')
+    .replace(/\bsource\.filter\b/g, 'filter_clause')
+    .replace(/\binvalid batch id\b/g, 'job_id: invalid batch id')
+    .replace(/(^|[\s;:])template:/g, '$1mapping_template:')
+    .replace(/(^|[\s;:])shipper\./g, '$1shipper_info.');
+}
+
+function jobIdOf(raw: string): string {
+  try {
+    return normalizeBatchId(raw);
+  } catch (err) {
+    throw new ToolError(`job_id: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** Phases in which the preview is not there yet. */
+const BEFORE_PREVIEW: ReadonlySet<BatchPhase> = new Set(['loading', 'previewing']);
+
+/** The batch's task queue and whether a worker polls it (queries and Updates need one). */
+async function workerState(client: ShipbatchClient, id: string): Promise<{ taskQueue: string; polling: boolean; closed?: string }> {
+  const d = await client.describeBatch(id);
+  const polling = await client.workerPolling(d.taskQueue);
+  return { taskQueue: d.taskQueue, polling, closed: d.status.name === 'RUNNING' ? undefined : d.status.name };
+}
+
+function noWorker(id: string, taskQueue: string): ToolError {
+  return new ToolError(
+    `no worker polls task queue ${taskQueue}, so batch ${id} cannot answer yet; it waits durably. ` +
+      `Start a worker (\`shipbatch worker\`, or \`shipbatch dev\`), then call this tool again with job_id "${id}"; batch_resume shows what needs attention.`,
+  );
+}
+
+// ---------------------------------------------------------------- batch_preview
+
+async function batchPreview(
+  client: ShipbatchClient,
+  args: z.output<typeof PreviewArgs>,
+  opts: Required<ToolOptions>,
+): Promise<unknown> {
+  let id: string | undefined;
+  let reused = false;
+  if (args.job_id !== undefined) {
+    id = jobIdOf(args.job_id);
+    reused = await client.describeBatch(id).then(
+      () => true,
+      (err: unknown) => {
+        if (err instanceof BatchNotFoundError) return false;
+        throw err;
+      },
+    );
+  }
+  if (!reused) {
+    const started = await client.startBatch(
+      {
+        source: { table: args.source_table, ...(args.filter_clause ? { filter: args.filter_clause } : {}) },
+        template: args.mapping_template,
+        shipper: args.shipper_info,
+        ...(args.mode ? { mode: args.mode } : {}),
+      },
+      id ? { id } : {},
+    );
+    id = started.batchId;
+  }
+  const batchId = id!;
+  const worker = await workerState(client, batchId);
+  if (!worker.polling) throw noWorker(batchId, worker.taskQueue);
+  const deadline = Date.now() + opts.previewWaitMs;
+  let status = await client.getBatch(batchId);
+  while (BEFORE_PREVIEW.has(status.phase) && Date.now() < deadline) {
+    await sleep(opts.pollMs);
+    status = await client.getBatch(batchId);
+  }
+  if (BEFORE_PREVIEW.has(status.phase)) {
+    throw new ToolError(
+      `the preview of batch ${batchId} is not ready after ${Math.round(opts.previewWaitMs / 1000)}s (phase ${status.phase}, ${status.counts.total} rows loaded); call batch_preview again with job_id "${batchId}"`,
+    );
+  }
+  const preview: BatchPreview | null = await client.getPreview(batchId);
+  if (!preview) {
+    throw new ToolError(
+      `batch ${batchId} ended ${status.phase} without a preview${status.error ? `: ${argumentNames(status.error)}` : ''}` +
+        (status.counts.total === 0 ? ' (no row matched source_table/filter_clause)' : ''),
+    );
+  }
+  return {
+    job_id: batchId,
+    reused,
+    phase: status.phase,
+    mode: status.mode,
+    ...preview,
+    next_step: nextStep(batchId, status),
+  };
+}
+
+function nextStep(id: string, s: BatchStatus): string {
+  if (s.phase === 'awaiting_approval') {
+    return `Show this preview to the user. Once they approve, call batch_execute with job_id "${id}" and approved: true (or batch_set_mode "auto").`;
+  }
+  if (s.phase === 'executing') return `The batch is shipping; follow it with batch_execute {job_id: "${id}"}.`;
+  if (s.phase === 'awaiting_action') {
+    return `Some rows failed or need review; batch_resume {job_id: "${id}"} shows the choices.`;
+  }
+  return `The batch is ${s.phase}; nothing more to do.`;
+}
+
+// ---------------------------------------------------------------- batch_execute
+
+async function batchExecute(
+  client: ShipbatchClient,
+  args: z.output<typeof ExecuteArgs>,
+  opts: Required<ToolOptions>,
+): Promise<unknown> {
+  const id = jobIdOf(args.job_id);
+  const worker = await workerState(client, id);
+  if (!worker.polling) throw noWorker(id, worker.taskQueue);
+  let status = await client.getBatch(id);
+  if (BEFORE_PREVIEW.has(status.phase)) {
+    throw new ToolError(
+      `batch ${id} has no preview yet (phase ${status.phase}); call batch_preview with job_id "${id}" first`,
+    );
+  }
+  if (status.phase === 'awaiting_approval') {
+    if (args.approved !== true) {
+      throw new ToolError(
+        `Preview approval required in CONFIRM mode: show the preview (batch_preview with job_id "${id}") to the user, then call batch_execute with approved: true once they agree (or switch to auto with batch_set_mode).`,
+      );
+    }
+    // The current hash: an approval of a preview that changed meanwhile is refused by the workflow.
+    const previewHash = status.previewHash ?? (await client.getPreview(id))?.previewHash;
+    status = await client.approveBatch(id, { ...(previewHash ? { previewHash } : {}), by: ACTOR });
+  }
+  const deadline = Date.now() + (args.wait_seconds ?? 0) * 1000;
+  while ((status.phase === 'executing' || status.phase === 'awaiting_approval') && Date.now() < deadline) {
+    await sleep(opts.pollMs);
+    status = await client.getBatch(id);
+  }
+  return { job_id: id, ...status, next_step: nextStep(id, status) };
+}
+
+// ---------------------------------------------------------------- batch_set_mode
+
+async function batchSetMode(client: ShipbatchClient, args: z.output<typeof SetModeArgs>): Promise<unknown> {
+  const id = jobIdOf(args.job_id);
+  const worker = await workerState(client, id);
+  if (!worker.polling) throw noWorker(id, worker.taskQueue);
+  const status = await client.setBatchMode(id, args.mode);
+  return { job_id: id, ...status, next_step: nextStep(id, status) };
+}
+
+// ---------------------------------------------------------------- batch_resume
+
+interface Choice {
+  choice: (typeof RESUME_CHOICES)[number];
+  effect: string;
+}
+
+function choicesFor(item: AttentionItem): Choice[] {
+  const out: Choice[] = [];
+  const restartable = item.counts.failed + item.counts.needsReview > 0;
+  const cancel: Choice = {
+    choice: 'cancel',
+    effect:
+      'Stop the batch: nothing new ships, rows in flight settle, pending and failed rows become cancelled; shipped rows stay shipped.' +
+      (item.reason === 'no_worker' ? ' Recorded now, applied once a worker runs.' : ''),
+  };
+  switch (item.reason) {
+    case 'no_worker':
+      out.push({
+        choice: 'resume',
+        effect: `Start a worker on task queue ${item.taskQueue} (\`shipbatch worker\` or \`shipbatch dev\`): the batch continues where it stopped (phase ${item.phase ?? 'unknown'}); shipped rows are never shipped again.`,
+      });
+      if (restartable && item.phase === 'awaiting_action') {
+        out.push({ choice: 'restart', effect: restartEffect(item.counts) + ' Recorded now, applied once a worker runs.' });
+      }
+      break;
+    case 'awaiting_approval':
+      out.push({
+        choice: 'resume',
+        effect: 'Nothing runs by itself: the batch waits for approval. Review it with batch_preview, then batch_execute with approved: true.',
+      });
+      break;
+    case 'awaiting_action':
+      out.push({
+        choice: 'resume',
+        effect: 'Nothing runs by itself: the batch waits for restart or cancel (or `shipbatch finish` to close it leaving failed rows as they are).',
+      });
+      if (restartable) out.push({ choice: 'restart', effect: restartEffect(item.counts) });
+      break;
+    case 'retrying':
+      out.push({
+        choice: 'resume',
+        effect: 'Let it be: Temporal retries the failing call with backoff and the batch goes on when it succeeds.',
+      });
+      break;
+  }
+  out.push(cancel);
+  return out;
+}
+
+function restartEffect(c: RowCounts): string {
+  return c.failed > 0
+    ? `Ship again the ${c.failed} failed row(s) (scope failed); shipped rows are never shipped again.`
+    : `Retry the ${c.needsReview} row(s) needing review (scope needs_review): each is looked up at UPS first, so none ships twice.`;
+}
+
+const REASON_TEXT: Record<AttentionItem['reason'], string> = {
+  no_worker: 'is interrupted: no worker polls its task queue',
+  awaiting_approval: 'waits for approval of its preview',
+  awaiting_action: 'waits for action: rows failed or need review',
+  retrying: 'is stalled: a call keeps failing and is being retried',
+};
+
+function promptFor(item: AttentionItem, choices: Choice[]): string {
+  return [
+    `Batch ${item.batchId} (phase ${item.phase ?? 'unknown'}) ${REASON_TEXT[item.reason]}.`,
+    `${item.done} row(s) done, ${item.remaining} remaining (shipped ${item.counts.shipped}, failed ${item.counts.failed}, needs review ${item.counts.needsReview}).`,
+    `Last error: ${item.lastError ?? 'none'}.`,
+    `Choices (batch_resume with job_id and choice): ${choices.map((c) => `${c.choice}: ${c.effect}`).join(' | ')}`,
+  ].join(' ');
+}
+
+async function batchResume(client: ShipbatchClient, args: z.output<typeof ResumeArgs>): Promise<unknown> {
+  const id = args.job_id === undefined ? undefined : jobIdOf(args.job_id);
+  if (args.choice === undefined) {
+    const items = (await client.attentionBatches()).filter((b) => id === undefined || b.batchId === id);
+    return {
+      count: items.length,
+      batches: items.map((item) => {
+        const choices = choicesFor(item);
+        return {
+          job_id: item.batchId,
+          phase: item.phase ?? null,
+          reason: item.reason,
+          rows_done: item.done,
+          rows_remaining: item.remaining,
+          counts: item.counts,
+          last_error: item.lastError,
+          choices,
+          prompt: promptFor(item, choices),
+        };
+      }),
+      ...(items.length === 0 ? { note: id ? `batch ${id} needs no attention` : 'no batch needs attention' } : {}),
+    };
+  }
+  if (id === undefined) throw new ToolError(`job_id: required with choice "${args.choice}"`);
+  const worker = await workerState(client, id);
+  if (worker.closed) {
+    throw new ToolError(`batch ${id} is closed (${worker.closed}); nothing can resume, restart or cancel it`);
+  }
+  const counts = await client.ledgerCounts(id).then(
+    (r) => r.counts,
+    (err: unknown) => {
+      // Not loaded yet (no worker ever ran it): no rows in the ledger.
+      if (err instanceof BatchNotFoundError) return emptyCounts();
+      throw err;
+    },
+  );
+  const remaining = counts.pending + counts.inFlight + counts.needsReview;
+  const rows = { rows_done: counts.total - remaining, rows_remaining: remaining, counts };
+  switch (args.choice) {
+    case 'resume': {
+      if (worker.polling) {
+        const status = await client.getBatch(id);
+        return {
+          job_id: id,
+          choice: 'resume',
+          worker_polling: true,
+          phase: status.phase,
+          ...rows,
+          will_happen: FINAL_PHASES.has(status.phase)
+            ? `nothing: the batch is ${status.phase}`
+            : `a worker runs the batch now; ${nextStep(id, status)}`,
+        };
+      }
+      return {
+        job_id: id,
+        choice: 'resume',
+        worker_polling: false,
+        ...rows,
+        will_happen: `Once a worker polls task queue ${worker.taskQueue} (\`shipbatch worker\` or \`shipbatch dev\`), the batch continues from where it stopped: the ${rows.rows_done} settled row(s) stay as they are (shipped rows are never shipped again), rows that were in flight are checked against UPS before anything is retried, and the ${remaining} remaining row(s) go on. Nothing changed now.`,
+      };
+    }
+    case 'restart': {
+      if (counts.failed + counts.needsReview === 0) {
+        throw new ToolError(
+          `choice: nothing to restart in batch ${id}: no failed or needs-review rows (${rows.rows_done} done, ${remaining} remaining); use resume or cancel`,
+        );
+      }
+      const scope = counts.failed > 0 ? 'failed' : 'needs_review';
+      if (worker.polling) {
+        const status = await client.restartBatch(id, { scope });
+        return { job_id: id, choice: 'restart', scope, ...status, next_step: nextStep(id, status) };
+      }
+      await signal(client, id, () => client.temporal.workflow.getHandle(id).signal(msg.restartSignal, { scope }));
+      return {
+        job_id: id,
+        choice: 'restart',
+        scope,
+        queued: true,
+        will_happen: `restart (scope ${scope}) is recorded in the batch; it applies once a worker polls task queue ${worker.taskQueue}. If the batch is not waiting for action then, the refusal shows in its status (rejectedMessages).`,
+      };
+    }
+    case 'cancel': {
+      const reason = `cancelled through ${ACTOR}`;
+      if (worker.polling) {
+        const status = await client.cancelBatch(id, { reason });
+        return { job_id: id, choice: 'cancel', ...status };
+      }
+      await signal(client, id, () => client.temporal.workflow.getHandle(id).signal(msg.cancelSignal, { reason }));
+      return {
+        job_id: id,
+        choice: 'cancel',
+        queued: true,
+        ...rows,
+        will_happen: `cancel is recorded in the batch; once a worker polls task queue ${worker.taskQueue} nothing new ships, rows in flight settle and the rest become cancelled.`,
+      };
+    }
+  }
+}
+
+/**
+ * A signal when no worker polls: Updates need a worker to answer, a signal is recorded in the history
+ * at once and applied (or refused into rejectedMessages) when a worker runs.
+ */
+async function signal(client: ShipbatchClient, id: string, send: () => Promise<void>): Promise<void> {
+  try {
+    await client.connection.withAbortSignal(AbortSignal.timeout(10_000), send);
+  } catch (err) {
+    throw err instanceof Error && err.name === 'WorkflowNotFoundError' ? new BatchNotFoundError(id, { cause: err }) : err;
+  }
+}
+
+/** For tests and docs: the tools' names. */
+export const TOOL_NAMES = TOOLS.map((t) => t.name);
