@@ -24,15 +24,18 @@ const N = Number(process.env['BENCH_ROWS'] ?? 100_000);
 const root = new URL('../examples/', import.meta.url);
 
 /** A source table of `n` orders (text columns, as a CSV import makes them), filled inside PostgreSQL. */
-export async function createSourceTable(pool: pg.Pool, table: string, n: number): Promise<void> {
+async function createSourceTable(pool: pg.Pool, table: string, n: number): Promise<void> {
   const base = generateOrders();
   const cols = Object.keys(base[0]!);
   await pool.query(
     `CREATE TABLE ${table} (id serial PRIMARY KEY, ${cols.map((c) => `${c} text`).join(', ')}, tracking text)`,
   );
   // The 200 example orders once, then multiplied by generate_series: one round trip, not n.
-  await pool.query(`CREATE TEMP TABLE seed AS SELECT * FROM jsonb_to_recordset($1::jsonb)
-      AS t(${cols.map((c) => `${c} text`).join(', ')})`, [JSON.stringify(base)]);
+  await pool.query(
+    `CREATE TEMP TABLE seed AS SELECT * FROM jsonb_to_recordset($1::jsonb)
+      AS t(${cols.map((c) => `${c} text`).join(', ')})`,
+    [JSON.stringify(base)],
+  );
   await pool.query(
     `INSERT INTO ${table} (${cols.join(', ')})
      SELECT ${cols.map((c) => (c === 'order_id' ? `'ORD-' || (g * 1000 + s.n)` : `s.${c}`)).join(', ')}
@@ -68,8 +71,16 @@ async function asActivity<T>(fn: () => Promise<T>): Promise<{ result: T; heartbe
       heartbeats++;
     },
     undefined,
-    { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+    {
+      log: () => undefined,
+      trace: () => undefined,
+      debug: () => undefined,
+      info: () => undefined,
+      warn: () => undefined,
+      error: () => undefined,
+    },
     noopMetricMeter,
+    { details: undefined },
   );
   const result = await asyncLocalStorage.run(ctx, fn);
   return { result, heartbeats };
