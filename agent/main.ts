@@ -65,7 +65,8 @@ async function serveHttp(clients: ClientSource, host: string, port: number): Pro
   const httpServer = http.createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', `http://${host}`);
-      if (url.pathname !== '/mcp') return jsonRpcError(res, 404, `no MCP endpoint at ${url.pathname}; use /mcp`);
+      if (url.pathname !== '/mcp')
+        return jsonRpcError(res, 404, `no MCP endpoint at ${url.pathname}; use /mcp`);
       const sessionId = req.headers['mcp-session-id'];
       const existing = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined;
       if (existing && typeof sessionId === 'string') lastSeen.set(sessionId, Date.now());
@@ -83,7 +84,8 @@ async function serveHttp(clients: ClientSource, host: string, port: number): Pro
       }
       if (existing) return existing.handleRequest(req, res, body);
       if (sessionId !== undefined) return jsonRpcError(res, 404, 'unknown Mcp-Session-Id');
-      if (!isInitializeRequest(body)) return jsonRpcError(res, 400, 'the first request of a session must be initialize');
+      if (!isInitializeRequest(body))
+        return jsonRpcError(res, 400, 'the first request of a session must be initialize');
       const transport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (id) => {

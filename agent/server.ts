@@ -22,7 +22,9 @@ export interface ClientSource {
 }
 
 /** Connect on first use; a failed connect is retried on the next call. */
-export function lazyClient(connect: () => Promise<ShipbatchClient> = () => ShipbatchClient.connect()): ClientSource {
+export function lazyClient(
+  connect: () => Promise<ShipbatchClient> = () => ShipbatchClient.connect(),
+): ClientSource {
   let pending: Promise<ShipbatchClient> | undefined;
   return {
     get() {
@@ -49,10 +51,8 @@ export function createAgentServer(clients: ClientSource, options: ToolOptions = 
     inputSchema: inputSchemaOf(t.schema),
   }));
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listed }));
-  server.setRequestHandler(
-    CallToolRequestSchema,
-    async (request): Promise<CallToolResult> =>
-      callTool(() => clients.get(), request.params.name, request.params.arguments ?? {}, options),
+  server.setRequestHandler(CallToolRequestSchema, async (request): Promise<CallToolResult> =>
+    callTool(() => clients.get(), request.params.name, request.params.arguments ?? {}, options),
   );
   return server;
 }

@@ -192,7 +192,9 @@ export async function callTool(
 ): Promise<ToolAnswer> {
   const def = TOOLS.find((t) => t.name === name);
   if (!def) {
-    return errorAnswer(`unknown tool ${JSON.stringify(name)}; use one of ${TOOLS.map((t) => t.name).join(', ')}`);
+    return errorAnswer(
+      `unknown tool ${JSON.stringify(name)}; use one of ${TOOLS.map((t) => t.name).join(', ')}`,
+    );
   }
   const parsed = (def.schema as z.ZodType).safeParse(rawArgs ?? {});
   if (!parsed.success) return errorAnswer(`invalid arguments for ${name}: ${describeIssues(parsed.error)}`);
@@ -249,7 +251,10 @@ function jobIdOf(raw: string): string {
 const BEFORE_PREVIEW: ReadonlySet<BatchPhase> = new Set(['loading', 'previewing']);
 
 /** The batch's task queue and whether a worker polls it (queries and Updates need one). */
-async function workerState(client: ShipbatchClient, id: string): Promise<{ taskQueue: string; polling: boolean; closed?: string }> {
+async function workerState(
+  client: ShipbatchClient,
+  id: string,
+): Promise<{ taskQueue: string; polling: boolean; closed?: string }> {
   const d = await client.describeBatch(id);
   const polling = await client.workerPolling(d.taskQueue);
   return { taskQueue: d.taskQueue, polling, closed: d.status.name === 'RUNNING' ? undefined : d.status.name };
@@ -328,7 +333,8 @@ function nextStep(id: string, s: BatchStatus): string {
   if (s.phase === 'awaiting_approval') {
     return `Show this preview to the user. Once they approve, call batch_execute with job_id "${id}" and approved: true (or batch_set_mode "auto").`;
   }
-  if (s.phase === 'executing') return `The batch is shipping; follow it with batch_execute {job_id: "${id}"}.`;
+  if (s.phase === 'executing')
+    return `The batch is shipping; follow it with batch_execute {job_id: "${id}"}.`;
   if (s.phase === 'awaiting_action') {
     return `Some rows failed or need review; batch_resume {job_id: "${id}"} shows the choices.`;
   }
@@ -402,26 +408,32 @@ function choicesFor(item: AttentionItem): Choice[] {
         effect: `Start a worker on task queue ${item.taskQueue} (\`shipbatch worker\` or \`shipbatch dev\`): the batch continues where it stopped (phase ${item.phase ?? 'unknown'}); shipped rows are never shipped again.`,
       });
       if (restartable && item.phase === 'awaiting_action') {
-        out.push({ choice: 'restart', effect: restartEffect(item.counts) + ' Recorded now, applied once a worker runs.' });
+        out.push({
+          choice: 'restart',
+          effect: restartEffect(item.counts) + ' Recorded now, applied once a worker runs.',
+        });
       }
       break;
     case 'awaiting_approval':
       out.push({
         choice: 'resume',
-        effect: 'Nothing runs by itself: the batch waits for approval. Review it with batch_preview, then batch_execute with approved: true.',
+        effect:
+          'Nothing runs by itself: the batch waits for approval. Review it with batch_preview, then batch_execute with approved: true.',
       });
       break;
     case 'awaiting_action':
       out.push({
         choice: 'resume',
-        effect: 'Nothing runs by itself: the batch waits for restart or cancel (or `shipbatch finish` to close it leaving failed rows as they are).',
+        effect:
+          'Nothing runs by itself: the batch waits for restart or cancel (or `shipbatch finish` to close it leaving failed rows as they are).',
       });
       if (restartable) out.push({ choice: 'restart', effect: restartEffect(item.counts) });
       break;
     case 'retrying':
       out.push({
         choice: 'resume',
-        effect: 'Let it be: Temporal retries the failing call with backoff and the batch goes on when it succeeds.',
+        effect:
+          'Let it be: Temporal retries the failing call with backoff and the batch goes on when it succeeds.',
       });
       break;
   }
@@ -471,7 +483,9 @@ async function batchResume(client: ShipbatchClient, args: z.output<typeof Resume
           prompt: promptFor(item, choices),
         };
       }),
-      ...(items.length === 0 ? { note: id ? `batch ${id} needs no attention` : 'no batch needs attention' } : {}),
+      ...(items.length === 0
+        ? { note: id ? `batch ${id} needs no attention` : 'no batch needs attention' }
+        : {}),
     };
   }
   if (id === undefined) throw new ToolError(`job_id: required with choice "${args.choice}"`);
@@ -523,7 +537,9 @@ async function batchResume(client: ShipbatchClient, args: z.output<typeof Resume
         const status = await client.restartBatch(id, { scope });
         return { job_id: id, choice: 'restart', scope, ...status, next_step: nextStep(id, status) };
       }
-      await signal(client, id, () => client.temporal.workflow.getHandle(id).signal(msg.restartSignal, { scope }));
+      await signal(client, id, () =>
+        client.temporal.workflow.getHandle(id).signal(msg.restartSignal, { scope }),
+      );
       return {
         job_id: id,
         choice: 'restart',
@@ -538,7 +554,9 @@ async function batchResume(client: ShipbatchClient, args: z.output<typeof Resume
         const status = await client.cancelBatch(id, { reason });
         return { job_id: id, choice: 'cancel', ...status };
       }
-      await signal(client, id, () => client.temporal.workflow.getHandle(id).signal(msg.cancelSignal, { reason }));
+      await signal(client, id, () =>
+        client.temporal.workflow.getHandle(id).signal(msg.cancelSignal, { reason }),
+      );
       return {
         job_id: id,
         choice: 'cancel',
@@ -558,7 +576,9 @@ async function signal(client: ShipbatchClient, id: string, send: () => Promise<v
   try {
     await client.connection.withAbortSignal(AbortSignal.timeout(10_000), send);
   } catch (err) {
-    throw err instanceof Error && err.name === 'WorkflowNotFoundError' ? new BatchNotFoundError(id, { cause: err }) : err;
+    throw err instanceof Error && err.name === 'WorkflowNotFoundError'
+      ? new BatchNotFoundError(id, { cause: err })
+      : err;
   }
 }
 

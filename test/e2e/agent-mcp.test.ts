@@ -1,0 +1,324 @@
+/**
+ * `shipbatch-mcp` as an AI agent drives it (issue 13): the bin spawned over stdio and spoken to with the
+ * MCP TypeScript client, against the real stack (npm test's Temporal and PostgreSQL), a worker in this
+ * process on the server's task queue and the UPS sandbox. Bad arguments first (no worker needed), then a
+ * batch interrupted with no worker, the confirm-mode happy path, and restart of a failed row.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { readCallLog, shipmentsPerReference } from '../../ups-sandbox/call-log';
+import { openTestEnvironment, type TestEnvironment } from '../helpers/environment';
+import { createOrdersTable, makeOrders, SHIPPER, TEMPLATE } from '../helpers/batch';
+
+const BIN = path.join(import.meta.dirname, '..', '..', 'bin', 'shipbatch-mcp.js');
+
+let env: TestEnvironment;
+let sbx: ReturnType<TestEnvironment['sandboxClient']>;
+let mcp: Client;
+let serverLog = '';
+
+interface Answer {
+  isError: boolean;
+  text: string;
+}
+
+async function call(name: string, args: Record<string, unknown>): Promise<Answer> {
+  const r = (await mcp.callTool({ name, arguments: args }, undefined, { timeout: 90_000 })) as {
+    isError?: boolean;
+    content: { type: string; text?: string }[];
+  };
+  return { isError: r.isError === true, text: r.content.map((c) => c.text ?? '').join('\n') };
+}
+
+/** A successful call's JSON answer. */
+async function ok<T = Record<string, unknown>>(name: string, args: Record<string, unknown>): Promise<T> {
+  const r = await call(name, args);
+  assert.equal(
+    r.isError,
+    false,
+    `${name} ${JSON.stringify(args)} failed: ${r.text}\nserver log:\n${serverLog}`,
+  );
+  return JSON.parse(r.text) as T;
+}
+
+/** A refused call's message, checked against `pattern`. */
+async function refused(name: string, args: Record<string, unknown>, pattern: RegExp): Promise<string> {
+  const r = await call(name, args);
+  assert.equal(r.isError, true, `${name} ${JSON.stringify(args)} should fail, answered ${r.text}`);
+  assert.match(r.text, pattern);
+  return r.text;
+}
+
+interface Status {
+  job_id: string;
+  phase: string;
+  mode: string;
+  counts: { total: number; shipped: number; failed: number };
+  approval?: { by: string };
+}
+
+const FINAL = ['completed', 'completed_with_errors', 'cancelled', 'rejected', 'expired'];
+
+/** Follow a batch through batch_execute (its status answer) until `phase`. */
+async function untilPhase(jobId: string, phase: string): Promise<Status> {
+  const deadline = Date.now() + 120_000;
+  let s: Status;
+  do {
+    s = await ok<Status>('batch_execute', { job_id: jobId, wait_seconds: 10 });
+    if (s.phase === phase) return s;
+    if (FINAL.includes(s.phase)) break; // awaiting_action may be left after a restart: keep polling
+  } while (Date.now() < deadline);
+  assert.fail(`batch ${jobId} is ${s.phase}, expected ${phase}: ${JSON.stringify(s)}`);
+}
+
+const previewArgs = (table: string, extra: Record<string, unknown> = {}) => ({
+  source_table: table,
+  mapping_template: TEMPLATE,
+  shipper_info: SHIPPER,
+  ...extra,
+});
+
+before(async () => {
+  env = await openTestEnvironment('agent-mcp');
+  sbx = env.sandboxClient('agent');
+  writeFileSync(sbx.knobsFile, JSON.stringify({ rejectPostalCodes: ['60601'] })); // Chicago rows fail
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [BIN],
+    // A directory without a `shipbatch dev` state file: the services come from the environment only.
+    cwd: await mkdtemp(path.join(os.tmpdir(), 'shipbatch-agent-mcp-')),
+    env: { ...(process.env as Record<string, string>), SHIPBATCH_TASK_QUEUE: env.taskQueue },
+    stderr: 'pipe',
+  });
+  transport.stderr?.on('data', (d: Buffer) => (serverLog += d.toString()));
+  mcp = new Client({ name: 'agent-mcp-test', version: '1.0.0' });
+  await mcp.connect(transport);
+});
+
+after(async () => {
+  await mcp?.close();
+  await sbx?.ups.close();
+  await env?.close();
+});
+
+test('lists the four tools with described JSON Schemas; bad arguments are tool errors naming the argument', async () => {
+  const { tools } = await mcp.listTools();
+  assert.deepEqual(
+    tools.map((t) => t.name),
+    ['batch_preview', 'batch_execute', 'batch_set_mode', 'batch_resume'],
+  );
+  const preview = tools[0]!.inputSchema as {
+    required: string[];
+    properties: Record<string, { description?: string }>;
+  };
+  assert.deepEqual(preview.required, ['source_table', 'mapping_template', 'shipper_info']);
+  for (const [name, prop] of Object.entries(preview.properties))
+    assert.ok(prop.description, `${name} is described`);
+
+  const table = await createOrdersTable(env.pool, makeOrders(1));
+  const cases: [string, Record<string, unknown>, RegExp][] = [
+    [
+      'batch_preview',
+      previewArgs('orders; DROP TABLE batch_rows'),
+      /source_table: table must be a plain identifier/,
+    ],
+    [
+      'batch_preview',
+      previewArgs(table, { mapping_template: '' }),
+      /mapping_template: mapping_template is empty/,
+    ],
+    [
+      'batch_preview',
+      previewArgs(table, { shipper_info: { ...SHIPPER, ShipperNumber: 'x' } }),
+      /shipper_info\.ShipperNumber/,
+    ],
+    ['batch_preview', previewArgs(table, { mode: 'yolo' }), /mode: mode must be "confirm" or "auto"/],
+    ['batch_preview', previewArgs(table, { job_id: '../../etc/passwd' }), /job_id: invalid batch id/],
+    ['batch_preview', previewArgs(table, { sql: 'DROP TABLE x' }), /Unrecognized key: "sql"/],
+    ['batch_execute', {}, /job_id: .*expected string/],
+    ['batch_execute', { job_id: 'x', approved: 'yes' }, /approved: .*expected boolean/],
+    ['batch_execute', { job_id: 'batch-no-such-batch' }, /job_id: no batch "batch-no-such-batch"/],
+    ['batch_set_mode', { job_id: 'x', mode: 'fast' }, /mode: mode must be "confirm" or "auto"/],
+    ['batch_resume', { choice: 'restart' }, /job_id: required with choice "restart"/],
+    [
+      'batch_resume',
+      { job_id: 'x', choice: 'delete' },
+      /choice: choice must be "resume", "restart" or "cancel"/,
+    ],
+    ['batch_ship_everything', {}, /unknown tool "batch_ship_everything"/],
+  ];
+  for (const [name, args, pattern] of cases) await refused(name, args, pattern);
+});
+
+test('a batch with no worker: preview says so, resume lists it with a recovery prompt, cancel applies once a worker runs', async () => {
+  // No worker has polled this test's task queue yet: the batch is started and waits durably.
+  const table = await createOrdersTable(env.pool, makeOrders(3));
+  const msg = await refused('batch_preview', previewArgs(table), /no worker polls task queue/);
+  const jobId = /job_id "(batch-[\w.-]+)"/.exec(msg)?.[1];
+  assert.ok(jobId, msg);
+
+  // Visibility lists a new workflow within moments: look a few times.
+  type Listed = {
+    batches: {
+      job_id: string;
+      reason: string;
+      prompt: string;
+      choices: { choice: string; effect: string }[];
+    }[];
+  };
+  let listed: Listed = { batches: [] };
+  for (let i = 0; i < 20 && !listed.batches.some((b) => b.job_id === jobId); i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 250));
+    listed = await ok<Listed>('batch_resume', {});
+  }
+  const item = listed.batches.find((b) => b.job_id === jobId);
+  assert.ok(item, `resume lists ${jobId}: ${JSON.stringify(listed)}`);
+  assert.equal(item.reason, 'no_worker');
+  assert.match(item.prompt, /row\(s\) done, \d+ remaining.*Last error: none/);
+  assert.deepEqual(
+    item.choices.map((c) => c.choice),
+    ['resume', 'cancel'],
+  );
+  assert.match(item.choices[0]!.effect, new RegExp(`task queue ${env.taskQueue}`));
+
+  const resume = await ok<{ worker_polling: boolean; will_happen: string }>('batch_resume', {
+    job_id: jobId,
+    choice: 'resume',
+  });
+  assert.equal(resume.worker_polling, false);
+  assert.match(resume.will_happen, /continues from where it stopped/);
+  await refused('batch_resume', { job_id: jobId, choice: 'restart' }, /choice: nothing to restart/);
+  const cancel = await ok<{ queued: boolean }>('batch_resume', { job_id: jobId, choice: 'cancel' });
+  assert.equal(cancel.queued, true);
+
+  await env.withWorker(
+    async () => {
+      const result = await env.client.workflow.getHandle(jobId).result();
+      assert.equal(result.phase, 'cancelled');
+    },
+    { ups: sbx.ups },
+  );
+  assert.equal(
+    readCallLog(sbx.dataDir).filter((c) => c.tool === 'create_shipment').length,
+    0,
+    'nothing shipped',
+  );
+});
+
+test('confirm mode: preview → execute without approval refused → execute with approval → completed; reuse by job_id', async () => {
+  const table = await createOrdersTable(env.pool, makeOrders(3)); // Portland, Houston, Denver: all ship
+  await env.withWorker(
+    async () => {
+      const p = await ok<{
+        job_id: string;
+        reused: boolean;
+        phase: string;
+        mode: string;
+        totalRows: number;
+        validRows: number;
+        previewHash: string;
+        previewRows: { recipient: string }[];
+        totalEstimatedCostCents: number;
+      }>('batch_preview', previewArgs(table, { mode: 'CONFIRM' }));
+      assert.equal(p.phase, 'awaiting_approval');
+      assert.equal(p.mode, 'confirm');
+      assert.equal(p.reused, false);
+      assert.equal(p.totalRows, 3);
+      assert.equal(p.validRows, 3);
+      assert.match(p.previewHash, /^[0-9a-f]{64}$/);
+      assert.equal(p.previewRows[0]!.recipient, 'Michael Davis', 'recipients merged from the ledger');
+      assert.ok(p.totalEstimatedCostCents > 0);
+
+      const again = await ok<{ reused: boolean; previewHash: string }>(
+        'batch_preview',
+        previewArgs(table, { job_id: p.job_id }),
+      );
+      assert.equal(again.reused, true);
+      assert.equal(again.previewHash, p.previewHash);
+
+      const mode = await ok<Status>('batch_set_mode', { job_id: p.job_id, mode: 'Confirm' });
+      assert.equal(mode.mode, 'confirm');
+      await refused('batch_execute', { job_id: p.job_id }, /Preview approval required in CONFIRM mode/);
+      await refused(
+        'batch_execute',
+        { job_id: p.job_id, approved: false },
+        /Preview approval required in CONFIRM mode/,
+      );
+      assert.equal(readCallLog(sbx.dataDir).filter((c) => c.tool === 'create_shipment').length, 0);
+
+      const started = await ok<Status>('batch_execute', { job_id: p.job_id, approved: true });
+      assert.equal(started.approval?.by, 'shipbatch-mcp');
+      const done = await untilPhase(p.job_id, 'completed');
+      assert.equal(done.counts.shipped, 3);
+      const shipments = shipmentsPerReference(sbx.dataDir);
+      assert.equal(shipments.size, 3);
+      assert.ok(
+        [...shipments.values()].every((n) => n === 1),
+        'each row shipped once',
+      );
+
+      await refused('batch_set_mode', { job_id: p.job_id, mode: 'auto' }, /refused by batch .*closed/);
+    },
+    { ups: sbx.ups },
+  );
+});
+
+test('auto mode with a failed row: mode locked, resume lists it, restart ships the failed row once', async () => {
+  const table = await createOrdersTable(env.pool, makeOrders(5)); // row 4 is in Chicago: UPS rejects it
+  await env.withWorker(
+    async () => {
+      const p = await ok<{ job_id: string; validRows: number }>(
+        'batch_preview',
+        previewArgs(table, { mode: 'auto' }),
+      );
+      assert.equal(p.validRows, 5);
+      const waiting = await untilPhase(p.job_id, 'awaiting_action');
+      assert.equal(waiting.counts.failed, 1);
+      assert.equal(waiting.counts.shipped, 4);
+      await refused('batch_set_mode', { job_id: p.job_id, mode: 'CONFIRM' }, /mode is locked/);
+
+      const listed = await ok<{
+        batches: {
+          job_id: string;
+          reason: string;
+          rows_done: number;
+          rows_remaining: number;
+          last_error: string;
+          choices: { choice: string }[];
+        }[];
+      }>('batch_resume', { job_id: p.job_id });
+      assert.equal(listed.batches.length, 1);
+      const item = listed.batches[0]!;
+      assert.equal(item.reason, 'awaiting_action');
+      assert.equal(item.rows_done, 5);
+      assert.equal(item.rows_remaining, 0);
+      assert.match(item.last_error, /Address Validation/);
+      assert.deepEqual(
+        item.choices.map((c) => c.choice),
+        ['resume', 'restart', 'cancel'],
+      );
+
+      writeFileSync(sbx.knobsFile, '{}'); // the address problem is fixed
+      const restarted = await ok<{ scope: string }>('batch_resume', { job_id: p.job_id, choice: 'restart' });
+      assert.equal(restarted.scope, 'failed');
+      const done = await untilPhase(p.job_id, 'completed');
+      assert.equal(done.counts.shipped, 5);
+      const { rows } = await env.pool.query<{ reference: string }>(
+        'SELECT reference FROM batch_rows WHERE batch_id = $1',
+        [p.job_id],
+      );
+      const shipments = shipmentsPerReference(sbx.dataDir);
+      assert.ok(
+        rows.every((r) => shipments.get(r.reference) === 1),
+        'every row shipped exactly once',
+      );
+    },
+    { ups: sbx.ups },
+  );
+});
