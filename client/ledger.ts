@@ -3,9 +3,10 @@
  * read here, in the caller's process, never through workflow history.
  */
 import type pg from 'pg';
-import { COUNT_FIELD, emptyCounts, type BatchPreview, type RowCounts } from '../domain/batch';
-import { ROW_STATUSES, type RowStatus } from '../domain/row-status';
+import type { BatchPreview, RowCounts } from '../domain/batch';
+import type { RowStatus } from '../domain/row-status';
 import type { RowError } from '../domain/row-error';
+import * as ledger from '../activities/batch/ledger';
 
 /** One ledger row as `rows` and `batchRows` show it. */
 export interface BatchRow {
@@ -135,13 +136,9 @@ export async function* readLabels(db: pg.Pool, batchId: string, pageSize = 100):
   }
 }
 
-/** The full preview the preview activity stored (with recipients and cities). */
+/** The full preview the preview activity stored (recipients included), or null before it ran. */
 export async function readPreview(db: pg.Pool, batchId: string): Promise<BatchPreview | null> {
-  const { rows } = await db.query<{ preview: BatchPreview | null }>(
-    `SELECT preview FROM batches WHERE batch_id = $1`,
-    [batchId],
-  );
-  return rows[0]?.preview ?? null;
+  return (await ledger.getPreview(db, batchId)) as BatchPreview | null;
 }
 
 /** Row counts and shipped cost straight from the ledger (works with no worker running). */
@@ -149,29 +146,8 @@ export async function readCounts(
   db: pg.Pool,
   batchId: string,
 ): Promise<{ counts: RowCounts; costCents: number; currency: string | null }> {
-  const { rows } = await db.query<{
-    status: RowStatus;
-    n: string;
-    cost: string | null;
-    currency: string | null;
-  }>(
-    `SELECT status, count(*) AS n, sum(cost_cents) AS cost, min(currency) AS currency
-       FROM batch_rows WHERE batch_id = $1 GROUP BY status`,
-    [batchId],
-  );
-  const counts = emptyCounts();
-  let costCents = 0;
-  let currency: string | null = null;
-  for (const r of rows) {
-    if (!ROW_STATUSES.includes(r.status)) continue;
-    counts[COUNT_FIELD[r.status]] += Number(r.n);
-    counts.total += Number(r.n);
-    if (r.status === 'shipped') {
-      costCents += Number(r.cost ?? 0);
-      currency = r.currency;
-    }
-  }
-  return { counts, costCents, currency };
+  const totals = await ledger.ledgerTotals(db, batchId);
+  return { counts: totals.counts, costCents: totals.costCents, currency: totals.currency ?? null };
 }
 
 /** The latest row error of a batch (failed or needs review), for `list --attention`. */

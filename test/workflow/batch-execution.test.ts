@@ -278,6 +278,39 @@ test('cancel {voidShipped} mid-batch: no new dispatch, in-flight rows settle, sh
   await sbx.ups.close();
 });
 
+test("Temporal's own cancellation (Web UI Cancel) stops like cancel without voiding: rows settle, the rest cancelled", async () => {
+  const sbx = env.sandboxClient('temporal-cancel');
+  writeFileSync(sbx.knobsFile, JSON.stringify({ latency: { kind: 'fixed', ms: 250 } }));
+  const table = await createOrdersTable(env.pool, makeOrders(16));
+  await env.withWorker(
+    async () => {
+      const handle = await startBatch(
+        env.client,
+        env.taskQueue,
+        batchInput(table, { mode: 'auto', options: { concurrency: 3 } }),
+      );
+      await waitForStatus(handle, (s) => s.counts.shipped >= 2);
+      await handle.cancel();
+      await assert.rejects(handle.result(), (err: unknown) => {
+        assert.ok(err instanceof WorkflowFailedError);
+        assert.equal(err.cause?.name, 'CancelledFailure');
+        return true;
+      });
+      const rows = await ledgerRows(handle.workflowId);
+      const by = (st: string) => rows.filter((r) => r.status === st).length;
+      assert.equal(by('in_flight') + by('pending'), 0, 'no row left in flight or pending');
+      assert.ok(by('shipped') >= 2);
+      assert.equal(by('shipped') + by('cancelled'), 16);
+      assert.equal(by('voided'), 0, 'no void without voidShipped');
+      assertExactlyOnce(sbx.dataDir, rows);
+      const status = await handle.query(statusQuery);
+      assert.equal(status.phase, 'cancelled');
+    },
+    { ups: sbx.ups },
+  );
+  await sbx.ups.close();
+});
+
 test('a batch continues as new at least 3 times, keeps its counts, and a signal sent during the switches takes effect', async () => {
   const sbx = env.sandboxClient('can');
   const table = await createOrdersTable(
