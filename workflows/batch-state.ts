@@ -51,10 +51,13 @@ export interface CarriedState {
   attentionDeadline?: number;
   approvalDeadline?: number;
   runs: number;
+  /** Ids of the Updates already applied: the server may deliver one again to the next run. */
+  seenUpdateIds: string[];
 }
 
 /** Refused messages kept in status (the newest ones). */
 const MAX_REJECTED = 50;
+const MAX_SEEN_UPDATES = 200;
 
 type Parsed<S extends z.ZodType> = { ok: true; value: z.output<S> } | { ok: false; reason: string };
 
@@ -84,6 +87,7 @@ export class BatchState implements CarriedState {
   attentionDeadline?: number;
   approvalDeadline?: number;
   runs = 1;
+  seenUpdateIds: string[] = [];
   rejected?: { reason: string };
   /** Why the batch stopped early (set with the phase). */
   error?: string;
@@ -131,6 +135,7 @@ export class BatchState implements CarriedState {
       attentionDeadline: this.attentionDeadline,
       approvalDeadline: this.approvalDeadline,
       runs: this.runs,
+      seenUpdateIds: this.seenUpdateIds,
     };
   }
 
@@ -151,6 +156,13 @@ export class BatchState implements CarriedState {
       ...(this.error ? { error: this.error } : {}),
       updatedAt: new Date().toISOString(),
     };
+  }
+
+  /** Remember an applied Update's id (the newest few hundred are enough: redelivery is immediate). */
+  rememberUpdate(id: string): void {
+    this.seenUpdateIds.push(id);
+    if (this.seenUpdateIds.length > MAX_SEEN_UPDATES)
+      this.seenUpdateIds.splice(0, this.seenUpdateIds.length - MAX_SEEN_UPDATES);
   }
 
   /** Record a refused message (never throws: a signal cannot be refused). */

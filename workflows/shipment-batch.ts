@@ -9,6 +9,7 @@ import {
   CancellationScope,
   condition,
   continueAsNew,
+  currentUpdateInfo,
   isCancellation,
   log,
   proxyActivities,
@@ -386,16 +387,22 @@ function registerOperation<A, T>(
   setHandler(
     update,
     (raw: unknown) => {
+      // An Update applied by the previous run and delivered again after continue-as-new: already done.
+      const id = currentUpdateInfo()?.id;
+      if (id !== undefined && state.seenUpdateIds.includes(id)) return state.status();
       const c = check(raw);
       // The validator passed, but the state may have moved on before the handler ran.
       if (!c.ok)
         throw ApplicationFailure.create({ type: 'MessageRefused', message: c.reason, nonRetryable: true });
       apply(c.value);
+      if (id !== undefined) state.rememberUpdate(id);
       return state.status();
     },
     {
       description,
       validator: (raw: unknown) => {
+        const id = currentUpdateInfo()?.id;
+        if (id !== undefined && state.seenUpdateIds.includes(id)) return;
         const c = check(raw);
         if (!c.ok) throw new Error(c.reason);
       },
