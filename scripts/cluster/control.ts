@@ -224,7 +224,7 @@ export async function clusterStatus(dataDir: string): Promise<ClusterStatus> {
       name,
       pid: proc.pid,
       alive,
-      port: state.ports[name as keyof ClusterPorts],
+      port: name === 'worker' ? state.ports.workerMembership : state.ports[name as keyof ClusterPorts],
       rssMb: alive ? await rssMb(proc.pid) : undefined,
       restarts: proc.restarts,
     });

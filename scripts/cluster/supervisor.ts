@@ -413,7 +413,9 @@ export async function superviseCluster(opts: SuperviseOptions): Promise<void> {
           );
         }, opts.restartDelayMs);
       });
-      const port = opts.ports[service];
+      // The worker service serves no gRPC of its own (it runs system workflows): its membership
+      // port opening is the sign it is up.
+      const port = service === 'worker' ? opts.ports.workerMembership : opts.ports[service];
       try {
         await waitFor(
           `the ${service} service on 127.0.0.1:${port}`,
@@ -439,7 +441,7 @@ export async function superviseCluster(opts: SuperviseOptions): Promise<void> {
     };
 
     for (const service of SERVICES) {
-      log(`starting the ${service} service on 127.0.0.1:${opts.ports[service]}`);
+      log(`starting the ${service} service`);
       await startService(service);
     }
     await prepareNamespace(address, opts.namespace, 120_000, log);

@@ -1,0 +1,170 @@
+/**
+ * The batch on the production-like cluster (issue 14): a few hundred rows shipped by two worker
+ * processes while the Temporal history service, then matching, is SIGKILLed and restarted by the
+ * cluster's supervisor. Zero duplicate shipments (the sandbox's own record, by reference), zero lost
+ * rows, ledger totals = BatchResult. Run by `npm run test:cluster` (needs SHIPBATCH_CLUSTER_DATA_DIR).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import type pg from 'pg';
+import { openPool } from '../../activities/db';
+import type { BatchStatus } from '../../domain/batch';
+import { statusQuery } from '../../domain/messages';
+import { shipmentsPerReference } from '../../ups-sandbox/call-log';
+import { isAlive, readClusterState } from '../../scripts/cluster/state';
+import { isPortOpen } from '../../scripts/stack/processes';
+import { batchInput, createOrdersTable, makeOrders, startBatch } from '../helpers/batch';
+
+const ROOT = path.join(import.meta.dirname, '..', '..');
+const ROWS = 300;
+const clusterDir = process.env.SHIPBATCH_CLUSTER_DATA_DIR;
+
+let connection: Connection;
+let client: Client;
+let pool: pg.Pool;
+const taskQueue = `cluster-kill-${randomUUID().slice(0, 8)}`;
+const sandboxDir = mkdtempSync(path.join(os.tmpdir(), 'shipbatch-cluster-kill-ups-'));
+
+function startWorker(name: string): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'workers', 'main.ts')], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      SHIPBATCH_TASK_QUEUE: taskQueue,
+      SHIPBATCH_UPS_SANDBOX_DATA_DIR: sandboxDir,
+      // Slow enough that the batch is still running when the services are killed.
+      UPS_SANDBOX_KNOBS: JSON.stringify({ latency: { kind: 'uniform', minMs: 150, maxMs: 350 } }),
+      SHIPBATCH_WORKER_MAX_ACTIVITIES: '8',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    if (process.env.SHIPBATCH_TEST_VERBOSE) process.stderr.write(`[${name}] ${d.toString()}`);
+  });
+  return child;
+}
+
+const exited = (child: ChildProcess) =>
+  new Promise<void>((resolve) =>
+    child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve()),
+  );
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The status query with a deadline: while a service is down a call may otherwise wait a long time. */
+async function status(handle: WorkflowHandle): Promise<BatchStatus | undefined> {
+  try {
+    return await connection.withDeadline(Date.now() + 5000, () => handle.query(statusQuery));
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitShipped(handle: WorkflowHandle, atLeast: number, timeoutMs: number): Promise<BatchStatus> {
+  const deadline = Date.now() + timeoutMs;
+  let last: BatchStatus | undefined;
+  while (Date.now() < deadline) {
+    last = (await status(handle)) ?? last;
+    if (last && last.counts.shipped >= atLeast) return last;
+    await sleep(200);
+  }
+  throw new Error(
+    `timed out waiting for ${atLeast} shipped rows; last status ${JSON.stringify(last?.counts)}`,
+  );
+}
+
+/**
+ * SIGKILL one Temporal service and wait until the supervisor has restarted it (a new pid listening
+ * on its port). Returns the seconds it was down.
+ */
+async function killService(service: 'history' | 'matching'): Promise<number> {
+  const before = await readClusterState(clusterDir!);
+  const entry = before?.processes[service];
+  assert.ok(entry?.pid && isAlive(entry.pid), `${service} runs before the kill`);
+  const killedAt = Date.now();
+  process.kill(entry.pid, 'SIGKILL');
+  const port = before!.ports[service];
+  for (const deadline = Date.now() + 120_000; Date.now() < deadline; await sleep(100)) {
+    const now = await readClusterState(clusterDir!);
+    const pid = now?.processes[service]?.pid;
+    if (pid && pid !== entry.pid && isAlive(pid) && (await isPortOpen(port))) {
+      assert.equal(now.processes[service]!.restarts, entry.restarts + 1, `${service} restarted once`);
+      return (Date.now() - killedAt) / 1000;
+    }
+  }
+  throw new Error(`${service} was not restarted within 120 s`);
+}
+
+before(async () => {
+  assert.ok(
+    clusterDir,
+    'run through `npm run test:cluster`, which starts the cluster and sets SHIPBATCH_CLUSTER_DATA_DIR',
+  );
+  connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS! });
+  client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
+  pool = await openPool({ url: process.env.DATABASE_URL!, max: 3 });
+});
+after(async () => {
+  await connection?.close();
+  await pool?.end();
+});
+
+test(`${ROWS} rows, two workers, history then matching SIGKILLed and restarted: zero duplicates, zero lost`, async () => {
+  const table = await createOrdersTable(pool, makeOrders(ROWS));
+  const workers = [startWorker('w1'), startWorker('w2')];
+  const started = Date.now();
+  try {
+    const handle = await startBatch(
+      client,
+      taskQueue,
+      batchInput(table, { mode: 'auto', options: { concurrency: 8 } }),
+    );
+
+    const atHistoryKill = await waitShipped(handle, ROWS / 5, 300_000);
+    assert.ok(atHistoryKill.counts.shipped < ROWS, 'history is killed mid-batch');
+    const historyDown = await killService('history');
+
+    const atMatchingKill = await waitShipped(handle, ROWS / 2, 300_000);
+    assert.ok(atMatchingKill.counts.shipped < ROWS, 'matching is killed mid-batch');
+    const matchingDown = await killService('matching');
+
+    const result = await connection.withDeadline(Date.now() + 600_000, () => handle.result());
+    const seconds = (Date.now() - started) / 1000;
+    assert.equal(result.phase, 'completed');
+    assert.equal(result.counts.shipped, ROWS, 'zero lost rows');
+
+    const { rows } = await pool.query<{ reference: string; status: string; cost_cents: string }>(
+      'SELECT reference, status, cost_cents FROM batch_rows WHERE batch_id = $1',
+      [handle.workflowId],
+    );
+    assert.equal(rows.length, ROWS, 'every row is in the ledger');
+    const shipments = shipmentsPerReference(sandboxDir);
+    const duplicates = [...shipments.values()].filter((n) => n > 1).length;
+    for (const r of rows) assert.equal(shipments.get(r.reference), 1, `${r.reference} shipped exactly once`);
+    assert.equal(shipments.size, ROWS, 'the sandbox holds no shipment the ledger does not know');
+    const ledgerCents = rows.reduce((s, r) => s + Number(r.cost_cents), 0);
+    assert.equal(result.totalCostCents, ledgerCents, 'ledger totals = BatchResult');
+
+    const history = await handle.fetchHistory();
+    const identities = new Set(
+      (history.events ?? []).flatMap((e) =>
+        e.activityTaskStartedEventAttributes?.identity ? [e.activityTaskStartedEventAttributes.identity] : [],
+      ),
+    );
+    assert.ok(identities.size >= 2, `rows spread over both workers (${[...identities].join(', ')})`);
+    process.stderr.write(
+      `kill test: ${ROWS} rows in ${seconds.toFixed(1)} s; history killed at ${atHistoryKill.counts.shipped} shipped, ` +
+        `back after ${historyDown.toFixed(1)} s; matching killed at ${atMatchingKill.counts.shipped} shipped, ` +
+        `back after ${matchingDown.toFixed(1)} s; ${shipments.size} shipments, ${duplicates} duplicates, ` +
+        `${ROWS - result.counts.shipped} lost; ${identities.size} worker identities\n`,
+    );
+  } finally {
+    for (const w of workers) w.kill('SIGTERM');
+    await Promise.all(workers.map(exited));
+  }
+});
