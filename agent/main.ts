@@ -57,6 +57,8 @@ async function readJson(req: http.IncomingMessage): Promise<unknown> {
 async function serveHttp(clients: ClientSource, host: string, port: number): Promise<void> {
   const sessions = new Map<string, StreamableHTTPServerTransport>();
   const lastSeen = new Map<string, number>();
+  /** Host headers accepted (set once listening): a web page rebinding its DNS name to 127.0.0.1 is refused. */
+  let allowedHosts: string[] = [];
   const sweep = setInterval(() => {
     const cutoff = Date.now() - SESSION_IDLE_MS;
     for (const [id, seen] of lastSeen) if (seen < cutoff) void sessions.get(id)?.close();
@@ -88,6 +90,8 @@ async function serveHttp(clients: ClientSource, host: string, port: number): Pro
         return jsonRpcError(res, 400, 'the first request of a session must be initialize');
       const transport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
+        enableDnsRebindingProtection: true,
+        allowedHosts,
         onsessioninitialized: (id) => {
           sessions.set(id, transport);
           lastSeen.set(id, Date.now());
@@ -110,6 +114,7 @@ async function serveHttp(clients: ClientSource, host: string, port: number): Pro
   });
   const address = httpServer.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
+  allowedHosts = [`${host}:${actualPort}`, `localhost:${actualPort}`, `127.0.0.1:${actualPort}`];
   process.stderr.write(`shipbatch-mcp: listening on http://${host}:${actualPort}/mcp\n`);
   const stop = () => {
     for (const t of sessions.values()) void t.close();

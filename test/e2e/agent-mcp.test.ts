@@ -6,12 +6,17 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { request, type IncomingMessage } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { shipmentBatch } from '../../workflows';
 import { readCallLog, shipmentsPerReference } from '../../ups-sandbox/call-log';
 import { openTestEnvironment, type TestEnvironment } from '../helpers/environment';
 import { createOrdersTable, makeOrders, SHIPPER, TEMPLATE } from '../helpers/batch';
@@ -199,7 +204,7 @@ test('a batch with no worker: preview says so, resume lists it with a recovery p
 
   await env.withWorker(
     async () => {
-      const result = await env.client.workflow.getHandle(jobId).result();
+      const result = await env.client.workflow.getHandle<typeof shipmentBatch>(jobId).result();
       assert.equal(result.phase, 'cancelled');
     },
     { ups: sbx.ups },
@@ -321,4 +326,59 @@ test('auto mode with a failed row: mode locked, resume lists it, restart ships t
     },
     { ups: sbx.ups },
   );
+});
+
+test('--http serves the same tools over Streamable HTTP on 127.0.0.1; a foreign Host header is refused', async () => {
+  const child = spawn(process.execPath, [BIN, '--http', '0'], {
+    env: { ...process.env, SHIPBATCH_TASK_QUEUE: env.taskQueue },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  try {
+    let err = '';
+    let url: string | undefined;
+    for await (const chunk of child.stderr) {
+      err += (chunk as Buffer).toString();
+      url = /listening on (http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(err)?.[1];
+      if (url) break;
+    }
+    assert.ok(url, `no address printed: ${err}`);
+    // node:http, not fetch: fetch does not let a caller set Host.
+    const body = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } },
+    });
+    const req = request(url, {
+      method: 'POST',
+      headers: {
+        host: 'evil.example',
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+    });
+    req.end(body);
+    const [rebound] = (await once(req, 'response')) as [IncomingMessage];
+    rebound.resume();
+    assert.equal(rebound.statusCode, 403);
+    const http = new Client({ name: 'agent-mcp-http-test', version: '1.0.0' });
+    await http.connect(new StreamableHTTPClientTransport(new URL(url)));
+    try {
+      assert.equal((await http.listTools()).tools.length, 4);
+      const r = (await http.callTool({
+        name: 'batch_set_mode',
+        arguments: { job_id: 'x', mode: 'FAST' },
+      })) as {
+        isError?: boolean;
+        content: { text: string }[];
+      };
+      assert.equal(r.isError, true);
+      assert.match(r.content[0]!.text, /mode: mode must be "confirm" or "auto"/);
+    } finally {
+      await http.close();
+    }
+  } finally {
+    child.kill('SIGTERM');
+    if (child.exitCode === null) await once(child, 'exit');
+  }
 });
