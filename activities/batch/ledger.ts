@@ -244,13 +244,12 @@ export async function lockRow(
   };
 }
 
-export async function markInFlight(c: Db, batchId: string, rowNo: number): Promise<Date> {
-  const { rows } = await c.query<{ in_flight_since: Date }>(
+export async function markInFlight(c: Db, batchId: string, rowNo: number): Promise<void> {
+  await c.query(
     `UPDATE batch_rows SET status = 'in_flight', attempts = attempts + 1, in_flight_since = now(), updated_at = now()
-      WHERE batch_id = $1 AND row_no = $2 RETURNING in_flight_since`,
+      WHERE batch_id = $1 AND row_no = $2`,
     [batchId, rowNo],
   );
-  return rows[0]!.in_flight_since;
 }
 
 export interface ShippedRecord {

@@ -59,8 +59,8 @@ export async function shipRow(
         nonRetryable: true,
       });
     if (row.status === 'pending') {
-      const since = await markInFlight(c, batchId, rowNo);
-      return { kind: 'create' as const, row: { ...row, inFlightSince: since } };
+      await markInFlight(c, batchId, rowNo);
+      return { kind: 'create' as const, row };
     }
     if (row.status === 'in_flight') return { kind: 'reconcile' as const, row };
     return { kind: 'settled' as const, row };
@@ -79,7 +79,8 @@ export async function shipRow(
   const format = request.ShipmentRequest.LabelSpecification.LabelImageFormat.Code;
 
   if (claim.kind === 'reconcile') {
-    const since = row.inFlightSince?.getTime() ?? 0;
+    // "Not found" must hold for the whole grace period from the first lookup: UPS can lag right after a shipment.
+    let firstNotFound: number | undefined;
     for (;;) {
       let found;
       try {
@@ -99,7 +100,8 @@ export async function shipRow(
         });
         return { rowNo, status: 'shipped', costCents: 0 };
       }
-      if (Date.now() - since >= deps.reconcileGraceMs) break;
+      firstNotFound ??= Date.now();
+      if (Date.now() - firstNotFound >= deps.reconcileGraceMs) break;
       ctx.heartbeat({ reconciling: row.reference });
       await sleep(Math.min(RECONCILE_POLL_MS, deps.reconcileGraceMs));
     }
