@@ -30,6 +30,10 @@ import {
 import * as msg from '../domain/messages';
 import type { BatchPhase } from '../domain/row-status';
 import { ShipperSchema } from '../domain/shipment-schema';
+import { checkPreviewInputs } from './checks';
+import { ToolError } from './errors';
+
+export { ToolError };
 
 /** Who approves and cancels, as recorded in the batch's status and history. */
 const ACTOR = 'shipbatch-mcp';
@@ -48,9 +52,6 @@ export interface ToolAnswer {
   isError?: boolean;
   content: { type: 'text'; text: string }[];
 }
-
-/** An error the agent caused or can act on; `message` names the argument or the next step. */
-export class ToolError extends Error {}
 
 const JobId = z
   .string()
@@ -287,9 +288,17 @@ async function batchPreview(
     );
   }
   if (!reused) {
+    // A blank filter means every row, as an omitted one.
+    const filter = args.filter_clause?.trim() ? args.filter_clause : undefined;
+    await checkPreviewInputs(await client.pool(), {
+      table: args.source_table,
+      ...(filter !== undefined ? { filter } : {}),
+      template: args.mapping_template,
+      shipper: args.shipper_info,
+    });
     const started = await client.startBatch(
       {
-        source: { table: args.source_table, ...(args.filter_clause ? { filter: args.filter_clause } : {}) },
+        source: { table: args.source_table, ...(filter !== undefined ? { filter } : {}) },
         template: args.mapping_template,
         shipper: args.shipper_info,
         ...(args.mode ? { mode: args.mode } : {}),
@@ -304,6 +313,9 @@ async function batchPreview(
   const deadline = Date.now() + opts.previewWaitMs;
   let status = await client.getBatch(batchId);
   while (BEFORE_PREVIEW.has(status.phase) && Date.now() < deadline) {
+    // A batch that failed to load (table dropped meanwhile, filter refused…) stays "loading" in its status.
+    const failure = await closedWithout(client, batchId);
+    if (failure) throw new ToolError(`batch ${batchId} ${argumentNames(failure)}`);
     await sleep(opts.pollMs);
     status = await client.getBatch(batchId);
   }
@@ -327,6 +339,21 @@ async function batchPreview(
     ...preview,
     next_step: nextStep(batchId, status),
   };
+}
+
+/** Why the batch closed before its preview, or undefined while it runs. */
+async function closedWithout(client: ShipbatchClient, id: string): Promise<string | undefined> {
+  const d = await client.describeBatch(id);
+  if (d.status.name === 'RUNNING') return undefined;
+  try {
+    await client.temporal.workflow.getHandle(id).result();
+    return `ended (${d.status.name}) without a preview`;
+  } catch (err) {
+    // The innermost cause is the activity's own words (e.g. the filter parser's).
+    let e: unknown = err;
+    while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+    return `failed (${d.status.name}) without a preview: ${e instanceof Error ? e.message : String(e)}`;
+  }
 }
 
 function nextStep(id: string, s: BatchStatus): string {

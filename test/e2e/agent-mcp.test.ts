@@ -146,6 +146,23 @@ test('lists the four tools with described JSON Schemas; bad arguments are tool e
     ['batch_preview', previewArgs(table, { mode: 'yolo' }), /mode: mode must be "confirm" or "auto"/],
     ['batch_preview', previewArgs(table, { job_id: '../../etc/passwd' }), /job_id: invalid batch id/],
     ['batch_preview', previewArgs(table, { sql: 'DROP TABLE x' }), /Unrecognized key: "sql"/],
+    ['batch_preview', previewArgs('no_such_table'), /source_table: .*no_such_table/],
+    [
+      'batch_preview',
+      previewArgs(table, { filter_clause: `id IN (SELECT id FROM ${table})` }),
+      /filter_clause: .*subquer/i,
+    ],
+    ['batch_preview', previewArgs(table, { filter_clause: '1=1; DROP TABLE batch_rows' }), /filter_clause: /],
+    [
+      'batch_preview',
+      previewArgs(table, { filter_clause: 'nosuchcolumn = 1' }),
+      /filter_clause: .*nosuchcolumn/,
+    ],
+    [
+      'batch_preview',
+      previewArgs(table, { mapping_template: '{% if %}' }),
+      /mapping_template: does not compile: \[Line 1, Column 7\]/,
+    ],
     ['batch_execute', {}, /job_id: .*expected string/],
     ['batch_execute', { job_id: 'x', approved: 'yes' }, /approved: .*expected boolean/],
     ['batch_execute', { job_id: 'batch-no-such-batch' }, /job_id: no batch "batch-no-such-batch"/],
@@ -159,6 +176,9 @@ test('lists the four tools with described JSON Schemas; bad arguments are tool e
     ['batch_ship_everything', {}, /unknown tool "batch_ship_everything"/],
   ];
   for (const [name, args, pattern] of cases) await refused(name, args, pattern);
+  // None of them started a batch on the server's task queue (the refused ones check before starting).
+  const started = await env.client.workflow.count(`TaskQueue = '${env.taskQueue}'`);
+  assert.equal(started.count, 0);
 });
 
 test('a batch with no worker: preview says so, resume lists it with a recovery prompt, cancel applies once a worker runs', async () => {

@@ -1,0 +1,45 @@
+/**
+ * What `batch_preview` checks before it starts anything, as `shipbatch start` does: the table and its key
+ * column exist, the filter passes the allow-list parser against the table's columns (no row is read), the
+ * template compiles. A batch that would only fail in its first activity is never started, and the error
+ * names the tool's argument.
+ */
+import type pg from 'pg';
+import type { Shipper } from '../domain/shipment-schema';
+import { ToolError } from './errors';
+
+/** Throws a {@link ToolError} naming `source_table`, `filter_clause` or `mapping_template`. */
+export async function checkPreviewInputs(
+  pool: pg.Pool,
+  args: { table: string; filter?: string; template: string; shipper: Shipper },
+): Promise<void> {
+  // Loaded on demand: the parser and the isolate are native modules only this tool needs.
+  const { checkSourceFilter, describeSource, FilterError, SourceError } =
+    await import('../activities/source/index');
+  try {
+    await describeSource(pool, args.table, 'id');
+  } catch (err) {
+    if (err instanceof SourceError) throw new ToolError(`source_table: ${err.message}`);
+    throw err;
+  }
+  if (args.filter !== undefined) {
+    try {
+      await checkSourceFilter(pool, { table: args.table, filter: args.filter });
+    } catch (err) {
+      if (err instanceof FilterError || err instanceof SourceError) {
+        throw new ToolError(
+          `filter_clause: ${err.message} (a filter is a boolean expression over the table's columns, e.g. state = 'TX' AND weight_oz < 100)`,
+        );
+      }
+      throw err;
+    }
+  }
+  const { openBatchRenderer } = await import('../activities/template/index');
+  const opened = await openBatchRenderer({
+    templateSource: args.template,
+    shipper: args.shipper,
+    batch: { id: 'batch-check', name: 'check', labelFormat: 'GIF' },
+  });
+  if (!opened.ok) throw new ToolError(`mapping_template: does not compile: ${opened.error}`);
+  opened.renderer.dispose();
+}
