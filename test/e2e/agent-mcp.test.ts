@@ -402,3 +402,31 @@ test('--http serves the same tools over Streamable HTTP on 127.0.0.1; a foreign 
     if (child.exitCode === null) await once(child, 'exit');
   }
 });
+
+test('PostgreSQL unreachable: a tool error naming the database without its password', async () => {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [BIN],
+    cwd: await mkdtemp(path.join(os.tmpdir(), 'shipbatch-agent-mcp-')),
+    env: {
+      ...(process.env as Record<string, string>),
+      SHIPBATCH_TASK_QUEUE: env.taskQueue,
+      DATABASE_URL: 'postgres://shop:s3cret-pw@127.0.0.1:1/shop',
+    },
+    stderr: 'ignore',
+  });
+  const other = new Client({ name: 'agent-mcp-nodb-test', version: '1.0.0' });
+  await other.connect(transport);
+  try {
+    const table = 'orders';
+    const r = (await other.callTool({ name: 'batch_preview', arguments: previewArgs(table) })) as {
+      isError?: boolean;
+      content: { text: string }[];
+    };
+    assert.equal(r.isError, true);
+    assert.match(r.content[0]!.text, /PostgreSQL at 127\.0\.0\.1:1\/shop is unreachable/);
+    assert.doesNotMatch(r.content[0]!.text, /s3cret-pw/);
+  } finally {
+    await other.close();
+  }
+});
