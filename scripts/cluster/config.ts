@@ -79,6 +79,21 @@ export function parsePortOverride(text: string): [keyof ClusterPorts, number] {
   return [name, port];
 }
 
+/** Temporal stores membership ports in a SMALLINT column: above this a service fails to join. */
+export const MAX_MEMBERSHIP_PORT = 32767;
+
+/** What is wrong with a set of ports (a clash, a membership port too high), if anything. */
+export function portProblem(ports: ClusterPorts): string | undefined {
+  const dup = duplicatePort(ports);
+  if (dup) return `two of the cluster's ports clash: ${dup}`;
+  for (const name of PORT_NAMES) {
+    if (name.endsWith('Membership') && ports[name] > MAX_MEMBERSHIP_PORT) {
+      return `the ${name} port ${ports[name]} is above ${MAX_MEMBERSHIP_PORT}, which Temporal cannot record (a SMALLINT column)`;
+    }
+  }
+  return undefined;
+}
+
 /** The first port used twice, if any (two services on one port would fail obscurely at bind time). */
 export function duplicatePort(ports: ClusterPorts): string | undefined {
   const seen = new Map<number, string>();

@@ -6,12 +6,12 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { StartupError, briefly } from '../stack/errors';
-import { freePort } from '../stack/processes';
 import { temporalIsServing } from '../stack/temporal-dev-server';
 import { ensureTemporalServer } from './binaries';
-import { DEFAULT_PORTS, PORT_NAMES, type ClusterPorts } from './config';
+import { DEFAULT_PORTS, MAX_MEMBERSHIP_PORT, PORT_NAMES, type ClusterPorts } from './config';
 import { commandLine, isAlive, readClusterState, rssMb, type ClusterState } from './state';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -36,6 +36,30 @@ export interface ClusterStartOptions {
   log?: (line: string) => void;
 }
 
+/** Can we listen on 127.0.0.1:`port` right now? */
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A free port below 32768. Temporal records membership ports in a SMALLINT column, and the kernel's
+ * ephemeral range (where port 0 lands) starts above that, so free ports are picked by trial here.
+ */
+async function freeLowPort(): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const port = 20_000 + Math.floor(Math.random() * (MAX_MEMBERSHIP_PORT - 20_000));
+    if (await canListen(port)) return port;
+  }
+  throw new StartupError(
+    'no free port found between 20000 and 32767 on 127.0.0.1',
+    'free some ports, or pass --port NAME=PORT',
+  );
+}
+
 /** The ports for a start: explicit ones, else the previous run's (same data dir), else defaults or free ones. */
 async function choosePorts(
   opts: ClusterStartOptions,
@@ -46,8 +70,8 @@ async function choosePorts(
     const taken = new Set<number>(Object.values(opts.ports ?? {}));
     for (const name of PORT_NAMES) {
       if (opts.ports?.[name] !== undefined) continue;
-      let port = await freePort();
-      while (taken.has(port)) port = await freePort();
+      let port = await freeLowPort();
+      while (taken.has(port)) port = await freeLowPort();
       taken.add(port);
       ports[name] = port;
     }

@@ -22,7 +22,7 @@ import { ensureTemporalServer, type TemporalServerBinaries } from './binaries';
 import {
   PORT_NAMES,
   SERVICES,
-  duplicatePort,
+  portProblem,
   writeServerConfig,
   type ClusterPorts,
   type Service,
@@ -300,12 +300,13 @@ export async function superviseCluster(opts: SuperviseOptions): Promise<void> {
         );
       }
     }
-    const dup = duplicatePort(opts.ports);
-    if (dup)
+    const problem = portProblem(opts.ports);
+    if (problem) {
       throw new StartupError(
-        `two of the cluster's ports clash: ${dup}`,
-        'give each --port NAME=PORT its own number',
+        problem,
+        'choose other ports with --port NAME=PORT (membership ports up to 32767)',
       );
+    }
     for (const name of PORT_NAMES) {
       if (await isPortOpen(opts.ports[name])) {
         throw new StartupError(
@@ -455,8 +456,8 @@ export async function superviseCluster(opts: SuperviseOptions): Promise<void> {
     state.phase = 'failed';
     state.error = describeStartupError(err);
     await stopAll().catch(() => undefined);
+    // Kept even when ephemeral: its logs and state say why (the caller removes it after reporting).
     await save();
-    if (opts.ephemeral) await rm(dataDir, { recursive: true, force: true }).catch(() => undefined);
     throw err;
   }
 
