@@ -432,7 +432,7 @@ function choicesFor(item: AttentionItem): Choice[] {
     case 'no_worker':
       out.push({
         choice: 'resume',
-        effect: `Start a worker on task queue ${item.taskQueue} (\`shipbatch worker\` or \`shipbatch dev\`): the batch continues where it stopped (phase ${item.phase ?? 'unknown'}); shipped rows are never shipped again.`,
+        effect: `Start a worker on task queue ${item.taskQueue} (\`shipbatch worker\` or \`shipbatch dev\`): the batch continues where it stopped (${phaseText(item.phase)}); shipped rows are never shipped again.`,
       });
       if (restartable && item.phase === 'awaiting_action') {
         out.push({
@@ -474,6 +474,11 @@ function restartEffect(c: RowCounts): string {
     : `Retry the ${c.needsReview} row(s) needing review (scope needs_review): each is looked up at UPS first, so none ships twice.`;
 }
 
+/** A batch no worker ever ran has no phase search attribute yet. */
+function phaseText(phase: string | undefined): string {
+  return phase ? `phase ${phase}` : 'not yet loaded by a worker';
+}
+
 const REASON_TEXT: Record<AttentionItem['reason'], string> = {
   no_worker: 'is interrupted: no worker polls its task queue',
   awaiting_approval: 'waits for approval of its preview',
@@ -483,8 +488,8 @@ const REASON_TEXT: Record<AttentionItem['reason'], string> = {
 
 function promptFor(item: AttentionItem, choices: Choice[]): string {
   return [
-    `Batch ${item.batchId} (phase ${item.phase ?? 'unknown'}) ${REASON_TEXT[item.reason]}.`,
-    `${item.done} row(s) done, ${item.remaining} remaining (shipped ${item.counts.shipped}, failed ${item.counts.failed}, needs review ${item.counts.needsReview}).`,
+    `Batch ${item.batchId} (${phaseText(item.phase)}) ${REASON_TEXT[item.reason]}.`,
+    `${item.done} row(s) done (shipped ${item.counts.shipped}, failed ${item.counts.failed}, invalid ${item.counts.invalid}, cancelled ${item.counts.cancelled}), ${item.remaining} remaining (pending ${item.counts.pending}, in flight ${item.counts.inFlight}, needs review ${item.counts.needsReview}).`,
     `Last error: ${item.lastError ?? 'none'}.`,
     `Choices (batch_resume with job_id and choice): ${choices.map((c) => `${c.choice}: ${c.effect}`).join(' | ')}`,
   ].join(' ');

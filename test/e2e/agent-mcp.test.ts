@@ -205,7 +205,10 @@ test('a batch with no worker: preview says so, resume lists it with a recovery p
   const item = listed.batches.find((b) => b.job_id === jobId);
   assert.ok(item, `resume lists ${jobId}: ${JSON.stringify(listed)}`);
   assert.equal(item.reason, 'no_worker');
-  assert.match(item.prompt, /row\(s\) done, \d+ remaining.*Last error: none/);
+  assert.match(
+    item.prompt,
+    /not yet loaded by a worker\) is interrupted: no worker polls its task queue\. 0 row\(s\) done .* 0 remaining .*Last error: none/,
+  );
   assert.deepEqual(
     item.choices.map((c) => c.choice),
     ['resume', 'cancel'],
