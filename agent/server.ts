@@ -48,6 +48,7 @@ export function createAgentServer(clients: ClientSource, options: ToolOptions = 
   const listed = TOOLS.map((t) => ({
     name: t.name,
     description: t.description,
+    annotations: t.annotations,
     inputSchema: inputSchemaOf(t.schema),
   }));
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listed }));

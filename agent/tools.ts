@@ -137,6 +137,8 @@ const ResumeArgs = z
 interface ToolDef<S extends z.ZodType> {
   name: string;
   description: string;
+  /** MCP hints for clients that ask the user before consequential calls. */
+  annotations: { title: string; readOnlyHint: boolean; destructiveHint: boolean; idempotentHint: boolean };
   schema: S;
   run(client: ShipbatchClient, args: z.output<S>, opts: Required<ToolOptions>): Promise<unknown>;
 }
@@ -149,6 +151,12 @@ function tool<S extends z.ZodType>(def: ToolDef<S>): ToolDef<S> {
 export const TOOLS = [
   tool({
     name: 'batch_preview',
+    annotations: {
+      title: 'Preview a shipment batch',
+      readOnlyHint: false,
+      destructiveHint: false,
+      idempotentHint: false,
+    },
     description:
       'Start a UPS shipment batch over the rows of a table (or reuse job_id) and return its cost preview: rows total/valid/invalid, the first rows rated in detail, the total estimate and previewHash. Nothing ships in confirm mode until batch_execute with approved: true.',
     schema: PreviewArgs,
@@ -156,6 +164,12 @@ export const TOOLS = [
   }),
   tool({
     name: 'batch_execute',
+    annotations: {
+      title: 'Ship a previewed batch',
+      readOnlyHint: false,
+      destructiveHint: true,
+      idempotentHint: true,
+    },
     description:
       'Ship a previewed batch. In confirm mode requires approved: true (after the user saw the preview); in auto mode the batch already proceeds. Returns the batch status (phase, row counts, cost); call again (optionally with wait_seconds) to follow progress.',
     schema: ExecuteArgs,
@@ -163,6 +177,12 @@ export const TOOLS = [
   }),
   tool({
     name: 'batch_set_mode',
+    annotations: {
+      title: 'Switch confirm/auto mode',
+      readOnlyHint: false,
+      destructiveHint: false,
+      idempotentHint: true,
+    },
     description:
       'Switch a batch between "confirm" and "auto" (case-insensitive) before it executes; refused once execution started. Returns the status.',
     schema: SetModeArgs,
@@ -170,6 +190,12 @@ export const TOOLS = [
   }),
   tool({
     name: 'batch_resume',
+    annotations: {
+      title: 'Batches needing attention; resume, restart or cancel',
+      readOnlyHint: false,
+      destructiveHint: true,
+      idempotentHint: false,
+    },
     description:
       'Without choice: list the batches that need attention (awaiting approval or action, activities retrying, no worker polling) with a recovery prompt each: rows done, remaining, last error, the choices and what each does. With job_id and choice: perform it (resume, restart, cancel).',
     schema: ResumeArgs,
@@ -194,7 +220,7 @@ export async function callTool(
   const def = TOOLS.find((t) => t.name === name);
   if (!def) {
     return errorAnswer(
-      `unknown tool ${JSON.stringify(name)}; use one of ${TOOLS.map((t) => t.name).join(', ')}`,
+      `unknown tool ${JSON.stringify(name.slice(0, 100))}; use one of ${TOOLS.map((t) => t.name).join(', ')}`,
     );
   }
   const parsed = (def.schema as z.ZodType).safeParse(rawArgs ?? {});

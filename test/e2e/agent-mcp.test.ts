@@ -118,6 +118,11 @@ test('lists the four tools with described JSON Schemas; bad arguments are tool e
     tools.map((t) => t.name),
     ['batch_preview', 'batch_execute', 'batch_set_mode', 'batch_resume'],
   );
+  assert.equal(
+    tools[1]!.annotations?.destructiveHint,
+    true,
+    'batch_execute ships: clients may ask the user first',
+  );
   const preview = tools[0]!.inputSchema as {
     required: string[];
     properties: Record<string, { description?: string }>;
