@@ -5,15 +5,21 @@
  * the kill test of `test/cluster/`, prints timings and memory, and tears the cluster down.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../temporal.config';
 import { describeStartupError } from './stack/errors';
 import { clusterStatus, startCluster, stopCluster } from './cluster/control';
 
-/** The workflow tests that run on the cluster by default (the full suite stays on the dev server). */
-const DEFAULT_FILES = ['test/workflow/batch-approval.test.ts', 'test/cluster/kill.cluster.ts'];
+/**
+ * What runs on the cluster by default: one workflow file of the main suite (which stays on the dev
+ * server), then every `test/cluster/*.cluster.ts` (named so that `npm test`'s `*.test.ts` skips them).
+ */
+async function defaultFiles(): Promise<string[]> {
+  const own = (await readdir('test/cluster')).filter((f) => f.endsWith('.cluster.ts')).sort();
+  return ['test/workflow/batch-approval.test.ts', ...own.map((f) => path.join('test', 'cluster', f))];
+}
 
 /** `N passed, N failed` from the TAP copy of the report. */
 async function summarise(tapFile: string): Promise<string | undefined> {
@@ -26,7 +32,7 @@ async function summarise(tapFile: string): Promise<string | undefined> {
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
-  const files = args.length > 0 ? args : DEFAULT_FILES;
+  const files = args.length > 0 ? args : await defaultFiles();
   const config = loadConfig();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'shipbatch-cluster-test-'));
   const log = (line: string) => process.stderr.write(`test:cluster: ${line}\n`);

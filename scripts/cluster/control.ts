@@ -105,6 +105,15 @@ export async function startCluster(opts: ClusterStartOptions): Promise<ClusterSt
       'wait for it and check `cluster status`, or run `cluster stop` first',
     );
   }
+  const leftovers = Object.entries(previous?.processes ?? {}).filter(([, p]) => isAlive(p.pid));
+  if (leftovers.length > 0) {
+    throw new StartupError(
+      `processes of an earlier cluster on ${dataDir} still run without their supervisor: ${leftovers
+        .map(([name, p]) => `${name} (pid ${p.pid})`)
+        .join(', ')}`,
+      '`cluster stop` stops them',
+    );
+  }
   await ensureTemporalServer({ cacheDir: opts.cacheDir, version, log });
   const ports = await choosePorts(opts, previous);
   const logDir = path.join(dataDir, 'logs');
@@ -167,13 +176,16 @@ export async function startCluster(opts: ClusterStartOptions): Promise<ClusterSt
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Signal `pid` if it still runs `expected` (so a reused pid is never touched). */
-async function killIfOurs(
-  pid: number | undefined,
-  expected: RegExp,
-  signal: NodeJS.Signals,
-): Promise<boolean> {
-  if (!pid || !isAlive(pid) || !expected.test((await commandLine(pid)) ?? '')) return false;
+/** Is `pid` alive and still the cluster's `name` process (not an unrelated one that reused the pid)? */
+async function isOurs(name: string, pid: number | undefined): Promise<boolean> {
+  if (!pid || !isAlive(pid)) return false;
+  const expected = name === 'postgres' ? /postgres/ : /server.* start --service/;
+  return expected.test((await commandLine(pid)) ?? '');
+}
+
+/** Signal the cluster's `name` process if it still runs (a reused pid is never touched). */
+async function killIfOurs(name: string, pid: number | undefined, signal: NodeJS.Signals): Promise<boolean> {
+  if (!pid || !(await isOurs(name, pid))) return false;
   try {
     process.kill(pid, signal);
     return true;
@@ -200,14 +212,13 @@ export async function stopCluster(dataDir: string, timeoutMs = 60_000): Promise<
   // No supervisor (it was killed): stop what it left behind, services first.
   const left: string[] = [];
   for (const [name, proc] of Object.entries(state.processes).reverse()) {
-    const pattern = name === 'postgres' ? /postgres/ : /server.* start --service/;
-    if (await killIfOurs(proc.pid, pattern, name === 'postgres' ? 'SIGINT' : 'SIGTERM'))
+    if (await killIfOurs(name, proc.pid, name === 'postgres' ? 'SIGINT' : 'SIGTERM'))
       left.push(`${name} (pid ${proc.pid})`);
   }
   const deadline = Date.now() + 20_000;
   while (Object.values(state.processes).some((p) => isAlive(p.pid)) && Date.now() < deadline)
     await sleep(200);
-  for (const proc of Object.values(state.processes)) await killIfOurs(proc.pid, /postgres|server/, 'SIGKILL');
+  for (const [name, proc] of Object.entries(state.processes)) await killIfOurs(name, proc.pid, 'SIGKILL');
   return left.length > 0 ? `stopped processes left by a dead supervisor: ${left.join(', ')}` : 'not running';
 }
 
