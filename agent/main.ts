@@ -12,7 +12,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { createAgentServer, lazyClient, type ClientSource } from './server';
 
-const USAGE = `usage: shipbatch-mcp [--http <port>] [--host 127.0.0.1]
+const USAGE = `usage: shipbatch-mcp [--http <port>] [--host 127.0.0.1|::1|localhost]
   stdio MCP server by default; --http serves Streamable HTTP at http://<host>:<port>/mcp
   tools: batch_preview, batch_execute, batch_set_mode, batch_resume
   services from TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, DATABASE_URL, SHIPBATCH_TASK_QUEUE (or a running shipbatch dev)`;
@@ -114,7 +114,7 @@ async function serveHttp(clients: ClientSource, host: string, port: number): Pro
   });
   const address = httpServer.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
-  allowedHosts = [`${host}:${actualPort}`, `localhost:${actualPort}`, `127.0.0.1:${actualPort}`];
+  allowedHosts = [`localhost:${actualPort}`, `127.0.0.1:${actualPort}`, `[::1]:${actualPort}`];
   process.stderr.write(`shipbatch-mcp: listening on http://${host}:${actualPort}/mcp\n`);
   const stop = () => {
     for (const t of sessions.values()) void t.close();
@@ -142,6 +142,11 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
+  // No authentication: these tools ship real packages, so they are served on loopback only.
+  if (!['127.0.0.1', 'localhost', '::1'].includes(values.host))
+    fail(
+      `--host must be a loopback address (127.0.0.1, ::1 or localhost), got ${JSON.stringify(values.host)}`,
+    );
   const clients = lazyClient();
   if (values.http === undefined) return serveStdio(clients);
   const port = Number(values.http);
