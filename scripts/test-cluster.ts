@@ -12,13 +12,20 @@ import { loadConfig } from '../temporal.config';
 import { describeStartupError } from './stack/errors';
 import { clusterStatus, startCluster, stopCluster } from './cluster/control';
 
+const ROOT = path.resolve(import.meta.dirname, '..');
+
 /**
  * What runs on the cluster by default: one workflow file of the main suite (which stays on the dev
  * server), then every `test/cluster/*.cluster.ts` (named so that `npm test`'s `*.test.ts` skips them).
  */
 async function defaultFiles(): Promise<string[]> {
-  const own = (await readdir('test/cluster')).filter((f) => f.endsWith('.cluster.ts')).sort();
-  return ['test/workflow/batch-approval.test.ts', ...own.map((f) => path.join('test', 'cluster', f))];
+  const own = (await readdir(path.join(ROOT, 'test', 'cluster')))
+    .filter((f) => f.endsWith('.cluster.ts'))
+    .sort();
+  return [
+    path.join(ROOT, 'test', 'workflow', 'batch-approval.test.ts'),
+    ...own.map((f) => path.join(ROOT, 'test', 'cluster', f)),
+  ];
 }
 
 /** `N passed, N failed` from the TAP copy of the report. */
