@@ -144,8 +144,11 @@ async function main(): Promise<number> {
       if (!status.running || !status.state)
         fail(`no running cluster in ${dataDir}; run \`npm run cluster -- start\``, 3);
       const s = status.state;
+      // `export` lines, single-quoted, so `eval "$(npm run -s cluster -- env)"` sets them for child processes.
+      const quote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
       process.stdout.write(
-        `TEMPORAL_ADDRESS=${s.frontendAddress}\nTEMPORAL_NAMESPACE=${s.namespace}\nDATABASE_URL=${s.databaseUrl}\n`,
+        `export TEMPORAL_ADDRESS=${quote(s.frontendAddress)}\nexport TEMPORAL_NAMESPACE=${quote(s.namespace)}\n` +
+          `export DATABASE_URL=${quote(s.databaseUrl)}\n`,
       );
       return 0;
     }

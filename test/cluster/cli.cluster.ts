@@ -148,6 +148,27 @@ test('start is idempotent; a supervisor killed with SIGKILL leaves services that
       ['supervisor:true', 'postgres:true', 'history:true', 'matching:true', 'frontend:true', 'worker:true'],
     );
 
+    const env = await cluster('env', '--data-dir', dir);
+    assert.equal(env.code, 0, env.stderr);
+    const shell = await new Promise<string>((resolve, reject) =>
+      execFile(
+        'sh',
+        [
+          '-c',
+          'eval "$1"; sh -c \'echo "$TEMPORAL_ADDRESS|$TEMPORAL_NAMESPACE|$DATABASE_URL"\'',
+          'sh',
+          env.stdout,
+        ],
+        { encoding: 'utf8' },
+        (err, out) => (err ? reject(err) : resolve(out.trim())),
+      ),
+    );
+    assert.equal(
+      shell,
+      `${state.frontendAddress}|${state.namespace}|${state.databaseUrl}`,
+      'env exports to children',
+    );
+
     process.kill(state.supervisorPid, 'SIGKILL');
     while (isAlive(state.supervisorPid)) await new Promise((r) => setTimeout(r, 100));
     const refused = await cluster('start', '--data-dir', dir);
