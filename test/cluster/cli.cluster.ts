@@ -160,7 +160,7 @@ test('start is idempotent; a supervisor killed with SIGKILL leaves services that
           env.stdout,
         ],
         { encoding: 'utf8' },
-        (err, out) => (err ? reject(err) : resolve(out.trim())),
+        (err, out) => (err ? reject(new Error(`sh: ${err.message}`)) : resolve(out.trim())),
       ),
     );
     assert.equal(
