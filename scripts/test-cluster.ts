@@ -5,7 +5,7 @@
  * the kill test of `test/cluster/`, prints timings and memory, and tears the cluster down.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../temporal.config';
@@ -110,6 +110,7 @@ async function main(): Promise<number> {
     .map((p) => `${p.name} ×${p.restarts}`)
     .join(', ');
   const summary = await summarise(tapFile);
+  await rm(tapFile, { force: true });
   log(`stopping: ${await stopCluster(dataDir)}`);
   process.stdout.write(`\nRSS at the end: ${memory}\n`);
   if (restarts) process.stdout.write(`service restarts: ${restarts}\n`);

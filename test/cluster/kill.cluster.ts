@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -112,6 +112,7 @@ before(async () => {
 after(async () => {
   await connection?.close();
   await pool?.end();
+  rmSync(sandboxDir, { recursive: true, force: true });
 });
 
 test(`${ROWS} rows, two workers, history then matching SIGKILLed and restarted: zero duplicates, zero lost`, async () => {
