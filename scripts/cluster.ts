@@ -77,6 +77,15 @@ async function main(): Promise<number> {
     fail(`--restart-delay-ms ${JSON.stringify(delayText)}: expected milliseconds (0-999999)`, 2);
   const version = values.version ?? DEFAULT_TEMPORAL_SERVER_VERSION;
   const namespace = values.namespace ?? config.temporal.namespace;
+  // Temporal's own rule for namespace names (letters, digits, . _ -; at most 255).
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/.test(namespace)) {
+    fail(
+      `namespace ${JSON.stringify(namespace)}: expected letters, digits, '.', '_' or '-' (at most 255)`,
+      2,
+    );
+  }
+  if (!/^v\d+\.\d+\.\d+$/.test(version))
+    fail(`--version ${JSON.stringify(version)}: expected a release tag such as v1.29.1`, 2);
 
   switch (command) {
     case 'start': {

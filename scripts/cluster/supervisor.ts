@@ -164,6 +164,8 @@ async function setupSchemas(bins: TemporalServerBinaries, port: number, password
 
 const GRPC_ALREADY_EXISTS = 6;
 const GRPC_NOT_FOUND = 5;
+const GRPC_INVALID_ARGUMENT = 3;
+const GRPC_PERMISSION_DENIED = 7;
 
 /**
  * Until the cluster does real work: the namespace registered (persistence), shipbatch's search
@@ -186,6 +188,17 @@ async function prepareNamespace(
         return await fn(connection);
       } catch (err) {
         lastError = `${what}: ${briefly(err)}`;
+        // A refusal (bad name, no permission) will not change by waiting.
+        const code = (err as { code?: unknown }).code;
+        if (code === GRPC_INVALID_ARGUMENT || code === GRPC_PERMISSION_DENIED) {
+          throw new StartupError(
+            `Temporal refused to ${lastError}`,
+            'fix the value it names (e.g. --namespace)',
+            {
+              cause: err,
+            },
+          );
+        }
         if (Date.now() > deadline) {
           throw new StartupError(
             `the Temporal frontend on ${address} did not answer in ${Math.round(timeoutMs / 1000)} s (${lastError})`,

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -83,6 +83,18 @@ test('hostile --port values are refused before anything starts, naming the value
     const r = await cluster('start', `--restart-delay-ms=${delay}`);
     assert.equal(r.code, 2);
     assert.match(r.stderr, new RegExp(`--restart-delay-ms "${delay}": expected milliseconds`));
+  }
+  for (const [flag, value, expected] of [
+    ['--namespace', '../etc', /namespace "..\/etc": expected letters/],
+    ['--namespace', 'a b', /namespace "a b": expected letters/],
+    ['--version', 'v1.29.1; rm -rf /', /--version "v1.29.1; rm -rf \/": expected a release tag/],
+    ['--version', 'latest', /--version "latest"/],
+  ] as const) {
+    const never = path.join(os.tmpdir(), `shipbatch-cluster-cli-never-${process.pid}`);
+    const r = await cluster('start', '--data-dir', never, flag, value);
+    assert.equal(r.code, 2, `${flag} ${value}`);
+    assert.match(r.stderr, expected);
+    assert.equal(existsSync(never), false, 'refused before the data dir is made');
   }
   const unknown = await cluster('reboot');
   assert.equal(unknown.code, 2);
