@@ -22,11 +22,15 @@ interface Run {
 }
 
 function cluster(...args: string[]): Promise<Run> {
+  return clusterWithEnv(process.env, ...args);
+}
+
+function clusterWithEnv(env: NodeJS.ProcessEnv, ...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [path.join(ROOT, 'scripts', 'run.mjs'), 'cluster', ...args],
-      { cwd: ROOT, encoding: 'utf8', timeout: 240_000 },
+      { cwd: ROOT, encoding: 'utf8', timeout: 240_000, env },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
         resolve({ code, stdout, stderr });
@@ -99,6 +103,26 @@ test('hostile --port values are refused before anything starts, naming the value
   const unknown = await cluster('reboot');
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /unknown command "reboot"/);
+});
+
+test('no build cached and no Go to build it: one line saying so and what to do', async () => {
+  const dir = freshDir();
+  try {
+    const r = await clusterWithEnv(
+      { ...process.env, PATH: path.dirname(process.execPath) },
+      'start',
+      '--data-dir',
+      path.join(dir, 'data'),
+      '--cache-dir',
+      path.join(dir, 'cache'),
+    );
+    assert.equal(r.code, 1);
+    assert.deepEqual(errorLines(r), [
+      'cluster: Go is not installed, and the Temporal server is built from source with it. Fix: install Go ≥ 1.25 and run again (the build is cached under SHIPBATCH_CACHE_DIR), or use a Temporal cluster you already run (TEMPORAL_ADDRESS)',
+    ]);
+  } finally {
+    cleanUp(dir);
+  }
 });
 
 test('a taken port, a clash, a membership port Temporal cannot record: one line each, nothing left running', async () => {
