@@ -1,3 +1,5 @@
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openPool } from '../../activities/db';
@@ -20,9 +22,15 @@ test('migrations are idempotent, also when several processes apply them at once'
   const { rows } = await pool.query<{ version: string }>(
     'SELECT version FROM schema_migrations ORDER BY version',
   );
+  const files = (await readdir(path.join(import.meta.dirname, '..', '..', 'db', 'migrations')))
+    .filter((f) => f.endsWith('.sql'))
+    .map((f) => f.replace(/\.sql$/, ''))
+    .sort();
+  assert.ok(files.length >= 2);
   assert.deepEqual(
     rows.map((r) => r.version),
-    ['001_ledger'],
+    files,
+    'every migration file is recorded once',
   );
 });
 
