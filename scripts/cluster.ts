@@ -12,6 +12,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../temporal.config';
+import { describeDatabaseUrl } from '../activities/db';
 import { describeStartupError } from './stack/errors';
 import { PORT_NAMES, parsePortOverride, type ClusterPorts } from './cluster/config';
 import { DEFAULT_TEMPORAL_SERVER_VERSION, clusterStatus, startCluster, stopCluster } from './cluster/control';
@@ -103,7 +104,8 @@ async function main(): Promise<number> {
         [
           `Temporal ${state.temporalVersion} cluster ready at ${state.frontendAddress} (namespace ${state.namespace}; ` +
             `started in ${((state.readyAfterMs ?? 0) / 1000).toFixed(1)} s)`,
-          `  worker / npm test:  TEMPORAL_ADDRESS=${state.frontendAddress} TEMPORAL_NAMESPACE=${state.namespace} DATABASE_URL=${state.databaseUrl}`,
+          `  PostgreSQL ${describeDatabaseUrl(state.databaseUrl)} (shipbatch's database; Temporal's: temporal, temporal_visibility)`,
+          `  for a worker or npm test (the database password is in its output):  eval "$(npm run -s cluster -- env${values['data-dir'] ? ` --data-dir ${dataDir}` : ''})"`,
           `  Web UI: not bundled with the server; run the Temporal UI server (temporalio/ui image or ui-server binary)`,
           `          with TEMPORAL_ADDRESS=${state.frontendAddress}, e.g. docker run --network host -e TEMPORAL_ADDRESS=${state.frontendAddress} -e TEMPORAL_UI_PORT=8080 temporalio/ui`,
           `  status: npm run cluster -- status --data-dir ${dataDir}`,
