@@ -55,9 +55,12 @@ const HOSTILE: Record<string, { template: string; expect: RegExp; tweak?: (name:
     tweak: () => `${'a'.repeat(40)}!`,
   },
   huge: {
+    // Doubling builds a rope (cheap); `upper` flattens it: 256 M characters, twice the isolate's memory.
     template:
-      '{% set s = "xxxxxxxxxxxxxxxx" %}{% for i in range(40) %}{% set s = s ~ s %}{% endfor %}' + TEMPLATE,
-    expect: /memory|output|characters|limit|stopped|did not finish/i,
+      '{% set s = "xxxxxxxxxxxxxxxx" %}{% for i in range(24) %}{% set s = s ~ s %}{% endfor %}' +
+      '{% set t = s | upper %}' +
+      TEMPLATE,
+    expect: /memory|output|characters|limit|stopped|did not finish|string length/i,
   },
   escape: {
     template:

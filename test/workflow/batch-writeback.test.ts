@@ -2,7 +2,8 @@
  * Write-back (issue 11, done-when 6): the tracking number of every shipped row lands in the source's
  * write-back column, and nothing is written for rows that did not ship; a write-back that cannot succeed
  * (the column turned out not to be writable, or was dropped while the batch ran) never undoes or repeats
- * a shipment: the batch still completes and reports the failure in `status.rejectedMessages`.
+ * a shipment: the batch still completes and reports the failure in `status.rejectedMessages` (also
+ * when queried after it closed).
  * Real dev server, PostgreSQL and sandbox.
  */
 import { after, before, test } from 'node:test';
@@ -168,6 +169,13 @@ async function failingWriteBack(label: string, spoil: (table: string) => Promise
   const reported = status.rejectedMessages.filter((m) => m.name === 'writeBack');
   assert.equal(reported.length, 1, JSON.stringify(status.rejectedMessages));
   assert.match(reported[0]!.reason, /write-back failed: .*tracking/);
+  // The closed workflow still answers with the failure: operators see it after the fact.
+  const closed = await env.withWorker(() => env.client.workflow.getHandle(status.batchId).query(statusQuery));
+  assert.equal(closed.phase, 'completed');
+  assert.deepEqual(
+    closed.rejectedMessages.filter((m) => m.name === 'writeBack'),
+    reported,
+  );
   return { table, reason: reported[0]!.reason };
 }
 
@@ -187,37 +195,11 @@ test('a write-back column too short for tracking numbers: shipments intact, fail
 });
 
 test('a write-back column dropped mid-batch: shipments intact, failure reported', async () => {
-  const { reason } = await failingWriteBack(
+  await failingWriteBack(
     'dropped',
     async (t) => {
       await env.pool.query(`ALTER TABLE ${t} DROP COLUMN tracking`);
     },
     true,
   );
-  assert.match(reason, /tracking/);
-});
-
-test('the status query of the finished batch still shows the write-back failure', async () => {
-  // The query answers from the closed workflow: operators see the failure after the fact.
-  const sbx = sandbox('closed');
-  const table = await createOrdersTable(env.pool, makeOrders(2), 'orders_closed');
-  await env.pool.query(`ALTER TABLE ${table} ALTER COLUMN tracking TYPE integer USING NULL`);
-  const id = await env.withWorker(
-    async () => {
-      const handle = await startBatch(
-        env.client,
-        env.taskQueue,
-        batchInput(table, { mode: 'auto', options: { writeBack: { column: 'tracking' } } }),
-      );
-      await settled(handle);
-      await handle.result();
-      return handle.workflowId;
-    },
-    { ups: sbx.ups },
-  );
-  const closed = await env.withWorker(() => env.client.workflow.getHandle(id).query(statusQuery));
-  assert.equal(closed.phase, 'completed');
-  const reported = closed.rejectedMessages.find((m) => m.name === 'writeBack');
-  assert.ok(reported, JSON.stringify(closed.rejectedMessages));
-  assert.match(reported.reason, /integer/);
 });
