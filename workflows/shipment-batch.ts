@@ -37,7 +37,7 @@ import { SHIP_BATCH_MODE, SHIP_BATCH_PHASE, SHIP_BATCH_ROWS } from '../domain/se
 import { BatchState, type CarriedState } from './batch-state';
 
 /** Failure types a retry cannot fix (matched by name by Temporal's retry policy). */
-export const NON_RETRYABLE = ['BatchSourceError', 'UpsRejectedError', 'InvalidBatchInput'];
+export const NON_RETRYABLE = ['BatchSourceError', 'UpsRejectedError', 'InvalidBatchInput', 'WriteBackError'];
 
 const ledger = proxyActivities<Activities>({
   startToCloseTimeout: '2m',
@@ -57,6 +57,19 @@ const loading = proxyActivities<Activities>({
     backoffCoefficient: 2,
     maximumInterval: '1m',
     maximumAttempts: 20,
+    nonRetryableErrorTypes: NON_RETRYABLE,
+  },
+});
+
+/** Write-back: bounded retries, so a source that refuses the update cannot hold the batch open. */
+const writing = proxyActivities<Activities>({
+  startToCloseTimeout: '30m',
+  heartbeatTimeout: '60s',
+  retry: {
+    initialInterval: '2s',
+    backoffCoefficient: 2,
+    maximumInterval: '1m',
+    maximumAttempts: 10,
     nonRetryableErrorTypes: NON_RETRYABLE,
   },
 });
@@ -177,7 +190,7 @@ export async function shipmentBatch(rawInput: BatchInputArg, carried?: CarriedSt
     }
     await refreshCounts(state);
     if (opts.writeBack && state.counts.shipped > 0) {
-      await ledger.writeBack({ batchId }).catch((err: unknown) => {
+      await writing.writeBack({ batchId }).catch((err: unknown) => {
         // Write-back never undoes a shipment; its failure is reported, the batch still finishes.
         state.refuse('writeBack', `write-back failed: ${failureMessage(err)}`);
       });

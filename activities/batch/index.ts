@@ -36,6 +36,6 @@ export function createBatchActivities(deps: BatchActivityDeps) {
     settleRow: (args: { batchId: string; rowNo: number; reason: string }) => settleRow(pool, args),
     applyRowAction: (args: { batchId: string; action: PendingAction }) => applyRowAction(pool, args),
     voidShippedRows: (args: { batchId: string }) => keepAlive(() => voidShippedRows(pool, ups, args)),
-    writeBack: (args: { batchId: string }) => writeBack(pool, args),
+    writeBack: (args: { batchId: string }) => keepAlive(() => writeBack(pool, args)),
   };
 }

@@ -2,12 +2,12 @@
  * The batch's ledger operations the workflow drives: dispatch pages, counts, operator actions (restart,
  * resolve), settling rows whose retries ran out, voiding on cancel, and writing tracking numbers back.
  */
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type pg from 'pg';
 import type { RowStatus } from '../../domain/row-status';
 import type { UpsClient } from '../ups/client';
 import type { PendingAction } from '../../workflows/batch-state';
-import { writeBackTracking } from '../source';
+import { SourceError, writeBackTracking } from '../source';
 import { mapBounded } from './preview';
 import { getBatch, inTransaction, lockRow, markRows, storeShipped } from './ledger';
 
@@ -147,26 +147,54 @@ export async function voidShippedRows(
   return { voided, problems };
 }
 
-/** Write tracking numbers of shipped rows back to the source column; idempotent (only rows not yet written). */
+/** Rows written back per UPDATE (and per ledger mark): a 100,000-row batch is not one huge transaction. */
+const WRITE_BACK_PAGE = 1000;
+
+/**
+ * Write tracking numbers of shipped rows back to the source column; idempotent (only rows not yet written),
+ * page by page. A problem no retry fixes (no such column, a value that does not fit) is a non-retryable
+ * `WriteBackError` naming the table and column; the workflow reports it and still finishes.
+ */
 export async function writeBack(pool: pg.Pool, args: { batchId: string }): Promise<{ written: number }> {
   const batch = await getBatch(pool, args.batchId);
   const column = batch?.input.options.writeBack?.column;
   if (!batch || !column) return { written: 0 };
-  const { rows } = await pool.query<{ row_no: number; source_key: string; tracking_numbers: string[] }>(
-    `SELECT row_no, source_key, tracking_numbers FROM batch_rows
-      WHERE batch_id = $1 AND status = 'shipped' AND written_back_at IS NULL ORDER BY row_no`,
-    [args.batchId],
-  );
-  if (rows.length === 0) return { written: 0 };
-  await writeBackTracking(pool, {
-    table: batch.input.source.table,
-    keyColumn: batch.input.source.keyColumn,
-    column,
-    rows: rows.map((r) => ({ key: r.source_key, trackingNumber: r.tracking_numbers.join(' ') })),
-  });
-  await pool.query(
-    `UPDATE batch_rows SET written_back_at = now() WHERE batch_id = $1 AND row_no = ANY($2::int[])`,
-    [args.batchId, rows.map((r) => r.row_no)],
-  );
-  return { written: rows.length };
+  const ctx = Context.current();
+  let written = 0;
+  for (;;) {
+    const { rows } = await pool.query<{ row_no: number; source_key: string; tracking_numbers: string[] }>(
+      `SELECT row_no, source_key, tracking_numbers FROM batch_rows
+        WHERE batch_id = $1 AND status = 'shipped' AND written_back_at IS NULL ORDER BY row_no LIMIT $2`,
+      [args.batchId, WRITE_BACK_PAGE],
+    );
+    if (rows.length === 0) return { written };
+    try {
+      await writeBackTracking(pool, {
+        table: batch.input.source.table,
+        keyColumn: batch.input.source.keyColumn,
+        column,
+        rows: rows.map((r) => ({ key: r.source_key, trackingNumber: r.tracking_numbers.join(' ') })),
+      });
+    } catch (err) {
+      if (!isDefinitiveWriteBackError(err)) throw err;
+      throw ApplicationFailure.create({
+        type: 'WriteBackError',
+        nonRetryable: true,
+        message: `write-back to ${batch.input.source.table}.${column}: ${(err as Error).message}`,
+      });
+    }
+    await pool.query(
+      `UPDATE batch_rows SET written_back_at = now() WHERE batch_id = $1 AND row_no = ANY($2::int[])`,
+      [args.batchId, rows.map((r) => r.row_no)],
+    );
+    written += rows.length;
+    ctx.heartbeat({ written });
+  }
+}
+
+/** Errors a retry cannot fix: a bad column (SourceError), or PostgreSQL's data (22), constraint (23) or schema (42) classes. */
+function isDefinitiveWriteBackError(err: unknown): boolean {
+  if (err instanceof SourceError) return true;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^(22|23|42)/.test(code);
 }

@@ -4,6 +4,7 @@
  * ledger; the workflow gets the same shape with the row data left out, so none of it enters history.
  */
 import { createHash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { Context } from '@temporalio/activity';
 import type pg from 'pg';
 import type { BatchPreview, PreviewRow } from '../../domain/batch';
@@ -80,6 +81,8 @@ export async function previewBatch(
   const valid = total - invalid;
   const toRate = await validRows(pool, args.batchId, args.rateAll ? null : args.previewRows);
   const ctx = Context.current();
+  // Each concurrent rating call listens on the activity's one cancellation signal.
+  setMaxListeners(Math.max(10, args.concurrency + 4), ctx.cancellationSignal);
   let done = 0;
   const quoted = await mapBounded(toRate, Math.min(args.concurrency, 16), async (r): Promise<Quoted> => {
     const request = r.request as ShipmentRequestBody;
