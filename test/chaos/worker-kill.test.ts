@@ -5,7 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,10 +13,10 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { openPool } from '../../activities/db';
 import { shipmentsPerReference, callsPerReference } from '../../ups-sandbox/call-log';
+import { processExited, startWorkerProcess } from '../helpers/worker-process';
 import { batchInput, createOrdersTable, makeOrders, startBatch, waitForStatus } from '../helpers/batch';
 import type pg from 'pg';
 
-const ROOT = path.join(import.meta.dirname, '..', '..');
 const ROWS = 60;
 
 let connection: Connection;
@@ -26,27 +26,14 @@ const taskQueue = `chaos-${randomUUID().slice(0, 8)}`;
 const sandboxDir = mkdtempSync(path.join(os.tmpdir(), 'shipbatch-chaos-ups-'));
 
 function startWorker(name: string): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'workers', 'main.ts')], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      SHIPBATCH_TASK_QUEUE: taskQueue,
-      SHIPBATCH_UPS_SANDBOX_DATA_DIR: sandboxDir,
-      UPS_SANDBOX_KNOBS: JSON.stringify({ latency: { kind: 'uniform', minMs: 40, maxMs: 120 } }),
-      SHIPBATCH_WORKER_MAX_ACTIVITIES: '8',
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
+  return startWorkerProcess(name, {
+    taskQueue,
+    sandboxDir,
+    knobs: { latency: { kind: 'uniform', minMs: 40, maxMs: 120 } },
   });
-  child.stderr?.on('data', (d: Buffer) => {
-    if (process.env.SHIPBATCH_TEST_VERBOSE) process.stderr.write(`[${name}] ${d.toString()}`);
-  });
-  return child;
 }
 
-const exited = (child: ChildProcess) =>
-  new Promise<void>((resolve) =>
-    child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve()),
-  );
+const exited = processExited;
 
 before(async () => {
   connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS! });

@@ -6,7 +6,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,9 +19,9 @@ import { statusQuery } from '../../domain/messages';
 import { shipmentsPerReference } from '../../ups-sandbox/call-log';
 import { isAlive, readClusterState } from '../../scripts/cluster/state';
 import { isPortOpen } from '../../scripts/stack/processes';
+import { processExited, startWorkerProcess } from '../helpers/worker-process';
 import { batchInput, createOrdersTable, makeOrders, startBatch } from '../helpers/batch';
 
-const ROOT = path.join(import.meta.dirname, '..', '..');
 const ROWS = 300;
 const clusterDir = process.env.SHIPBATCH_CLUSTER_DATA_DIR;
 
@@ -32,28 +32,15 @@ const taskQueue = `cluster-kill-${randomUUID().slice(0, 8)}`;
 const sandboxDir = mkdtempSync(path.join(os.tmpdir(), 'shipbatch-cluster-kill-ups-'));
 
 function startWorker(name: string): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'workers', 'main.ts')], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      SHIPBATCH_TASK_QUEUE: taskQueue,
-      SHIPBATCH_UPS_SANDBOX_DATA_DIR: sandboxDir,
-      // Slow enough that the batch is still running when the services are killed.
-      UPS_SANDBOX_KNOBS: JSON.stringify({ latency: { kind: 'uniform', minMs: 150, maxMs: 350 } }),
-      SHIPBATCH_WORKER_MAX_ACTIVITIES: '8',
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
+  // Slow enough that the batch is still running when the services are killed.
+  return startWorkerProcess(name, {
+    taskQueue,
+    sandboxDir,
+    knobs: { latency: { kind: 'uniform', minMs: 150, maxMs: 350 } },
   });
-  child.stderr?.on('data', (d: Buffer) => {
-    if (process.env.SHIPBATCH_TEST_VERBOSE) process.stderr.write(`[${name}] ${d.toString()}`);
-  });
-  return child;
 }
 
-const exited = (child: ChildProcess) =>
-  new Promise<void>((resolve) =>
-    child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve()),
-  );
+const exited = processExited;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The status query with a deadline: while a service is down a call may otherwise wait a long time. */
