@@ -156,6 +156,17 @@ export async function startCluster(opts: ClusterStartOptions): Promise<ClusterSt
     const ours = state?.supervisorPid === child.pid ? state : undefined;
     if (ours?.phase === 'ready') return ours;
     if (ours?.phase === 'failed' || exitCode !== undefined) {
+      // The supervisor records the failure, then stops what it started: start returns once it is gone,
+      // so nothing of a failed start is left running.
+      const exitDeadline = Date.now() + 30_000;
+      while (
+        exitCode === undefined &&
+        child.pid !== undefined &&
+        isAlive(child.pid) &&
+        Date.now() < exitDeadline
+      ) {
+        await sleep(100);
+      }
       const error = ours?.error;
       throw new StartupError(
         `the cluster did not start: ${error ? error.replace(/\. Fix: .*$/, '') : `its supervisor exited with ${exitCode}`}`,
