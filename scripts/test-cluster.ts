@@ -5,10 +5,11 @@
  * the kill test of `test/cluster/`, prints timings and memory, and tears the cluster down.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../temporal.config';
+import { nodeTestArgs, summarise } from './test-report';
 import { describeStartupError } from './stack/errors';
 import { clusterStatus, startCluster, stopCluster } from './cluster/control';
 
@@ -26,15 +27,6 @@ async function defaultFiles(): Promise<string[]> {
     path.join(ROOT, 'test', 'workflow', 'batch-approval.test.ts'),
     ...own.map((f) => path.join(ROOT, 'test', 'cluster', f)),
   ];
-}
-
-/** `N passed, N failed` from the TAP copy of the report. */
-async function summarise(tapFile: string): Promise<string | undefined> {
-  const tap = await readFile(tapFile, 'utf8').catch(() => '');
-  const count = (name: string) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(tap)?.[1] ?? 0);
-  if (!/^# tests \d+$/m.test(tap)) return undefined;
-  const skipped = count('skipped') + count('todo');
-  return `${count('pass')} passed, ${count('fail') + count('cancelled')} failed${skipped ? `, ${skipped} skipped` : ''}`;
 }
 
 async function main(): Promise<number> {
@@ -66,31 +58,17 @@ async function main(): Promise<number> {
     });
   }, 2000);
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--test',
-        '--test-concurrency=1',
-        '--test-reporter=spec',
-        '--test-reporter-destination=stdout',
-        '--test-reporter=tap',
-        `--test-reporter-destination=${tapFile}`,
-        ...files,
-      ],
-      {
-        stdio: 'inherit',
-        env: {
-          ...process.env,
-          TEMPORAL_ADDRESS: state.frontendAddress,
-          TEMPORAL_NAMESPACE: state.namespace,
-          DATABASE_URL: state.databaseUrl,
-          SHIPBATCH_DATA_DIR: path.join(dataDir, 'app'),
-          SHIPBATCH_CLUSTER_DATA_DIR: dataDir,
-        },
+    const child = spawn(process.execPath, nodeTestArgs(files, tapFile), {
+      stdio: 'inherit',
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: state.frontendAddress,
+        TEMPORAL_NAMESPACE: state.namespace,
+        DATABASE_URL: state.databaseUrl,
+        SHIPBATCH_DATA_DIR: path.join(dataDir, 'app'),
+        SHIPBATCH_CLUSTER_DATA_DIR: dataDir,
       },
-    );
+    });
     const forward = (signal: NodeJS.Signals) => {
       stopping = true;
       child.kill(signal);

@@ -4,9 +4,10 @@
  * `test/**\/*.test.ts` (or the files given as arguments) with Node's test runner against it.
  */
 import { spawn } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../temporal.config';
+import { nodeTestArgs, summarise } from './test-report';
 import { startStack, stackEnv } from './stack/stack';
 
 async function testFiles(dir: string): Promise<string[]> {
@@ -15,15 +16,6 @@ async function testFiles(dir: string): Promise<string[]> {
     .filter((e) => e.isFile() && e.name.endsWith('.test.ts'))
     .map((e) => path.join(e.parentPath, e.name))
     .sort();
-}
-
-/** The plain closing line `N passed, N failed[, N skipped]`, from the TAP copy of the report. */
-async function summarise(tapFile: string): Promise<string | undefined> {
-  const tap = await readFile(tapFile, 'utf8').catch(() => '');
-  const count = (name: string) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(tap)?.[1] ?? 0);
-  if (!/^# tests \d+$/m.test(tap)) return undefined;
-  const skipped = count('skipped') + count('todo');
-  return `${count('pass')} passed, ${count('fail') + count('cancelled')} failed${skipped ? `, ${skipped} skipped` : ''}`;
 }
 
 async function main(): Promise<number> {
@@ -36,21 +28,10 @@ async function main(): Promise<number> {
   process.stderr.write(`test: stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   let stopping = false;
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--test',
-        '--test-concurrency=1',
-        '--test-reporter=spec',
-        '--test-reporter-destination=stdout',
-        '--test-reporter=tap',
-        `--test-reporter-destination=${tapFile}`,
-        ...files,
-      ],
-      { stdio: 'inherit', env: { ...process.env, ...stackEnv(stack) } },
-    );
+    const child = spawn(process.execPath, nodeTestArgs(files, tapFile), {
+      stdio: 'inherit',
+      env: { ...process.env, ...stackEnv(stack) },
+    });
     const forward = (signal: NodeJS.Signals) => {
       stopping = true;
       child.kill(signal);
