@@ -20,7 +20,10 @@ export interface CallLogEntry {
   code?: string;
   /** Tracking numbers of a shipment created by this call. */
   trackingNumbers?: string[];
+  /** How long serving took, including any latency and `slowMs`. */
   ms: number;
+  /** The delay of an injected `slow` fault (the call was then served normally). */
+  slowMs?: number;
 }
 
 export const CALL_LOG_FILE = 'calls.jsonl';
@@ -67,6 +70,21 @@ export function callsPerReference(dataDir: string, tool = 'create_shipment'): Ma
 export function shipmentsPerReference(dataDir: string): Map<string, number> {
   const counts = new Map<string, number>();
   for (const rec of readShipments(dataDir)) {
+    const ref = rec.customerContext ?? rec.references[0];
+    if (ref) counts.set(ref, (counts.get(ref) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/**
+ * How many shipments not voided the sandbox holds for each reference: any count above 1 is a
+ * duplicate still live (one that was voided no longer counts). References whose shipments are all
+ * voided are absent.
+ */
+export function liveShipmentsPerReference(dataDir: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const rec of readShipments(dataDir)) {
+    if (rec.voidedAt) continue;
     const ref = rec.customerContext ?? rec.references[0];
     if (ref) counts.set(ref, (counts.get(ref) ?? 0) + 1);
   }

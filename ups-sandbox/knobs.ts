@@ -31,6 +31,9 @@ export const FAULT_KINDS = [
   // create_shipment only — the shipment IS created, then the answer is lost (the ambiguous cases):
   'hang_after_create', // no answer at all
   'timeout_after_create', // REQUEST_ERROR read timeout
+  // Not a failure: the call is served normally, only after a delay (rule `ms`, else knob `slowMs`).
+  // For create_shipment the shipment is recorded only after the delay (still being made at UPS).
+  'slow',
 ] as const;
 
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -42,14 +45,21 @@ export const AFTER_CREATE_FAULTS: ReadonlySet<FaultKind> = new Set([
 ]);
 
 /** A deterministic fault: the first `times` matching calls (per sandbox process) fail with `fault`. */
-const RuleSchema = z.object({
-  fault: z.enum(FAULT_KINDS),
-  tool: z.string().optional(),
-  reference: z.string().optional(),
-  times: z.number().int().positive().optional(),
-  /** Count `times` per reference: e.g. every row's first create_shipment fails. */
-  perReference: z.boolean().optional(),
-});
+const RuleSchema = z
+  .object({
+    fault: z.enum(FAULT_KINDS),
+    tool: z.string().optional(),
+    reference: z.string().optional(),
+    times: z.number().int().positive().optional(),
+    /** Count `times` per reference: e.g. every row's first create_shipment fails. */
+    perReference: z.boolean().optional(),
+    /** `slow` only: the delay in ms (default: the knob `slowMs`). */
+    ms: z.number().int().min(0).optional(),
+  })
+  .refine((rule) => rule.ms === undefined || rule.fault === 'slow', {
+    path: ['ms'],
+    message: 'ms applies only to the fault "slow"',
+  });
 export type FaultRule = z.infer<typeof RuleSchema>;
 
 export const KnobsSchema = z
@@ -78,6 +88,13 @@ export const KnobsSchema = z
     hangMs: z.number().int().positive().default(3_600_000),
     /** Use negotiated rates (an account with negotiated rates). */
     negotiatedRates: z.boolean().default(true),
+    /** Delay of a `slow` fault whose rule sets no `ms` (and of `slow` in faultRates). */
+    slowMs: z.number().int().min(0).default(10_000),
+    /**
+     * UPS lags: a shipment is recorded at once, but recover_label (by reference or tracking number)
+     * answers "not found" until this many ms have passed since its creation. 0: visible at once.
+     */
+    recoverVisibleAfterMs: z.number().min(0).default(0),
   })
   .strict();
 export type Knobs = z.infer<typeof KnobsSchema>;
@@ -195,6 +212,18 @@ export class FileRuleCounter implements RuleCounter {
   }
 }
 
+/** The fault chosen for one call, with the delay a `slow` rule sets (if it sets one). */
+export interface FaultChoice {
+  kind: FaultKind;
+  /** `slow` only: the rule's `ms`; absent: the knob `slowMs`. */
+  ms?: number;
+}
+
+/** How long a `slow` fault delays its call: the rule's `ms`, else the knob `slowMs`. */
+export function slowDelayMs(choice: FaultChoice, knobs: Knobs): number {
+  return choice.ms ?? knobs.slowMs;
+}
+
 /**
  * Decides, call by call, which fault (if any) to inject. Rule counters are per process, or shared
  * through `counter`.
@@ -208,24 +237,31 @@ export class FaultPicker {
   ) {}
 
   pick(knobs: Knobs, tool: string, reference: string | undefined): FaultKind | undefined {
+    return this.choose(knobs, tool, reference)?.kind;
+  }
+
+  /** Like {@link pick}, with the rule's delay of a `slow` fault. */
+  choose(knobs: Knobs, tool: string, reference: string | undefined): FaultChoice | undefined {
     for (const [i, rule] of knobs.rules.entries()) {
       if (rule.tool && rule.tool !== tool) continue;
       if (rule.reference && rule.reference !== reference) continue;
       const key = `${i}:${JSON.stringify(rule)}:${rule.perReference ? (reference ?? '') : ''}`;
+      const chosen: FaultChoice =
+        rule.ms === undefined ? { kind: rule.fault } : { kind: rule.fault, ms: rule.ms };
       if (this.counter && rule.times !== undefined) {
         if (!this.counter.claim(key, rule.times)) continue;
-        return rule.fault;
+        return chosen;
       }
       const n = this.used.get(key) ?? 0;
       if (rule.times !== undefined && n >= rule.times) continue;
       this.used.set(key, n + 1);
-      return rule.fault;
+      return chosen;
     }
     if (knobs.faultTools && !knobs.faultTools.includes(tool)) return undefined;
     for (const kind of FAULT_KINDS) {
       const p = knobs.faultRates[kind] ?? 0;
       if (AFTER_CREATE_FAULTS.has(kind) && tool !== 'create_shipment') continue;
-      if (p > 0 && this.random() < p) return kind;
+      if (p > 0 && this.random() < p) return { kind };
     }
     return undefined;
   }

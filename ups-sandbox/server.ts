@@ -19,6 +19,7 @@ import {
   FaultPicker,
   FileRuleCounter,
   KnobSource,
+  slowDelayMs,
   type FaultKind,
 } from './knobs';
 import { ShipmentStore } from './store';
@@ -113,6 +114,7 @@ export function openSandboxState(dataDir: string, env: NodeJS.ProcessEnv = proce
 }
 
 type Obj = JsonObject;
+type AfterCreateFault = 'hang_after_create' | 'timeout_after_create';
 
 /** The row reference a call is about, for the call log and per-reference fault rules. */
 export function callReference(tool: string, args: Obj): string | undefined {
@@ -137,7 +139,8 @@ export function callReference(tool: string, args: Obj): string | undefined {
   return isObj(ref) && ref.Value ? text(ref.Value) : undefined;
 }
 
-function faultFailure(kind: FaultKind, retryAfterSeconds: number): ToolFailure {
+/** The failure a fault answers with (`slow` is no failure: the call is served after its delay). */
+function faultFailure(kind: Exclude<FaultKind, 'slow'>, retryAfterSeconds: number): ToolFailure {
   switch (kind) {
     case 'rate_limit':
       // The real server passes no headers on; the sandbox adds the Retry-After it would have carried.
@@ -164,6 +167,33 @@ function faultFailure(kind: FaultKind, retryAfterSeconds: number): ToolFailure {
       return requestError(
         `HTTPSConnectionPool(host='onlinetools.ups.com', port=443): Read timed out. (read timeout=30)`,
       );
+  }
+}
+
+/** `slow` calls still being served, per sandbox state (see {@link slowCallsSettled}). */
+const slowCalls = new WeakMap<SandboxState, Set<Promise<void>>>();
+
+/**
+ * Resolves once every `slow` call in progress has passed its delay (its create recorded). A process
+ * that wants slow creates to land after its client left waits for this before exiting.
+ */
+export async function slowCallsSettled(state: SandboxState): Promise<void> {
+  while ((slowCalls.get(state)?.size ?? 0) > 0) await Promise.all(slowCalls.get(state)!);
+}
+
+/**
+ * The delay of a `slow` fault: UPS taking its time. The client's cancellation does not shorten it
+ * (UPS goes on with the request whatever the client does), in either concurrency mode.
+ */
+async function slowDown(state: SandboxState, ms: number): Promise<void> {
+  const pending = slowCalls.get(state) ?? new Set<Promise<void>>();
+  slowCalls.set(state, pending);
+  const delay = sleep(ms);
+  pending.add(delay);
+  try {
+    await delay;
+  } finally {
+    pending.delete(delay);
   }
 }
 
@@ -223,6 +253,7 @@ async function serve(
   const args = rawArgs as Obj;
   const started = Date.now();
   const reference = callReference(name, args);
+  let slowMs: number | undefined;
   const log = (entry: Pick<CallLogEntry, 'outcome'> & Partial<CallLogEntry>) =>
     state.callLog.record({
       at: new Date(started).toISOString(),
@@ -230,6 +261,7 @@ async function serve(
       tool: name,
       reference,
       ms: Date.now() - started,
+      ...(slowMs !== undefined ? { slowMs } : {}),
       ...entry,
     });
 
@@ -239,8 +271,10 @@ async function serve(
   const signal = knobs.concurrency === 1 ? new AbortController().signal : clientSignal;
   const delay = drawLatencyMs(knobs.latency);
   if (delay > 0) await sleep(delay, undefined, { signal }).catch(() => undefined);
-  const fault = state.faults.pick(knobs, name, reference);
-  const afterCreate = fault && AFTER_CREATE_FAULTS.has(fault) ? fault : undefined;
+  const choice = state.faults.choose(knobs, name, reference);
+  const fault = choice?.kind;
+  if (choice?.kind === 'slow') slowMs = slowDelayMs(choice, knobs);
+  const afterCreate = fault && AFTER_CREATE_FAULTS.has(fault) ? (fault as AfterCreateFault) : undefined;
   let logged = false;
   try {
     const bad = argumentErrors(def, args);
@@ -249,7 +283,9 @@ async function serve(
       log({ outcome: 'hang', code: 'hang' });
       return await hang(knobs.hangMs, signal);
     }
-    if (fault && !afterCreate) {
+    // Slow: served normally once the delay has passed (a create is recorded only then).
+    if (slowMs !== undefined) await slowDown(state, slowMs);
+    if (fault && fault !== 'slow' && !afterCreate) {
       throw Object.assign(faultFailure(fault, knobs.retryAfterSeconds), { injected: true });
     }
     const body = await dispatch(ctx, name, args, async () => {

@@ -407,9 +407,15 @@ export function voidShipment(ctx: UpsContext, args: Obj): Obj {
   };
 }
 
-/** recover_label: by TrackingNumber, or by ReferenceValues {ReferenceNumber.Value, ShipperNumber}. */
+/**
+ * recover_label: by TrackingNumber, or by ReferenceValues {ReferenceNumber.Value, ShipperNumber}.
+ * With the knob `recoverVisibleAfterMs` (UPS lagging), a shipment younger than that is not found yet.
+ */
 export function recoverLabel(ctx: UpsContext, args: Obj): Obj {
   args = toolArgs('recover_label', args);
+  const lagMs = ctx.knobs().recoverVisibleAfterMs;
+  const nowMs = (ctx.now?.() ?? new Date()).getTime();
+  const visible = (rec: ShipmentRecord) => lagMs <= 0 || nowMs - Date.parse(rec.createdAt) >= lagMs;
   // The real server sends any request_body object to UPS as it is; UPS does the checking.
   const body = isObj(args.request_body) ? args.request_body : {};
   if (!isObj(body.LabelRecoveryRequest)) throw invalidRequest('Missing or invalid LabelRecoveryRequest');
@@ -419,11 +425,12 @@ export function recoverLabel(ctx: UpsContext, args: Obj): Obj {
   if (request.TrackingNumber) {
     const tracking = text(request.TrackingNumber);
     const rec = ctx.store.findByTracking(tracking);
-    results = rec
-      ? labelInputs(rec)
-          .filter((i) => i.trackingNumber === tracking)
-          .map((input) => ({ rec, input }))
-      : [];
+    results =
+      rec && visible(rec)
+        ? labelInputs(rec)
+            .filter((i) => i.trackingNumber === tracking)
+            .map((input) => ({ rec, input }))
+        : [];
   } else if (isObj(request.ReferenceValues)) {
     const values = request.ReferenceValues;
     const ref = isObj(values.ReferenceNumber) ? text(values.ReferenceNumber.Value) : '';
@@ -431,8 +438,9 @@ export function recoverLabel(ctx: UpsContext, args: Obj): Obj {
     if (!ref || !shipperNumber) {
       throw invalidRequest('ReferenceValues needs both ReferenceNumber.Value and ShipperNumber');
     }
-    // One shipment, as UPS answers: the oldest live one with that reference, else the oldest voided.
-    const found = ctx.store.findByReference(ref, shipperNumber.toUpperCase());
+    // One shipment, as UPS answers: the oldest live one with that reference, else the oldest voided
+    // (of those label recovery already shows).
+    const found = ctx.store.findByReference(ref, shipperNumber.toUpperCase()).filter(visible);
     const rec = found.find((r) => !r.voidedAt) ?? found[0];
     results = rec ? labelInputs(rec).map((input) => ({ rec, input })) : [];
   } else {

@@ -1,16 +1,24 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import {
   FaultPicker,
   KnobSource,
   KnobsSchema,
   drawLatencyMs,
   parseKnobs,
+  slowDelayMs,
   type Knobs,
 } from '../../ups-sandbox/knobs';
+import { readCallLog } from '../../ups-sandbox/call-log';
+import { createSandboxServer, openSandboxState, slowCallsSettled } from '../../ups-sandbox/server';
+import { readShipments } from '../../ups-sandbox/store';
+import { shipmentRequest } from '../helpers/ups-sandbox';
 
 /** A small seeded PRNG (mulberry32): deterministic draws in [0, 1). */
 function mulberry32(seed: number): () => number {
@@ -408,3 +416,241 @@ test('KnobSource: an invalid UPS_SANDBOX_KNOBS throws at construction', () => {
   );
   assert.throws(() => new KnobSource({ UPS_SANDBOX_KNOBS: 'not json' }), /UPS_SANDBOX_KNOBS: not valid JSON/);
 });
+
+// --- slow and recoverVisibleAfterMs: knobs ---
+
+test('KnobsSchema: slowMs defaults to 10 s and recoverVisibleAfterMs to 0; rule ms only with slow', () => {
+  const defaults = knobs({});
+  assert.equal(defaults.slowMs, 10_000);
+  assert.equal(defaults.recoverVisibleAfterMs, 0);
+  const k = knobs({
+    slowMs: 250,
+    recoverVisibleAfterMs: 5000,
+    rules: [{ tool: 'create_shipment', fault: 'slow', ms: 25_000, times: 1, perReference: true }],
+  });
+  assert.deepEqual(k.rules, [
+    { tool: 'create_shipment', fault: 'slow', ms: 25_000, times: 1, perReference: true },
+  ]);
+  assert.deepEqual(parseKnobs('SRC', '{"faultRates": {"slow": 0.5}}'), { faultRates: { slow: 0.5 } });
+  assert.throws(() => parseKnobs('SRC', '{"recoverVisibleAfterMs": -1}'), /SRC: recoverVisibleAfterMs: /);
+  assert.throws(() => parseKnobs('SRC', '{"slowMs": 1.5}'), /SRC: slowMs: /);
+  assert.throws(() => parseKnobs('SRC', '{"rules": [{"fault": "slow", "ms": -1}]}'), /SRC: rules\.0\.ms: /);
+  assert.throws(
+    () => parseKnobs('SRC', '{"rules": [{"fault": "hang", "ms": 100}]}'),
+    /SRC: rules\.0\.ms: ms applies only to the fault "slow"/,
+  );
+});
+
+test('FaultPicker: a slow rule carries its ms, counts times per reference like any rule; else slowMs', () => {
+  const picker = new FaultPicker(constant(0.5));
+  const k = knobs({
+    slowMs: 77,
+    rules: [
+      { tool: 'create_shipment', fault: 'slow', ms: 25_000, times: 1, perReference: true },
+      { tool: 'track_package', fault: 'slow', times: 1 },
+    ],
+  });
+  const picks = ['ROW-1', 'ROW-1', 'ROW-2', 'ROW-2'].map((ref) => picker.choose(k, 'create_shipment', ref));
+  assert.deepEqual(picks, [{ kind: 'slow', ms: 25_000 }, undefined, { kind: 'slow', ms: 25_000 }, undefined]);
+  assert.equal(slowDelayMs(picks[0]!, k), 25_000);
+  // pick() still names the kind alone.
+  assert.equal(picker.pick(k, 'create_shipment', 'ROW-3'), 'slow');
+  const track = picker.choose(k, 'track_package', undefined);
+  assert.deepEqual(track, { kind: 'slow' });
+  assert.equal(slowDelayMs(track, k), 77, 'no ms on the rule: the knob slowMs');
+  assert.equal(picker.choose(k, 'track_package', undefined), undefined);
+  // In faultRates, slow applies to any tool (it is not an after-create fault).
+  const rates = knobs({ faultRates: { slow: 0.5 } });
+  assert.deepEqual(new FaultPicker(constant(0)).choose(rates, 'recover_label', 'ROW-1'), { kind: 'slow' });
+  assert.equal(new FaultPicker(constant(0.99)).choose(rates, 'recover_label', 'ROW-1'), undefined);
+});
+
+// --- slow and recoverVisibleAfterMs: through a sandbox server (in process) ---
+
+interface InProcessSandbox {
+  dir: string;
+  client: Client;
+  setKnobs(k: Record<string, unknown>): void;
+  call(name: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<CallToolResult>;
+  settled(): Promise<void>;
+}
+
+/** A sandbox server on a fresh data dir with a knobs file, reached by an MCP client in memory. */
+async function inProcessSandbox(t: TestContext, initial: Record<string, unknown>): Promise<InProcessSandbox> {
+  const dir = tempDir();
+  const knobsFile = path.join(dir, 'knobs.json');
+  writeFileSync(knobsFile, JSON.stringify(initial));
+  const state = openSandboxState(path.join(dir, 'data'), { UPS_SANDBOX_KNOBS_FILE: knobsFile });
+  const server = createSandboxServer(state);
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverSide);
+  const client = new Client({ name: 'knobs-test', version: '0' });
+  await client.connect(clientSide);
+  t.after(async () => {
+    await slowCallsSettled(state);
+    await client.close();
+    await server.close();
+    state.store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    dir: state.dataDir,
+    client,
+    setKnobs: (k) => writeFileSync(knobsFile, JSON.stringify(k)),
+    call: async (name, args, signal) =>
+      (await client.callTool({ name, arguments: args }, undefined, { signal })) as CallToolResult,
+    settled: () => slowCallsSettled(state),
+  };
+}
+
+const textOf = (res: CallToolResult): string =>
+  res.content.map((c) => (c.type === 'text' ? c.text : '')).join('');
+
+function createArgs(ref: string): Record<string, unknown> {
+  return { request_body: shipmentRequest(ref, { format: 'ZPL' }) };
+}
+
+function trackingOf(res: CallToolResult): string {
+  assert.ok(!res.isError, textOf(res));
+  const body = res.structuredContent as {
+    ShipmentResponse: { ShipmentResults: { PackageResults: { TrackingNumber: string }[] } };
+  };
+  return body.ShipmentResponse.ShipmentResults.PackageResults[0]!.TrackingNumber;
+}
+
+const recoverByReference = (ref: string) => ({
+  request_body: {
+    LabelRecoveryRequest: {
+      LabelSpecification: { LabelImageFormat: { Code: 'ZPL' } },
+      ReferenceValues: { ReferenceNumber: { Value: ref }, ShipperNumber: 'A1B2C3' },
+    },
+  },
+});
+const recoverByTracking = (trackingNumber: string) => ({
+  request_body: {
+    LabelRecoveryRequest: {
+      LabelSpecification: { LabelImageFormat: { Code: 'ZPL' } },
+      TrackingNumber: trackingNumber,
+    },
+  },
+});
+
+/** The recovered shipment's tracking number, or the UPS code of the error. */
+function recovered(res: CallToolResult): string {
+  if (!res.isError) {
+    return (
+      res.structuredContent as { LabelRecoveryResponse: { LabelResults: { TrackingNumber: string }[] } }
+    ).LabelRecoveryResponse.LabelResults[0]!.TrackingNumber;
+  }
+  return /"errors": \[\{"code": "(\d+)"/.exec(textOf(res))?.[1] ?? textOf(res);
+}
+
+test('recoverVisibleAfterMs: recover_label answers 190202 until the shipment is that old; void and track see it at once', async (t) => {
+  const sbx = await inProcessSandbox(t, { recoverVisibleAfterMs: 400 });
+  // Unknown reference: the same answer.
+  assert.equal(recovered(await sbx.call('recover_label', recoverByReference('ROW-0'))), '190202');
+
+  const created = Date.now();
+  const tn = trackingOf(await sbx.call('create_shipment', createArgs('ROW-1')));
+  assert.equal(readShipments(sbx.dir).length, 1, 'recorded at once');
+  assert.equal(recovered(await sbx.call('recover_label', recoverByReference('ROW-1'))), '190202');
+  assert.equal(recovered(await sbx.call('recover_label', recoverByTracking(tn))), '190202');
+  const track = await sbx.call('track_package', { inquiryNumber: tn });
+  assert.ok(!track.isError, textOf(track));
+
+  // A second shipment of another row, voided at once: void is not delayed either.
+  const other = trackingOf(await sbx.call('create_shipment', createArgs('ROW-2')));
+  const voided = await sbx.call('void_shipment', { shipmentidentificationnumber: other });
+  assert.ok(!voided.isError, textOf(voided));
+
+  await new Promise((r) => setTimeout(r, Math.max(0, created + 450 - Date.now())));
+  assert.equal(recovered(await sbx.call('recover_label', recoverByReference('ROW-1'))), tn);
+  assert.equal(recovered(await sbx.call('recover_label', recoverByTracking(tn))), tn);
+});
+
+test('recoverVisibleAfterMs: by reference, the oldest live shipment UPS already shows; the knob turns off at once', async (t) => {
+  const sbx = await inProcessSandbox(t, {});
+  const first = trackingOf(await sbx.call('create_shipment', createArgs('ROW-1')));
+  await sbx.call('void_shipment', { shipmentidentificationnumber: first });
+  sbx.setKnobs({ recoverVisibleAfterMs: 60_000 });
+  const second = trackingOf(await sbx.call('create_shipment', createArgs('ROW-1')));
+  // The live duplicate is not visible yet: the older, voided one is what UPS shows.
+  assert.equal(recovered(await sbx.call('recover_label', recoverByReference('ROW-1'))), '190202');
+  assert.equal(recovered(await sbx.call('recover_label', recoverByTracking(second))), '190202');
+  assert.equal(recovered(await sbx.call('recover_label', recoverByTracking(first))), '190202');
+  sbx.setKnobs({});
+  assert.equal(recovered(await sbx.call('recover_label', recoverByReference('ROW-1'))), second);
+  assert.equal(recovered(await sbx.call('recover_label', recoverByTracking(first))), first);
+});
+
+test('slow: a create is recorded only after the delay, once per reference with times 1 and perReference', async (t) => {
+  const sbx = await inProcessSandbox(t, {
+    rules: [{ tool: 'create_shipment', fault: 'slow', ms: 300, times: 1, perReference: true }],
+  });
+  const started = Date.now();
+  const pending = sbx.call('create_shipment', createArgs('ROW-1'));
+  await new Promise((r) => setTimeout(r, 150));
+  assert.equal(readShipments(sbx.dir).length, 0, 'not recorded during the delay');
+  const tn = trackingOf(await pending);
+  assert.ok(Date.now() - started >= 300, 'answered after the delay');
+  assert.deepEqual(
+    readShipments(sbx.dir).map((r) => r.packages[0]!.trackingNumber),
+    [tn],
+  );
+  const before = Date.now();
+  trackingOf(await sbx.call('create_shipment', createArgs('ROW-1')));
+  assert.ok(Date.now() - before < 300, 'the second create of ROW-1 is not delayed');
+  const slowStart = Date.now();
+  trackingOf(await sbx.call('create_shipment', createArgs('ROW-2')));
+  assert.ok(Date.now() - slowStart >= 300, 'the first create of ROW-2 is');
+
+  const log = readCallLog(sbx.dir).filter((e) => e.tool === 'create_shipment');
+  assert.deepEqual(
+    log.map((e) => [e.reference, e.outcome, e.slowMs]),
+    [
+      ['ROW-1', 'ok', 300],
+      ['ROW-1', 'ok', undefined],
+      ['ROW-2', 'ok', 300],
+    ],
+  );
+  assert.ok(log[0]!.ms >= 300 && log[2]!.ms >= 300, 'ms includes the delay');
+  assert.equal(log[0]!.trackingNumbers?.[0], tn);
+});
+
+test('slow: in serial mode the call holds its lane; the delay defaults to slowMs', async (t) => {
+  const sbx = await inProcessSandbox(t, { slowMs: 300, rules: [{ tool: 'create_shipment', fault: 'slow' }] });
+  const order: string[] = [];
+  const started = Date.now();
+  const create = sbx.call('create_shipment', createArgs('ROW-1')).then((r) => (order.push('create'), r));
+  await new Promise((r) => setTimeout(r, 20));
+  const track = sbx.call('track_package', { inquiryNumber: '1Z0000000000000000' }).then(() => {
+    order.push('track');
+    return Date.now() - started;
+  });
+  trackingOf(await create);
+  assert.ok((await track) >= 300, 'the track call waited for the slow create');
+  assert.deepEqual(order, ['create', 'track']);
+  assert.equal(readCallLog(sbx.dir).find((e) => e.tool === 'create_shipment')?.slowMs, 300);
+});
+
+for (const concurrency of [1, 4]) {
+  test(`slow: a create the client cancelled is still recorded after the delay (concurrency ${concurrency})`, async (t) => {
+    const sbx = await inProcessSandbox(t, {
+      concurrency,
+      rules: [{ tool: 'create_shipment', fault: 'slow', ms: 300 }],
+    });
+    const abort = new AbortController();
+    const call = sbx.call('create_shipment', createArgs('ROW-1'), abort.signal);
+    await new Promise((r) => setTimeout(r, 50));
+    abort.abort(new Error('client timeout'));
+    await assert.rejects(call);
+    assert.equal(readShipments(sbx.dir).length, 0);
+    await sbx.settled();
+    // The create goes on to its end after the delay.
+    for (let i = 0; i < 50 && readShipments(sbx.dir).length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(readShipments(sbx.dir).length, 1);
+    assert.equal(readShipments(sbx.dir)[0]!.customerContext, 'ROW-1');
+  });
+}

@@ -8,6 +8,7 @@ import {
   CALL_LOG_FILE,
   CallLog,
   callsPerReference,
+  liveShipmentsPerReference,
   readCallLog,
   shipmentsPerReference,
   type CallLogEntry,
@@ -443,6 +444,43 @@ test('shipmentsPerReference: counts the shipments created per reference', (t) =>
     new Map([
       ['ROW-1', 2],
       ['ROW-2', 1],
+      ['ROW-3', 1],
+    ]),
+  );
+});
+
+test('liveShipmentsPerReference: counts only the shipments not voided', (t) => {
+  const dir = tempDir(t);
+  assert.deepEqual(liveShipmentsPerReference(dir), new Map());
+  const store = openStore(t, dir);
+  // ROW-1: a duplicate that was voided is not live; its twin is.
+  const dup = shipmentRecord({ customerContext: 'ROW-1' }, [['ROW-1']]);
+  store.add(shipmentRecord({ customerContext: 'ROW-1' }, [['ROW-1']]));
+  store.add(dup);
+  store.markVoided(dup.shipmentId, '2024-05-01T13:00:00.000Z');
+  // ROW-2: two live shipments, one of them partly voided (still live): a live duplicate.
+  store.add(shipmentRecord({ customerContext: 'ROW-2' }, [['ROW-2']]));
+  const partly = shipmentRecord({ customerContext: 'ROW-2' }, [['ROW-2'], ['ROW-2']]);
+  store.add(partly);
+  store.markVoided(partly.shipmentId, '2024-05-01T13:00:00.000Z', [partly.packages[0]!.trackingNumber]);
+  // ROW-3: its only shipment voided: absent.
+  const only = shipmentRecord({}, [['ROW-3']]);
+  store.add(only);
+  store.markVoided(only.shipmentId, '2024-05-01T13:00:00.000Z');
+
+  assert.deepEqual(
+    liveShipmentsPerReference(dir),
+    new Map([
+      ['ROW-1', 1],
+      ['ROW-2', 2],
+    ]),
+  );
+  // shipmentsPerReference still counts every shipment created.
+  assert.deepEqual(
+    shipmentsPerReference(dir),
+    new Map([
+      ['ROW-1', 2],
+      ['ROW-2', 2],
       ['ROW-3', 1],
     ]),
   );
