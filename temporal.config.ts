@@ -105,10 +105,22 @@ const SETTINGS = {
   ],
   upsCallsPerSecond: ['SHIPBATCH_UPS_CALLS_PER_SECOND', z.coerce.number().positive().default(50)],
   upsCallTimeout: ['SHIPBATCH_UPS_CALL_TIMEOUT', duration.default('60s')],
-  upsReconcileGrace: ['SHIPBATCH_UPS_RECONCILE_GRACE', duration.default('2s')],
+  /**
+   * How long "not found" must hold, after the last create could still have been answered, before a doubtful
+   * row is created again: it covers UPS's own lag between recording a shipment and label recovery seeing it.
+   */
+  upsReconcileGrace: ['SHIPBATCH_UPS_RECONCILE_GRACE', duration.default('30s')],
+  /**
+   * Whether a doubtful row not found after the grace is created again (`after-grace`) or left for review
+   * (`never`). Default: `never` over HTTP, where a shared server may run a call long after the client's
+   * timeout; `after-grace` over stdio, where a timed-out call's server process is replaced.
+   */
+  upsRecreate: ['SHIPBATCH_UPS_RECREATE', z.enum(['after-grace', 'never']).optional()],
   upsSandboxDataDir: ['SHIPBATCH_UPS_SANDBOX_DATA_DIR', z.string().min(1).optional()],
 
   workerMaxActivities: ['SHIPBATCH_WORKER_MAX_ACTIVITIES', positiveInt.default(32)],
+  /** How long a stopping worker (SIGTERM, a deploy) lets calls in flight finish; default: the UPS call timeout + 10s. */
+  workerShutdownGrace: ['SHIPBATCH_WORKER_SHUTDOWN_GRACE', duration.optional()],
 } as const satisfies Record<string, readonly [string, z.ZodType]>;
 
 type Settings = { [K in keyof typeof SETTINGS]: z.output<(typeof SETTINGS)[K][1]> };
@@ -158,11 +170,17 @@ export interface ShipbatchConfig {
     /** Per call, from when it is handed to a session (waiting for a free session is not counted). */
     callTimeoutMs: number;
     reconcileGraceMs: number;
+    /** Create a doubtful row again once "not found" held for the grace (else: needs review). */
+    recreateAfterGrace: boolean;
     sandboxDataDir: string;
     /** UPS_SANDBOX_KNOBS / UPS_SANDBOX_KNOBS_FILE, handed on to the sandbox the worker starts. */
     sandboxKnobsEnv: Record<string, string>;
   };
-  worker: { maxConcurrentActivities: number };
+  worker: {
+    maxConcurrentActivities: number;
+    /** Time a stopping worker gives its activities to finish before cancelling them. */
+    shutdownGraceMs: number;
+  };
 }
 
 /** Password of the embedded PostgreSQL: a local, loopback-only development database. */
@@ -276,10 +294,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ShipbatchConfi
       callsPerSecond: s.upsCallsPerSecond,
       callTimeoutMs: durationMs(s.upsCallTimeout),
       reconcileGraceMs: durationMs(s.upsReconcileGrace),
+      recreateAfterGrace:
+        (s.upsRecreate ?? (s.upsTransport === 'http' ? 'never' : 'after-grace')) === 'after-grace',
       sandboxDataDir: path.resolve(s.upsSandboxDataDir ?? path.join(s.dataDir, 'ups-sandbox')),
       sandboxKnobsEnv: pickEnv(env, ['UPS_SANDBOX_KNOBS', 'UPS_SANDBOX_KNOBS_FILE']),
     },
-    worker: { maxConcurrentActivities: s.workerMaxActivities },
+    worker: {
+      maxConcurrentActivities: s.workerMaxActivities,
+      shutdownGraceMs: s.workerShutdownGrace
+        ? durationMs(s.workerShutdownGrace)
+        : durationMs(s.upsCallTimeout) + 10_000,
+    },
   };
 }
 

@@ -13,6 +13,10 @@ export interface ActivityDeps {
   statementTimeoutMs: number;
   /** How long UPS must keep answering "not found" before a doubtful row is shipped again. */
   reconcileGraceMs: number;
+  /** The UPS call timeout (a create sent longer ago than this has ended at the client). */
+  callTimeoutMs: number;
+  /** Whether a doubtful row not found after the grace is created again (else: needs review). */
+  recreateAfterGrace: boolean;
 }
 
 /** The activities registered on the `shipbatch` task queue, bound to the worker's resources. */

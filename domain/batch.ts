@@ -20,6 +20,15 @@ export function durationToMs(text: string): number {
   return Number(m[1]) * unit;
 }
 
+/**
+ * The longest wait a batch may be told to do (approval, attention): ten years. Far below what a Temporal
+ * timer holds, and exact in milliseconds as a JavaScript number (999999999d is neither).
+ */
+export const MAX_WAIT_DAYS = 3650;
+const TimerDurationSchema = DurationSchema.refine((t) => durationToMs(t) <= MAX_WAIT_DAYS * 86_400_000, {
+  error: `at most ${MAX_WAIT_DAYS} days (${MAX_WAIT_DAYS}d)`,
+});
+
 /** A SQL identifier, optionally schema-qualified (checked again against the catalog before use). */
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 export const TableNameSchema = z
@@ -48,8 +57,8 @@ export const BatchOptionsSchema = z
     previewRows: z.number().int().min(0).max(1000).default(20),
     rateAll: z.boolean().default(false),
     concurrency: z.number().int().min(1).max(256).default(16),
-    approvalTimeout: DurationSchema.default('7d'),
-    attentionTimeout: DurationSchema.default('7d'),
+    approvalTimeout: TimerDurationSchema.default('7d'),
+    attentionTimeout: TimerDurationSchema.default('7d'),
     labelFormat: z.enum(['GIF', 'ZPL']).default('GIF'),
     writeBack: z.object({ column: ColumnNameSchema }).strict().optional(),
     templateSetsPayer: z.boolean().default(false),
@@ -176,6 +185,14 @@ export function emptyCounts(): RowCounts {
   };
 }
 
+/** Shipments UPS made for a row beyond the row's own (a superseded attempt's): each is voided. */
+export interface ExtraShipmentCounts {
+  found: number;
+  voided: number;
+  /** Voids UPS refused: listed by `shipbatch rows` for an operator. */
+  notVoided: number;
+}
+
 export interface RejectedMessage {
   name: string;
   reason: string;
@@ -197,6 +214,8 @@ export interface BatchStatus {
   rejectedMessages: RejectedMessage[];
   /** Why the batch failed to start or stopped early (template does not compile, unknown table…). */
   error?: string;
+  /** Present when a row was shipped more than once (each extra one voided, or listed when UPS refused). */
+  extraShipments?: ExtraShipmentCounts;
   updatedAt: string;
 }
 
@@ -228,6 +247,10 @@ export interface BatchResult {
   counts: RowCounts;
   totalCostCents: number;
   currency: string;
+  /** Present when a row was shipped more than once (each extra one voided, or listed when UPS refused). */
+  extraShipments?: ExtraShipmentCounts;
+  /** Shipped rows whose cost is a rate quote (shipments found again by reference, or recorded by an operator). */
+  estimatedCostRows?: number;
   startedAt: string;
   finishedAt: string;
 }

@@ -210,6 +210,8 @@ async function newWorker(noop: boolean): Promise<Worker> {
     workerIdentity: `bench-${process.pid}`,
     statementTimeoutMs: config.database.statementTimeoutMs,
     reconcileGraceMs: config.ups.reconcileGraceMs,
+    callTimeoutMs: config.ups.callTimeoutMs,
+    recreateAfterGrace: config.ups.recreateAfterGrace,
   });
   return Worker.create({
     connection: nativeConnection,

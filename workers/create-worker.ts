@@ -59,7 +59,11 @@ export async function createShipbatchWorker(opts: {
       workerIdentity: identity,
       statementTimeoutMs: opts.config.database.statementTimeoutMs,
       reconcileGraceMs: opts.config.ups.reconcileGraceMs,
+      callTimeoutMs: opts.config.ups.callTimeoutMs,
+      recreateAfterGrace: opts.config.ups.recreateAfterGrace,
     }),
     maxConcurrentActivityTaskExecutions: opts.config.worker.maxConcurrentActivities,
+    // A deploy's SIGTERM lets the creates in flight finish (else each would become a doubtful row).
+    shutdownGraceTime: opts.config.worker.shutdownGraceMs,
   });
 }

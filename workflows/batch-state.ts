@@ -18,6 +18,7 @@ import {
   type BatchMode,
   type BatchPreview,
   type BatchStatus,
+  type ExtraShipmentCounts,
   type RejectedMessage,
   type RowCounts,
 } from '../domain/batch';
@@ -93,6 +94,12 @@ export class BatchState implements CarriedState {
   error?: string;
   /** Rows in flight in this run (row number → true). */
   inFlight: Record<number, true> = {};
+  /** Updates applied by this run (not carried: the limit is per run). */
+  updatesThisRun = 0;
+  /** From the ledger: rows shipped more than once (the extras voided), when there are any. */
+  extraShipments?: ExtraShipmentCounts;
+  /** From the ledger: shipped rows whose cost is a rate quote, when there are any. */
+  estimatedCostRows?: number;
 
   constructor(
     readonly batchId: string,
@@ -154,6 +161,7 @@ export class BatchState implements CarriedState {
       ...(this.approval ? { approval: this.approval } : {}),
       rejectedMessages: this.rejectedMessages,
       ...(this.error ? { error: this.error } : {}),
+      ...(this.extraShipments ? { extraShipments: this.extraShipments } : {}),
       updatedAt: new Date().toISOString(),
     };
   }

@@ -12,6 +12,7 @@ import {
   currentUpdateInfo,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -93,6 +94,20 @@ const ups = proxyActivities<Activities>(UPS_OPTIONS);
 const PAGE = 500;
 
 /**
+ * Patches (workflow changes that running batches replay differently; see docs on patching):
+ * - CANCEL_IN_LEDGER: a cancel is written to the ledger as soon as it is accepted (shipRow reads it
+ *   before every create), and closing after a cancel settles rows still in flight in the ledger
+ *   (undispatched restarts reconcile; with voidShipped, rows needing review too), so no row stays
+ *   pending or in_flight.
+ * - ATTENTION_HANDOVER: the attention phase continues as new when Temporal suggests it or after many
+ *   Updates, like the execution loop.
+ */
+const CANCEL_IN_LEDGER = 'cancel-in-ledger-v1';
+const ATTENTION_HANDOVER = 'attention-handover-v1';
+/** Updates one run accepts before handing over (Temporal's limit is 2,000 per run). */
+const UPDATES_PER_RUN = 1_000;
+
+/**
  * Ship every row of a source table through UPS, once. `carried` is internal: the state a previous run
  * handed over at continue-as-new.
  */
@@ -110,6 +125,15 @@ export async function shipmentBatch(rawInput: BatchInputArg, carried?: CarriedSt
   const state = new BatchState(batchId, input, carried);
   registerHandlers(state);
   const opts = input.options;
+  const cancelInLedger = patched(CANCEL_IN_LEDGER);
+  const attentionHandover = patched(ATTENTION_HANDOVER);
+  if (cancelInLedger) {
+    // From the moment a cancel is accepted, no create may leave for a row of this batch.
+    void CancellationScope.nonCancellable(async () => {
+      await condition(() => !!state.cancel);
+      await ledger.requestCancel({ batchId });
+    });
+  }
 
   let shownPhase: BatchPhase | undefined = carried?.phase;
   let shownMode = carried?.mode;
@@ -166,6 +190,7 @@ export async function shipmentBatch(rawInput: BatchInputArg, carried?: CarriedSt
     // Attention: rows failed or need review; an operator restarts, resolves, finishes or cancels.
     for (;;) {
       if (state.cancel) return await cancelRest(state, enter);
+      if (handOverSuggested()) return await handOver(state);
       await refreshCounts(state);
       const needsAction = state.counts.failed + state.counts.needsReview > 0;
       if (!needsAction && state.actions.length === 0) break;
@@ -175,11 +200,11 @@ export async function shipmentBatch(rawInput: BatchInputArg, carried?: CarriedSt
       }
       if (state.actions.length === 0) {
         const acted = await condition(
-          () => state.actions.length > 0 || state.finishRequested || !!state.cancel,
+          () => state.actions.length > 0 || state.finishRequested || !!state.cancel || handOverSuggested(),
           Math.max(0, (state.attentionDeadline ?? Date.now()) - Date.now()),
         );
         if (!acted || (state.finishRequested && state.actions.length === 0)) break;
-        if (state.cancel) continue;
+        if (state.cancel || handOverSuggested()) continue;
       }
       const resumed = await runActions(state);
       if (resumed) {
@@ -242,8 +267,21 @@ export async function shipmentBatch(rawInput: BatchInputArg, carried?: CarriedSt
 
   async function cancelRest(s: BatchState, phase: (p: BatchPhase) => void): Promise<BatchResult> {
     s.modeLocked = true;
-    await condition(() => s.inFlightCount === 0);
-    await ledger.markRows({ batchId, from: ['pending', 'failed'], to: 'cancelled' });
+    if (!cancelInLedger) {
+      await condition(() => s.inFlightCount === 0);
+      await ledger.markRows({ batchId, from: ['pending', 'failed'], to: 'cancelled' });
+    } else {
+      await ledger.requestCancel({ batchId });
+      await condition(() => s.inFlightCount === 0);
+      await ledger.markRows({ batchId, from: ['pending', 'failed'], to: 'cancelled' });
+      // Rows that may exist at UPS settle before the batch closes: shipRow reconciles them and, the
+      // cancel being in the ledger, never creates. With voidShipped, rows needing review too (a row
+      // found shipped is then voided with the rest).
+      if (s.cancel?.voidShipped) {
+        await ledger.markRows({ batchId, from: ['needs_review'], to: 'in_flight' });
+      }
+      if ((await settleInFlight(s)) === 'continue') return handOver(s);
+    }
     if (s.cancel?.voidShipped) {
       const voided = await ups.voidShippedRows({ batchId });
       for (const problem of voided.problems) s.refuse('cancel', problem);
@@ -254,11 +292,31 @@ export async function shipmentBatch(rawInput: BatchInputArg, carried?: CarriedSt
     return finish(s, 'cancelled');
   }
 
+  /** After a cancel: dispatch every row the ledger still has in flight (each reconciles, none creates). */
+  async function settleInFlight(s: BatchState): Promise<'done' | 'continue'> {
+    let dispatched = 0;
+    let after = 0;
+    for (;;) {
+      const page = await ledger.pendingRows({ batchId, afterRowNo: after, limit: PAGE });
+      for (const rowNo of page) {
+        await condition(() => s.inFlightCount < opts.concurrency);
+        dispatch(s, rowNo);
+        dispatched++;
+      }
+      await condition(() => s.inFlightCount === 0);
+      if (page.length < PAGE) return 'done';
+      after = page[page.length - 1]!;
+      if (workflowInfo().continueAsNewSuggested || dispatched >= opts.rowsPerRun) return 'continue';
+    }
+  }
+
   async function refreshCounts(s: BatchState): Promise<void> {
     const totals = await ledger.ledgerTotals({ batchId });
     s.counts = totals.counts;
     s.actualCostCents = totals.costCents;
     if (totals.currency) s.currency = totals.currency;
+    s.extraShipments = totals.extraShipments;
+    s.estimatedCostRows = totals.estimatedCostRows;
   }
 
   /** Run queued restart/resolve actions; true when rows went back to pending (dispatch again). */
@@ -324,6 +382,7 @@ export async function shipmentBatch(rawInput: BatchInputArg, carried?: CarriedSt
         s.actualCostCents += r.costCents;
         if (r.currency) s.currency = r.currency;
       } else if (r.status === 'needs_review') s.counts.needsReview++;
+      else if (r.status === 'cancelled') s.counts.cancelled++;
       else s.counts.failed++;
     } catch (err) {
       // A definitive UPS rejection already marked the row failed; anything else (retries exhausted)
@@ -347,6 +406,12 @@ export async function shipmentBatch(rawInput: BatchInputArg, carried?: CarriedSt
     }
   }
 
+  /** Whether the attention phase should hand over to a new run (history or Updates growing). */
+  function handOverSuggested(): boolean {
+    if (!attentionHandover) return false;
+    return workflowInfo().continueAsNewSuggested || state.updatesThisRun >= UPDATES_PER_RUN;
+  }
+
   async function handOver(s: BatchState): Promise<never> {
     await condition(allHandlersFinished);
     return continueAsNew<typeof shipmentBatch>(rawInput, s.carry());
@@ -360,6 +425,8 @@ export async function shipmentBatch(rawInput: BatchInputArg, carried?: CarriedSt
       counts: s.counts,
       totalCostCents: s.actualCostCents,
       currency: s.currency,
+      ...(s.extraShipments ? { extraShipments: s.extraShipments } : {}),
+      ...(s.estimatedCostRows ? { estimatedCostRows: s.estimatedCostRows } : {}),
       startedAt: s.startedAt,
       finishedAt: new Date().toISOString(),
     };
@@ -409,6 +476,7 @@ function registerOperation<A, T>(
         throw ApplicationFailure.create({ type: 'MessageRefused', message: c.reason, nonRetryable: true });
       apply(c.value);
       if (id !== undefined) state.rememberUpdate(id);
+      state.updatesThisRun++;
       return state.status();
     },
     {

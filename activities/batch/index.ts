@@ -5,7 +5,7 @@ import type { RowStatus } from '../../domain/row-status';
 import type { PendingAction } from '../../workflows/batch-state';
 import type { UpsClient } from '../ups/client';
 import { loadBatch } from './load';
-import { ledgerTotals, markRows, pendingRows } from './ledger';
+import { ledgerTotals, markRows, pendingRows, requestCancel } from './ledger';
 import { applyRowAction, settleRow, voidShippedRows, writeBack } from './operations';
 import { previewBatch } from './preview';
 import { shipRow } from './ship-row';
@@ -17,6 +17,8 @@ export interface BatchActivityDeps {
   /** Statement timeout of source reads (the user's filter runs there). */
   statementTimeoutMs: number;
   reconcileGraceMs: number;
+  callTimeoutMs: number;
+  recreateAfterGrace: boolean;
 }
 
 export function createBatchActivities(deps: BatchActivityDeps) {
@@ -29,12 +31,24 @@ export function createBatchActivities(deps: BatchActivityDeps) {
     pendingRows: (args: { batchId: string; afterRowNo: number; limit: number }) =>
       pendingRows(pool, args.batchId, args.afterRowNo, args.limit),
     shipRow: (args: { batchId: string; rowNo: number }) =>
-      keepAlive(() => shipRow({ pool, ups, reconcileGraceMs: deps.reconcileGraceMs }, args)),
+      keepAlive(() =>
+        shipRow(
+          {
+            pool,
+            ups,
+            reconcileGraceMs: deps.reconcileGraceMs,
+            callTimeoutMs: deps.callTimeoutMs,
+            recreateAfterGrace: deps.recreateAfterGrace,
+          },
+          args,
+        ),
+      ),
+    requestCancel: (args: { batchId: string }) => requestCancel(pool, args.batchId),
     ledgerTotals: (args: { batchId: string }) => ledgerTotals(pool, args.batchId),
     markRows: async (args: { batchId: string; from: RowStatus[]; to: RowStatus; rows?: number[] }) =>
       markRows(pool, args.batchId, args.from, args.to, args.rows),
     settleRow: (args: { batchId: string; rowNo: number; reason: string }) => settleRow(pool, args),
-    applyRowAction: (args: { batchId: string; action: PendingAction }) => applyRowAction(pool, args),
+    applyRowAction: (args: { batchId: string; action: PendingAction }) => applyRowAction(pool, ups, args),
     voidShippedRows: (args: { batchId: string }) => keepAlive(() => voidShippedRows(pool, ups, args)),
     writeBack: (args: { batchId: string }) => keepAlive(() => writeBack(pool, args)),
   };

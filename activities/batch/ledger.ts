@@ -2,8 +2,16 @@
  * The one ledger module: every read and write of `batches`, `batch_rows` and `labels`. Row data lives
  * here and only here; the workflow sees row numbers, counts and cents.
  */
+import { randomInt } from 'node:crypto';
 import type pg from 'pg';
-import { COUNT_FIELD, emptyCounts, type BatchInput, type RowCounts } from '../../domain/batch';
+import { newReferenceKey } from '../../domain/reference';
+import {
+  COUNT_FIELD,
+  emptyCounts,
+  type BatchInput,
+  type ExtraShipmentCounts,
+  type RowCounts,
+} from '../../domain/batch';
 import type { RowStatus } from '../../domain/row-status';
 import type { RowError } from '../../domain/row-error';
 import type { PackageLabel } from '../ups/normalize';
@@ -26,12 +34,18 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => 
   }
 }
 
-/** The batch record; idempotent (a retried load finds it). */
+/**
+ * The batch record; idempotent (a retried load finds it). A new record gets a random reference key
+ * (domain/reference.ts); an existing one keeps its key (a record from before keys existed gets one).
+ */
 export async function upsertBatch(db: Db, batchId: string, input: BatchInput): Promise<void> {
+  const referenceKey = newReferenceKey(batchId, () => randomInt(0, 2 ** 32) / 2 ** 32);
   await db.query(
-    `INSERT INTO batches (batch_id, name, mode, phase, source_table, key_column, filter, template, shipper, options)
-     VALUES ($1, $2, $3, 'loading', $4, $5, $6, $7, $8, $9)
-     ON CONFLICT (batch_id) DO UPDATE SET updated_at = now()`,
+    `INSERT INTO batches (batch_id, name, mode, phase, source_table, key_column, filter, template, shipper, options,
+                          reference_key)
+     VALUES ($1, $2, $3, 'loading', $4, $5, $6, $7, $8, $9, $10)
+     ON CONFLICT (batch_id) DO UPDATE
+       SET updated_at = now(), reference_key = COALESCE(batches.reference_key, EXCLUDED.reference_key)`,
     [
       batchId,
       input.name ?? null,
@@ -42,6 +56,7 @@ export async function upsertBatch(db: Db, batchId: string, input: BatchInput): P
       input.template,
       JSON.stringify(input.shipper),
       JSON.stringify(input.options),
+      referenceKey,
     ],
   );
 }
@@ -50,6 +65,8 @@ export interface BatchRecord {
   batchId: string;
   input: BatchInput;
   loadedAt: Date | null;
+  /** The middle of every row reference of this batch. */
+  referenceKey: string;
 }
 
 export async function getBatch(db: Db, batchId: string): Promise<BatchRecord | undefined> {
@@ -63,12 +80,14 @@ export async function getBatch(db: Db, batchId: string): Promise<BatchRecord | u
     shipper: BatchInput['shipper'];
     options: BatchInput['options'];
     loaded_at: Date | null;
+    reference_key: string;
   }>(`SELECT * FROM batches WHERE batch_id = $1`, [batchId]);
   const r = rows[0];
   if (!r) return undefined;
   return {
     batchId,
     loadedAt: r.loaded_at,
+    referenceKey: r.reference_key,
     input: {
       ...(r.name ? { name: r.name } : {}),
       source: { table: r.source_table, keyColumn: r.key_column, ...(r.filter ? { filter: r.filter } : {}) },
@@ -95,16 +114,41 @@ export interface LedgerRowInsert {
   errors?: RowError[];
 }
 
-/** Insert a page of rows in one statement; rows already there (a retried page) are kept as they are. */
+/** A page of rows that cannot be stored: a reference or source key the ledger already holds elsewhere. */
+export class LedgerConflictError extends Error {}
+
+/**
+ * Insert a page of rows in one statement; rows already there (a retried page: same batch and row
+ * number) are kept as they are. Any other conflict — a reference another batch holds, a source key twice
+ * — is a {@link LedgerConflictError}: rows are never dropped silently.
+ */
 export async function insertRows(db: Db, batchId: string, rows: readonly LedgerRowInsert[]): Promise<number> {
   if (rows.length === 0) return 0;
+  try {
+    return await insertRowPage(db, batchId, rows);
+  } catch (err) {
+    const e = err as { code?: string; constraint?: string; detail?: string };
+    if (e.code !== '23505') throw err;
+    const what =
+      e.constraint === 'batch_rows_reference_idx'
+        ? 'a row reference is already used by another batch'
+        : e.constraint === 'batch_rows_source_key_idx'
+          ? 'the source holds the same key twice'
+          : `a ledger constraint (${e.constraint ?? 'unknown'}) refused the page`;
+    throw new LedgerConflictError(`batch ${batchId} cannot be loaded: ${what} (${e.detail ?? 'no detail'})`, {
+      cause: err,
+    });
+  }
+}
+
+async function insertRowPage(db: Db, batchId: string, rows: readonly LedgerRowInsert[]): Promise<number> {
   const { rowCount } = await db.query(
     `INSERT INTO batch_rows (batch_id, row_no, source_key, data, checksum, reference, status, request, errors)
      SELECT $1, t.row_no, t.source_key, t.data, t.checksum, t.reference,
             CASE WHEN t.request IS NULL THEN 'invalid' ELSE 'pending' END, t.request, t.errors
        FROM jsonb_to_recordset($2::jsonb)
          AS t(row_no int, source_key text, data jsonb, checksum text, reference text, request jsonb, errors jsonb)
-     ON CONFLICT DO NOTHING`,
+     ON CONFLICT (batch_id, row_no) DO NOTHING`,
     [
       batchId,
       JSON.stringify(
@@ -140,6 +184,10 @@ export interface LedgerTotals {
   /** Sum of the shipped rows' cost (voided rows no longer cost anything). */
   costCents: number;
   currency?: string;
+  /** Shipments made for a row beyond its own (present only when there are any). */
+  extraShipments?: ExtraShipmentCounts;
+  /** Shipped rows whose cost is a rate quote rather than UPS's charges (present only when there are any). */
+  estimatedCostRows?: number;
 }
 
 export async function ledgerTotals(db: Db, batchId: string): Promise<LedgerTotals> {
@@ -165,7 +213,21 @@ export async function ledgerTotals(db: Db, batchId: string): Promise<LedgerTotal
       currency = r.currency ?? currency;
     }
   }
-  return { counts, costCents, currency };
+  const { rows: more } = await db.query<{ found: number; voided: number; estimated: number }>(
+    `SELECT (SELECT count(*) FROM extra_shipments WHERE batch_id = $1)::int AS found,
+            (SELECT count(*) FROM extra_shipments WHERE batch_id = $1 AND status = 'voided')::int AS voided,
+            (SELECT count(*) FROM batch_rows WHERE batch_id = $1 AND status = 'shipped' AND cost_estimated)::int
+              AS estimated`,
+    [batchId],
+  );
+  const { found, voided, estimated } = more[0]!;
+  return {
+    counts,
+    costCents,
+    currency,
+    ...(found > 0 ? { extraShipments: { found, voided, notVoided: found - voided } } : {}),
+    ...(estimated > 0 ? { estimatedCostRows: estimated } : {}),
+  };
 }
 
 /**
@@ -213,6 +275,13 @@ export interface LockedRow {
   inFlightSince: Date | null;
   costCents: number | null;
   currency: string | null;
+  /** Fencing token: the number of the claim that owns the row now. */
+  claim: number;
+  /** How long ago (by the database's clock) the latest create_shipment for this row was sent; null: never. */
+  createSentAgoMs: number | null;
+  /** A cancel of the batch was accepted: no create may be sent any more. */
+  cancelRequested: boolean;
+  shipmentId: string | null;
 }
 
 export async function lockRow(
@@ -227,9 +296,16 @@ export async function lockRow(
     in_flight_since: Date | null;
     cost_cents: string | null;
     currency: string | null;
+    claim: number;
+    sent_ago_ms: number | null;
+    cancel_requested: boolean;
+    shipment_id: string | null;
   }>(
-    `SELECT status, reference, request, in_flight_since, cost_cents, currency
-       FROM batch_rows WHERE batch_id = $1 AND row_no = $2 FOR UPDATE`,
+    `SELECT r.status, r.reference, r.request, r.in_flight_since, r.cost_cents, r.currency, r.claim, r.shipment_id,
+            (extract(epoch FROM now() - r.create_sent_at) * 1000)::float8 AS sent_ago_ms,
+            (b.cancel_requested_at IS NOT NULL) AS cancel_requested
+       FROM batch_rows r JOIN batches b USING (batch_id)
+      WHERE r.batch_id = $1 AND r.row_no = $2 FOR UPDATE OF r`,
     [batchId, rowNo],
   );
   const r = rows[0];
@@ -241,15 +317,73 @@ export async function lockRow(
     inFlightSince: r.in_flight_since,
     costCents: r.cost_cents === null ? null : Number(r.cost_cents),
     currency: r.currency,
+    claim: r.claim,
+    createSentAgoMs: r.sent_ago_ms === null ? null : Math.max(0, r.sent_ago_ms),
+    cancelRequested: r.cancel_requested,
+    shipmentId: r.shipment_id,
   };
 }
 
-export async function markInFlight(c: Db, batchId: string, rowNo: number): Promise<void> {
-  await c.query(
-    `UPDATE batch_rows SET status = 'in_flight', attempts = attempts + 1, in_flight_since = now(), updated_at = now()
-      WHERE batch_id = $1 AND row_no = $2`,
+/**
+ * Take the row for one attempt (under the lock of {@link lockRow}): in_flight, and a new claim number
+ * that every later write of this attempt must match. An earlier attempt still running (its worker cut
+ * off from Temporal, say) is superseded: its writes change nothing from now on.
+ */
+export async function takeClaim(c: pg.PoolClient, batchId: string, rowNo: number): Promise<number> {
+  const { rows } = await c.query<{ claim: number }>(
+    `UPDATE batch_rows SET status = 'in_flight', claim = claim + 1, attempts = attempts + 1,
+            in_flight_since = COALESCE(in_flight_since, now()), updated_at = now()
+      WHERE batch_id = $1 AND row_no = $2 RETURNING claim`,
     [batchId, rowNo],
   );
+  return rows[0]!.claim;
+}
+
+/** The row and claim an attempt writes for. */
+export interface Claim {
+  batchId: string;
+  rowNo: number;
+  claim: number;
+}
+
+/**
+ * Right before create_shipment leaves: record that a create is being sent, only if this attempt still
+ * owns the row and no cancel was accepted. 'sent' = go ahead; otherwise send nothing.
+ */
+export async function stampCreate(
+  pool: pg.Pool,
+  k: Claim,
+): Promise<'sent' | 'superseded' | 'cancel_requested'> {
+  return inTransaction(pool, async (c) => {
+    const row = await lockRow(c, k.batchId, k.rowNo);
+    if (!row || row.claim !== k.claim || row.status !== 'in_flight') return 'superseded';
+    if (row.cancelRequested) return 'cancel_requested';
+    await c.query(
+      `UPDATE batch_rows SET create_sent_at = now(), creates_sent = creates_sent + 1, updated_at = now()
+        WHERE batch_id = $1 AND row_no = $2`,
+      [k.batchId, k.rowNo],
+    );
+    return 'sent';
+  });
+}
+
+/** Move this attempt's row from in_flight to another state; false when the claim was superseded. */
+export async function settleClaim(
+  db: Db,
+  k: Claim,
+  to: 'pending' | 'failed' | 'needs_review' | 'cancelled',
+  why?: { code?: string; message: string },
+): Promise<boolean> {
+  const message = why?.message.slice(0, 2000) ?? null;
+  const { rowCount } = await db.query(
+    `UPDATE batch_rows SET status = $4, updated_at = now(),
+            ups_error_code = CASE $4 WHEN 'failed' THEN $5 WHEN 'pending' THEN NULL ELSE ups_error_code END,
+            ups_error_message = CASE $4 WHEN 'failed' THEN $6 WHEN 'pending' THEN NULL ELSE ups_error_message END,
+            review_reason = CASE $4 WHEN 'needs_review' THEN $6 WHEN 'pending' THEN NULL ELSE review_reason END
+      WHERE batch_id = $1 AND row_no = $2 AND claim = $3 AND status = 'in_flight'`,
+    [k.batchId, k.rowNo, k.claim, to, why?.code ?? null, message],
+  );
+  return (rowCount ?? 0) > 0;
 }
 
 export interface ShippedRecord {
@@ -257,22 +391,49 @@ export interface ShippedRecord {
   trackingNumbers: string[];
   costCents: number | null;
   currency: string | null;
+  /** The cost is a rate quote, not UPS's charges (a shipment found again, or recorded by an operator). */
+  costEstimated?: boolean;
   labels: PackageLabel[];
   resolvedBy?: string;
 }
 
-/** Result, labels and `shipped` in one transaction (only from in_flight or needs_review: never twice). */
+/**
+ * What became of a shipment handed to {@link storeShipped}: the row's shipment now (`stored`), the one
+ * it already had (`same`), or an extra shipment of the row, kept in `extra_shipments` to be voided.
+ */
+export type StoreOutcome = 'stored' | 'same' | 'extra';
+
+/**
+ * Record a shipment UPS made for a row: result, labels and `shipped` in one transaction. A shipment
+ * exists whoever receives it, so any attempt may store it — superseded or not — as long as the row holds
+ * no shipment yet and was not closed (shipped, voided or cancelled). Otherwise it is the same shipment
+ * again, or an extra one: never lost, never overwriting the row's.
+ */
 export async function storeShipped(
   pool: pg.Pool,
   batchId: string,
   rowNo: number,
   s: ShippedRecord,
-): Promise<void> {
-  await inTransaction(pool, async (c) => {
+): Promise<StoreOutcome> {
+  return inTransaction(pool, async (c) => {
+    const row = await lockRow(c, batchId, rowNo);
+    if (!row) throw new Error(`row ${rowNo} of ${batchId} is not in the ledger`);
+    const closed = row.status === 'shipped' || row.status === 'voided' || row.status === 'cancelled';
+    if (closed) {
+      const same = s.shipmentId !== undefined && s.shipmentId === row.shipmentId;
+      if (same || (row.status === 'shipped' && s.shipmentId === undefined)) return 'same';
+      if (s.shipmentId === undefined) return 'same';
+      await c.query(
+        `INSERT INTO extra_shipments (batch_id, row_no, shipment_id, tracking_numbers, cost_cents, currency, status)
+         VALUES ($1, $2, $3, $4, $5, $6, 'to_void') ON CONFLICT (batch_id, shipment_id) DO NOTHING`,
+        [batchId, rowNo, s.shipmentId, s.trackingNumbers, s.costCents, s.currency],
+      );
+      return 'extra';
+    }
     await c.query(
       `UPDATE batch_rows SET status = 'shipped', tracking_numbers = $3, shipment_id = $4, cost_cents = $5,
               currency = $6, shipped_at = now(), updated_at = now(), ups_error_code = NULL,
-              ups_error_message = NULL, review_reason = NULL, resolved_by = $7
+              ups_error_message = NULL, review_reason = NULL, resolved_by = $7, cost_estimated = $8
         WHERE batch_id = $1 AND row_no = $2`,
       [
         batchId,
@@ -282,6 +443,7 @@ export async function storeShipped(
         s.costCents,
         s.currency,
         s.resolvedBy ?? null,
+        s.costEstimated === true,
       ],
     );
     for (const [i, label] of s.labels.entries()) {
@@ -294,28 +456,49 @@ export async function storeShipped(
         [batchId, rowNo, i, label.trackingNumber, label.format, label.image],
       );
     }
+    return 'stored';
   });
 }
 
-export async function markFailed(
+/** An extra shipment's void: done, or refused (it stays listed for review with UPS's reason). */
+export async function settleExtraShipment(
   db: Db,
   batchId: string,
-  rowNo: number,
-  code: string,
-  message: string,
+  shipmentId: string,
+  outcome: { voided: true } | { voided: false; error: string },
 ): Promise<void> {
   await db.query(
-    `UPDATE batch_rows SET status = 'failed', ups_error_code = $3, ups_error_message = $4, updated_at = now()
-      WHERE batch_id = $1 AND row_no = $2 AND status <> 'shipped'`,
-    [batchId, rowNo, code, message.slice(0, 2000)],
+    `UPDATE extra_shipments SET status = $3, void_error = $4, voided_at = CASE WHEN $3 = 'voided' THEN now() END
+      WHERE batch_id = $1 AND shipment_id = $2`,
+    [
+      batchId,
+      shipmentId,
+      outcome.voided ? 'voided' : 'void_failed',
+      outcome.voided ? null : outcome.error.slice(0, 2000),
+    ],
   );
 }
 
-export async function markNeedsReview(db: Db, batchId: string, rowNo: number, reason: string): Promise<void> {
+/** Extra shipments not voided yet (to void again, e.g. after a crash between record and void). */
+export async function extraShipmentsToVoid(
+  db: Db,
+  batchId: string,
+  limit: number,
+): Promise<{ rowNo: number; shipmentId: string }[]> {
+  const { rows } = await db.query<{ row_no: number; shipment_id: string }>(
+    `SELECT row_no, shipment_id FROM extra_shipments WHERE batch_id = $1 AND status = 'to_void'
+      ORDER BY found_at LIMIT $2`,
+    [batchId, limit],
+  );
+  return rows.map((r) => ({ rowNo: r.row_no, shipmentId: r.shipment_id }));
+}
+
+/** Accept a cancel in the ledger: from now on shipRow sends no create for this batch. Idempotent. */
+export async function requestCancel(db: Db, batchId: string): Promise<void> {
   await db.query(
-    `UPDATE batch_rows SET status = 'needs_review', review_reason = $3, updated_at = now()
-      WHERE batch_id = $1 AND row_no = $2 AND status <> 'shipped'`,
-    [batchId, rowNo, reason.slice(0, 2000)],
+    `UPDATE batches SET cancel_requested_at = COALESCE(cancel_requested_at, now()), updated_at = now()
+      WHERE batch_id = $1`,
+    [batchId],
   );
 }
 

@@ -54,7 +54,8 @@ export async function loadBatch(
       `batch id ${batchId} is already used by another batch in the ledger; choose another id`,
     );
   }
-  if (!existing?.loadedAt) {
+  if (!existing) throw new Error(`batch ${batchId} is not in the ledger after it was recorded`);
+  if (!existing.loadedAt) {
     let source;
     try {
       source = await describeSource(pool, input.source.table, input.source.keyColumn);
@@ -77,6 +78,7 @@ export async function loadBatch(
         id: batchId,
         ...(input.name ? { name: input.name } : {}),
         labelFormat: input.options.labelFormat,
+        referenceKey: existing.referenceKey,
       },
       templateSetsPayer: input.options.templateSetsPayer,
     });
@@ -113,7 +115,7 @@ export async function loadBatch(
             sourceKey: r.key,
             data: r.data,
             checksum: rowChecksum(r.data),
-            reference: rowReference(batchId, rowNo),
+            reference: rowReference(existing.referenceKey, rowNo),
             ...(result.ok ? { request: result.request } : { errors: result.errors }),
           };
         });

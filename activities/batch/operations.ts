@@ -5,6 +5,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type pg from 'pg';
 import type { RowStatus } from '../../domain/row-status';
+import type { ShipmentRequestBody } from '../../domain/shipment-schema';
 import type { UpsClient } from '../ups/client';
 import type { PendingAction } from '../../workflows/batch-state';
 import { SourceError, writeBackTracking } from '../source';
@@ -44,8 +45,27 @@ async function untouchedRows(
   });
 }
 
+/** Problem lines an activity hands to the workflow at most: history holds no unbounded list. */
+export const MAX_PROBLEMS = 20;
+
+/** The first {@link MAX_PROBLEMS} problems, then one line counting the rest and where to see them. */
+export function boundProblems(problems: readonly string[], seeMore: string): string[] {
+  if (problems.length <= MAX_PROBLEMS) return [...problems];
+  return [...problems.slice(0, MAX_PROBLEMS), `… and ${problems.length - MAX_PROBLEMS} more (${seeMore})`];
+}
+
 export async function applyRowAction(
   pool: pg.Pool,
+  ups: UpsClient,
+  args: { batchId: string; action: PendingAction },
+): Promise<RowActionResult> {
+  const r = await applyRowActionUnbounded(pool, ups, args);
+  return { ...r, problems: boundProblems(r.problems, `shipbatch rows ${args.batchId}`) };
+}
+
+async function applyRowActionUnbounded(
+  pool: pg.Pool,
+  ups: UpsClient,
   args: { batchId: string; action: PendingAction },
 ): Promise<RowActionResult> {
   const { batchId, action } = args;
@@ -80,15 +100,39 @@ export async function applyRowAction(
     return [];
   });
   if (problems.length === 0) {
+    // UPS told the operator, not us, what it charged: the row's cost is a rate quote, marked as such.
+    const quote = await quoteRow(pool, ups, batchId, action.row);
     await storeShipped(pool, batchId, action.row, {
       trackingNumbers: [action.trackingNumber],
-      costCents: null,
-      currency: null,
+      costCents: quote?.cents ?? null,
+      currency: quote?.currency ?? null,
+      costEstimated: quote !== undefined,
       labels: [],
       resolvedBy: 'operator',
     });
   }
   return { requeued: 0, problems };
+}
+
+/** A rate quote for a row's stored request, or undefined when UPS gives none. */
+async function quoteRow(
+  pool: pg.Pool,
+  ups: UpsClient,
+  batchId: string,
+  rowNo: number,
+): Promise<{ cents: number; currency: string } | undefined> {
+  const { rows } = await pool.query<{ request: ShipmentRequestBody | null }>(
+    `SELECT request FROM batch_rows WHERE batch_id = $1 AND row_no = $2`,
+    [batchId, rowNo],
+  );
+  const request = rows[0]?.request;
+  if (!request) return undefined;
+  try {
+    const q = await ups.rateShipmentRequest(request);
+    return { cents: q.totalCents, currency: q.currency };
+  } catch {
+    return undefined;
+  }
 }
 
 /** A row whose shipRow retries ran out: in_flight may exist at UPS (needs review), pending did not ship. */
@@ -111,6 +155,18 @@ export async function settleRow(
 
 /** Void every shipped row through UPS (cancel with voidShipped); refusals are reported per row. */
 export async function voidShippedRows(
+  pool: pg.Pool,
+  ups: UpsClient,
+  args: { batchId: string },
+): Promise<{ voided: number; problems: string[] }> {
+  const r = await voidEveryShippedRow(pool, ups, args);
+  return {
+    voided: r.voided,
+    problems: boundProblems(r.problems, `shipbatch rows ${args.batchId} --status shipped`),
+  };
+}
+
+async function voidEveryShippedRow(
   pool: pg.Pool,
   ups: UpsClient,
   args: { batchId: string },

@@ -1,28 +1,37 @@
 /**
- * `shipRow`: exactly one UPS shipment per row (DESIGN §4).
- * 1. In one transaction: lock the row; shipped → return the stored result (no UPS call); in_flight (an
- *    earlier attempt died mid-call) → reconcile; pending → mark in_flight and commit before calling UPS.
- * 2. create_shipment; on success store tracking numbers, charges and labels and mark shipped, together.
+ * `shipRow`: exactly one UPS shipment per row (docs: the exactly-once protocol).
+ * 1. In one transaction: lock the row; settled → return it as it is (no UPS call); pending → take a claim
+ *    (in_flight, a new fencing number); in_flight → take a claim and reconcile if a create may have left.
+ *    An earlier attempt still running is superseded by the new claim: its writes change nothing.
+ * 2. Right before create_shipment leaves (a session is free): stamp the send time, only if the claim is
+ *    still ours and no cancel was accepted; else nothing is sent.
  * 3. Reconcile: ask UPS for the shipment by its reference (recover_label). Found → shipped with what UPS
- *    holds. Not found → ship again only once "not found" has lasted past the grace period. Lookup
- *    impossible → needs_review: never ship blind.
+ *    holds. Not found → ship again only when no earlier create can still appear: "not found" must hold
+ *    for the grace period counted from the later of (the last send + the call timeout) and the first
+ *    lookup; with a UPS server that may hold calls past the timeout, never (needs_review). A lookup that
+ *    fails for a transient reason is retried with backoff; one that keeps failing → needs_review.
  * A definitive UPS error fails the row (non-retryable); a retryable one provably did not ship, so the row
- * goes back to pending; an ambiguous one leaves it in_flight, and the retry reconciles.
+ * goes back to pending; an ambiguous one leaves it in_flight, and the retry reconciles. A shipment that
+ * arrives for a row that already has one is an extra shipment: recorded and voided, never lost.
  */
 import { ApplicationFailure, Context, sleep } from '@temporalio/activity';
 import type pg from 'pg';
 import type { RowStatus } from '../../domain/row-status';
 import type { ShipmentRequestBody } from '../../domain/shipment-schema';
-import type { UpsClient } from '../ups/client';
+import { SendWithheld, type UpsClient } from '../ups/client';
 import { toActivityFailure, UpsError } from '../ups/errors';
+import type { RecoveredLabels } from '../ups/normalize';
 import {
   inTransaction,
   lockRow,
-  markFailed,
-  markInFlight,
-  markNeedsReview,
-  markRows,
+  settleClaim,
+  settleExtraShipment,
+  stampCreate,
   storeShipped,
+  takeClaim,
+  type Claim,
+  type LockedRow,
+  type ShippedRecord,
 } from './ledger';
 
 export interface ShipRowResult {
@@ -36,12 +45,28 @@ export interface ShipRowResult {
 export interface ShipRowDeps {
   pool: pg.Pool;
   ups: UpsClient;
-  /** How long a "not found" must last before a doubtful row is shipped again. */
+  /** How long "not found" must last (after the last create could still have been answered) before a new create. */
   reconcileGraceMs: number;
+  /** The UPS client's call timeout: a create sent longer ago than this has ended at the client. */
+  callTimeoutMs: number;
+  /**
+   * False when the UPS server may run a call after the client's timeout (a shared HTTP server that queues
+   * calls): then "not found" proves nothing, and a doubtful row goes to needs_review instead of a new create.
+   */
+  recreateAfterGrace: boolean;
+  /** Waits between lookups that failed for a transient reason (429, 503, timeout) before needs_review. */
+  lookupRetryDelaysMs?: readonly number[];
 }
 
 /** How often the reconcile lookup asks again while waiting out the grace period. */
-const RECONCILE_POLL_MS = 500;
+const RECONCILE_POLL_MS = 1_000;
+export const LOOKUP_RETRY_DELAYS_MS = [500, 1_000, 2_000, 4_000, 8_000] as const;
+
+type Claimed =
+  | { kind: 'settled'; row: LockedRow }
+  | { kind: 'cancelled' }
+  | { kind: 'create'; row: LockedRow; claim: number }
+  | { kind: 'reconcile'; row: LockedRow; claim: number };
 
 export async function shipRow(
   deps: ShipRowDeps,
@@ -50,7 +75,7 @@ export async function shipRow(
   const { pool, ups } = deps;
   const { batchId, rowNo } = args;
   const ctx = Context.current();
-  const claim = await inTransaction(pool, async (c) => {
+  const claimed = await inTransaction(pool, async (c): Promise<Claimed> => {
     const row = await lockRow(c, batchId, rowNo);
     if (!row)
       throw ApplicationFailure.create({
@@ -59,14 +84,27 @@ export async function shipRow(
         nonRetryable: true,
       });
     if (row.status === 'pending') {
-      await markInFlight(c, batchId, rowNo);
-      return { kind: 'create' as const, row };
+      if (row.cancelRequested) {
+        // Never sent (a pending row has no create that may still appear): the cancel wins.
+        await c.query(
+          `UPDATE batch_rows SET status = 'cancelled', updated_at = now() WHERE batch_id = $1 AND row_no = $2`,
+          [batchId, rowNo],
+        );
+        return { kind: 'cancelled' };
+      }
+      return { kind: 'create', row, claim: await takeClaim(c, batchId, rowNo) };
     }
-    if (row.status === 'in_flight') return { kind: 'reconcile' as const, row };
-    return { kind: 'settled' as const, row };
+    if (row.status === 'in_flight') {
+      // A row claimed before claims existed (claim 0) may have sent a create at an unknown time.
+      const maySent = row.createSentAgoMs !== null || row.claim === 0;
+      const claim = await takeClaim(c, batchId, rowNo);
+      return maySent ? { kind: 'reconcile', row, claim } : { kind: 'create', row, claim };
+    }
+    return { kind: 'settled', row };
   });
-  const { row } = claim;
-  if (claim.kind === 'settled') {
+  if (claimed.kind === 'cancelled') return { rowNo, status: 'cancelled', costCents: 0 };
+  if (claimed.kind === 'settled') {
+    const { row } = claimed;
     return {
       rowNo,
       status: row.status,
@@ -74,61 +112,199 @@ export async function shipRow(
       ...(row.currency ? { currency: row.currency } : {}),
     };
   }
+  const { row } = claimed;
+  const k: Claim = { batchId, rowNo, claim: claimed.claim };
   const request = row.request as ShipmentRequestBody;
   const shipper = request.ShipmentRequest.Shipment.Shipper.ShipperNumber;
   const format = request.ShipmentRequest.LabelSpecification.LabelImageFormat.Code;
 
-  if (claim.kind === 'reconcile') {
-    // "Not found" must hold for the whole grace period from the first lookup: UPS can lag right after a shipment.
-    let firstNotFound: number | undefined;
-    for (;;) {
-      let found;
-      try {
-        found = await ups.recoverByReference(row.reference, shipper, format, ctx.cancellationSignal);
-      } catch (err) {
-        const why = `could not tell whether reference ${row.reference} shipped: ${(err as Error).message}`;
-        await markNeedsReview(pool, batchId, rowNo, why);
-        return { rowNo, status: 'needs_review', costCents: 0 };
-      }
-      if (found) {
-        await storeShipped(pool, batchId, rowNo, {
-          shipmentId: found.shipmentId,
-          trackingNumbers: found.labels.map((l) => l.trackingNumber).filter(Boolean),
-          costCents: null,
-          currency: null,
-          labels: found.labels,
-        });
-        return { rowNo, status: 'shipped', costCents: 0 };
-      }
-      firstNotFound ??= Date.now();
-      if (Date.now() - firstNotFound >= deps.reconcileGraceMs) break;
-      ctx.heartbeat({ reconciling: row.reference });
-      await sleep(Math.min(RECONCILE_POLL_MS, deps.reconcileGraceMs));
+  if (claimed.kind === 'reconcile') {
+    const outcome = await reconcile(deps, k, row, shipper, format, request);
+    if (outcome) return outcome;
+    if (!deps.recreateAfterGrace) {
+      const why =
+        `reference ${row.reference} not found at UPS, but the UPS server may still run an earlier create ` +
+        '(it can hold calls past the timeout): check UPS, then resolve the row';
+      return settled(pool, await settleClaim(pool, k, 'needs_review', { message: why }), 'needs_review', k);
     }
-    // Not found for longer than the grace period: it never reached UPS; ship it now.
-    await markInFlight(pool, batchId, rowNo);
+    // Not found for the whole grace after any earlier create could have landed: it never reached UPS.
   }
 
   let result;
   try {
-    result = await ups.createShipment(request, ctx.cancellationSignal);
+    result = await ups.createShipment(request, ctx.cancellationSignal, async () => {
+      const stamp = await stampCreate(pool, k);
+      if (stamp !== 'sent') throw new SendWithheld(stamp);
+    });
   } catch (err) {
+    if (err instanceof SendWithheld) {
+      if (err.reason === 'cancel_requested') {
+        // The batch was cancelled and this row provably has no shipment: it is cancelled, unsent.
+        return settled(pool, await settleClaim(pool, k, 'cancelled'), 'cancelled', k);
+      }
+      return superseded(pool, k);
+    }
     if (!(err instanceof UpsError)) throw err;
     if (err.errorClass === 'definitive') {
-      await markFailed(pool, batchId, rowNo, err.code, err.message);
+      await settleClaim(pool, k, 'failed', { code: err.code, message: err.message });
     } else if (err.errorClass === 'retryable') {
       // UPS provably did not create it (429, 503 before processing): the retry need not reconcile.
-      await markRows(pool, batchId, ['in_flight'], 'pending', [rowNo]);
+      await settleClaim(pool, k, 'pending');
     }
     // ambiguous: left in_flight, so the retry reconciles through recover_label.
     throw toActivityFailure(err);
   }
-  await storeShipped(pool, batchId, rowNo, {
+  const stored = await storeShipment(deps, k, {
     shipmentId: result.shipmentId,
     trackingNumbers: result.trackingNumbers,
     costCents: result.totalCents,
     currency: result.currency,
     labels: result.labels,
   });
+  if (stored !== 'stored' && stored !== 'same') return stored;
   return { rowNo, status: 'shipped', costCents: result.totalCents, currency: result.currency };
+}
+
+/**
+ * Look the row's reference up until it is found (→ the row's result) or until "not found" has held for
+ * the grace period after the last create could have landed (→ undefined: create again).
+ */
+async function reconcile(
+  deps: ShipRowDeps,
+  k: Claim,
+  row: LockedRow,
+  shipper: string,
+  format: 'GIF' | 'ZPL',
+  request: ShipmentRequestBody,
+): Promise<ShipRowResult | undefined> {
+  const ctx = Context.current();
+  const started = Date.now();
+  // The earliest moment an earlier create can no longer be answered, by this process's clock (the send
+  // time comes from the database as an age, so clocks of different machines never meet). A row from
+  // before send times were kept counts from now.
+  const lastCallEnds = started - (row.createSentAgoMs ?? 0) + deps.callTimeoutMs;
+  let firstNotFound: number | undefined;
+  for (;;) {
+    const found = await lookUp(deps, row.reference, shipper, format);
+    if (found.kind === 'failed') {
+      const why = `could not tell whether reference ${row.reference} shipped: ${found.message}`;
+      return settled(
+        deps.pool,
+        await settleClaim(deps.pool, k, 'needs_review', { message: why }),
+        'needs_review',
+        k,
+      );
+    }
+    if (found.kind === 'found') {
+      const quote = await estimateCost(deps.ups, request);
+      const stored = await storeShipment(deps, k, {
+        shipmentId: found.labels.shipmentId,
+        trackingNumbers: found.labels.labels.map((l) => l.trackingNumber).filter(Boolean),
+        costCents: quote?.cents ?? null,
+        currency: quote?.currency ?? null,
+        costEstimated: quote !== undefined,
+        labels: found.labels.labels,
+      });
+      if (stored !== 'stored' && stored !== 'same') return stored;
+      return {
+        rowNo: k.rowNo,
+        status: 'shipped',
+        costCents: quote?.cents ?? 0,
+        ...(quote ? { currency: quote.currency } : {}),
+      };
+    }
+    const now = Date.now();
+    firstNotFound ??= now;
+    const concludeAt = Math.max(lastCallEnds, firstNotFound) + deps.reconcileGraceMs;
+    if (now >= concludeAt) return undefined;
+    ctx.heartbeat({ reconciling: row.reference });
+    await sleep(Math.min(RECONCILE_POLL_MS, concludeAt - now));
+  }
+}
+
+type LookUp =
+  { kind: 'found'; labels: RecoveredLabels } | { kind: 'not_found' } | { kind: 'failed'; message: string };
+
+/** recover_label by reference, retried with backoff while it fails for a reason that may pass. */
+async function lookUp(
+  deps: ShipRowDeps,
+  reference: string,
+  shipper: string,
+  format: 'GIF' | 'ZPL',
+): Promise<LookUp> {
+  const ctx = Context.current();
+  const delays = deps.lookupRetryDelaysMs ?? LOOKUP_RETRY_DELAYS_MS;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const labels = await deps.ups.recoverByReference(reference, shipper, format, ctx.cancellationSignal);
+      return labels ? { kind: 'found', labels } : { kind: 'not_found' };
+    } catch (err) {
+      const transient = err instanceof UpsError && err.errorClass !== 'definitive';
+      if (!transient || attempt >= delays.length || ctx.cancellationSignal.aborted) {
+        return { kind: 'failed', message: (err as Error).message };
+      }
+      const wait = Math.max(delays[attempt]!, (err).retryAfterMs ?? 0);
+      ctx.heartbeat({ lookupRetry: attempt + 1 });
+      await sleep(wait);
+    }
+  }
+}
+
+/** The cost of a shipment UPS did not price for us (found again by reference): a rate quote, if UPS gives one. */
+async function estimateCost(
+  ups: UpsClient,
+  request: ShipmentRequestBody,
+): Promise<{ cents: number; currency: string } | undefined> {
+  try {
+    const quote = await ups.rateShipmentRequest(request, Context.current().cancellationSignal);
+    return { cents: quote.totalCents, currency: quote.currency };
+  } catch {
+    return undefined; // the row is shipped either way; its cost stays unknown
+  }
+}
+
+/**
+ * Store a shipment UPS made for the row. If the row already has another one (a superseded attempt's
+ * shipment arriving late, or ours arriving after another attempt settled the row), this one is extra:
+ * recorded, then voided at once (or listed when UPS refuses the void).
+ */
+async function storeShipment(
+  deps: ShipRowDeps,
+  k: Claim,
+  s: ShippedRecord,
+): Promise<'stored' | 'same' | ShipRowResult> {
+  const outcome = await storeShipped(deps.pool, k.batchId, k.rowNo, s);
+  if (outcome !== 'extra') return outcome;
+  try {
+    const res = await deps.ups.voidShipment(s.shipmentId!, undefined, Context.current().cancellationSignal);
+    await settleExtraShipment(
+      deps.pool,
+      k.batchId,
+      s.shipmentId!,
+      res.voided ? { voided: true } : { voided: false, error: res.status || 'UPS did not confirm the void' },
+    );
+  } catch (err) {
+    await settleExtraShipment(deps.pool, k.batchId, s.shipmentId!, {
+      voided: false,
+      error: (err as Error).message,
+    });
+  }
+  return superseded(deps.pool, k);
+}
+
+/** The row as it stands, for an attempt whose write was superseded: whoever owns it now decides. */
+async function superseded(pool: pg.Pool, k: Claim): Promise<ShipRowResult> {
+  const row = (await inTransaction(pool, (c) => lockRow(c, k.batchId, k.rowNo)))!;
+  return {
+    rowNo: k.rowNo,
+    status: row.status,
+    costCents: row.costCents ?? 0,
+    ...(row.currency ? { currency: row.currency } : {}),
+  };
+}
+
+/** The result of a settle: `status` when this attempt's write took, else the row as another attempt left it. */
+async function settled(pool: pg.Pool, took: boolean, status: RowStatus, k: Claim): Promise<ShipRowResult> {
+  if (took) return { rowNo: k.rowNo, status, costCents: 0 };
+  return superseded(pool, k);
 }

@@ -5,7 +5,7 @@
  * request_body (Shipper, PaymentInformation, references, RequestOption, LabelSpecification: fields the
  * batch owns) and validated with zod. This file is the one place that completes and validates.
  */
-import { rowReference } from '../../domain/reference';
+import { newReferenceKey, rowReference } from '../../domain/reference';
 import { templateError, zodIssuesToRowErrors, type RowError } from '../../domain/row-error';
 import {
   ShipmentRequestBodySchema,
@@ -20,6 +20,11 @@ export interface BatchInfo {
   id: string;
   name?: string;
   labelFormat?: 'GIF' | 'ZPL';
+  /**
+   * The batch's reference key (domain/reference.ts), kept in the ledger. Not shown to templates. Tools that
+   * only check a template leave it out and get a fixed placeholder key.
+   */
+  referenceKey?: string;
   [k: string]: unknown;
 }
 
@@ -166,7 +171,7 @@ export function completeRequest(
       ),
     );
   if (owned.length) return { ok: false, errors: owned };
-  const reference = rowReference(batch.id, rowNo);
+  const reference = rowReference(batch.referenceKey ?? newReferenceKey(batch.id, () => 0), rowNo);
   s['Shipper'] = shipper;
   if (s['PaymentInformation'] === undefined) {
     s['PaymentInformation'] = {
@@ -353,7 +358,8 @@ export async function openBatchRenderer(opts: {
   let batchJson: string;
   try {
     shipperJson = JSON.stringify(shipper);
-    batchJson = JSON.stringify(batch);
+    const { referenceKey: _key, ...shown } = batch;
+    batchJson = JSON.stringify(shown);
   } catch (e) {
     return { ok: false, error: `the shipper or batch cannot be read as JSON: ${describe(e)}` };
   }

@@ -44,6 +44,16 @@ export interface AddressInput {
   countryCode: string;
 }
 
+/**
+ * Thrown by a caller's `beforeSend` hook to keep a call from leaving (e.g. the attempt lost its claim on
+ * the row): passed through unclassified, because nothing was sent.
+ */
+export class SendWithheld extends Error {
+  constructor(readonly reason: string) {
+    super(`not sent: ${reason}`);
+  }
+}
+
 export class UpsClient {
   private readonly pacer: CallPacer;
 
@@ -62,14 +72,22 @@ export class UpsClient {
    * Call a tool by its role; returns the UPS body (structuredContent, else the JSON text) or throws a
    * classified {@link UpsError}.
    */
-  private async call(tool: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<unknown> {
+  private async call(
+    tool: string,
+    args: Record<string, unknown>,
+    signal?: AbortSignal,
+    hook?: () => Promise<void>,
+  ): Promise<unknown> {
     // Classification goes by role: the create tool may be configured under another name.
     const creating = tool === this.opts.tools.create;
-    // Paced once the call has a session, so starts at the server are spaced, not places in line.
-    const beforeSend = () =>
-      this.pacer.wait(signal).catch((err: unknown) => {
+    // Paced once the call has a session, so starts at the server are spaced, not places in line; the
+    // caller's hook runs last, right before the request leaves.
+    const beforeSend = async () => {
+      await this.pacer.wait(signal).catch((err: unknown) => {
         throw new UpsTransportError(`${tool}: cancelled before it was sent`, false, { cause: err });
       });
+      await hook?.();
+    };
     let result;
     try {
       result = await this.connection.callTool(tool, args, {
@@ -78,6 +96,7 @@ export class UpsClient {
         beforeSend,
       });
     } catch (err) {
+      if (err instanceof SendWithheld) throw err;
       throw classifyUpsFailure(tool, err, creating);
     }
     const text = (result.content ?? [])
@@ -114,10 +133,17 @@ export class UpsClient {
     return quotes[0]!;
   }
 
-  /** Create the shipment; errors are classified (ambiguous = may exist at UPS). */
-  async createShipment(request: ShipmentRequestBody, signal?: AbortSignal): Promise<ShipmentResult> {
+  /**
+   * Create the shipment; errors are classified (ambiguous = may exist at UPS). `beforeSend` runs once a
+   * session is free, right before the request leaves; a {@link SendWithheld} from it sends nothing.
+   */
+  async createShipment(
+    request: ShipmentRequestBody,
+    signal?: AbortSignal,
+    beforeSend?: () => Promise<void>,
+  ): Promise<ShipmentResult> {
     const tool = this.opts.tools.create;
-    const body = await this.call(tool, { request_body: request }, signal);
+    const body = await this.call(tool, { request_body: request }, signal, beforeSend);
     try {
       return normalizeShipmentResponse(body);
     } catch (err) {

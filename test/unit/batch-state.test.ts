@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BatchInputSchema } from '../../domain/batch';
+import { BatchInputSchema, describeIssues } from '../../domain/batch';
 import { BatchState } from '../../workflows/batch-state';
 import { SHIPPER, TEMPLATE } from '../helpers/batch';
 
@@ -78,4 +78,17 @@ test('refused messages are kept, newest last, at most 50; the carried state surv
   assert.equal(next.runs, 2);
   assert.equal(next.preview?.previewHash, 'h1');
   assert.equal(next.inFlightCount, 0, 'nothing is in flight at a hand-over');
+});
+
+test('approval and attention timeouts are bounded to what a timer holds; the refusal names the field', () => {
+  const base = { source: { table: 'orders' }, template: '{}', shipper: SHIPPER };
+  for (const field of ['approvalTimeout', 'attentionTimeout'] as const) {
+    const ok = BatchInputSchema.safeParse({ ...base, options: { [field]: '3650d' } });
+    assert.ok(ok.success, `${field} 3650d accepted`);
+    for (const bad of ['999999999d', '3651d', '87601h', '999999999m']) {
+      const r = BatchInputSchema.safeParse({ ...base, options: { [field]: bad } });
+      assert.ok(!r.success, `${field} ${bad} refused`);
+      assert.match(describeIssues(r.error), new RegExp(`options\\.${field}: at most 3650 days`));
+    }
+  }
 });

@@ -39,6 +39,8 @@ test('environment variables override, Temporal through envconfig', () => {
   assert.equal(config.ups.url, 'http://127.0.0.1:9000/mcp');
   assert.equal(config.ups.tools.create, 'ups_create_shipment');
   assert.equal(config.ups.reconcileGraceMs, 500);
+  assert.equal(config.ups.recreateAfterGrace, false, 'over HTTP a doubtful row is never created blind');
+  assert.equal(config.worker.shutdownGraceMs, 70_000, 'a stopping worker waits out a call (60s) and more');
   assert.equal(config.ups.env.CLIENT_SECRET, 'ups-secret', 'UPS credentials pass through to a stdio server');
 
   const printed = JSON.stringify(describeConfig(config));
@@ -117,4 +119,20 @@ test('SHIPBATCH_UPS_SESSIONS: the pool size, 4 by default, a whole number from 1
     ups: { sessions: number; callTimeoutMs: number };
   };
   assert.deepEqual([printed.ups.sessions, printed.ups.callTimeoutMs], [8, 60_000]);
+});
+
+test('reconcile and shutdown settings: defaults, overrides, bad values named', () => {
+  const d = loadConfig(base);
+  assert.equal(d.ups.reconcileGraceMs, 30_000);
+  assert.equal(d.ups.recreateAfterGrace, true, 'the sandbox over stdio replaces a timed-out server');
+  const o = loadConfig({
+    ...base,
+    SHIPBATCH_UPS_RECREATE: 'never',
+    SHIPBATCH_WORKER_SHUTDOWN_GRACE: '2m',
+    SHIPBATCH_UPS_CALL_TIMEOUT: '5s',
+  });
+  assert.equal(o.ups.recreateAfterGrace, false);
+  assert.equal(o.worker.shutdownGraceMs, 120_000);
+  assert.equal(loadConfig({ ...base, SHIPBATCH_UPS_CALL_TIMEOUT: '5s' }).worker.shutdownGraceMs, 15_000);
+  assert.throws(() => loadConfig({ ...base, SHIPBATCH_UPS_RECREATE: 'sometimes' }), /SHIPBATCH_UPS_RECREATE/);
 });

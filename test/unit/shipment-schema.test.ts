@@ -9,7 +9,7 @@ import {
   serviceName,
 } from '../../domain/shipment-schema';
 import { zodIssuesToRowErrors, type RowError } from '../../domain/row-error';
-import { rowReference } from '../../domain/reference';
+import { newReferenceKey, rowReference } from '../../domain/reference';
 import { parseCents } from '../../domain/money';
 
 const shipper = {
@@ -233,11 +233,22 @@ test('a row with many problems reports all of them', () => {
   assert.equal(zip.value, '12');
   assert.match(zip.message, /ZIP/);
 });
-test('row reference ≤35 chars, deterministic', () => {
-  assert.equal(rowReference('batch-spring', 42), 'SBspring-42');
-  const long = rowReference(`batch-${'z'.repeat(60)}`, 100000);
-  assert.ok(long.length <= 35);
-  assert.ok(long.endsWith('-100000'));
+test('row reference: ≤35 chars, the batch name readable, unique per batch whatever the ids', () => {
+  const key = newReferenceKey('batch-spring', () => 0.5);
+  assert.equal(key, 'spring-iiiiiiii');
+  assert.equal(rowReference(key, 42), 'SBspring-iiiiiiii-42');
+  const long = rowReference(newReferenceKey(`batch-${'z'.repeat(60)}`, Math.random), 999_999_999);
+  assert.ok(long.length <= 35, long);
+  assert.ok(long.endsWith('-999999999'));
+  // Ids that reduce to the same letters, or differ only at the start, still get distinct keys.
+  const keys = new Set<string>();
+  for (const id of ['batch-spring_sale', 'batch-spring-sale', 'batch-springsale'])
+    keys.add(newReferenceKey(id, Math.random));
+  for (let i = 0; i < 100; i++)
+    keys.add(newReferenceKey(`batch-${i}-daily-shipments-${'x'.repeat(40)}`, Math.random));
+  assert.equal(keys.size, 103);
+  assert.throws(() => rowReference('bad key!', 1), /invalid reference key/);
+  assert.throws(() => rowReference(key, 1_000_000_000), /invalid row number/);
 });
 test('money parsing from UPS strings (domain/money)', () => {
   assert.equal(parseCents('123.45'), 12345);

@@ -41,7 +41,7 @@ test('renders, completes and validates the request_body', async () => {
   if (!r.ok) return;
   const sr = r.request.ShipmentRequest;
   assert.equal(sr.Request.RequestOption, 'nonvalidate');
-  assert.equal(sr.Request.TransactionReference?.CustomerContext, 'SBspring-5');
+  assert.equal(sr.Request.TransactionReference?.CustomerContext, 'SBspring-00000000-5');
   assert.equal(sr.LabelSpecification.LabelImageFormat.Code, 'ZPL');
   assert.equal(sr.Shipment.Shipper.ShipperNumber, 'A1B2C3');
   assert.deepEqual(sr.Shipment.PaymentInformation, {
@@ -49,7 +49,7 @@ test('renders, completes and validates the request_body', async () => {
   });
   assert.equal(sr.Shipment.Package.length, 2);
   for (const p of sr.Shipment.Package)
-    assert.deepEqual(p.ReferenceNumber, { Code: 'PO', Value: 'SBspring-5' });
+    assert.deepEqual(p.ReferenceNumber, { Code: 'PO', Value: 'SBspring-00000000-5' });
   assert.equal(sr.Shipment.ShipTo.Address.PostalCode, '80202-1234');
   assert.equal(sr.Shipment.Service.Code, '03');
   assert.equal(sr.Shipment.Package[0]!.PackageWeight.Weight, '2.3');
@@ -181,7 +181,7 @@ test('renderRows: pages of rows keep their order and numbers; a row that is not 
       assert.equal(r.request.ShipmentRequest.Shipment.ShipTo.Name, `Person ${i}`);
       assert.equal(
         r.request.ShipmentRequest.Request.TransactionReference?.CustomerContext,
-        `SBpages-${1000 + i}`,
+        `SBpages-00000000-${1000 + i}`,
       );
     });
     // Concurrent calls on one renderer are served one after the other, each with its own results.
