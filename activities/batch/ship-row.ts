@@ -243,7 +243,7 @@ async function lookUp(
       if (!transient || attempt >= delays.length || ctx.cancellationSignal.aborted) {
         return { kind: 'failed', message: (err as Error).message };
       }
-      const wait = Math.max(delays[attempt]!, (err).retryAfterMs ?? 0);
+      const wait = Math.max(delays[attempt]!, err.retryAfterMs ?? 0);
       ctx.heartbeat({ lookupRetry: attempt + 1 });
       await sleep(wait);
     }
