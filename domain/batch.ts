@@ -64,6 +64,8 @@ export const BatchOptionsSchema = z
     templateSetsPayer: z.boolean().default(false),
     /** Rows dispatched per workflow run before continuing as new (tests force small runs). */
     rowsPerRun: z.number().int().min(1).max(100_000).default(2_000),
+    /** Updates one run accepts in the attention phase before continuing as new (Temporal allows 2,000). */
+    updatesPerRun: z.number().int().min(1).max(1_500).default(1_000),
   })
   .strict();
 export type BatchOptions = z.output<typeof BatchOptionsSchema>;

@@ -104,8 +104,6 @@ const PAGE = 500;
  */
 const CANCEL_IN_LEDGER = 'cancel-in-ledger-v1';
 const ATTENTION_HANDOVER = 'attention-handover-v1';
-/** Updates one run accepts before handing over (Temporal's limit is 2,000 per run). */
-const UPDATES_PER_RUN = 1_000;
 
 /**
  * Ship every row of a source table through UPS, once. `carried` is internal: the state a previous run
@@ -409,7 +407,7 @@ export async function shipmentBatch(rawInput: BatchInputArg, carried?: CarriedSt
   /** Whether the attention phase should hand over to a new run (history or Updates growing). */
   function handOverSuggested(): boolean {
     if (!attentionHandover) return false;
-    return workflowInfo().continueAsNewSuggested || state.updatesThisRun >= UPDATES_PER_RUN;
+    return workflowInfo().continueAsNewSuggested || state.updatesThisRun >= opts.updatesPerRun;
   }
 
   async function handOver(s: BatchState): Promise<never> {

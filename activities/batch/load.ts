@@ -14,6 +14,7 @@ import { openBatchRenderer } from '../template';
 import {
   getBatch,
   insertRows,
+  LedgerConflictError,
   ledgerTotals,
   markLoaded,
   loadProgress,
@@ -119,7 +120,13 @@ export async function loadBatch(
             ...(result.ok ? { request: result.request } : { errors: result.errors }),
           };
         });
-        await insertRows(pool, batchId, inserts);
+        try {
+          await insertRows(pool, batchId, inserts);
+        } catch (err) {
+          // Never a silent drop, never a retry that cannot help: the batch fails and says why.
+          if (err instanceof LedgerConflictError) throw batchSourceError(err.message);
+          throw err;
+        }
         lastRowNo += page.rows.length;
         lastKey = page.rows[page.rows.length - 1]!.key;
         ctx.heartbeat({ rowsLoaded: lastRowNo });

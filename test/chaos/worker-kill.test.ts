@@ -30,6 +30,8 @@ function startWorker(name: string): ChildProcess {
     taskQueue,
     sandboxDir,
     knobs: { latency: { kind: 'uniform', minMs: 40, maxMs: 120 } },
+    // Calls take well under a second: a killed worker's create is known to have ended after 5 s.
+    env: { SHIPBATCH_UPS_CALL_TIMEOUT: '5s', SHIPBATCH_UPS_RECONCILE_GRACE: '3s' },
   });
 }
 

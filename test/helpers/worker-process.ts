@@ -10,7 +10,14 @@ const ROOT = path.join(import.meta.dirname, '..', '..');
  */
 export function startWorkerProcess(
   name: string,
-  opts: { taskQueue: string; sandboxDir: string; knobs: object; maxActivities?: number },
+  opts: {
+    taskQueue: string;
+    sandboxDir: string;
+    knobs: object;
+    maxActivities?: number;
+    /** More configuration (e.g. SHIPBATCH_UPS_CALL_TIMEOUT) for this worker. */
+    env?: Record<string, string>;
+  },
 ): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'workers', 'main.ts')], {
     cwd: ROOT,
@@ -20,6 +27,7 @@ export function startWorkerProcess(
       SHIPBATCH_UPS_SANDBOX_DATA_DIR: opts.sandboxDir,
       UPS_SANDBOX_KNOBS: JSON.stringify(opts.knobs),
       SHIPBATCH_WORKER_MAX_ACTIVITIES: String(opts.maxActivities ?? 8),
+      ...opts.env,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
