@@ -94,7 +94,7 @@ const ups = proxyActivities<Activities>(UPS_OPTIONS);
 const PAGE = 500;
 
 /**
- * Patches (workflow changes that running batches replay differently; see docs on patching):
+ * Patches (workflow changes that running batches replay differently; docs/exactly-once.md):
  * - CANCEL_IN_LEDGER: a cancel is written to the ledger as soon as it is accepted (shipRow reads it
  *   before every create), and closing after a cancel settles rows still in flight in the ledger
  *   (undispatched restarts reconcile; with voidShipped, rows needing review too), so no row stays

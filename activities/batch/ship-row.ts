@@ -1,5 +1,5 @@
 /**
- * `shipRow`: exactly one UPS shipment per row (docs: the exactly-once protocol).
+ * `shipRow`: exactly one UPS shipment per row (docs/exactly-once.md).
  * 1. In one transaction: lock the row; settled → return it as it is (no UPS call); pending → take a claim
  *    (in_flight, a new fencing number); in_flight → take a claim and reconcile if a create may have left.
  *    An earlier attempt still running is superseded by the new claim: its writes change nothing.

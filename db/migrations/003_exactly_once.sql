@@ -1,4 +1,4 @@
--- Exactly once under late UPS records, overlapping attempts, shared names and cancels (docs: exactly-once protocol).
+-- Exactly once under late UPS records, overlapping attempts, shared names and cancels (docs/exactly-once.md).
 -- batches.reference_key: random per batch, the middle of every row reference, so references never repeat across
 --   batches whatever their ids; batches.cancel_requested_at: set when a cancel is accepted, read by shipRow before
 --   every create. batch_rows.claim: fencing token, bumped by each attempt that takes the row; its writes must match.

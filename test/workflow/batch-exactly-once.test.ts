@@ -1,5 +1,5 @@
 /**
- * Exactly once under the sequences that used to break it (the exactly-once protocol, docs/design.md):
+ * Exactly once under the sequences that used to break it (docs/exactly-once.md):
  * UPS making a shipment visible to label recovery late; an attempt whose worker is cut off from Temporal
  * while its create goes on (a second attempt starts elsewhere); a superseded attempt whose shipment lands
  * anyway (an extra shipment, voided); a cancel while restarted rows wait to reconcile, and while rows are
