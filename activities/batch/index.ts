@@ -27,7 +27,7 @@ export function createBatchActivities(deps: BatchActivityDeps) {
     loadBatch: (args: { batchId: string; input: BatchInput }) =>
       loadBatch(pool, args, deps.statementTimeoutMs),
     previewBatch: (args: { batchId: string; previewRows: number; rateAll: boolean; concurrency: number }) =>
-      keepAlive(() => previewBatch(pool, ups, args)),
+      previewBatch(pool, ups, args),
     pendingRows: (args: { batchId: string; afterRowNo: number; limit: number }) =>
       pendingRows(pool, args.batchId, args.afterRowNo, args.limit),
     shipRow: (args: { batchId: string; rowNo: number }) =>

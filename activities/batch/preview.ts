@@ -1,6 +1,6 @@
 /**
- * Step 2 of a batch (DESIGN §3): rate the first `previewRows` valid rows (or all with `rateAll`) with
- * bounded concurrency and estimate the total. The full preview (recipients, cities) is stored in the
+ * Step 2 of a batch: rate the first `previewRows` valid rows (or all with `rateAll`) with bounded
+ * concurrency, page by page and resumable, and estimate the total. The full preview (recipients, cities) is stored in the
  * ledger; the workflow gets the same shape with the row data left out, so none of it enters history.
  */
 import { createHash } from 'node:crypto';
@@ -11,7 +11,18 @@ import type { BatchPreview, PreviewRow } from '../../domain/batch';
 import { canonicalJson } from '../../domain/json';
 import { serviceName, type ShipmentRequestBody } from '../../domain/shipment-schema';
 import type { UpsClient } from '../ups/client';
-import { getBatch, ledgerTotals, rowChecksums, storePreview, validRows } from './ledger';
+import { HEARTBEAT_EVERY_MS } from './heartbeat';
+import {
+  estimateSummary,
+  getBatch,
+  ledgerTotals,
+  previewDetailRows,
+  rowChecksums,
+  storeEstimates,
+  storePreview,
+  unratedRows,
+  type RowEstimate,
+} from './ledger';
 
 /** Cut `name` to at most `max` characters at a word boundary (a single long word is cut hard). */
 export function shortRecipient(name: string, max = 20): string {
@@ -38,10 +49,18 @@ export function previewHash(checksums: readonly string[], template: string, ship
  * (exact when every valid row was quoted). Integer cents; the average part is rounded once.
  */
 export function estimateTotal(quotedCents: readonly number[], validRows: number): number {
-  const sum = quotedCents.reduce((a, b) => a + b, 0);
-  const remaining = Math.max(0, validRows - quotedCents.length);
-  if (quotedCents.length === 0 || remaining === 0) return sum;
-  return sum + Math.round((sum * remaining) / quotedCents.length);
+  return estimateFromSum(
+    quotedCents.reduce((a, b) => a + b, 0),
+    quotedCents.length,
+    validRows,
+  );
+}
+
+/** {@link estimateTotal} from the quoted rows' sum and count. */
+export function estimateFromSum(sum: number, quoted: number, validRows: number): number {
+  const remaining = Math.max(0, validRows - quoted);
+  if (quoted === 0 || remaining === 0) return sum;
+  return sum + Math.round((sum * remaining) / quoted);
 }
 
 /** Run `fn` over `items` with at most `limit` at a time, results in input order. */
@@ -62,12 +81,21 @@ export async function mapBounded<T, R>(
   return out;
 }
 
-interface Quoted {
-  row: PreviewRow;
-  quoted: boolean;
-  currency?: string;
+/** Rows rated per page: one ledger read, one write and one heartbeat each. */
+export const RATE_PAGE_ROWS = 500;
+
+/** Where an interrupted preview left off (heartbeat details). */
+interface RatingProgress {
+  ratedThroughRow: number;
+  rated: number;
 }
 
+/**
+ * Rate the first `previewRows` valid rows (all with `rateAll`) page by page, each page's quotes stored in
+ * the ledger before the next: a retried attempt (a worker died, the start-to-close timeout hit a huge
+ * `rateAll`) resumes after the last stored page instead of starting over. Then the estimate and the
+ * preview come from the stored quotes.
+ */
 export async function previewBatch(
   pool: pg.Pool,
   ups: UpsClient,
@@ -79,50 +107,81 @@ export async function previewBatch(
   const total = totals.counts.total;
   const invalid = totals.counts.invalid;
   const valid = total - invalid;
-  const toRate = await validRows(pool, args.batchId, args.rateAll ? null : args.previewRows);
+  const within = args.rateAll ? valid : Math.min(args.previewRows, valid);
   const ctx = Context.current();
   // Each concurrent rating call listens on the activity's one cancellation signal.
   setMaxListeners(Math.max(10, args.concurrency + 4), ctx.cancellationSignal);
-  let done = 0;
-  const quoted = await mapBounded(toRate, Math.min(args.concurrency, 16), async (r): Promise<Quoted> => {
-    const request = r.request as ShipmentRequestBody;
-    const shipment = request.ShipmentRequest.Shipment;
+  const resumed = ctx.info.heartbeatDetails as RatingProgress | undefined;
+  const progress: RatingProgress = {
+    ratedThroughRow: resumed?.ratedThroughRow ?? 0,
+    rated: resumed?.rated ?? 0,
+  };
+  // A page may take longer than the heartbeat timeout: beat on a timer, always with the progress so far.
+  const beat = setInterval(() => ctx.heartbeat(progress), HEARTBEAT_EVERY_MS);
+  try {
+    await ratePages();
+  } finally {
+    clearInterval(beat);
+  }
+  async function ratePages(): Promise<void> {
+    for (;;) {
+      const page = await unratedRows(pool, args.batchId, progress.ratedThroughRow, within, RATE_PAGE_ROWS);
+      if (page.length === 0) break;
+      const estimates = await mapBounded(
+        page,
+        Math.min(args.concurrency, 16),
+        async (r): Promise<RowEstimate> => {
+          try {
+            const quote = await ups.rateShipmentRequest(
+              r.request as ShipmentRequestBody,
+              ctx.cancellationSignal,
+            );
+            return {
+              rowNo: r.rowNo,
+              cents: quote.totalCents,
+              currency: quote.currency,
+              warnings: quote.warnings.filter(Boolean),
+            };
+          } catch (err) {
+            if (ctx.cancellationSignal.aborted) throw err;
+            // A rating error is a warning on its row, never a failed preview.
+            return {
+              rowNo: r.rowNo,
+              cents: null,
+              currency: null,
+              warnings: [`not rated: ${(err as Error).message}`],
+            };
+          }
+        },
+      );
+      await storeEstimates(pool, args.batchId, estimates);
+      progress.ratedThroughRow = page[page.length - 1]!.rowNo;
+      progress.rated += page.length;
+      ctx.heartbeat(progress);
+    }
+  }
+  const summary = await estimateSummary(pool, args.batchId);
+  const detailed: PreviewRow[] = (await previewDetailRows(pool, args.batchId, args.previewRows)).map((r) => {
+    const shipment = (r.request as ShipmentRequestBody).ShipmentRequest.Shipment;
     const to = shipment.ShipTo;
-    const row: PreviewRow = {
+    return {
       rowNo: r.rowNo,
       recipient: shortRecipient(to.Name),
       cityState: [to.Address.City, to.Address.StateProvinceCode].filter(Boolean).join(', '),
       service: serviceName(shipment.Service.Code),
-      estimatedCostCents: 0,
-      warnings: [],
+      estimatedCostCents: r.estimate?.cents ?? 0,
+      warnings: r.estimate?.warnings ?? [],
     };
-    try {
-      const quote = await ups.rateShipmentRequest(request, ctx.cancellationSignal);
-      row.estimatedCostCents = quote.totalCents;
-      row.warnings.push(...quote.warnings.filter(Boolean));
-      return { row, quoted: true, currency: quote.currency };
-    } catch (err) {
-      // A rating error is a warning on its row, never a failed preview.
-      row.warnings.push(`not rated: ${(err as Error).message}`);
-      return { row, quoted: false };
-    } finally {
-      if (++done % 50 === 0) ctx.heartbeat({ rated: done });
-    }
   });
-  const ok = quoted.filter((q) => q.quoted);
-  const detailed = quoted.slice(0, args.previewRows).map((q) => q.row);
   const preview: BatchPreview = {
     totalRows: total,
     validRows: valid,
     invalidRows: invalid,
     previewRows: detailed,
     additionalRows: Math.max(0, valid - detailed.length),
-    totalEstimatedCostCents: estimateTotal(
-      ok.map((q) => q.row.estimatedCostCents),
-      valid,
-    ),
-    currency: ok.find((q) => q.currency)?.currency ?? 'USD',
-    rowsWithWarnings: quoted.filter((q) => q.row.warnings.length > 0).length,
+    totalEstimatedCostCents: estimateFromSum(summary.sumCents, summary.quoted, valid),
+    currency: summary.currency ?? 'USD',
+    rowsWithWarnings: summary.withWarnings,
     previewHash: previewHash(
       await rowChecksums(pool, args.batchId),
       batch.input.template,

@@ -26,3 +26,8 @@ CREATE TABLE IF NOT EXISTS extra_shipments (
   PRIMARY KEY (batch_id, shipment_id),
   FOREIGN KEY (batch_id, row_no) REFERENCES batch_rows (batch_id, row_no) ON DELETE CASCADE
 );
+-- The preview's quote of each rated row, so a preview interrupted mid-way resumes instead of starting over.
+ALTER TABLE batch_rows ADD COLUMN IF NOT EXISTS estimate_cents bigint;
+ALTER TABLE batch_rows ADD COLUMN IF NOT EXISTS estimate_currency text;
+ALTER TABLE batch_rows ADD COLUMN IF NOT EXISTS estimate_warnings jsonb;
+ALTER TABLE batch_rows ADD COLUMN IF NOT EXISTS rated_at timestamptz;

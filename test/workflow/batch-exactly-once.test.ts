@@ -8,12 +8,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { NativeConnection, type Worker } from '@temporalio/worker';
 import { cancelSignal, restartSignal } from '../../domain/messages';
 import type { BatchResult } from '../../domain/batch';
-import { createUpsClient } from '../../activities/ups/from-config';
-import type { UpsClient } from '../../activities/ups/client';
-import { createShipbatchWorker } from '../../workers/create-worker';
 import {
   callsPerReference,
   liveShipmentsPerReference,
@@ -22,6 +18,7 @@ import {
 } from '../../ups-sandbox/call-log';
 import { readShipments } from '../../ups-sandbox/store';
 import { openTestEnvironment, type TestEnvironment } from '../helpers/environment';
+import { startWorker, type RunningWorker } from '../helpers/in-process-worker';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
 import {
   batchInput,
@@ -39,48 +36,6 @@ before(async () => {
 after(async () => {
   await env?.close();
 });
-
-interface RunningWorker {
-  ups: UpsClient;
-  stop(): Promise<void>;
-}
-
-/** A worker like production's, with its own Temporal connection (maybe through a proxy) and UPS timings. */
-async function startWorker(opts: {
-  sandbox: { dataDir: string; knobsFile: string };
-  callTimeoutMs: number;
-  reconcileGraceMs: number;
-  temporalAddress?: string;
-}): Promise<RunningWorker> {
-  const config = {
-    ...env.config,
-    ups: {
-      ...env.config.ups,
-      callTimeoutMs: opts.callTimeoutMs,
-      reconcileGraceMs: opts.reconcileGraceMs,
-      recreateAfterGrace: true,
-    },
-  };
-  const ups = createUpsClient({
-    ...config.ups,
-    sandboxDataDir: opts.sandbox.dataDir,
-    sandboxKnobsEnv: { UPS_SANDBOX_KNOBS_FILE: opts.sandbox.knobsFile },
-  });
-  const connection = await NativeConnection.connect({
-    address: opts.temporalAddress ?? env.config.temporal.address,
-  });
-  const worker: Worker = await createShipbatchWorker({ config, connection, pool: env.pool, ups });
-  const running = worker.run();
-  return {
-    ups,
-    async stop() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running.catch(() => undefined);
-      await ups.close();
-      await connection.close();
-    },
-  };
-}
 
 interface LedgerRow {
   row_no: number;
@@ -153,7 +108,7 @@ test('UPS records a create at once but label recovery sees it only 6 s later; th
   );
   const table = await createOrdersTable(env.pool, makeOrders(3));
   // The grace (8 s) covers UPS's lag (6 s); the old protocol waited 2 s from the first lookup.
-  const w = await startWorker({ sandbox: sbx, callTimeoutMs: 3000, reconcileGraceMs: 8000 });
+  const w = await startWorker(env, { sandbox: sbx, callTimeoutMs: 3000, reconcileGraceMs: 8000 });
   try {
     const handle = await startBatch(env.client, env.taskQueue, batchInput(table, { mode: 'auto' }));
     const result = await handle.result();
@@ -196,7 +151,7 @@ async function staleAttempt(opts: {
   writeFileSync(sbx.knobsFile, JSON.stringify({ rules: opts.rules }));
   const table = await createOrdersTable(env.pool, makeOrders(1));
   const proxy: TcpProxy = await startTcpProxy(env.config.temporal.address);
-  const a = await startWorker({
+  const a = await startWorker(env, {
     sandbox: sbx,
     callTimeoutMs: 30_000,
     reconcileGraceMs: 2000,
@@ -210,7 +165,7 @@ async function staleAttempt(opts: {
       return r && r.creates_sent > 0 ? r : undefined;
     });
     proxy.partition();
-    b = await startWorker({ sandbox: sbx, callTimeoutMs: opts.bCallTimeoutMs, reconcileGraceMs: 1000 });
+    b = await startWorker(env, { sandbox: sbx, callTimeoutMs: opts.bCallTimeoutMs, reconcileGraceMs: 1000 });
     const result = await handle.result();
     return { sbx, handle, result, a, b, proxy };
   } catch (err) {
@@ -297,7 +252,7 @@ test('cancel while restarted needs-review rows wait to reconcile: every row sett
     }),
   );
   const table = await createOrdersTable(env.pool, makeOrders(4));
-  const w = await startWorker({ sandbox: sbx, callTimeoutMs: 3000, reconcileGraceMs: 1000 });
+  const w = await startWorker(env, { sandbox: sbx, callTimeoutMs: 3000, reconcileGraceMs: 1000 });
   try {
     const handle = await startBatch(
       env.client,
@@ -345,7 +300,7 @@ test('cancel while rows are refused with 429 and retried: no create leaves after
     }),
   );
   const table = await createOrdersTable(env.pool, makeOrders(3));
-  const w = await startWorker({ sandbox: sbx, callTimeoutMs: 3000, reconcileGraceMs: 1000 });
+  const w = await startWorker(env, { sandbox: sbx, callTimeoutMs: 3000, reconcileGraceMs: 1000 });
   try {
     const handle = await startBatch(
       env.client,
@@ -391,7 +346,7 @@ test('cancel {voidShipped} with rows needing review: they reconcile, are found s
     }),
   );
   const table = await createOrdersTable(env.pool, makeOrders(2));
-  const w = await startWorker({ sandbox: sbx, callTimeoutMs: 3000, reconcileGraceMs: 1000 });
+  const w = await startWorker(env, { sandbox: sbx, callTimeoutMs: 3000, reconcileGraceMs: 1000 });
   try {
     const handle = await startBatch(env.client, env.taskQueue, batchInput(table, { mode: 'auto' }));
     const waiting = await waitForStatus(handle, inPhase('awaiting_action'), 120_000);
