@@ -23,7 +23,6 @@ import type pg from 'pg';
 import type { z } from 'zod';
 import {
   ApproveSchema,
-  BatchIdSchema,
   BatchInputSchema,
   CancelSchema,
   describeIssues,
@@ -45,7 +44,7 @@ import {
   type RowCounts,
 } from '../domain/batch';
 import * as msg from '../domain/messages';
-import { BATCH_PHASES, ROW_STATUSES, type BatchPhase, type RowStatus } from '../domain/row-status';
+import { BATCH_PHASES, type BatchPhase } from '../domain/row-status';
 import { SHIP_BATCH_MODE, SHIP_BATCH_PHASE, SHIP_BATCH_ROWS } from '../domain/search-attributes';
 import { openPool } from '../activities/db';
 import type { ShipbatchConfig } from '../temporal.config';
@@ -59,6 +58,7 @@ import {
   ShipbatchError,
 } from './errors';
 import * as ledger from './ledger';
+import { checkRowStatus, normalizeBatchId } from './ledger';
 
 const { temporal } = proto; // CommonJS package: named ESM imports are not available
 
@@ -119,17 +119,9 @@ export function batchIdFor(name: string | undefined): string {
   return `batch-${slug || randomUUID().slice(0, 8)}`;
 }
 
-/** A user's batch id, checked: `batch-x` as is, `x` → `batch-x`. */
-export function normalizeBatchId(id: string): string {
-  const full = id.startsWith('batch-') ? id : `batch-${id}`;
-  const r = BatchIdSchema.safeParse(full);
-  if (!r.success) {
-    throw new BatchInputError(`invalid batch id ${JSON.stringify(id)}: ${describeIssues(r.error)}`, {
-      fix: 'use letters, digits, ".", "_" and "-" (at most 64 after "batch-")',
-    });
-  }
-  return full;
-}
+// A user's batch id, checked (`x` → `batch-x`): in ledger.ts, which commands reading only the ledger use
+// without loading the Temporal client.
+export { normalizeBatchId };
 
 /** Markdown-safe text (names come from user files). */
 function mdText(s: string): string {
@@ -541,25 +533,23 @@ export class ShipbatchClient {
     opts: { status?: string; afterRowNo?: number; limit?: number } = {},
   ): Promise<ledger.BatchRow[]> {
     const id = normalizeBatchId(batchId);
-    if (opts.status !== undefined && !(ROW_STATUSES as readonly string[]).includes(opts.status)) {
-      throw new BatchInputError(`unknown row status ${JSON.stringify(opts.status)}`, {
-        fix: `use one of ${ROW_STATUSES.join(', ')}`,
-      });
-    }
+    const status = checkRowStatus(opts.status);
     const pool = await this.pool();
     if (!(await ledger.batchExists(pool, id))) throw new BatchNotFoundError(id);
-    return ledger.readRows(pool, id, { ...opts, status: opts.status as RowStatus | undefined });
+    return ledger.readRows(pool, id, { ...opts, status });
   }
 
-  /** Every row of a batch, page by page. */
-  async *allBatchRows(batchId: string, opts: { status?: string } = {}): AsyncGenerator<ledger.BatchRow> {
-    let after = 0;
-    for (;;) {
-      const page = await this.batchRows(batchId, { ...opts, afterRowNo: after, limit: 1000 });
-      yield* page;
-      if (page.length < 1000) return;
-      after = page[page.length - 1]!.rowNo;
-    }
+  /**
+   * Every row of a batch in row order, read `pageSize` (default 1,000) at a time with a keyset cursor:
+   * memory stays at one page however large the batch.
+   */
+  async *allBatchRows(
+    batchId: string,
+    opts: { status?: string; pageSize?: number } = {},
+  ): AsyncGenerator<ledger.BatchRow> {
+    const id = normalizeBatchId(batchId);
+    checkRowStatus(opts.status);
+    yield* ledger.batchRowStream(await this.pool(), id, opts);
   }
 
   /** Labels of the batch's shipped rows, in row then package order. */

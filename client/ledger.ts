@@ -3,10 +3,11 @@
  * read here, in the caller's process, never through workflow history.
  */
 import type pg from 'pg';
-import type { BatchPreview, RowCounts } from '../domain/batch';
-import type { RowStatus } from '../domain/row-status';
+import { BatchIdSchema, describeIssues, type BatchPreview, type RowCounts } from '../domain/batch';
+import { ROW_STATUSES, type RowStatus } from '../domain/row-status';
 import type { RowError } from '../domain/row-error';
 import * as ledger from '../activities/batch/ledger';
+import { BatchInputError, BatchNotFoundError } from './errors';
 
 /** One ledger row as `rows` and `batchRows` show it. */
 export interface BatchRow {
@@ -33,6 +34,28 @@ export interface BatchLabel {
   trackingNumber: string;
   format: 'GIF' | 'ZPL' | 'PNG' | 'PDF';
   image: Buffer;
+}
+
+/** A user's batch id, checked: `batch-x` as is, `x` → `batch-x`. */
+export function normalizeBatchId(id: string): string {
+  const full = id.startsWith('batch-') ? id : `batch-${id}`;
+  const r = BatchIdSchema.safeParse(full);
+  if (!r.success) {
+    throw new BatchInputError(`invalid batch id ${JSON.stringify(id)}: ${describeIssues(r.error)}`, {
+      fix: 'use letters, digits, ".", "_" and "-" (at most 64 after "batch-")',
+    });
+  }
+  return full;
+}
+
+/** A row status from the caller, checked against the fixed list. */
+export function checkRowStatus(status: string | undefined): RowStatus | undefined {
+  if (status !== undefined && !(ROW_STATUSES as readonly string[]).includes(status)) {
+    throw new BatchInputError(`unknown row status ${JSON.stringify(status)}`, {
+      fix: `use one of ${ROW_STATUSES.join(', ')}`,
+    });
+  }
+  return status as RowStatus | undefined;
 }
 
 export async function batchExists(db: pg.Pool, batchId: string): Promise<boolean> {
@@ -101,6 +124,42 @@ export async function readRows(
     reviewReason: r.review_reason,
     error: rowError(r),
   }));
+}
+
+/**
+ * Every row of a batch (optionally of one status) in row order, read `pageSize` rows a query with a keyset
+ * cursor (`row_no > last`, on the primary key or the (batch, status, row) index): memory stays at one page
+ * whatever the batch's size, and each row comes once even while the batch moves on (as it was when its page
+ * was read).
+ */
+export async function* streamRows(
+  db: pg.Pool,
+  batchId: string,
+  opts: { status?: RowStatus; pageSize?: number } = {},
+): AsyncGenerator<BatchRow> {
+  const pageSize = opts.pageSize ?? 1000;
+  let after = 0;
+  for (;;) {
+    const page = await readRows(db, batchId, { status: opts.status, afterRowNo: after, limit: pageSize });
+    yield* page;
+    if (page.length < pageSize) return;
+    after = page[page.length - 1]!.rowNo;
+  }
+}
+
+/**
+ * `rows ID`: every row of a user's batch id, optionally of one status, streamed ({@link streamRows}) once
+ * the id and status are checked and the ledger knows the batch (else {@link BatchNotFoundError}).
+ */
+export async function* batchRowStream(
+  db: pg.Pool,
+  batchId: string,
+  opts: { status?: string; pageSize?: number } = {},
+): AsyncGenerator<BatchRow> {
+  const id = normalizeBatchId(batchId);
+  const status = checkRowStatus(opts.status);
+  if (!(await batchExists(db, id))) throw new BatchNotFoundError(id);
+  yield* streamRows(db, id, { status, pageSize: opts.pageSize });
 }
 
 /** Labels of the shipped rows, in row then package order, a page at a time (images can be large). */

@@ -8,11 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { FINAL_PHASES, type BatchInputArg, type BatchPreview, type BatchStatus } from '../../domain/batch';
 import type { RowError } from '../../domain/row-error';
-import { ShipbatchClient, type AttentionItem, type BatchSummary } from '../batches';
-import { formatRowError } from '../ledger';
+import type pg from 'pg';
+import type { AttentionItem, BatchRow, BatchSummary, ShipbatchClient } from '../batches';
+import { batchRowStream, formatRowError } from '../ledger';
 import { BatchInputError, ConnectionError } from '../errors';
 import { checkSource, checkTemplateCompiles, readShipperFile, readTemplateFile } from './inputs';
-import { clean, csvLine, formatMoney, table } from './output';
+import { clean, csvLine, formatMoney, jsonArrayEnd, jsonArrayItem, table, TableLayout } from './output';
 import { watchBatch } from './watch';
 
 /** Where a command writes (tests pass their own). */
@@ -21,24 +22,142 @@ export interface Io {
   err: (text: string) => void;
   /** stdout is a terminal: progress bars and prompts. */
   tty: boolean;
+  /**
+   * Write and wait while the reader is behind (backpressure), so a long listing never piles up in memory;
+   * rejects with {@link OutputClosedError} once the reader has gone (`| head`). Without it, `out`.
+   */
+  write?: (text: string) => Promise<void>;
+}
+
+/**
+ * stdout can take no more: its reader went away (EPIPE: `shipbatch rows ID --json | head`), or writing
+ * failed otherwise (`failure`, e.g. ENOSPC). The CLI ends quietly on the first, with exit 1 on the second.
+ */
+export class OutputClosedError extends Error {
+  constructor(readonly failure?: Error) {
+    super(failure ? `cannot write the output: ${failure.message}` : 'the output was closed by its reader');
+    this.name = 'OutputClosedError';
+  }
+}
+
+/** What became of stdout (set by {@link guardStdio}'s listeners). */
+const stdout: { closed: boolean; failure?: Error } = { closed: false };
+
+const READER_GONE = new Set(['EPIPE', 'ECONNRESET', 'ERR_STREAM_DESTROYED']);
+
+/**
+ * Install the CLI process's stdout/stderr error listeners (only the `shipbatch` bin calls it, never a test
+ * importing the CLI): without them a reader that goes away (EPIPE) is an uncaught 'error' event, a crash
+ * with a stack trace. Afterwards {@link stdoutFailure} tells a write error apart from a reader gone.
+ */
+export function guardStdio(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (!stdout.closed && !READER_GONE.has(err.code ?? '')) stdout.failure = err;
+    stdout.closed = true;
+  });
+  // Nowhere left to report a stderr error: drop it rather than crash.
+  process.stderr.on('error', () => undefined);
+}
+
+/** A stdout write error other than the reader going away (reported with exit 1), if any. */
+export function stdoutFailure(): Error | undefined {
+  return stdout.failure;
+}
+
+/** Wait until `stream` can take more (drained), or is closed or failed. */
+function writable(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      stream.off('error', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+    stream.on('error', done);
+  });
 }
 
 export const stdio: Io = {
   out: (t) => void process.stdout.write(t),
   err: (t) => void process.stderr.write(t),
   tty: Boolean(process.stdout.isTTY),
+  write: async (t) => {
+    const out = process.stdout;
+    if (stdout.closed || out.destroyed) throw new OutputClosedError(stdout.failure);
+    if (!out.write(t)) await writable(out);
+    if (stdout.closed || out.destroyed) throw new OutputClosedError(stdout.failure);
+  },
 };
+
+/**
+ * Text in chunks of about `size` characters to `io.write` (a row at a time would be a system call per row),
+ * waiting for the reader between chunks: at most one chunk and the stream's own buffer are held.
+ */
+export class ChunkedWriter {
+  private buf = '';
+  private readonly write: (text: string) => Promise<void>;
+
+  constructor(
+    io: Io,
+    private readonly size = 64 * 1024,
+  ) {
+    this.write = io.write ?? ((t) => Promise.resolve(io.out(t)));
+  }
+
+  async put(text: string): Promise<void> {
+    this.buf += text;
+    if (this.buf.length >= this.size) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.buf === '') return;
+    const chunk = this.buf;
+    this.buf = '';
+    await this.write(chunk);
+  }
+}
 
 const say = (io: Io, line = '') => io.out(`${line}\n`);
 const json = (io: Io, value: unknown) => io.out(`${JSON.stringify(value, null, 2)}\n`);
 
-/** Run `fn` with a connected client, closed afterwards. */
+/** Run `fn` with a connected client, closed afterwards (the Temporal connection and the ledger's pool). */
 export async function withClient<T>(fn: (c: ShipbatchClient) => Promise<T>): Promise<T> {
+  // Loaded here, not at the top: the Temporal client and its protobufs are a third of the CLI's memory,
+  // which `--help`, `import` and `rows` do without.
+  const { ShipbatchClient } = await import('../batches');
   const client = await ShipbatchClient.connect();
   try {
     return await fn(client);
   } finally {
     await client.close();
+  }
+}
+
+/**
+ * Run `fn` with a pool on the ledger's PostgreSQL alone, closed afterwards: for commands that read or write
+ * only the database (`rows`, `import`), which then need no Temporal.
+ */
+export async function withLedger<T>(
+  fn: (pool: pg.Pool) => Promise<T>,
+  applicationName = 'shipbatch-client',
+): Promise<T> {
+  const { loadClientConfig } = await import('../config');
+  const { openPool } = await import('../../activities/db');
+  const config = loadClientConfig();
+  const pool = await openPool({ url: config.database.url, max: 2, applicationName }).catch((err: unknown) => {
+    throw new ConnectionError((err as Error).message, {
+      cause: err,
+      fix: config.database.embedded
+        ? 'start the embedded stack with `shipbatch dev`, or set DATABASE_URL'
+        : 'check that this PostgreSQL runs and DATABASE_URL is right',
+    });
+  });
+  try {
+    return await fn(pool);
+  } finally {
+    await pool.end();
   }
 }
 
@@ -390,45 +509,67 @@ export async function listCommand(
   });
 }
 
+/** The CSV of `rows --csv` (and the demo's results.csv): header, then one line per row. */
+const ROWS_CSV_HEADER = ['row', 'status', 'tracking_number', 'cost', 'currency', 'error'];
+
+function rowsCsvLine(r: BatchRow): string {
+  return csvLine([
+    r.rowNo,
+    r.status,
+    r.trackingNumbers.join(' '),
+    r.costCents === null ? '' : (r.costCents / 100).toFixed(2),
+    r.currency ?? '',
+    r.error ?? '',
+  ]);
+}
+
+function rowsTableCells(r: BatchRow): unknown[] {
+  return [
+    r.rowNo,
+    r.status,
+    r.trackingNumbers.join(' '),
+    r.costCents === null ? '' : formatMoney(r.costCents, r.currency ?? 'USD'),
+    r.error ?? '',
+  ];
+}
+
+/**
+ * `rows ID`: the ledger's rows, streamed a page of 1,000 at a time whatever the format, written with
+ * backpressure (memory does not grow with the batch): `--json` one array (the same bytes as the array
+ * printed whole), `--ndjson` one object per line, `--csv` RFC 4180 lines, else a table (two passes: the
+ * column widths, then the lines).
+ */
 export async function rowsCommand(
   id: string,
-  f: { status?: string; csv?: boolean; json?: boolean },
+  f: { status?: string; csv?: boolean; json?: boolean; ndjson?: boolean },
   io: Io,
 ): Promise<number> {
-  return withClient(async (c) => {
+  return withLedger(async (pool) => {
+    const out = new ChunkedWriter(io);
+    const rows = () => batchRowStream(pool, id, { status: f.status });
     if (f.csv) {
-      io.out(csvLine(['row', 'status', 'tracking_number', 'cost', 'currency', 'error']));
-      for await (const r of c.allBatchRows(id, { status: f.status })) {
-        io.out(
-          csvLine([
-            r.rowNo,
-            r.status,
-            r.trackingNumbers.join(' '),
-            r.costCents === null ? '' : (r.costCents / 100).toFixed(2),
-            r.currency ?? '',
-            r.error ?? '',
-          ]),
-        );
+      await out.put(csvLine(ROWS_CSV_HEADER));
+      for await (const r of rows()) await out.put(rowsCsvLine(r));
+    } else if (f.ndjson) {
+      for await (const r of rows()) await out.put(`${JSON.stringify(r)}\n`);
+    } else if (f.json) {
+      let n = 0;
+      for await (const r of rows()) await out.put(jsonArrayItem(r, n++));
+      await out.put(`${jsonArrayEnd(n)}\n`);
+    } else {
+      const layout = new TableLayout(['Row', 'Status', 'Tracking', 'Cost', 'Error'], [0, 3]);
+      let n = 0;
+      for await (const r of rows()) {
+        layout.measure(rowsTableCells(r));
+        n++;
       }
-      return 0;
+      if (n === 0) await out.put('no rows\n');
+      else {
+        await out.put(`${layout.head()}\n`);
+        for await (const r of rows()) await out.put(`${layout.line(rowsTableCells(r))}\n`);
+      }
     }
-    if (f.json) {
-      const rows = [];
-      for await (const r of c.allBatchRows(id, { status: f.status })) rows.push(r);
-      json(io, rows);
-      return 0;
-    }
-    const rows = [];
-    for await (const r of c.allBatchRows(id, { status: f.status })) {
-      rows.push([
-        r.rowNo,
-        r.status,
-        r.trackingNumbers.join(' '),
-        r.costCents === null ? '' : formatMoney(r.costCents, r.currency ?? 'USD'),
-        r.error ?? '',
-      ]);
-    }
-    say(io, rows.length ? table(['Row', 'Status', 'Tracking', 'Cost', 'Error'], rows, [0, 3]) : 'no rows');
+    await out.flush();
     return 0;
   });
 }
@@ -440,18 +581,9 @@ export async function writeRowsCsv(c: ShipbatchClient, id: string, file: string)
   const put = async (line: string) => {
     if (!stream.write(line)) await once(stream, 'drain');
   };
-  await put(csvLine(['row', 'status', 'tracking_number', 'cost', 'currency', 'error']));
+  await put(csvLine(ROWS_CSV_HEADER));
   for await (const r of c.allBatchRows(id)) {
-    await put(
-      csvLine([
-        r.rowNo,
-        r.status,
-        r.trackingNumbers.join(' '),
-        r.costCents === null ? '' : (r.costCents / 100).toFixed(2),
-        r.currency ?? '',
-        r.error ?? '',
-      ]),
-    );
+    await put(rowsCsvLine(r));
     n++;
   }
   stream.end();
@@ -501,23 +633,8 @@ export async function importCommand(
   },
   io: Io,
 ): Promise<number> {
-  const { loadClientConfig } = await import('../config');
-  const { openPool } = await import('../../activities/db');
   const { importFile, ImportError } = await import('../../activities/source');
-  const config = loadClientConfig();
-  const pool = await openPool({
-    url: config.database.url,
-    max: 2,
-    applicationName: 'shipbatch-import',
-  }).catch((err: unknown) => {
-    throw new ConnectionError((err as Error).message, {
-      cause: err,
-      fix: config.database.embedded
-        ? 'start the embedded stack with `shipbatch dev`, or set DATABASE_URL'
-        : 'check that this PostgreSQL runs and DATABASE_URL is right',
-    });
-  });
-  try {
+  return withLedger(async (pool) => {
     const res = await importFile(pool, {
       file,
       table: f.table,
@@ -547,7 +664,5 @@ export async function importCommand(
       );
     }
     return 0;
-  } finally {
-    await pool.end();
-  }
+  }, 'shipbatch-import');
 }

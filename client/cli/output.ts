@@ -1,5 +1,6 @@
 /**
- * Human output of the CLI: tables, money, CSV, the progress line. Pure functions (tested without a stack).
+ * Human output of the CLI: tables, money, CSV, JSON arrays a row at a time, the progress line. Pure functions
+ * (tested without a stack).
  */
 import { formatCents } from '../../domain/money';
 import type { RowCounts } from '../../domain/batch';
@@ -29,16 +30,63 @@ export function clean(text: unknown): string {
 
 export type Align = 'left' | 'right';
 
-/** A plain-text table: a header row, a rule, the rows; `right` columns are right-aligned. */
-export function table(headers: string[], rows: unknown[][], right: number[] = []): string {
-  const cells = rows.map((r) => r.map(clean));
-  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) =>
-    r
-      .map((c, i) => (right.includes(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+/**
+ * The layout of a plain-text table, for rows that are not all in memory at once: `measure` every row
+ * (a first pass), then print `head()` and `line(row)` for each (a second pass). `right` columns are
+ * right-aligned.
+ */
+export class TableLayout {
+  private readonly widths: number[];
+
+  constructor(
+    private readonly headers: string[],
+    private readonly right: number[] = [],
+  ) {
+    this.widths = headers.map((h) => h.length);
+  }
+
+  measure(row: unknown[]): void {
+    for (let i = 0; i < this.widths.length; i++) {
+      this.widths[i] = Math.max(this.widths[i]!, clean(row[i]).length);
+    }
+  }
+
+  private render(cells: string[]): string {
+    return cells
+      .map((c, i) => (this.right.includes(i) ? c.padStart(this.widths[i]!) : c.padEnd(this.widths[i]!)))
       .join('  ')
       .trimEnd();
-  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+  }
+
+  /** The header row and the rule under it. */
+  head(): string {
+    return `${this.render(this.headers)}\n${this.render(this.widths.map((w) => '-'.repeat(w)))}`;
+  }
+
+  line(row: unknown[]): string {
+    return this.render(row.map(clean));
+  }
+}
+
+/** A plain-text table: a header row, a rule, the rows; `right` columns are right-aligned. */
+export function table(headers: string[], rows: unknown[][], right: number[] = []): string {
+  const layout = new TableLayout(headers, right);
+  for (const r of rows) layout.measure(r);
+  return [layout.head(), ...rows.map((r) => layout.line(r))].join('\n');
+}
+
+/**
+ * A JSON array written an element at a time, byte for byte what `JSON.stringify(all, null, 2)` prints:
+ * `jsonArrayItem(v, i)` for the i-th element (from 0), then `jsonArrayEnd(count)`.
+ */
+export function jsonArrayItem(value: unknown, index: number): string {
+  // Strings in JSON never hold a raw newline, so every newline is a line break of the layout.
+  const item = `  ${JSON.stringify(value, null, 2).replace(/\n/g, '\n  ')}`;
+  return index === 0 ? `[\n${item}` : `,\n${item}`;
+}
+
+export function jsonArrayEnd(count: number): string {
+  return count === 0 ? '[]' : '\n]';
 }
 
 /** One CSV field (RFC 4180), with spreadsheet formula triggers neutralised (`=cmd|…` opens as text). */
