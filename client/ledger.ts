@@ -25,6 +25,20 @@ export interface BatchRow {
   reviewReason: string | null;
   /** One line: what went wrong with this row (invalid, failed or needs review), else null. */
   error: string | null;
+  /** The cost is a rate quote, not UPS's charges (a shipment found again by reference, or recorded by an operator). */
+  costEstimated: boolean;
+  /**
+   * Shipments UPS made for this row beyond its own (a superseded attempt's): each voided, or `void_failed`
+   * with UPS's reason for an operator to void by hand. Empty for almost every row.
+   */
+  extraShipments: ExtraShipment[];
+}
+
+export interface ExtraShipment {
+  shipmentId: string;
+  trackingNumbers: string[];
+  status: 'to_void' | 'voided' | 'void_failed';
+  voidError: string | null;
 }
 
 /** One label: a package of a shipped row. */
@@ -102,10 +116,15 @@ export async function readRows(
     ups_error_code: string | null;
     ups_error_message: string | null;
     review_reason: string | null;
+    cost_estimated: boolean;
+    extras: ExtraShipment[] | null;
   }>(
     `SELECT row_no, source_key, status, tracking_numbers, cost_cents, currency, errors,
-            ups_error_code, ups_error_message, review_reason
-       FROM batch_rows
+            ups_error_code, ups_error_message, review_reason, cost_estimated,
+            (SELECT json_agg(json_build_object('shipmentId', e.shipment_id, 'trackingNumbers', e.tracking_numbers,
+                                               'status', e.status, 'voidError', e.void_error) ORDER BY e.found_at)
+               FROM extra_shipments e WHERE e.batch_id = r.batch_id AND e.row_no = r.row_no) AS extras
+       FROM batch_rows r
       WHERE batch_id = $1 AND ($2::text IS NULL OR status = $2) AND row_no > $3
       ORDER BY row_no
       LIMIT $4`,
@@ -123,6 +142,8 @@ export async function readRows(
     upsErrorMessage: r.ups_error_message,
     reviewReason: r.review_reason,
     error: rowError(r),
+    costEstimated: r.cost_estimated,
+    extraShipments: r.extras ?? [],
   }));
 }
 

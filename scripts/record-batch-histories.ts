@@ -1,6 +1,7 @@
 /**
  * `npm run record-batch-histories`: run one small batch per scenario (confirm, auto, reject, expired,
- * restart, resolve, cancel with void, continue-as-new) on a throw-away stack and write each history to
+ * restart, resolve, cancel with void, cancel mid-restart, attention hand-over, continue-as-new) on a throw-away
+ * stack and write each history to
  * `test/histories/<workflowId>.json`, where the replay test replays them against the current workflow
  * code (DESIGN §10). Re-record after an intended, patched() behaviour change; keep the old files.
  */
@@ -81,7 +82,12 @@ const scenarios: Record<string, Scenario> = {
     const table = await createOrdersTable(env.pool, makeOrders(2));
     const h = await startBatch(env.client, env.taskQueue, batchInput(table, { mode: 'auto' }), id);
     await waitForStatus(h, inPhase('awaiting_action'));
-    await h.signal(msg.resolveSignal, { row: 1, outcome: 'retry' });
+    // Whichever row's create came first is the doubtful one.
+    const { rows } = await env.pool.query<{ row_no: number }>(
+      `SELECT row_no FROM batch_rows WHERE batch_id = $1 AND status = 'needs_review'`,
+      [id],
+    );
+    await h.signal(msg.resolveSignal, { row: rows[0]!.row_no, outcome: 'retry' });
     knobs({});
     return h;
   },
@@ -98,6 +104,45 @@ const scenarios: Record<string, Scenario> = {
     await h.signal(msg.cancelSignal, { reason: 'recorded', voidShipped: true });
     return h;
   },
+  async 'cancel-mid-restart'(id, knobs) {
+    // Rows needing review are restarted (back in flight, to reconcile), then the batch is cancelled: the
+    // cancel goes to the ledger and the undispatched rows settle by reconcile (cancel-in-ledger-v1).
+    knobs({
+      rules: [
+        { tool: 'create_shipment', fault: 'timeout_after_create', times: 1, perReference: true },
+        { tool: 'recover_label', fault: 'auth_error', times: 100_000 },
+      ],
+    });
+    const table = await createOrdersTable(env.pool, makeOrders(3));
+    const h = await startBatch(
+      env.client,
+      env.taskQueue,
+      batchInput(table, { mode: 'auto', options: { concurrency: 1 } }),
+      id,
+    );
+    await waitForStatus(h, inPhase('awaiting_action'));
+    knobs({ rules: [{ tool: 'recover_label', fault: 'slow', ms: 1000, times: 100_000 }] });
+    await h.signal(msg.restartSignal, { scope: 'needs_review' });
+    await new Promise((r) => setTimeout(r, 500));
+    await h.signal(msg.cancelSignal, { reason: 'recorded' });
+    return h;
+  },
+  async 'attention-handover'(id, knobs) {
+    // One Update per run in the attention phase: the resolve hands over to a new run (attention-handover-v1).
+    knobs({ rejectPostalCodes: ['60601'] });
+    const table = await createOrdersTable(env.pool, makeOrders(5));
+    const h = await startBatch(
+      env.client,
+      env.taskQueue,
+      batchInput(table, { mode: 'auto', options: { updatesPerRun: 1 } }),
+      id,
+    );
+    await waitForStatus(h, inPhase('awaiting_action'));
+    await h.executeUpdate(msg.resolveUpdate, {
+      args: [{ row: 4, outcome: 'shipped', trackingNumber: '1ZA1B2C30312345678' }],
+    });
+    return h;
+  },
   async 'continue-as-new'(id) {
     const table = await createOrdersTable(env.pool, makeOrders(7));
     return startBatch(
@@ -110,7 +155,9 @@ const scenarios: Record<string, Scenario> = {
 };
 
 try {
+  const only = process.argv.slice(2);
   for (const [name, run] of Object.entries(scenarios)) {
+    if (only.length > 0 && !only.includes(name)) continue;
     const sbx = env.sandboxClient(name);
     const knobs = (k: object) => writeFileSync(sbx.knobsFile, JSON.stringify(k));
     const id = `batch-h-${name}-${stamp}`;

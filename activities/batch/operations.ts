@@ -5,11 +5,11 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type pg from 'pg';
 import type { RowStatus } from '../../domain/row-status';
-import type { ShipmentRequestBody } from '../../domain/shipment-schema';
 import type { UpsClient } from '../ups/client';
 import type { PendingAction } from '../../workflows/batch-state';
 import { SourceError, writeBackTracking } from '../source';
 import { mapBounded } from './preview';
+import { estimateRowCost } from './row-cost';
 import { getBatch, inTransaction, lockRow, markRows, storeShipped } from './ledger';
 
 export interface RowActionResult {
@@ -101,7 +101,7 @@ async function applyRowActionUnbounded(
   });
   if (problems.length === 0) {
     // UPS told the operator, not us, what it charged: the row's cost is a rate quote, marked as such.
-    const quote = await quoteRow(pool, ups, batchId, action.row);
+    const quote = await estimateRowCost(pool, ups, batchId, action.row);
     await storeShipped(pool, batchId, action.row, {
       trackingNumbers: [action.trackingNumber],
       costCents: quote?.cents ?? null,
@@ -112,27 +112,6 @@ async function applyRowActionUnbounded(
     });
   }
   return { requeued: 0, problems };
-}
-
-/** A rate quote for a row's stored request, or undefined when UPS gives none. */
-async function quoteRow(
-  pool: pg.Pool,
-  ups: UpsClient,
-  batchId: string,
-  rowNo: number,
-): Promise<{ cents: number; currency: string } | undefined> {
-  const { rows } = await pool.query<{ request: ShipmentRequestBody | null }>(
-    `SELECT request FROM batch_rows WHERE batch_id = $1 AND row_no = $2`,
-    [batchId, rowNo],
-  );
-  const request = rows[0]?.request;
-  if (!request) return undefined;
-  try {
-    const q = await ups.rateShipmentRequest(request);
-    return { cents: q.totalCents, currency: q.currency };
-  } catch {
-    return undefined;
-  }
 }
 
 /** A row whose shipRow retries ran out: in_flight may exist at UPS (needs review), pending did not ship. */

@@ -21,6 +21,7 @@ import type { ShipmentRequestBody } from '../../domain/shipment-schema';
 import { SendWithheld, type UpsClient } from '../ups/client';
 import { toActivityFailure, UpsError } from '../ups/errors';
 import type { RecoveredLabels } from '../ups/normalize';
+import { estimateRowCost } from './row-cost';
 import {
   inTransaction,
   lockRow,
@@ -119,7 +120,7 @@ export async function shipRow(
   const format = request.ShipmentRequest.LabelSpecification.LabelImageFormat.Code;
 
   if (claimed.kind === 'reconcile') {
-    const outcome = await reconcile(deps, k, row, shipper, format, request);
+    const outcome = await reconcile(deps, k, row, shipper, format);
     if (outcome) return outcome;
     if (!deps.recreateAfterGrace) {
       const why =
@@ -175,7 +176,6 @@ async function reconcile(
   row: LockedRow,
   shipper: string,
   format: 'GIF' | 'ZPL',
-  request: ShipmentRequestBody,
 ): Promise<ShipRowResult | undefined> {
   const ctx = Context.current();
   const started = Date.now();
@@ -196,7 +196,7 @@ async function reconcile(
       );
     }
     if (found.kind === 'found') {
-      const quote = await estimateCost(deps.ups, request);
+      const quote = await estimateRowCost(deps.pool, deps.ups, k.batchId, k.rowNo, ctx.cancellationSignal);
       const stored = await storeShipment(deps, k, {
         shipmentId: found.labels.shipmentId,
         trackingNumbers: found.labels.labels.map((l) => l.trackingNumber).filter(Boolean),
@@ -247,19 +247,6 @@ async function lookUp(
       ctx.heartbeat({ lookupRetry: attempt + 1 });
       await sleep(wait);
     }
-  }
-}
-
-/** The cost of a shipment UPS did not price for us (found again by reference): a rate quote, if UPS gives one. */
-async function estimateCost(
-  ups: UpsClient,
-  request: ShipmentRequestBody,
-): Promise<{ cents: number; currency: string } | undefined> {
-  try {
-    const quote = await ups.rateShipmentRequest(request, Context.current().cancellationSignal);
-    return { cents: quote.totalCents, currency: quote.currency };
-  } catch {
-    return undefined; // the row is shipped either way; its cost stays unknown
   }
 }
 

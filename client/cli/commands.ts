@@ -256,6 +256,14 @@ function printStatus(io: Io, s: BatchStatus): void {
   if (s.approval) say(io, `  approved  by ${clean(s.approval.by)} at ${s.approval.at}`);
   if (s.previewHash) say(io, `  preview   ${s.previewHash}`);
   if (s.error) say(io, `  note      ${clean(s.error)}`);
+  const extra = s.extraShipments;
+  if (extra) {
+    say(
+      io,
+      `  extra     ${extra.found} extra shipment(s) made by UPS for rows that already had one: ${extra.voided} voided` +
+        (extra.notVoided > 0 ? `, ${extra.notVoided} NOT voided (see shipbatch rows ${s.batchId})` : ''),
+    );
+  }
   say(io, `  updated   ${s.updatedAt}`);
   say(io);
   printCounts(io, s);
@@ -524,12 +532,18 @@ function rowsCsvLine(r: BatchRow): string {
 }
 
 function rowsTableCells(r: BatchRow): unknown[] {
+  const extras = r.extraShipments.map(
+    (e) =>
+      `extra shipment ${e.trackingNumbers.join(' ') || e.shipmentId} ${e.status === 'voided' ? 'voided' : `NOT voided${e.voidError ? `: ${e.voidError}` : ''}`}`,
+  );
   return [
     r.rowNo,
     r.status,
     r.trackingNumbers.join(' '),
-    r.costCents === null ? '' : formatMoney(r.costCents, r.currency ?? 'USD'),
-    r.error ?? '',
+    r.costCents === null
+      ? ''
+      : `${formatMoney(r.costCents, r.currency ?? 'USD')}${r.costEstimated ? ' (est.)' : ''}`,
+    [r.error, ...extras].filter(Boolean).join('; '),
   ];
 }
 

@@ -31,3 +31,4 @@ ALTER TABLE batch_rows ADD COLUMN IF NOT EXISTS estimate_cents bigint;
 ALTER TABLE batch_rows ADD COLUMN IF NOT EXISTS estimate_currency text;
 ALTER TABLE batch_rows ADD COLUMN IF NOT EXISTS estimate_warnings jsonb;
 ALTER TABLE batch_rows ADD COLUMN IF NOT EXISTS rated_at timestamptz;
+CREATE INDEX IF NOT EXISTS extra_shipments_row_idx ON extra_shipments (batch_id, row_no);

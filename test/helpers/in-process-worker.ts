@@ -21,6 +21,8 @@ export async function startWorker(
     callTimeoutMs: number;
     reconcileGraceMs: number;
     temporalAddress?: string;
+    /** False: a doubtful row not found is left for review (a server that may run calls late). Default true. */
+    recreateAfterGrace?: boolean;
   },
 ): Promise<RunningWorker> {
   const config = {
@@ -29,7 +31,7 @@ export async function startWorker(
       ...env.config.ups,
       callTimeoutMs: opts.callTimeoutMs,
       reconcileGraceMs: opts.reconcileGraceMs,
-      recreateAfterGrace: true,
+      recreateAfterGrace: opts.recreateAfterGrace ?? true,
     },
     worker: { ...env.config.worker, shutdownGraceMs: 1000 },
   };

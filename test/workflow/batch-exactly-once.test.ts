@@ -17,6 +17,7 @@ import {
   shipmentsPerReference,
 } from '../../ups-sandbox/call-log';
 import { readShipments } from '../../ups-sandbox/store';
+import { readRows } from '../../client/ledger';
 import { openTestEnvironment, type TestEnvironment } from '../helpers/environment';
 import { startWorker, type RunningWorker } from '../helpers/in-process-worker';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
@@ -96,19 +97,21 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
   throw new Error(`timed out waiting for ${what}`);
 }
 
-test('UPS records a create at once but label recovery sees it only 6 s later; the answer was lost: found, never created again', async () => {
+test('a create whose answer was lost is visible to label recovery only 7 s later: counted from the send + call timeout, it is found, never created again', async () => {
   const sbx = env.sandboxClient('late-visible');
   await sbx.ups.close();
   writeFileSync(
     sbx.knobsFile,
     JSON.stringify({
-      recoverVisibleAfterMs: 6000,
+      recoverVisibleAfterMs: 7000,
       rules: [{ tool: 'create_shipment', fault: 'timeout_after_create', times: 1, perReference: true }],
     }),
   );
   const table = await createOrdersTable(env.pool, makeOrders(3));
-  // The grace (8 s) covers UPS's lag (6 s); the old protocol waited 2 s from the first lookup.
-  const w = await startWorker(env, { sandbox: sbx, callTimeoutMs: 3000, reconcileGraceMs: 8000 });
+  // The retry's first lookup comes ~2 s after the create; "not found" for a 3 s grace from there would end
+  // at ~5 s, before UPS shows the shipment (7 s): a second create. Counted from the send + the call
+  // timeout (6 s), the grace ends at 9 s.
+  const w = await startWorker(env, { sandbox: sbx, callTimeoutMs: 6000, reconcileGraceMs: 3000 });
   try {
     const handle = await startBatch(env.client, env.taskQueue, batchInput(table, { mode: 'auto' }));
     const result = await handle.result();
@@ -188,6 +191,14 @@ test('a stale attempt (worker cut off from Temporal) is still inside its create:
     assert.equal(result.phase, 'completed');
     assert.equal(result.counts.shipped, 1);
     const [row] = await ledgerRows(handle.workflowId);
+    // Worker A's create (25 s at UPS) has been answered: every create there was is in the call log.
+    await waitFor('worker A’s create answered', () =>
+      Promise.resolve(
+        readCallLog(sbx.dataDir).some((c) => c.tool === 'create_shipment' && (c.slowMs ?? 0) >= 25_000)
+          ? true
+          : undefined,
+      ),
+    );
     assert.equal(callsPerReference(sbx.dataDir).get(row!.reference), 1, 'attempt 2 never created');
     assert.equal(shipmentsPerReference(sbx.dataDir).get(row!.reference), 1, 'one shipment');
     assert.ok(row!.claim >= 2, `a second attempt claimed the row (claim ${row!.claim})`);
@@ -229,6 +240,12 @@ test("a superseded attempt's shipment that lands anyway is an extra shipment: re
     assert.notEqual(extras[0]!.shipment_id, row!.shipment_id, 'the extra is not the row’s shipment');
     const voided = readShipments(sbx.dataDir).find((s) => s.shipmentId === extras[0]!.shipment_id);
     assert.ok(voided?.voidedAt, 'the extra shipment is voided at UPS');
+    // `shipbatch rows` (and batchRows) list it with the row.
+    const [listed] = await readRows(env.pool, handle.workflowId);
+    assert.deepEqual(
+      listed!.extraShipments.map((e) => [e.shipmentId, e.status]),
+      [[extras[0]!.shipment_id, 'voided']],
+    );
     assertLedgerIsUps(sbx.dataDir, result, [row!]);
   } finally {
     run.proxy.heal();
@@ -361,6 +378,84 @@ test('cancel {voidShipped} with rows needing review: they reconcile, are found s
     for (const r of rows) assert.equal(liveShipmentsPerReference(sbx.dataDir).get(r.reference) ?? 0, 0);
     assert.equal(readShipments(sbx.dataDir).length, 2, 'each row shipped once, then voided');
     assertLedgerIsUps(sbx.dataDir, result, rows);
+  } finally {
+    await w.stop();
+  }
+});
+
+test('label recovery refused twice with 429, then answers: the lookup is retried inside the attempt, the row ships, no review', async () => {
+  const sbx = env.sandboxClient('lookup-retry');
+  await sbx.ups.close();
+  writeFileSync(
+    sbx.knobsFile,
+    JSON.stringify({
+      retryAfterSeconds: 1,
+      rules: [
+        { tool: 'create_shipment', fault: 'timeout_after_create', times: 1, perReference: true },
+        { tool: 'recover_label', fault: 'rate_limit', times: 2, perReference: true },
+      ],
+    }),
+  );
+  const table = await createOrdersTable(env.pool, makeOrders(2));
+  const w = await startWorker(env, { sandbox: sbx, callTimeoutMs: 3000, reconcileGraceMs: 1000 });
+  try {
+    const handle = await startBatch(env.client, env.taskQueue, batchInput(table, { mode: 'auto' }));
+    const result = await handle.result();
+    assert.equal(result.phase, 'completed');
+    assert.equal(result.counts.shipped, 2);
+    assert.equal(result.counts.needsReview, 0);
+    const rows = await ledgerRows(handle.workflowId);
+    const refused = readCallLog(sbx.dataDir).filter(
+      (c) => c.tool === 'recover_label' && c.outcome === 'fault',
+    );
+    for (const r of rows) {
+      assert.equal(
+        refused.filter((c) => c.reference === r.reference).length,
+        2,
+        `row ${r.row_no}: refused twice`,
+      );
+      assert.equal(callsPerReference(sbx.dataDir).get(r.reference), 1, `row ${r.row_no}: one create`);
+    }
+    assertLedgerIsUps(sbx.dataDir, result, rows);
+  } finally {
+    await w.stop();
+  }
+});
+
+test('with a UPS server that may run calls after their timeout (shared HTTP), a row not found is left for review, never created blind', async () => {
+  const sbx = env.sandboxClient('never-recreate');
+  await sbx.ups.close();
+  // The create is recorded but UPS shows it only after 60 s: "not found" all through the grace.
+  writeFileSync(
+    sbx.knobsFile,
+    JSON.stringify({
+      recoverVisibleAfterMs: 60_000,
+      rules: [{ tool: 'create_shipment', fault: 'timeout_after_create', times: 1, perReference: true }],
+    }),
+  );
+  const table = await createOrdersTable(env.pool, makeOrders(1));
+  const w = await startWorker(env, {
+    sandbox: sbx,
+    callTimeoutMs: 2000,
+    reconcileGraceMs: 1000,
+    recreateAfterGrace: false,
+  });
+  try {
+    const handle = await startBatch(env.client, env.taskQueue, batchInput(table, { mode: 'auto' }));
+    const waiting = await waitForStatus(handle, inPhase('awaiting_action'), 60_000);
+    assert.equal(waiting.counts.needsReview, 1);
+    const [row] = await ledgerRows(handle.workflowId);
+    assert.equal(callsPerReference(sbx.dataDir).get(row!.reference), 1, 'no second create');
+    const { rows } = await env.pool.query<{ review_reason: string }>(
+      'SELECT review_reason FROM batch_rows WHERE batch_id = $1',
+      [handle.workflowId],
+    );
+    assert.match(
+      rows[0]!.review_reason,
+      /not found at UPS, but the UPS server may still run an earlier create/,
+    );
+    await handle.signal(cancelSignal, { reason: 'done' });
+    await handle.result();
   } finally {
     await w.stop();
   }

@@ -1,0 +1,39 @@
+/**
+ * The cost of a shipment UPS did not price for us: one found again by its reference (label recovery
+ * returns no charges) or recorded by an operator. A rate quote for the row's stored request, else the
+ * preview's quote of the row, else unknown. Either way it is an estimate, and stored as one.
+ */
+import type pg from 'pg';
+import type { ShipmentRequestBody } from '../../domain/shipment-schema';
+import type { UpsClient } from '../ups/client';
+
+export interface EstimatedCost {
+  cents: number;
+  currency: string;
+}
+
+export async function estimateRowCost(
+  pool: pg.Pool,
+  ups: UpsClient,
+  batchId: string,
+  rowNo: number,
+  signal?: AbortSignal,
+): Promise<EstimatedCost | undefined> {
+  const { rows } = await pool.query<{
+    request: ShipmentRequestBody | null;
+    estimate_cents: string | null;
+    estimate_currency: string | null;
+  }>(
+    `SELECT request, estimate_cents, estimate_currency FROM batch_rows WHERE batch_id = $1 AND row_no = $2`,
+    [batchId, rowNo],
+  );
+  const row = rows[0];
+  if (!row?.request) return undefined;
+  try {
+    const quote = await ups.rateShipmentRequest(row.request, signal);
+    return { cents: quote.totalCents, currency: quote.currency };
+  } catch {
+    if (row.estimate_cents === null) return undefined; // the row is shipped either way; its cost stays unknown
+    return { cents: Number(row.estimate_cents), currency: row.estimate_currency ?? 'USD' };
+  }
+}
