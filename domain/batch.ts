@@ -131,6 +131,8 @@ export const ResolveSchema = z.discriminatedUnion('outcome', [
   z.object({ row: z.number().int().positive(), outcome: z.literal('retry') }).strict(),
 ]);
 export const FinishSchema = z.object({}).strict();
+/** Resume a batch waiting for UPS (after fixing the credentials): dispatch starts again at once. */
+export const ResumeSchema = z.object({ by: z.string().max(200).optional() }).strict();
 
 export type ApproveArgs = z.input<typeof ApproveSchema>;
 export type RejectArgs = z.input<typeof RejectSchema>;
@@ -139,6 +141,7 @@ export type CancelArgs = z.input<typeof CancelSchema>;
 export type RestartArgs = z.input<typeof RestartSchema>;
 export type ResolveArgs = z.input<typeof ResolveSchema>;
 export type FinishArgs = z.input<typeof FinishSchema>;
+export type ResumeArgs = z.input<typeof ResumeSchema>;
 
 /** One message's problems as one line: `mode: mode must be "confirm" or "auto"`. */
 export function describeIssues(error: z.ZodError): string {
@@ -195,6 +198,23 @@ export interface ExtraShipmentCounts {
   notVoided: number;
 }
 
+/** Why a batch waits for UPS: failures about UPS itself, not about one row. */
+export type UpsOutageKind = 'auth' | 'unreachable' | 'unavailable' | 'rate_limited';
+
+export interface UpsOutage {
+  kind: UpsOutageKind;
+  /** In plain words: "UPS refused the credentials", "UPS unreachable: connection refused"… */
+  reason: string;
+  /** When the batch started waiting (ISO). */
+  since: string;
+  /** When UPS is asked next (ISO); absent while a probe runs. */
+  nextProbeAt?: string;
+  /** Probes made so far in this outage. */
+  probes: number;
+  /** Refused credentials: an operator fixes them, then sends `resume` (a probe that succeeds resumes too). */
+  needsOperator: boolean;
+}
+
 export interface RejectedMessage {
   name: string;
   reason: string;
@@ -218,6 +238,8 @@ export interface BatchStatus {
   error?: string;
   /** Present when a row was shipped more than once (each extra one voided, or listed when UPS refused). */
   extraShipments?: ExtraShipmentCounts;
+  /** Present while the batch waits for UPS (phase `waiting_for_ups`). */
+  upsOutage?: UpsOutage;
   updatedAt: string;
 }
 

@@ -14,6 +14,7 @@ import type {
   RejectArgs,
   ResolveArgs,
   RestartArgs,
+  ResumeArgs,
   SetModeArgs,
 } from './batch';
 
@@ -27,6 +28,7 @@ export const cancelSignal = defineSignal<[CancelArgs]>('cancel');
 export const restartSignal = defineSignal<[RestartArgs]>('restart');
 export const resolveSignal = defineSignal<[ResolveArgs]>('resolve');
 export const finishSignal = defineSignal<[FinishArgs]>('finish');
+export const resumeSignal = defineSignal<[ResumeArgs]>('resume');
 
 /** What an accepted Update answers: the batch's status right after the change. */
 export const approveUpdate = defineUpdate<BatchStatus, [ApproveArgs]>('approve');
@@ -36,6 +38,7 @@ export const cancelUpdate = defineUpdate<BatchStatus, [CancelArgs]>('cancel');
 export const restartUpdate = defineUpdate<BatchStatus, [RestartArgs]>('restart');
 export const resolveUpdate = defineUpdate<BatchStatus, [ResolveArgs]>('resolve');
 export const finishUpdate = defineUpdate<BatchStatus, [FinishArgs]>('finish');
+export const resumeUpdate = defineUpdate<BatchStatus, [ResumeArgs]>('resume');
 
 /** Descriptions shown by the Web UI's Queries tab and Send Signal dialog. */
 export const MESSAGE_DESCRIPTIONS = {
@@ -53,4 +56,6 @@ export const MESSAGE_DESCRIPTIONS = {
   resolve:
     'Settle a row that needs review: {"row": N, "outcome": "shipped", "trackingNumber": "1Z…"} or {"row": N, "outcome": "retry"}',
   finish: 'Close a batch that waits for action, leaving failed rows as they are. {}',
+  resume:
+    'Resume a batch waiting for UPS (waiting_for_ups), e.g. after fixing refused credentials: shipping starts again at once. {"by"?: string}',
 } as const;

@@ -18,6 +18,8 @@ export const BATCH_PHASES = [
   'previewing',
   'awaiting_approval',
   'executing',
+  /** UPS does not answer or refuses the credentials: dispatch paused, probing until UPS answers. */
+  'waiting_for_ups',
   'awaiting_action',
   'completed',
   'completed_with_errors',
