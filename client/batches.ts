@@ -30,6 +30,7 @@ import {
   RejectSchema,
   ResolveSchema,
   RestartSchema,
+  ResumeSchema,
   SetModeSchema,
   type ApproveArgs,
   type BatchInput,
@@ -41,7 +42,9 @@ import {
   type RejectArgs,
   type ResolveArgs,
   type RestartArgs,
+  type ResumeArgs,
   type RowCounts,
+  type UpsOutage,
 } from '../domain/batch';
 import * as msg from '../domain/messages';
 import { BATCH_PHASES, type BatchPhase } from '../domain/row-status';
@@ -88,15 +91,24 @@ export interface BatchSummary {
   closeTime?: string;
 }
 
-/** A batch that needs someone: waiting for approval or action, or stalled. */
+/** A batch that needs someone: waiting for approval, action or UPS, or stalled. */
 export interface AttentionItem extends BatchSummary {
-  /** `awaiting_approval`, `awaiting_action`, `retrying` (an activity keeps failing) or `no_worker`. */
-  reason: 'awaiting_approval' | 'awaiting_action' | 'retrying' | 'no_worker';
+  /**
+   * `awaiting_approval`, `awaiting_action`, `waiting_for_ups` (UPS does not answer or refused the
+   * credentials), `retrying` (an activity keeps failing) or `no_worker`.
+   */
+  reason: 'awaiting_approval' | 'awaiting_action' | 'waiting_for_ups' | 'retrying' | 'no_worker';
   /** Rows settled (shipped, failed, invalid, cancelled, voided) and still to do (pending, in flight, needs review). */
   done: number;
   remaining: number;
   counts: RowCounts;
   lastError: string | null;
+  /**
+   * With `waiting_for_ups`: why, since when, the next probe, and whether an operator must act
+   * (`needsOperator`: fix the credentials, then `shipbatch resume ID`; otherwise it resumes by itself).
+   * Absent when the batch's status could not be read.
+   */
+  upsOutage?: UpsOutage;
   /** Commands that would move it on. */
   choices: string[];
 }
@@ -444,6 +456,14 @@ export class ShipbatchClient {
     return this.update(batchId, msg.finishUpdate, parseArgs(FinishSchema, {}, 'finish arguments'));
   }
 
+  /**
+   * Resume a batch waiting for UPS (`waiting_for_ups`), e.g. once refused credentials are fixed: shipping
+   * starts again at once. Refused (BatchRefusedError) in any other phase.
+   */
+  resumeBatch(batchId: string, args: ResumeArgs = {}): Promise<BatchStatus> {
+    return this.update(batchId, msg.resumeUpdate, parseArgs(ResumeSchema, args, 'resume arguments'));
+  }
+
   // ---------------------------------------------------------------- lists and ledger
 
   /** Batches from visibility, newest first, optionally in one phase. */
@@ -473,8 +493,9 @@ export class ShipbatchClient {
   }
 
   /**
-   * Open batches that need someone: awaiting approval or action, an activity retrying for long
-   * (`retryingAttempts` attempts or more), or no worker polling the task queue.
+   * Open batches that need someone: awaiting approval or action, waiting for UPS (with the outage from
+   * the batch's status), an activity retrying for long (`retryingAttempts` attempts or more), or no
+   * worker polling the task queue.
    */
   async attentionBatches(opts: { retryingAttempts?: number } = {}): Promise<AttentionItem[]> {
     const minAttempts = opts.retryingAttempts ?? 3;
@@ -495,9 +516,20 @@ export class ShipbatchClient {
     for (const b of open) {
       let reason: AttentionItem['reason'] | undefined;
       let lastError: string | null = null;
+      let upsOutage: UpsOutage | undefined;
       if (!(await polled(b.taskQueue))) reason = 'no_worker';
       else if (b.phase === 'awaiting_approval' || b.phase === 'awaiting_action') reason = b.phase;
-      else {
+      else if (b.phase === 'waiting_for_ups') {
+        // Visibility has the phase; the reason, the next probe and who acts are in the batch's status.
+        const s = await this.getBatch(b.batchId).catch(() => undefined);
+        if (!s || s.phase === 'waiting_for_ups') {
+          reason = 'waiting_for_ups';
+          upsOutage = s?.upsOutage;
+          if (upsOutage) lastError = upsOutage.reason;
+        } else if (s.phase === 'awaiting_approval' || s.phase === 'awaiting_action') {
+          reason = s.phase; // moved on since visibility was written
+        }
+      } else {
         const desc = await this.temporal.workflowService.describeWorkflowExecution({
           namespace: this.config.temporal.namespace,
           execution: { workflowId: b.batchId },
@@ -521,7 +553,8 @@ export class ShipbatchClient {
         done: counts.total - remaining,
         remaining,
         lastError,
-        choices: choicesFor(reason, b.batchId, counts),
+        ...(upsOutage ? { upsOutage } : {}),
+        choices: choicesFor(reason, b.batchId, counts, upsOutage),
       });
     }
     return items;
@@ -584,7 +617,12 @@ function summaryOf(w: WorkflowExecutionInfo): BatchSummary {
   };
 }
 
-function choicesFor(reason: AttentionItem['reason'], id: string, counts: RowCounts): string[] {
+function choicesFor(
+  reason: AttentionItem['reason'],
+  id: string,
+  counts: RowCounts,
+  outage?: UpsOutage,
+): string[] {
   switch (reason) {
     case 'awaiting_approval':
       return [
@@ -602,6 +640,12 @@ function choicesFor(reason: AttentionItem['reason'], id: string, counts: RowCoun
       out.push(`shipbatch finish ${id}`, `shipbatch cancel ${id}`);
       return out;
     }
+    case 'waiting_for_ups':
+      // Refused credentials wait for the operator; otherwise the batch resumes by itself when a probe
+      // succeeds (`resume` would only try again at once).
+      return outage?.needsOperator === false
+        ? [`shipbatch status ${id}`, `shipbatch cancel ${id}`]
+        : [`shipbatch resume ${id}`, `shipbatch status ${id}`, `shipbatch cancel ${id}`];
     case 'retrying':
       return [`shipbatch status ${id}`, `shipbatch cancel ${id}`];
     case 'no_worker':

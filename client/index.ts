@@ -22,6 +22,7 @@ import type {
   RejectArgs,
   ResolveArgs,
   RestartArgs,
+  ResumeArgs,
 } from '../domain/batch';
 import { ShipbatchClient, type BatchSummary, type StartOptions, type StartedBatch } from './batches';
 import type { BatchLabel, BatchRow } from './ledger';
@@ -82,6 +83,13 @@ export async function resolveRow(batchId: string, args: ResolveArgs): Promise<Ba
 export async function finishBatch(batchId: string): Promise<BatchStatus> {
   return (await defaultClient()).finishBatch(batchId);
 }
+/**
+ * Resume a batch waiting for UPS (`waiting_for_ups`), e.g. after fixing refused credentials (Update);
+ * refused in any other phase (BatchRefusedError with the reason).
+ */
+export async function resumeBatch(batchId: string, args?: ResumeArgs): Promise<BatchStatus> {
+  return (await defaultClient()).resumeBatch(batchId, args);
+}
 /** Batches from Temporal visibility (search attribute ShipBatchPhase). */
 export async function listBatches(opts?: { phase?: string; limit?: number }): Promise<BatchSummary[]> {
   return (await defaultClient()).listBatches(opts);
@@ -131,6 +139,7 @@ export {
   RejectSchema,
   ResolveSchema,
   RestartSchema,
+  ResumeSchema,
   SetModeSchema,
   FINAL_PHASES,
   type ApproveArgs,
@@ -146,7 +155,10 @@ export {
   type RejectArgs,
   type ResolveArgs,
   type RestartArgs,
+  type ResumeArgs,
   type RowCounts,
+  type UpsOutage,
+  type UpsOutageKind,
 } from '../domain/batch';
 export { ShipperSchema, type Shipper } from '../domain/shipment-schema';
 export { BATCH_PHASES, ROW_STATUSES, type BatchPhase, type RowStatus } from '../domain/row-status';

@@ -13,7 +13,16 @@ import type { AttentionItem, BatchRow, BatchSummary, ShipbatchClient } from '../
 import { batchRowStream, formatRowError } from '../ledger';
 import { BatchInputError, ConnectionError } from '../errors';
 import { checkSource, checkTemplateCompiles, readShipperFile, readTemplateFile } from './inputs';
-import { clean, csvLine, formatMoney, jsonArrayEnd, jsonArrayItem, table, TableLayout } from './output';
+import {
+  clean,
+  csvLine,
+  formatMoney,
+  jsonArrayEnd,
+  jsonArrayItem,
+  outageLines,
+  table,
+  TableLayout,
+} from './output';
 import { watchBatch } from './watch';
 
 /** Where a command writes (tests pass their own). */
@@ -247,9 +256,10 @@ function printCounts(io: Io, s: BatchStatus): void {
   );
 }
 
-function printStatus(io: Io, s: BatchStatus): void {
+export function printStatus(io: Io, s: BatchStatus): void {
   say(io, `${s.batchId}${s.name && s.name !== s.batchId ? ` (${clean(s.name)})` : ''}`);
   say(io, `  phase     ${s.phase}`);
+  if (s.upsOutage) for (const line of outageLines(s.upsOutage, s.batchId)) say(io, line);
   say(io, `  mode      ${s.mode}${s.modeLocked ? ' (locked)' : ''}`);
   say(io, `  estimate  ${formatMoney(s.estimatedCostCents, s.currency)}`);
   say(io, `  shipped   ${formatMoney(s.actualCostCents, s.currency)} so far`);
@@ -458,6 +468,14 @@ export async function finishCommand(id: string, f: { json?: boolean }, io: Io): 
   return withClient(async (c) => done(io, f, await c.finishBatch(id), 'finish requested'));
 }
 
+export async function resumeCommand(id: string, f: { by?: string; json?: boolean }, io: Io): Promise<number> {
+  return withClient(async (c) => {
+    const by = f.by ?? os.userInfo().username;
+    const s = await c.resumeBatch(id, { by });
+    return done(io, f, s, `resumed by ${clean(by)}; shipping starts again`);
+  });
+}
+
 // ---------------------------------------------------------------- list / rows / labels / watch
 
 function printList(io: Io, items: BatchSummary[]): void {
@@ -475,7 +493,7 @@ function printList(io: Io, items: BatchSummary[]): void {
   );
 }
 
-function printAttention(io: Io, items: AttentionItem[]): void {
+export function printAttention(io: Io, items: AttentionItem[]): void {
   if (items.length === 0) {
     say(io, 'nothing needs attention');
     return;
@@ -483,6 +501,7 @@ function printAttention(io: Io, items: AttentionItem[]): void {
   const why = {
     awaiting_approval: 'waiting for approval',
     awaiting_action: 'rows failed or need review',
+    waiting_for_ups: 'waiting for UPS',
     retrying: 'an activity keeps failing (retrying)',
     no_worker: 'no worker polls the task queue',
   } as const;
@@ -492,7 +511,17 @@ function printAttention(io: Io, items: AttentionItem[]): void {
       io,
       `  rows      ${b.done} done, ${b.remaining} remaining (shipped ${b.counts.shipped}, failed ${b.counts.failed}, review ${b.counts.needsReview})`,
     );
-    if (b.lastError) say(io, `  last error ${clean(b.lastError)}`);
+    if (b.upsOutage) {
+      // The outage's reason is the last error; say what happens next instead of repeating it.
+      for (const line of outageLines(b.upsOutage, b.batchId)) say(io, line);
+    } else if (b.lastError) say(io, `  last error ${clean(b.lastError)}`);
+    if (b.reason === 'waiting_for_ups' && !b.upsOutage) {
+      // The status did not answer: both ways on.
+      say(
+        io,
+        `  next      resumes by itself when UPS answers; if UPS refused the credentials, fix them, then \`shipbatch resume ${b.batchId}\``,
+      );
+    }
     say(io, `  choices   ${b.choices.join('\n            ')}`);
     say(io);
   }

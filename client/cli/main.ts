@@ -206,10 +206,24 @@ export function buildProgram(io: cmd.Io, setCode: (code: number) => void): Comma
   example(
     json(
       program
+        .command('resume <id>')
+        .description(
+          'resume a batch waiting for UPS (waiting_for_ups), e.g. after fixing refused credentials (refused in any other phase: exit 2)',
+        )
+        .option('--by <name>', 'who resumes (default: your user name)'),
+    ).action(act((id: string, f: { by?: string; json?: boolean }) => cmd.resumeCommand(id, f, io))),
+    'shipbatch resume batch-spring --by alice',
+  );
+  example(
+    json(
+      program
         .command('list')
         .description('batches (Temporal visibility), newest first')
         .option('--phase <phase>', `one of ${BATCH_PHASES.join(', ')}`, choiceArg('--phase', BATCH_PHASES))
-        .option('--attention', 'only batches waiting for someone or stalled, with the choices'),
+        .option(
+          '--attention',
+          'only batches waiting for someone, waiting for UPS or stalled, with the choices',
+        ),
     ).action(act((f: { phase?: string; attention?: boolean; json?: boolean }) => cmd.listCommand(f, io))),
     'shipbatch list --phase awaiting_approval',
     'shipbatch list --attention',

@@ -3,7 +3,7 @@
  * (tested without a stack).
  */
 import { formatCents } from '../../domain/money';
-import type { RowCounts } from '../../domain/batch';
+import type { RowCounts, UpsOutage } from '../../domain/batch';
 
 /** Cents as money: `$1,234.56` for USD, `1,234.56 EUR` otherwise. */
 export function formatMoney(cents: number, currency = 'USD'): string {
@@ -116,6 +116,37 @@ export interface ProgressSample {
   counts: RowCounts;
   actualCostCents: number;
   currency: string;
+  /** While the phase is `waiting_for_ups`. */
+  upsOutage?: UpsOutage;
+}
+
+/** What happens next in a UPS outage: by itself, or the operator fixes the credentials and resumes. */
+export function outageNext(o: Pick<UpsOutage, 'needsOperator'>, batchId: string): string {
+  return o.needsOperator
+    ? `UPS refused the credentials: fix them, then \`shipbatch resume ${batchId}\``
+    : 'resumes by itself when UPS answers';
+}
+
+/** `3 probes, next probe at <ISO>` (or `probing now` while a probe runs). */
+export function outageProbes(o: UpsOutage, time: (iso: string) => string = (iso) => iso): string {
+  const probes = `${o.probes} probe${o.probes === 1 ? '' : 's'}`;
+  return `${probes}, ${o.nextProbeAt ? `next probe at ${time(o.nextProbeAt)}` : 'probing now'}`;
+}
+
+/** The `status` lines of a UPS outage (label column as in `shipbatch status`). */
+export function outageLines(o: UpsOutage, batchId: string): string[] {
+  return [
+    `  ups       ${clean(o.reason)}`,
+    `  since     ${clean(o.since)}`,
+    `  probes    ${clean(outageProbes(o))}`,
+    `  next      ${outageNext(o, batchId)}`,
+  ];
+}
+
+/** `2025-06-01T10:05:00.000Z` → `10:05:00 UTC` (the progress line is short). */
+function clockTime(iso: string): string {
+  const m = /T(\d\d:\d\d:\d\d)/.exec(iso);
+  return m ? `${m[1]} UTC` : iso;
 }
 
 /** Rows settled in this execution (shipped, failed, in review, cancelled, voided): the rate's numerator. */
@@ -146,9 +177,20 @@ export function remainingRows(c: RowCounts): number {
 
 const BEFORE_EXECUTION = new Set(['loading', 'previewing', 'awaiting_approval']);
 
-/** The progress line: a bar, counts, rows/s, cost so far, ETA. `width` is the bar's width in characters. */
+/**
+ * The progress line: a bar, counts, rows/s, cost so far, ETA. `width` is the bar's width in characters.
+ * While the batch waits for UPS, no bar (nothing moves): the reason, the counts and the next probe.
+ */
 export function progressLine(s: ProgressSample, rowsPerSecond: number, width = 24): string {
   const c = s.counts;
+  if (s.phase === 'waiting_for_ups') {
+    const o = s.upsOutage;
+    return (
+      `waiting_for_ups: ${o ? clean(o.reason) : 'UPS does not answer'} | ` +
+      `shipped ${c.shipped} failed ${c.failed}${c.needsReview ? ` review ${c.needsReview}` : ''} pending ${remainingRows(c)}` +
+      (o ? ` | ${clean(outageProbes(o, clockTime))}` : '')
+    );
+  }
   if (BEFORE_EXECUTION.has(s.phase)) {
     return (
       `${s.phase}: ${c.total} rows read, ${c.invalid} invalid` +

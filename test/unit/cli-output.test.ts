@@ -1,13 +1,21 @@
 /**
  * CLI pieces that need no stack: money, tables and CSV with hostile values, the progress line, flag
- * parsers, batch ids and Web UI details, exit codes, and the bad flags refused before any connection.
+ * parsers, batch ids and Web UI details, exit codes, and the bad flags refused before any connection;
+ * status and list --attention of a batch waiting for UPS.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { emptyCounts, type BatchInput } from '../../domain/batch';
+import { emptyCounts, type BatchInput, type BatchStatus, type UpsOutage } from '../../domain/batch';
 import { csvField, csvLine, clean, formatMoney, progressLine, table } from '../../client/cli/output';
 import { intArg, rowsListArg } from '../../client/cli/inputs';
-import { batchDetails, batchIdFor, batchSummary, normalizeBatchId } from '../../client/batches';
+import {
+  batchDetails,
+  batchIdFor,
+  batchSummary,
+  normalizeBatchId,
+  type AttentionItem,
+} from '../../client/batches';
+import { printAttention, printStatus, type Io } from '../../client/cli/commands';
 import { exitCodeOf, runCli } from '../../client/cli/main';
 import { BatchInputError, BatchNotFoundError, BatchRefusedError, ConnectionError } from '../../client/errors';
 import { TEMPLATE, SHIPPER } from '../helpers/batch';
@@ -171,6 +179,7 @@ test('bad flags exit 2 before anything is sent, naming the flag', async () => {
     [['resolve', 'batch-a', '--row', '3'], /exactly one of --tracking .* or --retry/],
     [['resolve', 'batch-a', '--row', '3', '--retry', '--tracking', '1Z999'], /exactly one of/],
     [['list', '--phase', 'done'], /--phase must be one of loading/],
+    [['resume'], /missing required argument 'id'/],
     [['rows', 'batch-a', '--status', 'lost'], /--status must be one of pending/],
     [
       ['labels', 'batch-a', '--out', 'x.pdf', '--format', 'png'],
@@ -193,4 +202,142 @@ test('--help exits 0 with examples, per command too', async () => {
   const approve = await cli('approve', '--help');
   assert.equal(approve.code, 0);
   assert.match(approve.out, /--preview-hash <hash>[\s\S]*Examples:[\s\S]*shipbatch approve batch-spring/);
+  const resume = await cli('resume', '--help');
+  assert.equal(resume.code, 0);
+  assert.match(resume.out, /waiting_for_ups[\s\S]*--by <name>[\s\S]*shipbatch resume batch-spring/);
+});
+
+/** A status in waiting_for_ups (the shape the workflow's `status` query answers). */
+function waitingStatus(outage: Partial<UpsOutage> = {}): BatchStatus {
+  return {
+    batchId: 'batch-ups',
+    name: 'ups',
+    phase: 'waiting_for_ups',
+    mode: 'auto',
+    modeLocked: true,
+    counts: { ...emptyCounts(), total: 10, shipped: 4, pending: 6 },
+    estimatedCostCents: 10_000,
+    actualCostCents: 4_000,
+    currency: 'USD',
+    rejectedMessages: [],
+    updatedAt: '2025-06-01T10:01:00.000Z',
+    upsOutage: {
+      kind: 'unreachable',
+      reason: 'UPS unreachable: connection refused',
+      since: '2025-06-01T10:00:00.000Z',
+      nextProbeAt: '2025-06-01T10:05:00.000Z',
+      probes: 3,
+      needsOperator: false,
+      ...outage,
+    },
+  };
+}
+
+function captured(): { io: Io; text: () => string } {
+  let out = '';
+  return { io: { out: (t) => (out += t), err: (t) => (out += t), tty: false }, text: () => out };
+}
+
+test('status of a batch waiting for UPS: the reason, since, probes, the next probe and who acts', () => {
+  const c = captured();
+  printStatus(c.io, waitingStatus());
+  const lines = c.text().split('\n');
+  assert.ok(lines.includes('  phase     waiting_for_ups'));
+  assert.ok(lines.includes('  ups       UPS unreachable: connection refused'));
+  assert.ok(lines.includes('  since     2025-06-01T10:00:00.000Z'));
+  assert.ok(lines.includes('  probes    3 probes, next probe at 2025-06-01T10:05:00.000Z'));
+  assert.ok(lines.includes('  next      resumes by itself when UPS answers'));
+  assert.ok(!c.text().includes('shipbatch resume'), 'no command to run: it resumes by itself');
+
+  const auth = captured();
+  printStatus(
+    auth.io,
+    waitingStatus({
+      kind: 'auth',
+      reason: 'UPS refused the credentials\u001b[2J',
+      probes: 1,
+      nextProbeAt: undefined,
+      needsOperator: true,
+    }),
+  );
+  const text = auth.text();
+  assert.match(text, /^ {2}ups {7}UPS refused the credentials \[2J$/m, 'escape sequences neutralised');
+  assert.match(text, /^ {2}probes {4}1 probe, probing now$/m);
+  assert.match(
+    text,
+    /^ {2}next {6}UPS refused the credentials: fix them, then `shipbatch resume batch-ups`$/m,
+  );
+
+  const plain = captured();
+  printStatus(plain.io, { ...waitingStatus(), phase: 'executing', upsOutage: undefined });
+  assert.doesNotMatch(plain.text(), /^ {2}(ups|probes|next) /m, 'no outage lines outside the outage');
+});
+
+function attentionItem(outage?: Partial<UpsOutage>, choices: string[] = []): AttentionItem {
+  const s = waitingStatus(outage);
+  return {
+    batchId: s.batchId,
+    runId: 'run',
+    status: 'RUNNING',
+    taskQueue: 'shipbatch',
+    phase: 'waiting_for_ups',
+    startTime: '2025-06-01T09:00:00.000Z',
+    reason: 'waiting_for_ups',
+    done: 4,
+    remaining: 6,
+    counts: s.counts,
+    lastError: s.upsOutage!.reason,
+    ...(outage === undefined ? {} : { upsOutage: s.upsOutage }),
+    choices,
+  };
+}
+
+test('list --attention: a batch waiting for UPS with the reason and the command to run, or that it resumes by itself', () => {
+  const byItself = captured();
+  printAttention(byItself.io, [
+    attentionItem({}, ['shipbatch status batch-ups', 'shipbatch cancel batch-ups']),
+  ]);
+  const t1 = byItself.text();
+  assert.match(t1, /^batch-ups {2}waiting_for_ups: waiting for UPS$/m);
+  assert.match(t1, /^ {2}rows {6}4 done, 6 remaining/m);
+  assert.match(t1, /^ {2}ups {7}UPS unreachable: connection refused$/m);
+  assert.match(t1, /^ {2}next {6}resumes by itself when UPS answers$/m);
+  assert.doesNotMatch(t1, /last error/, 'the reason is not repeated as the last error');
+  assert.match(t1, /^ {2}choices {3}shipbatch status batch-ups\n {12}shipbatch cancel batch-ups$/m);
+
+  const operator = captured();
+  printAttention(operator.io, [
+    attentionItem({ kind: 'auth', reason: 'UPS refused the credentials', needsOperator: true }, [
+      'shipbatch resume batch-ups',
+      'shipbatch status batch-ups',
+      'shipbatch cancel batch-ups',
+    ]),
+  ]);
+  const t2 = operator.text();
+  assert.match(t2, /^ {2}ups {7}UPS refused the credentials$/m);
+  assert.match(t2, /^ {2}next {6}UPS refused the credentials: fix them, then `shipbatch resume batch-ups`$/m);
+  assert.match(t2, /^ {2}choices {3}shipbatch resume batch-ups$/m);
+
+  // The status did not answer (a worker busy): both ways on, the last error from the ledger.
+  const unknown = captured();
+  printAttention(unknown.io, [
+    { ...attentionItem(undefined, ['shipbatch resume batch-ups']), lastError: null },
+  ]);
+  assert.match(
+    unknown.text(),
+    /^ {2}next {6}resumes by itself when UPS answers; if UPS refused the credentials, fix them, then `shipbatch resume batch-ups`$/m,
+  );
+});
+
+test('progress line while waiting for UPS: the reason, counts and next probe, no bar', () => {
+  const line = progressLine(waitingStatus(), 0);
+  assert.equal(
+    line,
+    'waiting_for_ups: UPS unreachable: connection refused | shipped 4 failed 0 pending 6 | 3 probes, next probe at 10:05:00 UTC',
+  );
+  assert.ok(!line.includes('['), 'no frozen bar');
+  const probing = progressLine(waitingStatus({ nextProbeAt: undefined, probes: 4 }), 0);
+  assert.match(probing, /\| 4 probes, probing now$/);
+  const unknown = progressLine({ ...waitingStatus(), upsOutage: undefined }, 0);
+  assert.equal(unknown, 'waiting_for_ups: UPS does not answer | shipped 4 failed 0 pending 6');
 });

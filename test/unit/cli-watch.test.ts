@@ -119,3 +119,68 @@ test('no answer from a worker is said once and waited out; `until` stops early; 
     BatchNotFoundError,
   );
 });
+
+test('waiting for UPS: the phase with the reason and who acts, no frozen bar; announced again when the operator must act', async () => {
+  const outage = (needsOperator: boolean, probes: number) => ({
+    kind: needsOperator ? ('auth' as const) : ('unreachable' as const),
+    reason: needsOperator ? 'UPS refused the credentials' : 'UPS unreachable: connection refused',
+    since: '2025-06-01T10:00:00.000Z',
+    nextProbeAt: `2025-06-01T10:0${probes}:00.000Z`,
+    probes,
+    needsOperator,
+  });
+  const items = [
+    status('executing', 4),
+    status('waiting_for_ups', 4, { upsOutage: outage(false, 1) }),
+    status('waiting_for_ups', 4, { upsOutage: outage(false, 2) }),
+    status('waiting_for_ups', 4, { upsOutage: outage(true, 3) }),
+    status('executing', 6),
+    status('completed', 10),
+  ];
+  let out = '';
+  await watchBatch(scripted(items), 'batch-w', {
+    show: true,
+    tty: false,
+    intervalMs: 1,
+    write: (t) => (out += t),
+  });
+  const lines = out.trim().split('\n');
+  assert.ok(
+    lines.includes(
+      'batch-w: waiting_for_ups — waiting for UPS: UPS unreachable: connection refused; resumes by itself when UPS answers',
+    ),
+    out,
+  );
+  assert.ok(
+    lines.includes(
+      'batch-w: waiting_for_ups — waiting for UPS: UPS refused the credentials; UPS refused the credentials: fix them, then `shipbatch resume batch-w`',
+    ),
+    out,
+  );
+  assert.ok(
+    lines.includes(
+      'waiting_for_ups: UPS unreachable: connection refused | shipped 4 failed 0 pending 6 | 1 probe, next probe at 10:01:00 UTC',
+    ),
+    out,
+  );
+  const waitingLines = lines.slice(
+    lines.findIndex((l) => l.startsWith('batch-w: waiting_for_ups')),
+    lines.lastIndexOf('batch-w: executing'),
+  );
+  assert.ok(
+    waitingLines.every((l) => !l.startsWith('[')),
+    `no progress bar while waiting for UPS:\n${out}`,
+  );
+  assert.equal(lines.filter((l) => l === 'batch-w: executing').length, 2, 'executing again after the wait');
+  assert.equal(lines.at(-1), 'batch-w: completed');
+
+  // On a terminal the line redrawn in place is the reason too.
+  let tty = '';
+  await watchBatch(scripted(items), 'batch-w', {
+    show: true,
+    tty: true,
+    intervalMs: 1,
+    write: (t) => (tty += t),
+  });
+  assert.match(tty, /\r\u001b\[2Kwaiting_for_ups: UPS unreachable: connection refused \| shipped 4/);
+});
