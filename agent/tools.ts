@@ -17,6 +17,7 @@ import {
   type BatchStatus,
   type RowCounts,
   type ShipbatchClient,
+  type UpsOutage,
 } from '../client/index';
 import {
   MAX_FILTER_CHARS,
@@ -128,7 +129,7 @@ const ResumeArgs = z
       .enum(RESUME_CHOICES, { error: 'choice must be "resume", "restart" or "cancel"' })
       .optional()
       .describe(
-        'Omit to list the batches needing attention with a recovery prompt each. resume: report what happens once a worker runs (changes nothing); restart: ship again the failed (else needs-review) rows, never a shipped one; cancel: stop the batch, no new shipments.',
+        'Omit to list the batches needing attention with a recovery prompt each. resume: for a batch waiting for UPS whose credentials UPS refused, send `resume` once they are fixed (shipping starts again at once); a batch waiting for UPS otherwise resumes by itself (nothing is sent); for any other batch, report what happens once a worker runs (changes nothing). restart: ship again the failed (else needs-review) rows, never a shipped one; cancel: stop the batch, no new shipments.',
       ),
   })
   .strict();
@@ -197,7 +198,7 @@ export const TOOLS = [
       idempotentHint: false,
     },
     description:
-      'Without choice: list the batches that need attention (awaiting approval or action, activities retrying, no worker polling) with a recovery prompt each: rows done, remaining, last error, the choices and what each does. With job_id and choice: perform it (resume, restart, cancel).',
+      'Without choice: list the batches that need attention (awaiting approval or action, waiting for UPS, activities retrying, no worker polling) with a recovery prompt each: rows done, remaining, last error, the UPS outage (reason, since, next probe, whether the operator must fix the credentials), the choices and what each does. With job_id and choice: perform it (resume, restart, cancel). resume on a batch waiting for UPS after refused credentials sends `resume` (ask the user to fix the credentials first); one waiting for UPS otherwise resumes by itself when UPS answers.',
     schema: ResumeArgs,
     run: batchResume,
   }),
@@ -391,7 +392,23 @@ function nextStep(id: string, s: BatchStatus): string {
   if (s.phase === 'awaiting_action') {
     return `Some rows failed or need review; batch_resume {job_id: "${id}"} shows the choices.`;
   }
+  if (s.phase === 'waiting_for_ups') return upsNextStep(id, s.upsOutage);
   return `The batch is ${s.phase}; nothing more to do.`;
+}
+
+/** What to do about a batch waiting for UPS (the outage unknown when its status did not answer). */
+function upsNextStep(id: string, o: UpsOutage | undefined): string {
+  if (!o) {
+    return `The batch waits for UPS; batch_execute {job_id: "${id}"} shows why. It resumes by itself when UPS answers, unless UPS refused the credentials.`;
+  }
+  if (o.needsOperator) {
+    return `Shipping is paused: ${o.reason} (since ${o.since}). Ask the user to fix the UPS credentials of the shipbatch worker, then call batch_resume {job_id: "${id}", choice: "resume"}; or cancel the batch with choice "cancel". Rows not yet sent stay pending; none is shipped twice.`;
+  }
+  return `Shipping is paused: ${o.reason} (since ${o.since}; ${probesText(o)}). Nothing to do: the batch resumes by itself when UPS answers; follow it with batch_execute {job_id: "${id}", wait_seconds: 30}, or cancel it with batch_resume choice "cancel".`;
+}
+
+function probesText(o: UpsOutage): string {
+  return `${o.probes} probe(s) so far, ${o.nextProbeAt ? `next at ${o.nextProbeAt}` : 'one running now'}`;
 }
 
 // ---------------------------------------------------------------- batch_execute
@@ -482,6 +499,15 @@ function choicesFor(item: AttentionItem): Choice[] {
       });
       if (restartable) out.push({ choice: 'restart', effect: restartEffect(item.counts) });
       break;
+    case 'waiting_for_ups':
+      out.push({
+        choice: 'resume',
+        effect:
+          item.upsOutage?.needsOperator === false
+            ? `Nothing to do: the batch probes UPS (${probesText(item.upsOutage)}) and resumes by itself when UPS answers; resume sends nothing.`
+            : 'UPS refused the credentials: once the user has fixed them (the UPS credentials of the shipbatch worker), resume sends `resume` and shipping starts again at once; rows not yet sent stay pending, none ships twice.',
+      });
+      break;
     case 'retrying':
       out.push({
         choice: 'resume',
@@ -509,12 +535,23 @@ const REASON_TEXT: Record<AttentionItem['reason'], string> = {
   no_worker: 'is interrupted: no worker polls its task queue',
   awaiting_approval: 'waits for approval of its preview',
   awaiting_action: 'waits for action: rows failed or need review',
+  waiting_for_ups: 'waits for UPS: shipping is paused',
   retrying: 'is stalled: a call keeps failing and is being retried',
 };
+
+function outageText(o: UpsOutage): string {
+  return (
+    `UPS outage: ${o.reason} since ${o.since}, ${probesText(o)}; ` +
+    (o.needsOperator
+      ? 'the operator must fix the credentials, then resume.'
+      : 'it resumes by itself when UPS answers.')
+  );
+}
 
 function promptFor(item: AttentionItem, choices: Choice[]): string {
   return [
     `Batch ${item.batchId} (${phaseText(item.phase)}) ${REASON_TEXT[item.reason]}.`,
+    ...(item.upsOutage ? [outageText(item.upsOutage)] : []),
     `${item.done} row(s) done (shipped ${item.counts.shipped}, failed ${item.counts.failed}, invalid ${item.counts.invalid}, cancelled ${item.counts.cancelled}), ${item.remaining} remaining (pending ${item.counts.pending}, in flight ${item.counts.inFlight}, needs review ${item.counts.needsReview}).`,
     `Last error: ${item.lastError ?? 'none'}.`,
     `Choices (batch_resume with job_id and choice): ${choices.map((c) => `${c.choice}: ${c.effect}`).join(' | ')}`,
@@ -537,6 +574,7 @@ async function batchResume(client: ShipbatchClient, args: z.output<typeof Resume
           rows_remaining: item.remaining,
           counts: item.counts,
           last_error: item.lastError,
+          ...(item.upsOutage ? { ups_outage: item.upsOutage } : {}),
           choices,
           prompt: promptFor(item, choices),
         };
@@ -565,6 +603,7 @@ async function batchResume(client: ShipbatchClient, args: z.output<typeof Resume
     case 'resume': {
       if (worker.polling) {
         const status = await client.getBatch(id);
+        if (status.phase === 'waiting_for_ups') return resumeWaiting(client, id, status, rows);
         return {
           job_id: id,
           choice: 'resume',
@@ -624,6 +663,43 @@ async function batchResume(client: ShipbatchClient, args: z.output<typeof Resume
       };
     }
   }
+}
+
+/**
+ * `resume` on a batch waiting for UPS: the `resume` Update when the operator had to act (credentials
+ * refused; the user fixed them), else nothing sent: the batch resumes by itself when a probe succeeds.
+ */
+async function resumeWaiting(
+  client: ShipbatchClient,
+  id: string,
+  status: BatchStatus,
+  rows: { rows_done: number; rows_remaining: number; counts: RowCounts },
+): Promise<unknown> {
+  const outage = status.upsOutage;
+  if (outage && !outage.needsOperator) {
+    return {
+      job_id: id,
+      choice: 'resume',
+      worker_polling: true,
+      phase: status.phase,
+      ...rows,
+      ups_outage: outage,
+      sent: false,
+      will_happen: `Nothing sent: ${outage.reason}, and the batch resumes by itself when UPS answers (${probesText(outage)}). Follow it with batch_execute {job_id: "${id}", wait_seconds: 30}.`,
+    };
+  }
+  const after = await client.resumeBatch(id, { by: ACTOR });
+  return {
+    job_id: id,
+    choice: 'resume',
+    sent: true,
+    ...(outage ? { resumed_from: outage } : {}),
+    ...after,
+    next_step:
+      after.phase === 'waiting_for_ups'
+        ? `UPS still refuses: ${after.upsOutage?.reason ?? 'no answer'}. ${upsNextStep(id, after.upsOutage)}`
+        : nextStep(id, after),
+  };
 }
 
 /**
