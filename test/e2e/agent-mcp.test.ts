@@ -2,7 +2,8 @@
  * `shipbatch-mcp` as an AI agent drives it (issue 13): the bin spawned over stdio and spoken to with the
  * MCP TypeScript client, against the real stack (npm test's Temporal and PostgreSQL), a worker in this
  * process on the server's task queue and the UPS sandbox. Bad arguments first (no worker needed), then a
- * batch interrupted with no worker, the confirm-mode happy path, and restart of a failed row.
+ * batch interrupted with no worker, the confirm-mode happy path, restart of a failed row, and a batch
+ * waiting for UPS after refused credentials resumed once they are fixed.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -351,6 +352,79 @@ test('auto mode with a failed row: mode locked, resume lists it, restart ships t
         rows.every((r) => shipments.get(r.reference) === 1),
         'every row shipped exactly once',
       );
+    },
+    { ups: sbx.ups },
+  );
+});
+
+test('UPS refuses the credentials: execute reports waiting_for_ups, resume lists the outage and sends resume after the fix', async () => {
+  const table = await createOrdersTable(env.pool, makeOrders(3)); // Portland, Houston, Denver: all ship
+  await env.withWorker(
+    async () => {
+      writeFileSync(sbx.knobsFile, '{}');
+      const p = await ok<{ job_id: string; validRows: number }>('batch_preview', previewArgs(table));
+      assert.equal(p.validRows, 3);
+      // The credentials expire between the preview and the approval: every UPS call answers 401.
+      writeFileSync(sbx.knobsFile, JSON.stringify({ faultRates: { auth_error: 1 } }));
+      try {
+        await ok<Status>('batch_execute', { job_id: p.job_id, approved: true });
+        type Waiting = Status & {
+          upsOutage?: { kind: string; needsOperator: boolean };
+          next_step: string;
+        };
+        let s: Waiting;
+        const deadline = Date.now() + 90_000;
+        do {
+          s = await ok<Waiting>('batch_execute', { job_id: p.job_id, wait_seconds: 2 });
+        } while (!(s.phase === 'waiting_for_ups' && s.upsOutage?.needsOperator) && Date.now() < deadline);
+        assert.equal(s.phase, 'waiting_for_ups', JSON.stringify(s));
+        assert.equal(s.upsOutage?.kind, 'auth');
+        assert.match(s.next_step, /Ask the user to fix the UPS credentials/);
+        assert.equal(s.counts.failed, 0, 'no row fails for the outage');
+
+        const listed = await ok<{
+          batches: {
+            reason: string;
+            ups_outage?: { needsOperator: boolean; reason: string };
+            choices: { choice: string; effect: string }[];
+            prompt: string;
+          }[];
+        }>('batch_resume', { job_id: p.job_id });
+        const item = listed.batches[0]!;
+        assert.equal(item.reason, 'waiting_for_ups');
+        assert.equal(item.ups_outage?.needsOperator, true);
+        assert.match(
+          item.prompt,
+          /waits for UPS: shipping is paused\. UPS outage: UPS refused the credentials/,
+        );
+        assert.deepEqual(
+          item.choices.map((c) => c.choice),
+          ['resume', 'cancel'],
+        );
+
+        writeFileSync(sbx.knobsFile, '{}'); // the user fixed the credentials
+        const r = await call('batch_resume', { job_id: p.job_id, choice: 'resume' });
+        if (r.isError) {
+          // A probe saw UPS answer first: the batch resumed by itself.
+          assert.match(r.text, /nothing to resume: the batch is (executing|completed)/);
+        } else {
+          const resumed = JSON.parse(r.text) as { sent: boolean; phase: string };
+          assert.equal(resumed.sent, true, r.text);
+        }
+        const done = await untilPhase(p.job_id, 'completed');
+        assert.equal(done.counts.shipped, 3);
+        const { rows } = await env.pool.query<{ reference: string }>(
+          'SELECT reference FROM batch_rows WHERE batch_id = $1',
+          [p.job_id],
+        );
+        const shipments = shipmentsPerReference(sbx.dataDir);
+        assert.ok(
+          rows.every((row) => shipments.get(row.reference) === 1),
+          'every row shipped exactly once',
+        );
+      } finally {
+        writeFileSync(sbx.knobsFile, '{}');
+      }
     },
     { ups: sbx.ups },
   );

@@ -2,7 +2,8 @@
  * The `shipbatch` CLI as a user runs it: child processes against the test stack (npm test passes
  * TEMPORAL_ADDRESS and DATABASE_URL) with a `shipbatch worker` child on a task queue of its own.
  * One happy path (import → start → preview → approve → watch → rows → labels), one table of bad inputs,
- * and the batch driven with the Temporal CLI (`temporal workflow query/signal`).
+ * the batch driven with the Temporal CLI (`temporal workflow query/signal`), failed rows waiting for action,
+ * and UPS refusing the credentials (waiting_for_ups: status, list --attention, resume).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -437,6 +438,15 @@ test('a batch with failed rows waits for action: list --attention, restart, mode
     assert.equal(locked.code, 2);
     assert.match(locked.err, /refused setMode: .*locked/);
 
+    // resume applies only while the batch waits for UPS: refused with the workflow's reason, exit 2.
+    const notWaiting = await cli('resume', id, '--by', 'e2e');
+    assert.equal(notWaiting.code, 2, notWaiting.err);
+    assert.match(
+      notWaiting.err,
+      /refused resume: nothing to resume: the batch is awaiting_action \(resume applies in waiting_for_ups\)/,
+    );
+    assert.doesNotMatch(notWaiting.err, /\n\s+at /, 'no stack trace');
+
     const restarted = await cliJson<BatchStatus>('restart', id, '--rows', '3');
     assert.ok(restarted.phase === 'awaiting_action' || restarted.phase === 'executing');
     // Still rejected by UPS: it fails again and the batch waits again; finish closes it as it is
@@ -451,6 +461,76 @@ test('a batch with failed rows waits for action: list --attention, restart, mode
     assert.equal(finished.code, 0, finished.err);
     const done = await waitStatus(id, (s) => s.phase === 'completed_with_errors');
     assert.deepEqual([done.counts.shipped, done.counts.failed, done.counts.invalid], [3, 1, 1]);
+  } finally {
+    await writeFile(path.join(dir, 'knobs.json'), '{}');
+  }
+});
+
+test('UPS refuses the credentials: waiting_for_ups in status and list --attention, resume after the fix', async () => {
+  const table = `cli_ups_${randomUUID().slice(0, 8)}`;
+  assert.equal((await cli('import', 'orders.csv', '--table', table)).code, 0);
+  const { batchId: id } = await cliJson<{ batchId: string }>(
+    'start',
+    '--table',
+    table,
+    '--template',
+    TEMPLATE,
+    '--shipper',
+    SHIPPER,
+  );
+  await waitStatus(id, (s) => s.phase === 'awaiting_approval');
+  // Every UPS call from now on: 401, UPS 250002 (the credentials expired after the preview).
+  await writeFile(path.join(dir, 'knobs.json'), JSON.stringify({ faultRates: { auth_error: 1 } }));
+  try {
+    assert.equal((await cli('approve', id, '--by', 'e2e')).code, 0);
+    const waiting = await waitStatus(
+      id,
+      (s) => s.phase === 'waiting_for_ups' && !!s.upsOutage?.needsOperator,
+    );
+    assert.equal(waiting.upsOutage?.kind, 'auth');
+    assert.equal(waiting.counts.failed + waiting.counts.needsReview, 0, 'no row fails for the outage');
+
+    const status = await cli('status', id);
+    assert.equal(status.code, 0, status.err);
+    assert.match(status.out, /^ {2}phase {5}waiting_for_ups$/m);
+    assert.match(status.out, /^ {2}ups {7}UPS refused the credentials/m);
+    assert.match(status.out, /^ {2}since {5}\d{4}-\d\d-\d\dT/m);
+    assert.match(status.out, /^ {2}probes {4}\d+ probes?, (next probe at \d{4}-|probing now)/m);
+    assert.match(
+      status.out,
+      new RegExp(`^ {2}next {6}UPS refused the credentials: fix them, then \`shipbatch resume ${id}\`$`, 'm'),
+    );
+
+    const items = await cliJson<
+      { batchId: string; reason: string; upsOutage?: { needsOperator: boolean }; choices: string[] }[]
+    >('list', '--attention');
+    const item = items.find((i) => i.batchId === id);
+    assert.equal(item?.reason, 'waiting_for_ups', JSON.stringify(items));
+    assert.equal(item.upsOutage?.needsOperator, true);
+    assert.equal(item.choices[0], `shipbatch resume ${id}`);
+    const human = await cli('list', '--attention');
+    assert.match(human.out, new RegExp(`^${id} {2}waiting_for_ups: waiting for UPS$`, 'm'));
+
+    // Resumed before the fix: accepted (the batch was waiting), shipping tries again and waits again.
+    const early = await cliJson<BatchStatus>('resume', id, '--by', 'e2e');
+    assert.equal(early.batchId, id);
+    await waitStatus(id, (s) => s.phase === 'waiting_for_ups' && !!s.upsOutage?.needsOperator);
+
+    // Fixed: resume (unless a probe saw UPS answer first and the batch resumed by itself).
+    await writeFile(path.join(dir, 'knobs.json'), '{}');
+    const resumed = await cli('resume', id, '--by', 'e2e');
+    if (resumed.code !== 0) {
+      assert.equal(resumed.code, 2, resumed.err);
+      assert.match(resumed.err, /nothing to resume: the batch is (executing|completed)/);
+    } else {
+      assert.match(
+        resumed.out,
+        new RegExp(`^${id}: resumed by e2e; shipping starts again \\(phase \\w+\\)$`, 'm'),
+      );
+    }
+    const done = await waitStatus(id, (s) => s.phase === 'completed_with_errors');
+    assert.deepEqual([done.counts.shipped, done.counts.failed, done.counts.invalid], [4, 0, 1]);
+    assert.equal(done.upsOutage, undefined);
   } finally {
     await writeFile(path.join(dir, 'knobs.json'), '{}');
   }
