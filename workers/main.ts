@@ -9,10 +9,13 @@ import { openPool } from '../activities/db';
 import { migrate } from '../db/migrate';
 import { createUpsClient } from '../activities/ups/from-config';
 import { connectWorker, createShipbatchWorker } from './create-worker';
+import { createWorkerLogger } from './log';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  Runtime.install({ shutdownSignals: [] }); // we handle signals ourselves, below
+  // The SDK's entries at SHIPBATCH_LOG_LEVEL and up, an expected activity failure on one line (workers/log.ts);
+  // we handle signals ourselves, below.
+  Runtime.install({ logger: createWorkerLogger(config.logLevel), shutdownSignals: [] });
   const pool = await openPool({
     url: config.database.url,
     max: config.worker.maxConcurrentActivities + 2,
