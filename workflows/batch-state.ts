@@ -13,6 +13,7 @@ import {
   RejectSchema,
   ResolveSchema,
   RestartSchema,
+  ResumeSchema,
   SetModeSchema,
   type BatchInput,
   type BatchMode,
@@ -21,6 +22,8 @@ import {
   type ExtraShipmentCounts,
   type RejectedMessage,
   type RowCounts,
+  type UpsOutage,
+  type UpsOutageKind,
 } from '../domain/batch';
 import type { BatchPhase } from '../domain/row-status';
 import type { z } from 'zod';
@@ -54,7 +57,15 @@ export interface CarriedState {
   runs: number;
   /** Ids of the Updates already applied: the server may deliver one again to the next run. */
   seenUpdateIds: string[];
+  /** Set while the batch waits for UPS. */
+  upsOutage?: UpsOutage;
+  /** Failures about UPS itself in a row, across rows, since the last success (the breaker's count). */
+  consecutiveUpsDown?: number;
+  resumeRequested?: boolean;
 }
+
+/** Failures about UPS in a row (across rows, no success between) that pause the batch. */
+export const BREAKER_TRIPS_AFTER = 3;
 
 /** Refused messages kept in status (the newest ones). */
 const MAX_REJECTED = 50;
@@ -89,11 +100,16 @@ export class BatchState implements CarriedState {
   approvalDeadline?: number;
   runs = 1;
   seenUpdateIds: string[] = [];
+  upsOutage?: UpsOutage;
+  consecutiveUpsDown = 0;
+  resumeRequested = false;
   rejected?: { reason: string };
   /** Why the batch stopped early (set with the phase). */
   error?: string;
   /** Rows in flight in this run (row number → true). */
   inFlight: Record<number, true> = {};
+  /** Rows left in flight in the ledger by a cancel while UPS could not be asked (this run). */
+  leftInFlight = 0;
   /** Updates applied by this run (not carried: the limit is per run). */
   updatesThisRun = 0;
   /** From the ledger: rows shipped more than once (the extras voided), when there are any. */
@@ -143,7 +159,40 @@ export class BatchState implements CarriedState {
       approvalDeadline: this.approvalDeadline,
       runs: this.runs,
       seenUpdateIds: this.seenUpdateIds,
+      ...(this.upsOutage ? { upsOutage: this.upsOutage } : {}),
+      ...(this.consecutiveUpsDown ? { consecutiveUpsDown: this.consecutiveUpsDown } : {}),
+      ...(this.resumeRequested ? { resumeRequested: true } : {}),
     };
+  }
+
+  /**
+   * A row reported a failure about UPS itself. Trips the breaker (the batch waits for UPS) after
+   * {@link BREAKER_TRIPS_AFTER} in a row, or at once when UPS refused the credentials. True when tripped.
+   */
+  noteUpsDown(sign: { kind: UpsOutageKind; reason: string }): boolean {
+    this.consecutiveUpsDown++;
+    if (this.upsOutage) return true;
+    if (sign.kind !== 'auth' && this.consecutiveUpsDown < BREAKER_TRIPS_AFTER) return false;
+    this.upsOutage = {
+      kind: sign.kind,
+      reason: sign.reason,
+      since: new Date().toISOString(),
+      probes: 0,
+      needsOperator: sign.kind === 'auth',
+    };
+    return true;
+  }
+
+  /** A row got an answer from UPS: the breaker's count starts again. */
+  noteUpsAnswered(): void {
+    this.consecutiveUpsDown = 0;
+  }
+
+  /** UPS answers again (a probe, or the operator's resume). */
+  endOutage(): void {
+    this.upsOutage = undefined;
+    this.consecutiveUpsDown = 0;
+    this.resumeRequested = false;
   }
 
   status(): BatchStatus {
@@ -162,6 +211,7 @@ export class BatchState implements CarriedState {
       rejectedMessages: this.rejectedMessages,
       ...(this.error ? { error: this.error } : {}),
       ...(this.extraShipments ? { extraShipments: this.extraShipments } : {}),
+      ...(this.upsOutage ? { upsOutage: this.upsOutage } : {}),
       updatedAt: new Date().toISOString(),
     };
   }
@@ -305,6 +355,23 @@ export class BatchState implements CarriedState {
     this.finishRequested = true;
   }
 
+  checkResume(raw: unknown): Parsed<typeof ResumeSchema> {
+    const p = parse(ResumeSchema, raw);
+    if (!p.ok) return p;
+    if (this.phase !== 'waiting_for_ups' || !this.upsOutage) {
+      return {
+        ok: false,
+        reason: `nothing to resume: the batch is ${this.phase} (resume applies in waiting_for_ups)`,
+      };
+    }
+    if (this.cancel) return { ok: false, reason: 'batch is being cancelled' };
+    return p;
+  }
+
+  applyResume(): void {
+    this.resumeRequested = true;
+  }
+
   /** Progress line for the Web UI's current details. */
   progressMarkdown(): string {
     const c = this.counts;
@@ -313,6 +380,16 @@ export class BatchState implements CarriedState {
       `**${this.phase}** · mode ${this.mode}${this.modeLocked ? ' (locked)' : ''}`,
       `shipped ${c.shipped} · failed ${c.failed} · needs review ${c.needsReview} · pending ${c.pending} · in flight ${this.inFlightCount} · invalid ${c.invalid} of ${c.total}`,
       `cost so far ${money(this.actualCostCents)} (estimate ${money(this.estimatedCostCents)})`,
+      ...(this.upsOutage ? [outageMarkdown(this.upsOutage)] : []),
     ].join('\n\n');
   }
+}
+
+/** The outage for the Web UI's current details: what, since when, what happens next. */
+function outageMarkdown(o: UpsOutage): string {
+  const next = o.nextProbeAt ? `next check ${o.nextProbeAt}` : 'checking now';
+  const action = o.needsOperator
+    ? 'Fix the UPS credentials, then send the `resume` signal `{}` (or wait: a check that succeeds resumes too).'
+    : 'Shipping resumes by itself when UPS answers; `resume` `{}` tries at once.';
+  return `**waiting for UPS** since ${o.since}: ${o.reason} (${o.probes} checks, ${next}). ${action}`;
 }

@@ -16,6 +16,7 @@ import {
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
   type SignalDefinition,
@@ -105,6 +106,10 @@ const PAGE = 500;
 const CANCEL_IN_LEDGER = 'cancel-in-ledger-v1';
 const ATTENTION_HANDOVER = 'attention-handover-v1';
 
+/** Waiting for UPS: the first check after this long, then twice as long each time, at most the max. */
+const PROBE_FIRST_MS = 5_000;
+const PROBE_MAX_MS = 5 * 60_000;
+
 /**
  * Ship every row of a source table through UPS, once. `carried` is internal: the state a previous run
  * handed over at continue-as-new.
@@ -163,14 +168,37 @@ export async function shipmentBatch(rawInput: BatchInputArg, carried?: CarriedSt
         return finish(state, 'completed');
       }
       if (!state.cancel && !state.rejected) {
-        enter('previewing');
-        const preview = await ups.previewBatch.executeWithOptions(
-          { ...UPS_OPTIONS, summary: previewSummary(opts.previewRows, opts.rateAll, loaded.valid) },
-          [{ batchId, previewRows: opts.previewRows, rateAll: opts.rateAll, concurrency: opts.concurrency }],
-        );
-        state.preview = preview;
-        state.estimatedCostCents = preview.totalEstimatedCostCents;
-        state.currency = preview.currency;
+        const runPreview = () => {
+          enter('previewing');
+          return ups.previewBatch.executeWithOptions(
+            { ...UPS_OPTIONS, summary: previewSummary(opts.previewRows, opts.rateAll, loaded.valid) },
+            [
+              {
+                batchId,
+                previewRows: opts.previewRows,
+                rateAll: opts.rateAll,
+                concurrency: opts.concurrency,
+              },
+            ],
+          );
+        };
+        let preview = await runPreview();
+        // UPS did not answer one rating: no $0.00 estimate, no shipping on it; wait for UPS, then rate again.
+        while (preview.upsDown && !state.cancel && !state.rejected) {
+          state.upsOutage ??= {
+            ...preview.upsDown,
+            since: new Date().toISOString(),
+            probes: 0,
+            needsOperator: preview.upsDown.kind === 'auth',
+          };
+          if ((await waitForUps(state, false)) !== 'resumed') break;
+          preview = await runPreview();
+        }
+        if (!preview.upsDown) {
+          state.preview = preview;
+          state.estimatedCostCents = preview.totalEstimatedCostCents;
+          state.currency = preview.currency;
+        }
       }
       if (state.mode === 'confirm' && !state.cancel && !state.rejected) {
         state.approvalDeadline = Date.now() + durationToMs(opts.approvalTimeout);
@@ -182,8 +210,8 @@ export async function shipmentBatch(rawInput: BatchInputArg, carried?: CarriedSt
     }
     if (state.phase !== 'awaiting_action') {
       state.modeLocked = true;
-      enter('executing');
-      if ((await executeRows(state, enter)) === 'continue') return await handOver(state);
+      enter(state.upsOutage ? 'waiting_for_ups' : 'executing');
+      if ((await execute(state)) === 'continue') return await handOver(state);
     }
     // Attention: rows failed or need review; an operator restarts, resolves, finishes or cancels.
     for (;;) {
@@ -208,7 +236,7 @@ export async function shipmentBatch(rawInput: BatchInputArg, carried?: CarriedSt
       if (resumed) {
         state.attentionDeadline = undefined;
         enter('executing');
-        if ((await executeRows(state, enter)) === 'continue') return await handOver(state);
+        if ((await execute(state)) === 'continue') return await handOver(state);
       }
     }
     await refreshCounts(state);
@@ -279,6 +307,10 @@ export async function shipmentBatch(rawInput: BatchInputArg, carried?: CarriedSt
         await ledger.markRows({ batchId, from: ['needs_review'], to: 'in_flight' });
       }
       if ((await settleInFlight(s)) === 'continue') return handOver(s);
+      if (s.leftInFlight > 0) {
+        // UPS could not be asked whether they shipped: they may exist at UPS, so they need review.
+        await ledger.markRows({ batchId, from: ['in_flight'], to: 'needs_review' });
+      }
     }
     if (s.cancel?.voidShipped) {
       const voided = await ups.voidShippedRows({ batchId });
@@ -331,20 +363,23 @@ export async function shipmentBatch(rawInput: BatchInputArg, carried?: CarriedSt
   }
 
   /** The sliding window; 'continue' when this run should hand over to a new one. */
-  async function executeRows(s: BatchState, phase: (p: BatchPhase) => void): Promise<'done' | 'continue'> {
+  async function executeRows(
+    s: BatchState,
+    phase: (p: BatchPhase) => void,
+  ): Promise<'done' | 'continue' | 'paused'> {
     let queue: number[] = [];
     let exhausted = false;
     let dispatched = 0;
     let handOverNow = false;
-    while (!s.cancel) {
+    while (!s.cancel && !s.upsOutage) {
       if (queue.length === 0) {
         if (exhausted) break;
         queue = await ledger.pendingRows({ batchId, afterRowNo: s.cursor, limit: PAGE });
         if (queue.length < PAGE) exhausted = true;
         if (queue.length === 0) break;
       }
-      await condition(() => s.inFlightCount < opts.concurrency || !!s.cancel);
-      if (s.cancel) break;
+      await condition(() => s.inFlightCount < opts.concurrency || !!s.cancel || !!s.upsOutage);
+      if (s.cancel || s.upsOutage) break;
       const rowNo = queue.shift()!;
       s.cursor = rowNo;
       dispatch(s, rowNo);
@@ -358,7 +393,65 @@ export async function shipmentBatch(rawInput: BatchInputArg, carried?: CarriedSt
     await condition(() => s.inFlightCount === 0);
     await refreshCounts(s);
     phase(s.phase);
+    if (s.upsOutage && !s.cancel) return 'paused';
     return handOverNow && !s.cancel ? 'continue' : 'done';
+  }
+
+  /** The execution, paused while UPS is down and resumed when it answers; 'continue' to hand over. */
+  async function execute(s: BatchState): Promise<'done' | 'continue'> {
+    for (;;) {
+      const r = await executeRows(s, enter);
+      if (r !== 'paused') return r;
+      const waited = await waitForUps(s, true);
+      if (waited === 'continue') return 'continue';
+      if (waited === 'cancelled') return 'done';
+      // Rows sent back to pending, or left in flight to reconcile, are behind the cursor: start over.
+      s.cursor = 0;
+      enter('executing');
+    }
+  }
+
+  /**
+   * Phase waiting_for_ups: probe UPS with backoff until it answers, the operator resumes, or a cancel.
+   * Dispatch is paused; the rows not sent stay pending with their retries unspent.
+   */
+  async function waitForUps(
+    s: BatchState,
+    canHandOver: boolean,
+  ): Promise<'resumed' | 'cancelled' | 'continue'> {
+    enter('waiting_for_ups');
+    for (;;) {
+      const o = s.upsOutage!;
+      const delay = Math.min(PROBE_MAX_MS, PROBE_FIRST_MS * 2 ** Math.min(o.probes, 10));
+      o.nextProbeAt = new Date(Date.now() + delay).toISOString();
+      setCurrentDetails(s.progressMarkdown());
+      await condition(
+        () => !!s.cancel || !!s.rejected || s.resumeRequested || (canHandOver && handOverSuggested()),
+        delay,
+      );
+      if (s.cancel || s.rejected) {
+        s.endOutage();
+        return 'cancelled';
+      }
+      if (s.resumeRequested) {
+        s.endOutage();
+        return 'resumed';
+      }
+      if (canHandOver && handOverSuggested()) return 'continue';
+      o.nextProbeAt = undefined;
+      o.probes++;
+      setCurrentDetails(s.progressMarkdown());
+      const probe = await ups.probeUps.executeWithOptions({ ...UPS_OPTIONS, summary: 'is UPS answering?' }, [
+        { batchId },
+      ]);
+      if (probe.ok) {
+        s.endOutage();
+        return 'resumed';
+      }
+      o.kind = probe.kind;
+      o.reason = probe.reason;
+      o.needsOperator = probe.kind === 'auth';
+    }
   }
 
   function dispatch(s: BatchState, rowNo: number): void {
@@ -369,19 +462,40 @@ export async function shipmentBatch(rawInput: BatchInputArg, carried?: CarriedSt
 
   async function runRow(s: BatchState, rowNo: number): Promise<void> {
     try {
-      // Shielded: Temporal cancellation must not abandon a row whose create_shipment may be under way.
-      const r = await CancellationScope.nonCancellable(() =>
-        ups.shipRow.executeWithOptions({ ...UPS_OPTIONS, summary: `ship row ${rowNo}` }, [
-          { batchId, rowNo },
-        ]),
-      );
-      if (r.status === 'shipped') {
-        s.counts.shipped++;
-        s.actualCostCents += r.costCents;
-        if (r.currency) s.currency = r.currency;
-      } else if (r.status === 'needs_review') s.counts.needsReview++;
-      else if (r.status === 'cancelled') s.counts.cancelled++;
-      else s.counts.failed++;
+      for (;;) {
+        // Shielded: Temporal cancellation must not abandon a row whose create_shipment may be under way.
+        const r = await CancellationScope.nonCancellable(() =>
+          ups.shipRow.executeWithOptions({ ...UPS_OPTIONS, summary: `ship row ${rowNo}` }, [
+            { batchId, rowNo },
+          ]),
+        );
+        if (r.upsDown) {
+          // UPS itself failed and nothing was created: try again after a pause, unless the breaker
+          // tripped (then the row waits in the ledger, pending or in flight, for UPS to answer).
+          if (r.status === 'pending') s.counts.pending++;
+          if (s.noteUpsDown(r.upsDown) || s.cancel) {
+            if (r.status === 'in_flight') s.leftInFlight++;
+            return;
+          }
+          const pause = Math.min(
+            30_000,
+            Math.max(r.upsDown.retryAfterMs ?? 0, 1000 * 2 ** (s.consecutiveUpsDown - 1)),
+          );
+          await CancellationScope.nonCancellable(() => sleep(pause));
+          if (s.upsOutage || s.cancel) return;
+          if (r.status === 'pending') s.counts.pending = Math.max(0, s.counts.pending - 1);
+          continue;
+        }
+        s.noteUpsAnswered();
+        if (r.status === 'shipped') {
+          s.counts.shipped++;
+          s.actualCostCents += r.costCents;
+          if (r.currency) s.currency = r.currency;
+        } else if (r.status === 'needs_review') s.counts.needsReview++;
+        else if (r.status === 'cancelled') s.counts.cancelled++;
+        else s.counts.failed++;
+        return;
+      }
     } catch (err) {
       // A definitive UPS rejection already marked the row failed; anything else (retries exhausted)
       // settles it here: in_flight → needs_review (it may exist at UPS), pending → failed.
@@ -541,5 +655,12 @@ function registerHandlers(state: BatchState): void {
     msg.finishUpdate,
     (r) => state.checkFinish(r),
     () => state.applyFinish(),
+  );
+  registerOperation(
+    state,
+    msg.resumeSignal,
+    msg.resumeUpdate,
+    (r) => state.checkResume(r),
+    () => state.applyResume(),
   );
 }

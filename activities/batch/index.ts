@@ -8,6 +8,7 @@ import { loadBatch } from './load';
 import { ledgerTotals, markRows, pendingRows, requestCancel } from './ledger';
 import { applyRowAction, settleRow, voidShippedRows, writeBack } from './operations';
 import { previewBatch } from './preview';
+import { probeUps } from './probe';
 import { shipRow } from './ship-row';
 import { keepAlive } from './heartbeat';
 
@@ -44,6 +45,7 @@ export function createBatchActivities(deps: BatchActivityDeps) {
         ),
       ),
     requestCancel: (args: { batchId: string }) => requestCancel(pool, args.batchId),
+    probeUps: (args: { batchId: string }) => keepAlive(() => probeUps(pool, ups, args)),
     ledgerTotals: (args: { batchId: string }) => ledgerTotals(pool, args.batchId),
     markRows: async (args: { batchId: string; from: RowStatus[]; to: RowStatus; rows?: number[] }) =>
       markRows(pool, args.batchId, args.from, args.to, args.rows),

@@ -561,20 +561,33 @@ export async function storeEstimates(
 export async function estimateSummary(
   db: Db,
   batchId: string,
-): Promise<{ quoted: number; sumCents: number; currency: string | null; withWarnings: number }> {
+): Promise<{
+  rated: number;
+  quoted: number;
+  sumCents: number;
+  currency: string | null;
+  withWarnings: number;
+}> {
   const { rows } = await db.query<{
+    rated: number;
     quoted: number;
     sum: string | null;
     currency: string | null;
     warned: number;
   }>(
-    `SELECT count(estimate_cents)::int AS quoted, sum(estimate_cents) AS sum, max(estimate_currency) AS currency,
+    `SELECT count(*)::int AS rated, count(estimate_cents)::int AS quoted, sum(estimate_cents) AS sum, max(estimate_currency) AS currency,
             count(*) FILTER (WHERE jsonb_array_length(estimate_warnings) > 0)::int AS warned
        FROM batch_rows WHERE batch_id = $1 AND rated_at IS NOT NULL`,
     [batchId],
   );
   const r = rows[0]!;
-  return { quoted: r.quoted, sumCents: Number(r.sum ?? 0), currency: r.currency, withWarnings: r.warned };
+  return {
+    rated: r.rated,
+    quoted: r.quoted,
+    sumCents: Number(r.sum ?? 0),
+    currency: r.currency,
+    withWarnings: r.warned,
+  };
 }
 
 /** The preview's detailed rows: the first `limit` valid rows, their request and stored quote. */

@@ -11,6 +11,7 @@ import type { BatchPreview, PreviewRow } from '../../domain/batch';
 import { canonicalJson } from '../../domain/json';
 import { serviceName, type ShipmentRequestBody } from '../../domain/shipment-schema';
 import type { UpsClient } from '../ups/client';
+import { UpsError, upsOutageOf, type UpsOutageSign } from '../ups/errors';
 import { HEARTBEAT_EVERY_MS } from './heartbeat';
 import {
   estimateSummary,
@@ -81,6 +82,19 @@ export async function mapBounded<T, R>(
   return out;
 }
 
+/** What previewBatch answers when UPS did not answer at all: the workflow waits and previews again. */
+const EMPTY_PREVIEW: BatchPreview = {
+  totalRows: 0,
+  validRows: 0,
+  invalidRows: 0,
+  previewRows: [],
+  additionalRows: 0,
+  totalEstimatedCostCents: 0,
+  currency: 'USD',
+  rowsWithWarnings: 0,
+  previewHash: '',
+};
+
 /** Rows rated per page: one ledger read, one write and one heartbeat each. */
 export const RATE_PAGE_ROWS = 500;
 
@@ -116,6 +130,9 @@ export async function previewBatch(
     ratedThroughRow: resumed?.ratedThroughRow ?? 0,
     rated: resumed?.rated ?? 0,
   };
+  const outages: UpsOutageSign[] = [];
+  let upsDown: UpsOutageSign | undefined;
+  const anyRated = async () => (await estimateSummary(pool, args.batchId)).rated > 0;
   // A page may take longer than the heartbeat timeout: beat on a timer, always with the progress so far.
   const beat = setInterval(() => ctx.heartbeat(progress), HEARTBEAT_EVERY_MS);
   try {
@@ -144,22 +161,36 @@ export async function previewBatch(
             };
           } catch (err) {
             if (ctx.cancellationSignal.aborted) throw err;
+            const outage = err instanceof UpsError ? upsOutageOf(err) : undefined;
+            if (outage) outages.push(outage);
             // A rating error is a warning on its row, never a failed preview.
             return {
               rowNo: r.rowNo,
               cents: null,
               currency: null,
-              warnings: [`not rated: ${(err as Error).message}`],
+              warnings: [`not rated: ${outage?.reason ?? (err as Error).message}`],
             };
           }
         },
       );
+      if (
+        estimates.every((e) => e.cents === null) &&
+        outages.length === estimates.length &&
+        !(await anyRated())
+      ) {
+        // Not one row rated, and only because UPS did not answer: nothing is stored (a later preview rates
+        // these rows again), and the batch waits for UPS instead of showing a $0.00 estimate.
+        upsDown = outages[0];
+        return;
+      }
+      outages.length = 0;
       await storeEstimates(pool, args.batchId, estimates);
       progress.ratedThroughRow = page[page.length - 1]!.rowNo;
       progress.rated += page.length;
       ctx.heartbeat(progress);
     }
   }
+  if (upsDown) return { ...EMPTY_PREVIEW, totalRows: total, validRows: valid, invalidRows: invalid, upsDown };
   const summary = await estimateSummary(pool, args.batchId);
   const detailed: PreviewRow[] = (await previewDetailRows(pool, args.batchId, args.previewRows)).map((r) => {
     const shipment = (r.request as ShipmentRequestBody).ShipmentRequest.Shipment;
@@ -182,6 +213,7 @@ export async function previewBatch(
     totalEstimatedCostCents: estimateFromSum(summary.sumCents, summary.quoted, valid),
     currency: summary.currency ?? 'USD',
     rowsWithWarnings: summary.withWarnings,
+    unratedRows: summary.rated - summary.quoted,
     previewHash: previewHash(
       await rowChecksums(pool, args.batchId),
       batch.input.template,

@@ -19,7 +19,7 @@ import type pg from 'pg';
 import type { RowStatus } from '../../domain/row-status';
 import type { ShipmentRequestBody } from '../../domain/shipment-schema';
 import { SendWithheld, type UpsClient } from '../ups/client';
-import { toActivityFailure, UpsError } from '../ups/errors';
+import { toActivityFailure, UpsError, upsOutageOf, type UpsOutageSign } from '../ups/errors';
 import type { RecoveredLabels } from '../ups/normalize';
 import { estimateRowCost } from './row-cost';
 import {
@@ -41,6 +41,12 @@ export interface ShipRowResult {
   status: RowStatus;
   costCents: number;
   currency?: string;
+  /**
+   * UPS itself failed (credentials refused, unreachable, unavailable, rate limiting) and nothing was
+   * created: the row is back to `pending` (or still `in_flight` to reconcile later), its retries unspent.
+   * The workflow's breaker counts these across rows and pauses the batch (waiting_for_ups).
+   */
+  upsDown?: UpsOutageSign;
 }
 
 export interface ShipRowDeps {
@@ -146,14 +152,23 @@ export async function shipRow(
       return superseded(pool, k);
     }
     if (!(err instanceof UpsError)) throw err;
+    const outage = ctx.cancellationSignal.aborted ? undefined : upsOutageOf(err);
+    if (outage) ctx.log.warn('UPS call failed', { error: err, rowNo });
+    if (outage && err.errorClass !== 'ambiguous') {
+      // Nothing was created and the fault is UPS's, not the row's: back to pending, retries unspent;
+      // the workflow decides whether to try again or to wait for UPS.
+      const took = await settleClaim(pool, k, 'pending');
+      if (!took) return superseded(pool, k);
+      return { rowNo, status: 'pending', costCents: 0, upsDown: outage };
+    }
     if (err.errorClass === 'definitive') {
       await settleClaim(pool, k, 'failed', { code: err.code, message: err.message });
     } else if (err.errorClass === 'retryable') {
-      // UPS provably did not create it (429, 503 before processing): the retry need not reconcile.
+      // UPS provably did not create it (a 503 before processing): the retry need not reconcile.
       await settleClaim(pool, k, 'pending');
     }
     // ambiguous: left in_flight, so the retry reconciles through recover_label.
-    throw toActivityFailure(err);
+    throw toActivityFailure(err, { rowNo });
   }
   const stored = await storeShipment(deps, k, {
     shipmentId: result.shipmentId,
@@ -186,6 +201,10 @@ async function reconcile(
   let firstNotFound: number | undefined;
   for (;;) {
     const found = await lookUp(deps, row.reference, shipper, format);
+    if (found.kind === 'ups_down') {
+      // Nobody can tell now; the row stays in flight and reconciles once UPS answers again.
+      return { rowNo: k.rowNo, status: 'in_flight', costCents: 0, upsDown: found.outage };
+    }
     if (found.kind === 'failed') {
       const why = `could not tell whether reference ${row.reference} shipped: ${found.message}`;
       return settled(
@@ -223,7 +242,10 @@ async function reconcile(
 }
 
 type LookUp =
-  { kind: 'found'; labels: RecoveredLabels } | { kind: 'not_found' } | { kind: 'failed'; message: string };
+  | { kind: 'ups_down'; outage: UpsOutageSign }
+  | { kind: 'found'; labels: RecoveredLabels }
+  | { kind: 'not_found' }
+  | { kind: 'failed'; message: string };
 
 /** recover_label by reference, retried with backoff while it fails for a reason that may pass. */
 async function lookUp(
@@ -240,6 +262,13 @@ async function lookUp(
       return labels ? { kind: 'found', labels } : { kind: 'not_found' };
     } catch (err) {
       const transient = err instanceof UpsError && err.errorClass !== 'definitive';
+      const outage =
+        err instanceof UpsError && !ctx.cancellationSignal.aborted ? upsOutageOf(err) : undefined;
+      // Credentials refused: no retry here can help; the batch waits for UPS (or the operator).
+      if (outage && (!transient || attempt >= delays.length)) {
+        ctx.log.warn('UPS call failed', { error: err });
+        return { kind: 'ups_down', outage };
+      }
       if (!transient || attempt >= delays.length || ctx.cancellationSignal.aborted) {
         return { kind: 'failed', message: (err as Error).message };
       }

@@ -7,6 +7,7 @@
  *   look it up by reference (recover_label) before shipping again.
  */
 import { isObj, text, type JsonObject } from '../../domain/json';
+import type { UpsOutageKind } from '../../domain/batch';
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { UpsTransportError } from './connection';
@@ -331,13 +332,65 @@ export const UPS_FAILURE_TYPES = {
  * The ApplicationFailure an activity throws for a UPS error: definitive errors are non-retryable and
  * carry the UPS code; retryable ones ask Temporal to wait Retry-After when UPS gave one.
  */
-export function toActivityFailure(err: UpsError): ApplicationFailure {
+export function toActivityFailure(err: UpsError, about: { rowNo?: number } = {}): ApplicationFailure {
   return ApplicationFailure.create({
     message: `${err.tool}: ${err.code}: ${err.message}`,
     type: UPS_FAILURE_TYPES[err.errorClass],
     nonRetryable: err.errorClass === 'definitive',
-    details: [{ code: err.code, category: err.category, upsErrors: err.upsErrors, missing: err.missing }],
+    details: [
+      { code: err.code, category: err.category, upsErrors: err.upsErrors, missing: err.missing, ...about },
+    ],
     nextRetryDelay: err.retryAfterMs === undefined ? undefined : Math.max(err.retryAfterMs, 1),
     cause: err,
   });
+}
+
+/** A failure about UPS itself rather than one row: what a batch waits out (phase waiting_for_ups). */
+export interface UpsOutageSign {
+  kind: UpsOutageKind;
+  /** In plain words, for status and the Web UI. */
+  reason: string;
+  /** UPS asked to wait this long (429 / 503 with Retry-After). */
+  retryAfterMs?: number;
+}
+
+/**
+ * Whether a UPS error is about UPS itself (credentials refused, UPS or the MCP server unreachable,
+ * unavailable, rate limiting) rather than about the row: undefined for row-level errors.
+ */
+export function upsOutageOf(err: UpsError): UpsOutageSign | undefined {
+  const sign = outageSign(err);
+  return sign && err.retryAfterMs !== undefined ? { ...sign, retryAfterMs: err.retryAfterMs } : sign;
+}
+
+function outageSign(err: UpsError): UpsOutageSign | undefined {
+  switch (err.category) {
+    case 'auth':
+      return { kind: 'auth', reason: `UPS refused the credentials (${plainCause(err.message)})` };
+    case 'transport':
+      return { kind: 'unreachable', reason: `UPS unreachable: ${plainCause(err.message)}` };
+    case 'unavailable':
+    case 'server':
+      return { kind: 'unavailable', reason: `UPS unavailable: ${plainCause(err.message)}` };
+    case 'rate_limit':
+      return {
+        kind: 'rate_limited',
+        reason: `UPS is refusing calls (rate limit): ${plainCause(err.message)}`,
+      };
+    default:
+      return undefined;
+  }
+}
+
+/** The gist of a transport or HTTP error message, short enough for a status line. */
+function plainCause(message: string): string {
+  const m = message.toLowerCase();
+  if (/connection refused/.test(m)) return 'connection refused';
+  if (/name or service not known|getaddrinfo|nodename nor servname|name resolution/.test(m))
+    return "UPS's address cannot be resolved";
+  if (/timed? ?out|timeout/.test(m)) return 'no answer in time';
+  if (/\b401\b|unauthori[sz]ed|invalid authentication/.test(m)) return 'HTTP 401';
+  if (/\b403\b|forbidden/.test(m)) return 'HTTP 403';
+  const oneLine = message.replace(/\s+/g, ' ').trim();
+  return oneLine.length > 160 ? `${oneLine.slice(0, 157)}…` : oneLine;
 }
