@@ -157,7 +157,10 @@ test('resume is refused outside waiting_for_ups, with the reason', async () => {
     const handle = await startBatch(env.client, env.taskQueue, batchInput(table));
     await waitForStatus(handle, inPhase('awaiting_approval'));
     await assert.rejects(handle.executeUpdate(resumeUpdate, { args: [{}] }), (err: Error) => {
-      assert.match(String(err.cause?.message), /nothing to resume: the batch is awaiting_approval/);
+      assert.match(
+        String((err.cause as Error | undefined)?.message),
+        /nothing to resume: the batch is awaiting_approval/,
+      );
       return true;
     });
     await handle.signal(cancelSignal, {});
