@@ -159,7 +159,7 @@ export const TOOLS = [
       idempotentHint: false,
     },
     description:
-      'Start a UPS shipment batch over the rows of a table (or reuse job_id) and return its cost preview: rows total/valid/invalid, the first rows rated in detail, the total estimate and previewHash. Nothing ships in confirm mode until batch_execute with approved: true.',
+      'Start a UPS shipment batch over the rows of a table (or reuse job_id) and return its cost preview: rows total/valid/invalid, the first rows rated in detail, the total estimate and previewHash. Nothing ships in confirm mode until batch_execute with approved: true. When UPS rated no row (down, or the credentials refused) the answer has preview: null, phase waiting_for_ups, the upsOutage and the next step.',
     schema: PreviewArgs,
     run: batchPreview,
   }),
@@ -352,6 +352,18 @@ async function batchPreview(
     );
   }
   const preview: BatchPreview | null = await client.getPreview(batchId);
+  if (!preview && status.phase === 'waiting_for_ups') {
+    // UPS rated no row (down, or the credentials refused): no $0.00 estimate; the preview follows.
+    return {
+      job_id: batchId,
+      reused,
+      phase: status.phase,
+      mode: status.mode,
+      preview: null,
+      ...(status.upsOutage ? { upsOutage: status.upsOutage } : {}),
+      next_step: nextStep(batchId, status),
+    };
+  }
   if (!preview) {
     throw new ToolError(
       `batch ${batchId} ended ${status.phase} without a preview${status.error ? `: ${argumentNames(status.error)}` : ''}` +
@@ -392,19 +404,28 @@ function nextStep(id: string, s: BatchStatus): string {
   if (s.phase === 'awaiting_action') {
     return `Some rows failed or need review; batch_resume {job_id: "${id}"} shows the choices.`;
   }
-  if (s.phase === 'waiting_for_ups') return upsNextStep(id, s.upsOutage);
+  if (s.phase === 'waiting_for_ups') return upsNextStep(id, s);
   return `The batch is ${s.phase}; nothing more to do.`;
 }
 
-/** What to do about a batch waiting for UPS (the outage unknown when its status did not answer). */
-function upsNextStep(id: string, o: UpsOutage | undefined): string {
+/**
+ * What to do about a batch waiting for UPS (the outage unknown when its status did not answer). Before
+ * its preview (UPS rated no row) the preview follows once UPS answers; after it, shipping goes on.
+ */
+function upsNextStep(id: string, s: BatchStatus): string {
+  const o = s.upsOutage;
+  const previewed = s.previewHash !== undefined;
+  const paused = previewed ? 'Shipping is paused' : 'No preview yet: UPS rated no row';
+  const follow = previewed
+    ? `follow it with batch_execute {job_id: "${id}", wait_seconds: 30}`
+    : `call batch_preview with job_id "${id}" again to get the preview once UPS answers`;
   if (!o) {
     return `The batch waits for UPS; batch_execute {job_id: "${id}"} shows why. It resumes by itself when UPS answers, unless UPS refused the credentials.`;
   }
   if (o.needsOperator) {
-    return `Shipping is paused: ${o.reason} (since ${o.since}). Ask the user to fix the UPS credentials of the shipbatch worker, then call batch_resume {job_id: "${id}", choice: "resume"}; or cancel the batch with choice "cancel". Rows not yet sent stay pending; none is shipped twice.`;
+    return `${paused}: ${o.reason} (since ${o.since}). Ask the user to fix the UPS credentials of the shipbatch worker, then call batch_resume {job_id: "${id}", choice: "resume"}; or cancel the batch with choice "cancel". Rows not yet sent stay pending; none is shipped twice.`;
   }
-  return `Shipping is paused: ${o.reason} (since ${o.since}; ${probesText(o)}). Nothing to do: the batch resumes by itself when UPS answers; follow it with batch_execute {job_id: "${id}", wait_seconds: 30}, or cancel it with batch_resume choice "cancel".`;
+  return `${paused}: ${o.reason} (since ${o.since}; ${probesText(o)}). Nothing to do: the batch resumes by itself when UPS answers; ${follow}, or cancel it with batch_resume choice "cancel".`;
 }
 
 function probesText(o: UpsOutage): string {
@@ -697,7 +718,7 @@ async function resumeWaiting(
     ...after,
     next_step:
       after.phase === 'waiting_for_ups'
-        ? `UPS still refuses: ${after.upsOutage?.reason ?? 'no answer'}. ${upsNextStep(id, after.upsOutage)}`
+        ? `UPS still refuses: ${after.upsOutage?.reason ?? 'no answer'}. ${upsNextStep(id, after)}`
         : nextStep(id, after),
   };
 }

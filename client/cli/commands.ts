@@ -20,6 +20,7 @@ import {
   jsonArrayEnd,
   jsonArrayItem,
   outageLines,
+  outageNext,
   table,
   TableLayout,
 } from './output';
@@ -302,6 +303,19 @@ export async function statusCommand(id: string, f: { json?: boolean }, io: Io): 
   });
 }
 
+/** Why `preview` has nothing to show: closed, still loading, or UPS rated no row (and who acts). */
+export function noPreviewReason(s: BatchStatus): string {
+  if (FINAL_PHASES.has(s.phase)) return `the batch closed (${s.phase}) before a preview`;
+  if (s.phase === 'waiting_for_ups' && s.upsOutage) {
+    const next = s.upsOutage.needsOperator ? ` ${outageNext(s.upsOutage, s.batchId)}` : '';
+    return (
+      `UPS rated no row (${clean(s.upsOutage.reason)}), so there is no estimate yet; ` +
+      `the batch previews again when UPS answers.${next}`
+    );
+  }
+  return `the batch is ${s.phase}; try again in a moment`;
+}
+
 /** Invalid rows with their errors, for the preview (first `limit`). */
 async function invalidRows(
   c: ShipbatchClient,
@@ -359,11 +373,14 @@ export async function previewCommand(id: string, f: { json?: boolean }, io: Io):
     const p = await c.getPreview(id);
     if (!p) {
       const s = await c.getBatch(id);
-      const why = FINAL_PHASES.has(s.phase)
-        ? `the batch closed (${s.phase}) before a preview`
-        : `the batch is ${s.phase}; try again in a moment`;
-      if (f.json) json(io, { batchId: s.batchId, phase: s.phase, preview: null });
-      else say(io, `no preview yet: ${why}`);
+      if (f.json) {
+        json(io, {
+          batchId: s.batchId,
+          phase: s.phase,
+          preview: null,
+          ...(s.upsOutage ? { upsOutage: s.upsOutage } : {}),
+        });
+      } else say(io, `no preview yet: ${noPreviewReason(s)}`);
       return 1;
     }
     const invalid = await invalidRows(c, id, 50);

@@ -430,6 +430,55 @@ test('UPS refuses the credentials: execute reports waiting_for_ups, resume lists
   );
 });
 
+test('UPS refuses the credentials during the preview: preview null with the outage, the preview follows the fix', async () => {
+  const table = await createOrdersTable(env.pool, makeOrders(3));
+  await env.withWorker(
+    async () => {
+      writeFileSync(sbx.knobsFile, JSON.stringify({ faultRates: { auth_error: 1 } }));
+      try {
+        const p = await ok<{
+          job_id: string;
+          phase: string;
+          preview: null;
+          upsOutage?: { kind: string; needsOperator: boolean };
+          next_step: string;
+        }>('batch_preview', previewArgs(table));
+        assert.equal(p.phase, 'waiting_for_ups', JSON.stringify(p));
+        assert.equal(p.preview, null, 'no $0.00 estimate');
+        assert.equal(p.upsOutage?.needsOperator, true);
+        assert.match(
+          p.next_step,
+          /^No preview yet: UPS rated no row: .*Ask the user to fix the UPS credentials/,
+        );
+        // Nothing to approve yet: execute answers the status and the same next step, approving nothing.
+        const ex = await ok<Status & { next_step: string }>('batch_execute', {
+          job_id: p.job_id,
+          approved: true,
+        });
+        assert.equal(ex.phase, 'waiting_for_ups');
+        assert.equal(ex.approval, undefined);
+        assert.match(ex.next_step, /^No preview yet/);
+
+        writeFileSync(sbx.knobsFile, '{}');
+        const r = await call('batch_resume', { job_id: p.job_id, choice: 'resume' });
+        if (r.isError) assert.match(r.text, /nothing to resume: the batch is (previewing|awaiting_approval)/);
+        let again: { phase: string; previewHash?: string; totalEstimatedCostCents?: number };
+        const deadline = Date.now() + 60_000;
+        do {
+          again = await ok('batch_preview', previewArgs(table, { job_id: p.job_id }));
+        } while (again.phase !== 'awaiting_approval' && Date.now() < deadline);
+        assert.equal(again.phase, 'awaiting_approval', JSON.stringify(again));
+        assert.match(again.previewHash ?? '', /^[0-9a-f]{64}$/);
+        assert.ok((again.totalEstimatedCostCents ?? 0) > 0);
+        await ok('batch_resume', { job_id: p.job_id, choice: 'cancel' });
+      } finally {
+        writeFileSync(sbx.knobsFile, '{}');
+      }
+    },
+    { ups: sbx.ups },
+  );
+});
+
 test('--http serves the same tools over Streamable HTTP on 127.0.0.1; a foreign Host header is refused', async () => {
   const child = spawn(process.execPath, [BIN, '--http', '0'], {
     env: { ...process.env, SHIPBATCH_TASK_QUEUE: env.taskQueue },

@@ -33,7 +33,7 @@ function outage(needsOperator: boolean): UpsOutage {
       };
 }
 
-function status(phase: BatchStatus['phase'], upsOutage?: UpsOutage): BatchStatus {
+function status(phase: BatchStatus['phase'], upsOutage?: UpsOutage, previewed = true): BatchStatus {
   return {
     batchId: ID,
     name: 'ups',
@@ -46,6 +46,7 @@ function status(phase: BatchStatus['phase'], upsOutage?: UpsOutage): BatchStatus
     currency: 'USD',
     rejectedMessages: [],
     updatedAt: '2025-06-01T10:01:00.000Z',
+    ...(previewed ? { previewHash: 'a'.repeat(64) } : {}),
     ...(upsOutage ? { upsOutage } : {}),
   };
 }
@@ -60,6 +61,7 @@ function fakeClient(
   return {
     describeBatch: () => Promise.resolve({ taskQueue: 'shipbatch', status: { name: 'RUNNING' } }),
     workerPolling: () => Promise.resolve(true),
+    getPreview: () => Promise.resolve(null),
     getBatch: () => {
       const answer = s();
       afterStatusRead();
@@ -181,7 +183,39 @@ test('UPS unreachable: resumes by itself; resume sends nothing and says when UPS
   );
 
   const exec = (await tool(client, 'batch_execute', { job_id: ID })).json;
-  assert.match(String(exec.next_step), /Nothing to do: the batch resumes by itself when UPS answers/);
+  assert.match(
+    String(exec.next_step),
+    /^Shipping is paused: UPS unreachable: connection refused .*Nothing to do: the batch resumes by itself when UPS answers; follow it with batch_execute/,
+  );
+});
+
+test('UPS rated no row: batch_preview answers preview null with the outage and the next step (no $0.00 estimate)', async () => {
+  const client = fakeClient(() => status('waiting_for_ups', outage(false), false), []);
+  const r = await tool(client, 'batch_preview', {
+    job_id: ID,
+    source_table: 'orders',
+    mapping_template: '{}',
+    shipper_info: {
+      Name: 'Acme',
+      ShipperNumber: 'A1B2C3',
+      Address: {
+        AddressLine: ['1 Main St'],
+        City: 'Austin',
+        StateProvinceCode: 'TX',
+        PostalCode: '78701',
+        CountryCode: 'US',
+      },
+    },
+  });
+  assert.equal(r.isError, false, r.text);
+  assert.equal(r.json.reused, true);
+  assert.equal(r.json.phase, 'waiting_for_ups');
+  assert.equal(r.json.preview, null);
+  assert.equal((r.json.upsOutage as UpsOutage).kind, 'unreachable');
+  assert.match(
+    String(r.json.next_step),
+    /^No preview yet: UPS rated no row: UPS unreachable: connection refused .*call batch_preview with job_id "batch-ups" again/,
+  );
 });
 
 test('a batch moved on meanwhile: the refusal of resume is a tool error with the reason', async () => {

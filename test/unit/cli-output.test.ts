@@ -15,7 +15,7 @@ import {
   normalizeBatchId,
   type AttentionItem,
 } from '../../client/batches';
-import { printAttention, printStatus, type Io } from '../../client/cli/commands';
+import { noPreviewReason, printAttention, printStatus, type Io } from '../../client/cli/commands';
 import { exitCodeOf, runCli } from '../../client/cli/main';
 import { BatchInputError, BatchNotFoundError, BatchRefusedError, ConnectionError } from '../../client/errors';
 import { TEMPLATE, SHIPPER } from '../helpers/batch';
@@ -340,4 +340,22 @@ test('progress line while waiting for UPS: the reason, counts and next probe, no
   assert.match(probing, /\| 4 probes, probing now$/);
   const unknown = progressLine({ ...waitingStatus(), upsOutage: undefined }, 0);
   assert.equal(unknown, 'waiting_for_ups: UPS does not answer | shipped 4 failed 0 pending 6');
+});
+
+test('preview while UPS rated no row: why there is no estimate, and the command when the credentials were refused', () => {
+  const down = { ...waitingStatus(), previewHash: undefined };
+  assert.equal(
+    noPreviewReason(down),
+    'UPS rated no row (UPS unreachable: connection refused), so there is no estimate yet; the batch previews again when UPS answers.',
+  );
+  const auth = waitingStatus({ kind: 'auth', reason: 'UPS refused the credentials', needsOperator: true });
+  assert.match(
+    noPreviewReason(auth),
+    /previews again when UPS answers\. UPS refused the credentials: fix them, then `shipbatch resume batch-ups`$/,
+  );
+  assert.equal(noPreviewReason({ ...down, phase: 'loading' }), 'the batch is loading; try again in a moment');
+  assert.equal(
+    noPreviewReason({ ...down, phase: 'cancelled' }),
+    'the batch closed (cancelled) before a preview',
+  );
 });
