@@ -351,6 +351,12 @@ export function printPreview(
   );
   if (p.additionalRows > 0)
     say(io, `… and ${p.additionalRows} more valid rows (estimated at the average of the rated rows)`);
+  if (p.unratedRows) {
+    say(
+      io,
+      `${p.unratedRows} row${p.unratedRows === 1 ? '' : 's'} not rated by UPS (see the warnings): estimated at the average of the rated rows`,
+    );
+  }
   if (p.invalidRows > 0) {
     say(io);
     say(io, `Invalid rows (${p.invalidRows}, not shipped):`);

@@ -15,7 +15,13 @@ import {
   normalizeBatchId,
   type AttentionItem,
 } from '../../client/batches';
-import { noPreviewReason, printAttention, printStatus, type Io } from '../../client/cli/commands';
+import {
+  noPreviewReason,
+  printAttention,
+  printPreview,
+  printStatus,
+  type Io,
+} from '../../client/cli/commands';
 import { exitCodeOf, runCli } from '../../client/cli/main';
 import { BatchInputError, BatchNotFoundError, BatchRefusedError, ConnectionError } from '../../client/errors';
 import { TEMPLATE, SHIPPER } from '../helpers/batch';
@@ -359,3 +365,62 @@ test('preview while UPS rated no row: why there is no estimate, and the command 
     'the batch closed (cancelled) before a preview',
   );
 });
+
+test('preview with rows UPS did not rate: counted, and estimated at the average of the rated ones', () => {
+  const c = captured();
+  printPreview(
+    c.io,
+    'batch-ups',
+    {
+      totalRows: 3,
+      validRows: 3,
+      invalidRows: 0,
+      previewRows: [
+        {
+          rowNo: 1,
+          recipient: 'A',
+          cityState: 'Austin, TX',
+          service: 'Ground',
+          estimatedCostCents: 1000,
+          warnings: [],
+        },
+        {
+          rowNo: 2,
+          recipient: 'B',
+          cityState: 'Dallas, TX',
+          service: 'Ground',
+          estimatedCostCents: 0,
+          warnings: ['not rated: UPS unreachable: connection refused'],
+        },
+      ],
+      additionalRows: 1,
+      totalEstimatedCostCents: 3000,
+      currency: 'USD',
+      rowsWithWarnings: 1,
+      unratedRows: 1,
+      previewHash: 'a'.repeat(64),
+    },
+    [],
+  );
+  assert.match(
+    c.text(),
+    /^1 row not rated by UPS \(see the warnings\): estimated at the average of the rated rows$/m,
+  );
+  const none = captured();
+  printPreview(none.io, 'batch-ups', { ...plainPreview(), unratedRows: 0 }, []);
+  assert.doesNotMatch(none.text(), /not rated by UPS/);
+});
+
+function plainPreview() {
+  return {
+    totalRows: 1,
+    validRows: 1,
+    invalidRows: 0,
+    previewRows: [],
+    additionalRows: 1,
+    totalEstimatedCostCents: 0,
+    currency: 'USD',
+    rowsWithWarnings: 0,
+    previewHash: 'b'.repeat(64),
+  };
+}
