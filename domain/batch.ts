@@ -262,6 +262,10 @@ export interface BatchPreview {
   totalEstimatedCostCents: number;
   currency: string;
   rowsWithWarnings: number;
+  /** Rows UPS gave no rate for (listed with a "not rated" warning, left out of the average). */
+  unratedRows?: number;
+  /** Present when UPS did not answer at all (nothing rated): the batch waits for UPS, then previews again. */
+  upsDown?: { kind: UpsOutageKind; reason: string };
   previewHash: string;
 }
 
