@@ -1,6 +1,6 @@
 /**
  * `npm run record-batch-histories`: run one small batch per scenario (confirm, auto, reject, expired,
- * restart, resolve, cancel with void, cancel mid-restart, attention hand-over, continue-as-new) on a throw-away
+ * restart, resolve, cancel with void, cancel mid-restart, attention hand-over, UPS outage, continue-as-new) on a throw-away
  * stack and write each history to
  * `test/histories/<workflowId>.json`, where the replay test replays them against the current workflow
  * code (DESIGN §10). Re-record after an intended, patched() behaviour change; keep the old files.
@@ -76,7 +76,7 @@ const scenarios: Record<string, Scenario> = {
     knobs({
       rules: [
         { tool: 'create_shipment', fault: 'timeout_after_create', times: 1 },
-        { tool: 'recover_label', fault: 'server_error', times: 1000 },
+        { tool: 'recover_label', fault: 'invalid_request', times: 1000 },
       ],
     });
     const table = await createOrdersTable(env.pool, makeOrders(2));
@@ -110,7 +110,7 @@ const scenarios: Record<string, Scenario> = {
     knobs({
       rules: [
         { tool: 'create_shipment', fault: 'timeout_after_create', times: 1, perReference: true },
-        { tool: 'recover_label', fault: 'auth_error', times: 100_000 },
+        { tool: 'recover_label', fault: 'invalid_request', times: 100_000 },
       ],
     });
     const table = await createOrdersTable(env.pool, makeOrders(3));
@@ -141,6 +141,24 @@ const scenarios: Record<string, Scenario> = {
     await h.executeUpdate(msg.resolveUpdate, {
       args: [{ row: 4, outcome: 'shipped', trackingNumber: '1ZA1B2C30312345678' }],
     });
+    return h;
+  },
+  async 'ups-outage'(id, knobs) {
+    // UPS answers 503 to everything mid-batch: the breaker trips (waiting_for_ups), a probe fails, then UPS is
+    // back and a probe resumes the batch.
+    knobs({ latency: { kind: 'fixed', ms: 100 } });
+    const table = await createOrdersTable(env.pool, makeOrders(6));
+    const h = await startBatch(
+      env.client,
+      env.taskQueue,
+      batchInput(table, { mode: 'auto', options: { concurrency: 2 } }),
+      id,
+    );
+    await waitForStatus(h, (s) => s.counts.shipped >= 2);
+    knobs({ faultRates: { unavailable: 1 } });
+    await waitForStatus(h, inPhase('waiting_for_ups'));
+    await waitForStatus(h, (s) => (s.upsOutage?.probes ?? 0) >= 1, 60_000);
+    knobs({});
     return h;
   },
   async 'continue-as-new'(id) {

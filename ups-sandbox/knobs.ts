@@ -26,6 +26,7 @@ export const FAULT_KINDS = [
   'busy', // HTTP 503, UPS 190002
   'server_error', // HTTP 500 with no UPS body
   'auth_error', // HTTP 401, UPS 250002 (bad or expired credentials)
+  'invalid_request', // HTTP 400, UPS 10002: UPS refuses the request itself (about the call, not UPS being down)
   'request_error', // REQUEST_ERROR (read timeout between server and UPS); nothing is created
   'hang', // never answers (the caller's timeout fires); nothing is created
   // create_shipment only — the shipment IS created, then the answer is lost (the ambiguous cases):

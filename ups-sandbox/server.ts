@@ -153,6 +153,12 @@ function faultFailure(kind: Exclude<FaultKind, 'slow'>, retryAfterSeconds: numbe
       return upsHttpError(503, UPS_CODES.systemBusy, 'The UPS system is busy; please try again later');
     case 'auth_error':
       return upsHttpError(401, UPS_CODES.invalidCredentials, 'Invalid Authentication Information.');
+    case 'invalid_request':
+      return upsHttpError(
+        400,
+        UPS_CODES.invalidRequest,
+        'Invalid request: the request could not be processed.',
+      );
     case 'server_error':
       return new ToolFailure({
         status_code: 500,

@@ -153,8 +153,8 @@ export async function shipRow(
     }
     if (!(err instanceof UpsError)) throw err;
     const outage = ctx.cancellationSignal.aborted ? undefined : upsOutageOf(err);
-    if (outage) ctx.log.warn('UPS call failed', { error: err, rowNo });
     if (outage && err.errorClass !== 'ambiguous') {
+      ctx.log.warn('UPS call failed', { error: err, rowNo });
       // Nothing was created and the fault is UPS's, not the row's: back to pending, retries unspent;
       // the workflow decides whether to try again or to wait for UPS.
       const took = await settleClaim(pool, k, 'pending');

@@ -264,7 +264,7 @@ test('cancel while restarted needs-review rows wait to reconcile: every row sett
     JSON.stringify({
       rules: [
         { tool: 'create_shipment', fault: 'timeout_after_create', times: 1, perReference: true },
-        { tool: 'recover_label', fault: 'auth_error', times: 100_000 },
+        { tool: 'recover_label', fault: 'invalid_request', times: 100_000 },
       ],
     }),
   );
@@ -358,7 +358,7 @@ test('cancel {voidShipped} with rows needing review: they reconcile, are found s
     JSON.stringify({
       rules: [
         { tool: 'create_shipment', fault: 'timeout_after_create', times: 1, perReference: true },
-        { tool: 'recover_label', fault: 'auth_error', times: 100_000 },
+        { tool: 'recover_label', fault: 'invalid_request', times: 100_000 },
       ],
     }),
   );

@@ -214,7 +214,7 @@ test('with recover_label failing, a doubtful row needs review; resolve settles i
     JSON.stringify({
       rules: [
         { tool: 'create_shipment', fault: 'timeout_after_create', times: 1 },
-        { tool: 'recover_label', fault: 'server_error', times: 1000 },
+        { tool: 'recover_label', fault: 'invalid_request', times: 1000 },
       ],
     }),
   );
