@@ -37,6 +37,8 @@ function startWorker(name: string): ChildProcess {
     taskQueue,
     sandboxDir,
     knobs: { latency: { kind: 'uniform', minMs: 150, maxMs: 350 } },
+    // Calls take under a second: a create whose attempt was cut off is known to have ended after 5 s.
+    env: { SHIPBATCH_UPS_CALL_TIMEOUT: '5s', SHIPBATCH_UPS_RECONCILE_GRACE: '3s' },
   });
 }
 
