@@ -16,7 +16,6 @@ import {
   proxyActivities,
   setCurrentDetails,
   setHandler,
-  sleep,
   upsertSearchAttributes,
   workflowInfo,
   type SignalDefinition,
@@ -481,7 +480,8 @@ export async function shipmentBatch(rawInput: BatchInputArg, carried?: CarriedSt
             30_000,
             Math.max(r.upsDown.retryAfterMs ?? 0, 1000 * 2 ** (s.consecutiveUpsDown - 1)),
           );
-          await CancellationScope.nonCancellable(() => sleep(pause));
+          // The pause ends early when the breaker trips meanwhile: the batch then waits for UPS at once.
+          await CancellationScope.nonCancellable(() => condition(() => !!s.upsOutage || !!s.cancel, pause));
           if (s.upsOutage || s.cancel) return;
           if (r.status === 'pending') s.counts.pending = Math.max(0, s.counts.pending - 1);
           continue;
