@@ -62,7 +62,12 @@ export interface CarriedState {
   /** Failures about UPS itself in a row, across rows, since the last success (the breaker's count). */
   consecutiveUpsDown?: number;
   resumeRequested?: boolean;
+  /** When the last outage ended and how many checks it took (a quick relapse backs off further). */
+  lastOutage?: { endedAt: number; probes: number };
 }
+
+/** An outage that starts again within this long of the last one continues its backoff. */
+const RELAPSE_MS = 10 * 60_000;
 
 /** Failures about UPS in a row (across rows, no success between) that pause the batch. */
 export const BREAKER_TRIPS_AFTER = 3;
@@ -103,6 +108,7 @@ export class BatchState implements CarriedState {
   upsOutage?: UpsOutage;
   consecutiveUpsDown = 0;
   resumeRequested = false;
+  lastOutage?: { endedAt: number; probes: number };
   rejected?: { reason: string };
   /** Why the batch stopped early (set with the phase). */
   error?: string;
@@ -162,6 +168,7 @@ export class BatchState implements CarriedState {
       ...(this.upsOutage ? { upsOutage: this.upsOutage } : {}),
       ...(this.consecutiveUpsDown ? { consecutiveUpsDown: this.consecutiveUpsDown } : {}),
       ...(this.resumeRequested ? { resumeRequested: true } : {}),
+      ...(this.lastOutage ? { lastOutage: this.lastOutage } : {}),
     };
   }
 
@@ -173,11 +180,14 @@ export class BatchState implements CarriedState {
     this.consecutiveUpsDown++;
     if (this.upsOutage) return true;
     if (sign.kind !== 'auth' && this.consecutiveUpsDown < BREAKER_TRIPS_AFTER) return false;
+    // UPS failing again soon after a check said it was back (e.g. rating answers, shipping does not): the
+    // checks go on backing off instead of starting again at 5 s, so the sends per hour keep falling.
+    const relapse = this.lastOutage && Date.now() - this.lastOutage.endedAt < RELAPSE_MS;
     this.upsOutage = {
       kind: sign.kind,
       reason: sign.reason,
       since: new Date().toISOString(),
-      probes: 0,
+      probes: relapse ? this.lastOutage!.probes + 1 : 0,
       needsOperator: sign.kind === 'auth',
     };
     return true;
@@ -190,6 +200,7 @@ export class BatchState implements CarriedState {
 
   /** UPS answers again (a probe, or the operator's resume). */
   endOutage(): void {
+    if (this.upsOutage) this.lastOutage = { endedAt: Date.now(), probes: this.upsOutage.probes };
     this.upsOutage = undefined;
     this.consecutiveUpsDown = 0;
     this.resumeRequested = false;
