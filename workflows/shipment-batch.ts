@@ -308,7 +308,12 @@ export async function shipmentBatch(rawInput: BatchInputArg, carried?: CarriedSt
       if ((await settleInFlight(s)) === 'continue') return handOver(s);
       if (s.leftInFlight > 0) {
         // UPS could not be asked whether they shipped: they may exist at UPS, so they need review.
-        await ledger.markRows({ batchId, from: ['in_flight'], to: 'needs_review' });
+        await ledger.markRows({
+          batchId,
+          from: ['in_flight'],
+          to: 'needs_review',
+          reason: 'the batch was cancelled while UPS did not answer: check at UPS whether it shipped',
+        });
       }
     }
     if (s.cancel?.voidShipped) {
@@ -316,6 +321,7 @@ export async function shipmentBatch(rawInput: BatchInputArg, carried?: CarriedSt
       for (const problem of voided.problems) s.refuse('cancel', problem);
     }
     await refreshCounts(s);
+    s.endOutage(); // a closed batch waits for nothing
     s.error = `cancelled: ${s.cancel?.reason ?? ''}`.trim();
     phase('cancelled');
     return finish(s, 'cancelled');

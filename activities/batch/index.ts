@@ -47,8 +47,14 @@ export function createBatchActivities(deps: BatchActivityDeps) {
     requestCancel: (args: { batchId: string }) => requestCancel(pool, args.batchId),
     probeUps: (args: { batchId: string }) => keepAlive(() => probeUps(pool, ups, args)),
     ledgerTotals: (args: { batchId: string }) => ledgerTotals(pool, args.batchId),
-    markRows: async (args: { batchId: string; from: RowStatus[]; to: RowStatus; rows?: number[] }) =>
-      markRows(pool, args.batchId, args.from, args.to, args.rows),
+    markRows: async (args: {
+      batchId: string;
+      from: RowStatus[];
+      to: RowStatus;
+      rows?: number[];
+      /** Why, for rows moved to needs_review. */
+      reason?: string;
+    }) => markRows(pool, args.batchId, args.from, args.to, args.rows, args.reason),
     settleRow: (args: { batchId: string; rowNo: number; reason: string }) => settleRow(pool, args),
     applyRowAction: (args: { batchId: string; action: PendingAction }) => applyRowAction(pool, ups, args),
     voidShippedRows: (args: { batchId: string }) => keepAlive(() => voidShippedRows(pool, ups, args)),

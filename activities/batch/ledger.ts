@@ -255,14 +255,15 @@ export async function markRows(
   from: readonly RowStatus[],
   to: RowStatus,
   rowNos?: readonly number[],
+  reason?: string,
 ): Promise<number> {
   const { rowCount } = await db.query(
     `UPDATE batch_rows SET status = $3, updated_at = now(),
             ups_error_code = CASE WHEN $3 = 'pending' THEN NULL ELSE ups_error_code END,
             ups_error_message = CASE WHEN $3 = 'pending' THEN NULL ELSE ups_error_message END,
-            review_reason = CASE WHEN $3 = 'pending' THEN NULL ELSE review_reason END
+            review_reason = CASE WHEN $3 = 'pending' THEN NULL ELSE COALESCE($5, review_reason) END
       WHERE batch_id = $1 AND status = ANY($2::text[]) AND ($4::int[] IS NULL OR row_no = ANY($4::int[]))`,
-    [batchId, from, to, rowNos ?? null],
+    [batchId, from, to, rowNos ?? null, reason ?? null],
   );
   return rowCount ?? 0;
 }

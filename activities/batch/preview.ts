@@ -162,7 +162,10 @@ export async function previewBatch(
           } catch (err) {
             if (ctx.cancellationSignal.aborted) throw err;
             const outage = err instanceof UpsError ? upsOutageOf(err) : undefined;
-            if (outage) outages.push(outage);
+            if (outage) {
+              outages.push(outage);
+              ctx.log.warn('UPS call failed', { error: err, rowNo: r.rowNo });
+            }
             // A rating error is a warning on its row, never a failed preview.
             return {
               rowNo: r.rowNo,

@@ -153,7 +153,13 @@ export async function shipRow(
     }
     if (!(err instanceof UpsError)) throw err;
     const outage = ctx.cancellationSignal.aborted ? undefined : upsOutageOf(err);
-    if (outage && err.errorClass !== 'ambiguous') {
+    if (outage && err.errorClass === 'ambiguous') {
+      // It may have reached UPS: the row stays in flight and reconciles when it is dispatched again; the
+      // workflow counts the failure at once (a UPS that times out is down, not slow on one row).
+      ctx.log.warn('UPS call failed', { error: err, rowNo });
+      return { rowNo, status: 'in_flight', costCents: 0, upsDown: outage };
+    }
+    if (outage) {
       ctx.log.warn('UPS call failed', { error: err, rowNo });
       // Nothing was created and the fault is UPS's, not the row's: back to pending, retries unspent;
       // the workflow decides whether to try again or to wait for UPS.
@@ -264,8 +270,8 @@ async function lookUp(
       const transient = err instanceof UpsError && err.errorClass !== 'definitive';
       const outage =
         err instanceof UpsError && !ctx.cancellationSignal.aborted ? upsOutageOf(err) : undefined;
-      // Credentials refused: no retry here can help; the batch waits for UPS (or the operator).
-      if (outage && (!transient || attempt >= delays.length)) {
+      // UPS itself failing: the workflow's breaker decides (only a rate limit is waited out here, briefly).
+      if (outage && (outage.kind !== 'rate_limited' || attempt >= delays.length)) {
         ctx.log.warn('UPS call failed', { error: err });
         return { kind: 'ups_down', outage };
       }

@@ -95,6 +95,7 @@ test('approval and attention timeouts are bounded to what a timer holds; the ref
 
 test('breaker: trips after 3 UPS failures in a row (an answer in between starts again), at once on refused credentials', () => {
   const s = new BatchState('batch-x', input);
+  const outage = () => s.upsOutage; // read fresh: the calls below change it
   const down = { kind: 'unavailable' as const, reason: 'UPS unavailable: 503' };
   assert.equal(s.noteUpsDown(down), false);
   assert.equal(s.noteUpsDown(down), false);
@@ -103,21 +104,21 @@ test('breaker: trips after 3 UPS failures in a row (an answer in between starts 
   assert.equal(s.noteUpsDown(down), false);
   assert.equal(s.upsOutage, undefined);
   assert.equal(s.noteUpsDown(down), true);
-  assert.equal(s.upsOutage?.kind, 'unavailable');
-  assert.equal(s.upsOutage?.needsOperator, false);
+  assert.equal(outage()?.kind, 'unavailable');
+  assert.equal(outage()?.needsOperator, false);
   assert.equal(s.status().upsOutage?.reason, 'UPS unavailable: 503');
   // resume only while waiting for UPS
   assert.equal(s.checkResume({}).ok, false);
   s.phase = 'waiting_for_ups';
   assert.equal(s.checkResume({}).ok, true);
   assert.equal(s.checkResume({ by: 5 }).ok, false);
-  s.upsOutage!.probes = 3;
+  outage()!.probes = 3;
   s.endOutage();
   assert.equal(s.upsOutage, undefined);
   // A relapse soon after continues the backoff; credentials refused trip at once and wait for the operator.
   assert.equal(s.noteUpsDown({ kind: 'auth', reason: 'UPS refused the credentials (HTTP 401)' }), true);
-  assert.equal(s.upsOutage?.probes, 4);
-  assert.equal(s.upsOutage?.needsOperator, true);
+  assert.equal(outage()?.probes, 4);
+  assert.equal(outage()?.needsOperator, true);
   assert.ok(s.progressMarkdown().includes('Fix the UPS credentials'));
   const carried = new BatchState('batch-x', input, s.carry());
   assert.deepEqual(carried.upsOutage, s.upsOutage, 'the outage survives continue-as-new');

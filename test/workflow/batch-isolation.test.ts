@@ -166,10 +166,14 @@ test('hostile templates next to a normal batch on one worker: the normal batch i
   }>('SELECT row_no, status, reference, request FROM batch_rows WHERE batch_id = $1 ORDER BY row_no', [
     normal.workflowId,
   ]);
+  const { rows: keyed } = await env.pool.query<{ reference_key: string }>(
+    'SELECT reference_key FROM batches WHERE batch_id = $1',
+    [normal.workflowId],
+  );
   const alone = await openBatchRenderer({
     templateSource: TEMPLATE,
     shipper: SHIPPER,
-    batch: { id: normal.workflowId, labelFormat: 'GIF' },
+    batch: { id: normal.workflowId, labelFormat: 'GIF', referenceKey: keyed[0]!.reference_key },
   });
   if (!alone.ok) throw new Error(alone.error);
   const { rows: data } = await env.pool.query<{ data: Record<string, unknown> }>(

@@ -72,7 +72,10 @@ for (const [fault, reason, needsOperator] of [
       const during = creates(sbx.dataDir).length - outageFrom;
       const still: BatchStatus = await handle.query(statusQuery);
       assert.equal(still.phase, 'waiting_for_ups');
-      assert.ok(during <= 4 + 3, `creates sent during the outage are bounded (${during})`);
+      // Bounded by the window, not by the batch or the outage's length: the creates in flight when UPS went
+      // down (answered, so logged, after the switch), the ones that failed before the breaker tripped, and
+      // the few retried in between.
+      assert.ok(during <= 2 * 4 + 3, `creates sent during the outage are bounded (${during})`);
       const rowsDuring = await ledger(handle.workflowId);
       assert.equal(rowsDuring.filter((r) => r.status === 'failed' || r.status === 'needs_review').length, 0);
 
