@@ -198,7 +198,7 @@ export async function elicitMissing(
       }
       answer = await elicit(message, formSchema(fields));
       if (answer.action === 'accept') {
-        const mismatch = contentMismatch((answer.content ?? {}), fields);
+        const mismatch = contentMismatch(answer.content ?? {}, fields);
         if (mismatch) throw new Error(`1 validation error for MissingFields\n${mismatch}`);
       }
     } catch (err) {
@@ -225,7 +225,7 @@ export async function elicitMissing(
         fields,
       );
     }
-    const answers = normalize((answer.content ?? {}));
+    const answers = normalize(answer.content ?? {});
     const problems = answerProblems(answers, fields);
     if (problems.length > 0) {
       message = `Please correct the following:\n${problems.map((p) => `- ${p}`).join('\n')}\n\n${base}`;
