@@ -421,9 +421,8 @@ export async function storeShipped(
     if (!row) throw new Error(`row ${rowNo} of ${batchId} is not in the ledger`);
     const closed = row.status === 'shipped' || row.status === 'voided' || row.status === 'cancelled';
     if (closed) {
-      const same = s.shipmentId !== undefined && s.shipmentId === row.shipmentId;
-      if (same || (row.status === 'shipped' && s.shipmentId === undefined)) return 'same';
-      if (s.shipmentId === undefined) return 'same';
+      // Without a shipment id nothing can be voided or told apart: taken as the row's own.
+      if (s.shipmentId === undefined || s.shipmentId === row.shipmentId) return 'same';
       await c.query(
         `INSERT INTO extra_shipments (batch_id, row_no, shipment_id, tracking_numbers, cost_cents, currency, status)
          VALUES ($1, $2, $3, $4, $5, $6, 'to_void') ON CONFLICT (batch_id, shipment_id) DO NOTHING`,

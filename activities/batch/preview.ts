@@ -12,7 +12,7 @@ import { canonicalJson } from '../../domain/json';
 import { serviceName, type ShipmentRequestBody } from '../../domain/shipment-schema';
 import type { UpsClient } from '../ups/client';
 import { UpsError, upsOutageOf, type UpsOutageSign } from '../ups/errors';
-import { HEARTBEAT_EVERY_MS } from './heartbeat';
+import { keepAlive } from './heartbeat';
 import {
   estimateSummary,
   getBatch,
@@ -134,12 +134,7 @@ export async function previewBatch(
   let upsDown: UpsOutageSign | undefined;
   const anyRated = async () => (await estimateSummary(pool, args.batchId)).rated > 0;
   // A page may take longer than the heartbeat timeout: beat on a timer, always with the progress so far.
-  const beat = setInterval(() => ctx.heartbeat(progress), HEARTBEAT_EVERY_MS);
-  try {
-    await ratePages();
-  } finally {
-    clearInterval(beat);
-  }
+  await keepAlive(ratePages, () => progress);
   async function ratePages(): Promise<void> {
     for (;;) {
       const page = await unratedRows(pool, args.batchId, progress.ratedThroughRow, within, RATE_PAGE_ROWS);
