@@ -152,7 +152,7 @@ export async function devCommand(f: { worker?: boolean; json?: boolean }, io: Io
         await connection.close();
       }
     }
-    const stateFile = writeDevState({
+    const stateFile = await writeDevState({
       pid: process.pid,
       temporalAddress: stack.temporalAddress,
       namespace: stack.namespace,
@@ -389,7 +389,7 @@ export async function demoCommand(
       say(`shipbatch: the stack keeps running (Web UI ${stack.uiUrl ?? '-'}); Ctrl-C to stop.`);
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
-      writeDevState({
+      await writeDevState({
         pid: process.pid,
         temporalAddress: stack.temporalAddress,
         namespace: stack.namespace,
