@@ -3,6 +3,7 @@
  * runs with no set-up; environment variables override. The Temporal connection comes from
  * @temporalio/envconfig (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS variables, profiles).
  */
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -123,6 +124,39 @@ const SETTINGS = {
   workerShutdownGrace: ['SHIPBATCH_WORKER_SHUTDOWN_GRACE', duration.optional()],
 } as const satisfies Record<string, readonly [string, z.ZodType]>;
 
+/**
+ * The variables whose values are safe to echo in a configuration error: names, numbers, durations, tool
+ * names and paths of local state. Every other value (URLs, the UPS server's command, arguments and
+ * environment, account numbers, and any setting added later) may carry credentials and shows as `(hidden)`.
+ */
+const SHOWN_VALUES: ReadonlySet<string> = new Set([
+  'SHIPBATCH_TASK_QUEUE',
+  'SHIPBATCH_DATA_DIR',
+  'SHIPBATCH_LOG_LEVEL',
+  'SHIPBATCH_TEMPORAL_PORT',
+  'SHIPBATCH_TEMPORAL_UI_PORT',
+  'SHIPBATCH_TEMPORAL_CLI_VERSION',
+  'SHIPBATCH_CACHE_DIR',
+  'SHIPBATCH_PG_PORT',
+  'SHIPBATCH_DB_STATEMENT_TIMEOUT',
+  'SHIPBATCH_UPS_TRANSPORT',
+  'SHIPBATCH_UPS_ENV_PASSTHROUGH',
+  'SHIPBATCH_UPS_TOOL_RATE',
+  'SHIPBATCH_UPS_TOOL_CREATE',
+  'SHIPBATCH_UPS_TOOL_VOID',
+  'SHIPBATCH_UPS_TOOL_RECOVER_LABEL',
+  'SHIPBATCH_UPS_TOOL_VALIDATE_ADDRESS',
+  'SHIPBATCH_UPS_TOOL_TRACK',
+  'SHIPBATCH_UPS_SESSIONS',
+  'SHIPBATCH_UPS_CALLS_PER_SECOND',
+  'SHIPBATCH_UPS_CALL_TIMEOUT',
+  'SHIPBATCH_UPS_RECONCILE_GRACE',
+  'SHIPBATCH_UPS_RECREATE',
+  'SHIPBATCH_UPS_SANDBOX_DATA_DIR',
+  'SHIPBATCH_WORKER_MAX_ACTIVITIES',
+  'SHIPBATCH_WORKER_SHUTDOWN_GRACE',
+]);
+
 type Settings = { [K in keyof typeof SETTINGS]: z.output<(typeof SETTINGS)[K][1]> };
 
 /** The validated configuration. */
@@ -183,10 +217,54 @@ export interface ShipbatchConfig {
   };
 }
 
-/** Password of the embedded PostgreSQL: a local, loopback-only development database. */
+/** Superuser and database of the embedded PostgreSQL (a local, loopback-only development database). */
 export const EMBEDDED_PG_USER = 'postgres';
-export const EMBEDDED_PG_PASSWORD = 'shipbatch';
 export const EMBEDDED_PG_DATABASE = 'shipbatch';
+/**
+ * The fixed superuser password of embedded clusters made by earlier versions. A cluster is now made with a
+ * random password kept in {@link embeddedPgPasswordFile}; one still on this password gets a random one at
+ * its next start. Until then (no password file yet) the embedded URL uses it.
+ */
+export const EMBEDDED_PG_LEGACY_PASSWORD = 'shipbatch';
+/**
+ * @deprecated The former name of {@link EMBEDDED_PG_LEGACY_PASSWORD}, kept while callers still pass it to
+ * startEmbeddedPostgres (which ignores it): no cluster uses it for long.
+ */
+export const EMBEDDED_PG_PASSWORD = EMBEDDED_PG_LEGACY_PASSWORD;
+
+/** Where the stack keeps the embedded PostgreSQL cluster in a data dir. */
+export function embeddedPgDir(dataDir: string): string {
+  return path.join(path.resolve(dataDir), 'pg');
+}
+
+/**
+ * The file (mode 0600) holding the superuser password of the embedded cluster at `pgDir`: next to it, in
+ * the data dir, where the user who runs shipbatch (and nobody else) can read it.
+ */
+export function embeddedPgPasswordFile(pgDir: string): string {
+  return `${path.resolve(pgDir)}.password`;
+}
+
+/**
+ * The embedded cluster's password as {@link loadConfig} puts it in the URL: the password file's, else (no
+ * cluster yet, or one made before passwords were generated) the legacy one.
+ */
+function embeddedPgPassword(dataDir: string): string {
+  const file = embeddedPgPasswordFile(embeddedPgDir(dataDir));
+  try {
+    const password = readFileSync(file, 'utf8').trim();
+    if (password) return password;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return EMBEDDED_PG_LEGACY_PASSWORD;
+    throw new ConfigError(
+      `cannot read the embedded PostgreSQL's password file ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}): ` +
+        'run as the user that started the embedded stack, or set DATABASE_URL',
+    );
+  }
+  throw new ConfigError(
+    `the embedded PostgreSQL's password file ${file} is empty: remove it and the data dir's pg to start afresh, or set DATABASE_URL`,
+  );
+}
 
 /** Parse a duration such as `500ms`, `30s`, `5m`, `2h`, `7d` into milliseconds. */
 export function durationMs(text: string): number {
@@ -203,19 +281,22 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
   const problems: string[] = [];
   for (const [key, [variable, schema]] of Object.entries(SETTINGS)) {
     const raw = env[variable];
+    // Values known to be safe are echoed back, so the user sees what was wrong; any other may hold a
+    // credential, and so may the parser's message, which quotes the text around a JSON error.
+    const shown = SHOWN_VALUES.has(variable);
+    const named = `${variable}=${shown ? JSON.stringify(raw) : '(hidden)'}`;
     let result;
     try {
       result = (schema as z.ZodType).safeParse(raw === '' ? undefined : raw);
     } catch (err) {
-      problems.push(`${variable}: ${(err as Error).message}`);
+      const why = err instanceof SyntaxError ? 'not valid JSON' : 'not a valid value';
+      problems.push(`${named}: ${shown ? (err as Error).message : why}`);
       continue;
     }
     if (result.success) out[key] = result.data;
     else {
       const why = result.error.issues.map((i) => i.message).join('; ');
-      // Secrets are not echoed back, other values are, so the user sees what was wrong.
-      const shown = /SECRET|PASSWORD|KEY|URL/.test(variable) ? '(hidden)' : JSON.stringify(raw);
-      problems.push(`${variable}=${shown}: ${why}`);
+      problems.push(`${named}: ${why}`);
     }
   }
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
@@ -241,7 +322,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ShipbatchConfi
   const embeddedTemporal = !connect.connectionOptions.address;
   const address = connect.connectionOptions.address ?? `127.0.0.1:${s.temporalDevPort}`;
   const connection: NativeConnectionOptions = { ...connect.connectionOptions, address };
-  const embeddedUrl = `postgres://${EMBEDDED_PG_USER}:${EMBEDDED_PG_PASSWORD}@127.0.0.1:${s.embeddedPgPort}/${EMBEDDED_PG_DATABASE}`;
   if (s.upsTransport === 'stdio' && !s.upsCommand) {
     throw new ConfigError(
       'invalid configuration:\n  SHIPBATCH_UPS_COMMAND is required when SHIPBATCH_UPS_TRANSPORT=stdio',
@@ -253,6 +333,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ShipbatchConfi
     );
   }
   const passthrough = pickEnv(env, s.upsEnvPassthrough);
+  // Read only when the embedded PostgreSQL is the database (its password file is in the data dir).
+  const databaseUrl =
+    s.databaseUrl ??
+    `postgres://${EMBEDDED_PG_USER}:${encodeURIComponent(embeddedPgPassword(s.dataDir))}@127.0.0.1:${s.embeddedPgPort}/${EMBEDDED_PG_DATABASE}`;
   return {
     taskQueue: s.taskQueue,
     dataDir: path.resolve(s.dataDir),
@@ -270,7 +354,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ShipbatchConfi
       },
     },
     database: {
-      url: s.databaseUrl ?? embeddedUrl,
+      url: databaseUrl,
       embedded: !s.databaseUrl,
       embeddedPort: s.embeddedPgPort,
       statementTimeoutMs: durationMs(s.dbStatementTimeout),
@@ -308,7 +392,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ShipbatchConfi
   };
 }
 
-/** The configuration as safe to print: secrets and credentials in URLs are masked. */
+/**
+ * A URL as safe to print: scheme, host, port and path; no user info and no query (either can carry keys).
+ */
+export function urlWithoutCredentials(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+/** The configuration as safe to print: secrets and credentials in URLs are left out. */
 export function describeConfig(config: ShipbatchConfig): Record<string, unknown> {
   return {
     taskQueue: config.taskQueue,
@@ -321,13 +417,13 @@ export function describeConfig(config: ShipbatchConfig): Record<string, unknown>
       tls: Boolean(config.temporal.connection.tls),
     },
     database: {
-      url: config.database.url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@'),
+      url: urlWithoutCredentials(config.database.url),
       embedded: config.database.embedded,
     },
     ups: {
       transport: config.ups.transport,
       command: config.ups.command,
-      url: config.ups.url,
+      url: config.ups.url && urlWithoutCredentials(config.ups.url),
       env: Object.keys(config.ups.env),
       sessions: config.ups.sessions,
       callTimeoutMs: config.ups.callTimeoutMs,

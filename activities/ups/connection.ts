@@ -3,7 +3,15 @@
  * the bundled sandbox over stdio), reconnected when it breaks. A call that finds the session closed
  * before its request was sent reconnects and sends it; a call whose session breaks while it waits is
  * reported as a transport failure (the request may have reached the server: see errors.ts).
+ *
+ * What the connection says about the server, and what the server says back in errors, ends up in
+ * activity failures (so in workflow history) and in the worker's log. The server's credentials (its
+ * environment values, the values among its arguments, the URL's user info and query values, header
+ * values) are therefore masked in every such text: descriptions, stderr lines, error answers, and each
+ * error of a failure's cause chain.
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -58,6 +66,69 @@ export interface UpsCaller {
   close(): Promise<void>;
 }
 
+/** Values shorter than this are not masked in text: they would mask ordinary words, and guard nothing. */
+const MIN_MASKED_LENGTH = 4;
+
+/** `-v`, `--stdio`: an option's name, never a credential (its value may be: that is another argument). */
+const OPTION_NAME = /^--?[A-Za-z][\w-]*$/;
+
+/** An argument as it may be shown: option names and the paths of existing files; any other value masked. */
+function shownArgument(arg: string, cwd: string): string {
+  if (OPTION_NAME.test(arg)) return arg;
+  const eq = arg.indexOf('=');
+  if (eq > 0 && OPTION_NAME.test(arg.slice(0, eq))) return `${arg.slice(0, eq)}=***`;
+  return path.isAbsolute(arg) || arg.startsWith('.')
+    ? existsSync(path.resolve(cwd, arg))
+      ? arg
+      : '***'
+    : '***';
+}
+
+/**
+ * The URL to request and the headers to send: user info in the URL (`https://user:pass@host/mcp`) goes
+ * as HTTP Basic authentication (fetch refuses URLs with credentials), unless an Authorization header is set.
+ */
+export function httpRequestTarget(target: { url: string; headers?: Record<string, string> }): {
+  url: URL;
+  headers?: Record<string, string>;
+} {
+  const url = new URL(target.url);
+  if (!url.username && !url.password) return { url, headers: target.headers };
+  const basic = Buffer.from(
+    `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`,
+  ).toString('base64');
+  url.username = '';
+  url.password = '';
+  const hasAuthorization = Object.keys(target.headers ?? {}).some((h) => h.toLowerCase() === 'authorization');
+  return {
+    url,
+    headers: hasAuthorization ? target.headers : { Authorization: `Basic ${basic}`, ...target.headers },
+  };
+}
+
+/** Every value of a target that may be a credential, longest first (so no longer one is masked in part). */
+function credentialsOf(target: UpsServerTarget): string[] {
+  const values: string[] = [];
+  if (target.transport === 'stdio') {
+    values.push(...Object.values(target.env ?? {}));
+    for (const arg of target.args) {
+      const eq = arg.indexOf('=');
+      if (eq > 0 && OPTION_NAME.test(arg.slice(0, eq))) values.push(arg.slice(eq + 1));
+      else if (shownArgument(arg, target.cwd ?? '.') === '***') values.push(arg);
+    }
+  } else {
+    const url = new URL(target.url);
+    for (const part of [url.username, url.password]) values.push(part, decodeURIComponent(part));
+    for (const [, value] of url.searchParams) values.push(value, encodeURIComponent(value));
+    for (const value of Object.values(httpRequestTarget(target).headers ?? {})) {
+      values.push(value, value.replace(/^(Basic|Bearer)\s+/i, ''));
+    }
+  }
+  return [...new Set(values.filter((v) => v.length >= MIN_MASKED_LENGTH))].sort(
+    (a, b) => b.length - a.length,
+  );
+}
+
 /** The server refused the connection: the request was never sent. */
 function isRefused(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
@@ -70,31 +141,62 @@ function isRefused(err: unknown): boolean {
 export class UpsMcpConnection implements UpsCaller {
   private session: Promise<{ client: Client; transport: Transport }> | undefined;
   private closed = false;
+  /** What {@link redact} masks: the target's credentials. */
+  private readonly credentials: string[];
   /** The last lines the stdio server wrote to stderr, quoted when it dies. */
   private readonly stderrTail: string[] = [];
 
   constructor(
     private readonly target: UpsServerTarget,
     private readonly onServerLog: (line: string) => void = () => undefined,
-  ) {}
+  ) {
+    this.credentials = credentialsOf(target);
+  }
 
-  /** Describes the target without secrets (env values and headers are left out). */
+  /**
+   * Describes the target without secrets: the command with its option names and file arguments (other
+   * argument values masked), or the URL without user info and query; never env values or headers.
+   */
   describe(): string {
     if (this.target.transport === 'stdio') {
-      return this.redact(`stdio ${[this.target.command, ...this.target.args].join(' ')}`);
+      const cwd = this.target.cwd ?? '.';
+      const args = this.target.args.map((arg) => shownArgument(arg, cwd));
+      return this.redact(`stdio ${[this.target.command, ...args].join(' ')}`);
     }
     const url = new URL(this.target.url);
     return `http ${url.origin}${url.pathname}`; // no user info, no query (they can carry keys)
   }
 
-  /** Text from or about the server with the values of its environment (credentials) masked. */
+  /** Text from or about the server with the target's credentials masked. */
   private redact(text: string): string {
-    if (this.target.transport !== 'stdio') return text;
     let out = text;
-    for (const value of Object.values(this.target.env ?? {})) {
-      if (value.length >= 4) out = out.split(value).join('***');
-    }
+    for (const value of this.credentials) out = out.split(value).join('***');
     return out;
+  }
+
+  /**
+   * `err` and each error of its cause chain with the credentials masked in message and stack, in place:
+   * the failure converter records the whole chain.
+   */
+  private scrub<E>(err: E): E {
+    const seen = new Set<unknown>();
+    for (let e: unknown = err; e instanceof Error && !seen.has(e); e = e.cause) {
+      seen.add(e);
+      e.message = this.redact(e.message);
+      if (e.stack) e.stack = this.redact(e.stack);
+      if (e instanceof McpError) (e as { data?: unknown }).data = undefined;
+    }
+    return err;
+  }
+
+  /** A tool's error answer with the credentials masked in its text (the server may quote them). */
+  private scrubResult(result: CallToolResult): CallToolResult {
+    if (!result.isError) return result;
+    return {
+      ...result,
+      content: result.content.map((c) => (c.type === 'text' ? { ...c, text: this.redact(c.text) } : c)),
+      structuredContent: undefined,
+    };
   }
 
   private open(): Promise<{ client: Client; transport: Transport }> {
@@ -110,8 +212,11 @@ export class UpsMcpConnection implements UpsCaller {
       } catch (err) {
         dropIfCurrent();
         await client.close().catch(() => undefined);
+        this.scrub(err);
         throw new UpsTransportError(
-          `cannot connect to the UPS MCP server (${this.describe()}): ${(err as Error).message}${this.tail()}`,
+          this.redact(
+            `cannot connect to the UPS MCP server (${this.describe()}): ${(err as Error).message}${this.tail()}`,
+          ),
           false,
           { cause: err },
         );
@@ -124,9 +229,8 @@ export class UpsMcpConnection implements UpsCaller {
 
   private createTransport(): Transport {
     if (this.target.transport === 'http') {
-      return new StreamableHTTPClientTransport(new URL(this.target.url), {
-        requestInit: this.target.headers ? { headers: this.target.headers } : undefined,
-      });
+      const { url, headers } = httpRequestTarget(this.target);
+      return new StreamableHTTPClientTransport(url, { requestInit: headers ? { headers } : undefined });
     }
     const transport = new StdioClientTransport({
       command: this.target.command,
@@ -163,7 +267,9 @@ export class UpsMcpConnection implements UpsCaller {
   /** The tools the server offers. */
   async listTools(): Promise<string[]> {
     const { client } = await (this.session ?? this.open());
-    const { tools } = await client.listTools();
+    const { tools } = await client.listTools().catch((err: unknown) => {
+      throw this.scrub(err);
+    });
     return tools.map((t) => t.name);
   }
 
@@ -181,11 +287,14 @@ export class UpsMcpConnection implements UpsCaller {
         ready = true;
       }
       try {
-        return (await client.callTool({ name, arguments: args }, undefined, {
-          timeout: opts.timeoutMs,
-          signal: opts.signal,
-        })) as CallToolResult;
-      } catch (err) {
+        return this.scrubResult(
+          (await client.callTool({ name, arguments: args }, undefined, {
+            timeout: opts.timeoutMs,
+            signal: opts.signal,
+          })) as CallToolResult,
+        );
+      } catch (caught) {
+        const err = this.scrub(caught);
         // A JSON-RPC error answer (unknown tool, bad params) came over a healthy session.
         if (
           err instanceof McpError &&
@@ -206,18 +315,18 @@ export class UpsMcpConnection implements UpsCaller {
         if (isRefused(err)) {
           await this.reset();
           throw new UpsTransportError(
-            `${name} over ${this.describe()}: server unreachable: ${message}`,
+            this.redact(`${name} over ${this.describe()}: server unreachable: ${message}`),
             false,
-            {
-              cause: err,
-            },
+            { cause: err },
           );
         }
         // A request timeout leaves the session usable; anything else may have broken it.
         if (!/timed out|timeout/i.test(message) && !opts.signal?.aborted) await this.reset();
-        throw new UpsTransportError(`${name} over ${this.describe()}: ${message}${this.tail()}`, true, {
-          cause: err,
-        });
+        throw new UpsTransportError(
+          this.redact(`${name} over ${this.describe()}: ${message}${this.tail()}`),
+          true,
+          { cause: err },
+        );
       }
     }
   }
