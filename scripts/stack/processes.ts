@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { constants, createWriteStream } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -24,8 +24,10 @@ process.on('exit', () => {
 });
 
 /**
- * Spawn `command` with stdout/stderr appended to `<logDir>/<name>.log`. A failure to start (EACCES,
- * ENOENT) is not thrown: `exited` resolves with 'spawn-error' and `spawnError` says why.
+ * Spawn `command` with stdout/stderr appended to `<logDir>/<name>.log` (mode 600, in a 700 log dir when
+ * it makes one: logs may hold what the services print; a link at the log's path is refused, not followed).
+ * A failure to start (EACCES, ENOENT) is not thrown: `exited` resolves with 'spawn-error' and `spawnError`
+ * says why.
  */
 export async function startProcess(
   name: string,
@@ -34,9 +36,18 @@ export async function startProcess(
   opts: SpawnOptions & { logDir: string; stopSignal?: NodeJS.Signals },
 ): Promise<ManagedProcess> {
   const { logDir, stopSignal = 'SIGTERM', ...spawnOpts } = opts;
-  await mkdir(logDir, { recursive: true });
+  await mkdir(logDir, { recursive: true, mode: 0o700 });
   const logFile = path.join(logDir, `${name}.log`);
-  const log = createWriteStream(logFile, { flags: 'a' });
+  const fd = await open(
+    logFile,
+    constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW,
+    0o600,
+  ).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ELOOP')
+      throw new Error(`the log file ${logFile} is a symbolic link; remove it`, { cause: err });
+    throw err;
+  });
+  const log = createWriteStream('', { fd });
   // An unwritable log must not crash the process with an unhandled 'error' event.
   log.on('error', () => undefined);
   // Own process group: a terminal's Ctrl-C reaches only the parent, which stops children in order.

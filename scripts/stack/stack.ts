@@ -1,4 +1,4 @@
-import { access, chmod, constants, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, constants, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -15,7 +15,7 @@ import { ensureTemporalCli } from './temporal-cli';
 import { startTemporalDevServer } from './temporal-dev-server';
 import { freePort } from './processes';
 
-/** The services of a running stack, as other processes need them (also written to `stack.json`). */
+/** The services of a running stack, as other processes need them. */
 export interface StackInfo {
   temporalAddress: string;
   namespace: string;
@@ -131,7 +131,8 @@ export async function startStack(
       postgresDir,
       logDir,
     };
-    if (!opts.ephemeral) await writeFile(path.join(dataDir, 'stack.json'), JSON.stringify(info, null, 2));
+    // Earlier versions wrote the services, database URL included, to a world-readable stack.json.
+    if (!opts.ephemeral) await rm(path.join(dataDir, 'stack.json'), { force: true });
     return { ...info, stop };
   } catch (err) {
     await stop();
@@ -140,16 +141,20 @@ export async function startStack(
 }
 
 /**
- * Create the data dir if needed and check it is a writable directory, so a bad SHIPBATCH_DATA_DIR is
- * one clear line rather than an error deep inside PostgreSQL or Temporal.
+ * Create the data dir if needed and check it is a writable directory of this user, so a bad
+ * SHIPBATCH_DATA_DIR is one clear line rather than an error deep inside PostgreSQL or Temporal. It is made
+ * private (0700): it holds the databases, the logs and dev.json, which tells commands where to send
+ * orders. A directory of another user, or one everyone may write (a shared one like /tmp), is refused
+ * and left as it is. (As root, PostgreSQL's `postgres` user then cannot enter it: the embedded
+ * PostgreSQL keeps its cluster outside, linked from the data dir.)
  */
 async function prepareDataDir(dataDir: string): Promise<void> {
   const fix = `set SHIPBATCH_DATA_DIR to a directory this user can write, or fix the permissions of ${dataDir}`;
+  let st;
   try {
-    await mkdir(dataDir, { recursive: true });
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
     await access(dataDir, constants.R_OK | constants.W_OK | constants.X_OK);
-    // As root, PostgreSQL runs as the `postgres` user, which must be able to enter the data dir.
-    if (process.getuid?.() === 0) await chmod(dataDir, 0o755);
+    st = await stat(dataDir);
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     const why =
@@ -161,6 +166,33 @@ async function prepareDataDir(dataDir: string): Promise<void> {
             ? 'cannot be created, read or written by this user'
             : `cannot be used (${briefly(err)})`;
     throw new StartupError(`the data directory ${dataDir} ${why}`, fix, { cause: err });
+  }
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid) {
+    throw new StartupError(
+      `the data directory ${dataDir} belongs to uid ${st.uid}, not to this user (uid ${uid})`,
+      `set SHIPBATCH_DATA_DIR to a directory of your own (its owner could change what shipbatch reads there)`,
+    );
+  }
+  if (st.mode & 0o002) {
+    throw new StartupError(
+      `the data directory ${dataDir} is writable by other users (mode ${(st.mode & 0o7777).toString(8)}: a shared directory)`,
+      `set SHIPBATCH_DATA_DIR to a directory of its own, e.g. ${path.join(dataDir, 'shipbatch')}`,
+    );
+  }
+  // Group and others lose every right; the owner's stay as they are (a read-only dir stays read-only).
+  if (st.mode & 0o077) {
+    try {
+      await chmod(dataDir, st.mode & 0o700);
+    } catch (err) {
+      throw new StartupError(
+        `the data directory ${dataDir} cannot be made private (mode 700): ${briefly(err)}`,
+        fix,
+        {
+          cause: err,
+        },
+      );
+    }
   }
 }
 
