@@ -6,7 +6,7 @@
  * so this is lossless for them, small (a 4×6 label at 203 dpi is ~15 KB deflated) and needs no PNG
  * round trip. A landscape image (as real UPS GIFs are) is turned to fit the portrait page.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { GifReader as GifReaderType } from 'omggif';
@@ -20,6 +20,7 @@ import {
 } from 'pdf-lib';
 import type { BatchLabel } from './ledger';
 import { BatchInputError } from './errors';
+import { checkOutputPath, OutputFiles } from './output-file';
 
 const requireHere = createRequire(import.meta.url);
 
@@ -137,54 +138,66 @@ export function partFile(out: string, part: number, parts: boolean): string {
   return `${out.slice(0, out.length - ext.length)}-${String(part).padStart(3, '0')}${ext}`;
 }
 
+/** What to do when an output file exists: the fix named in the refusal. */
+const OUT_TAKEN_FIX = 'choose another --out, or add --force to replace it';
+
 /**
  * Write labels (already in row order) to `out`: a PDF with one 4×6 page per label, or the ZPL of each
  * label one after the other. `split` writes files of that many labels (`out-001.pdf`, …). No label
  * means no file and a BatchInputError (there is nothing to print yet).
+ *
+ * A file already at an output path (a symbolic link included) is refused with a BatchInputError naming
+ * it, unless `force`; with `force` it is replaced, a link by the file itself (its target is never
+ * written). The files appear only once every label is in them: a refusal or a bad label leaves none.
  */
 export async function writeLabels(
   labels: AsyncIterable<BatchLabel>,
-  opts: { out: string; format?: 'pdf' | 'zpl'; split?: number },
+  opts: { out: string; format?: 'pdf' | 'zpl'; split?: number; force?: boolean },
 ): Promise<LabelsOutput> {
   const format = opts.format ?? 'pdf';
   const split = opts.split ?? 0;
   if (!Number.isInteger(split) || split < 0)
     throw new BatchInputError(`--split must be a whole number, got ${split}`);
+  const outputs = { force: opts.force, fix: OUT_TAKEN_FIX };
+  await checkOutputPath(partFile(opts.out, 1, split > 0), outputs);
   await mkdir(path.dirname(path.resolve(opts.out)), { recursive: true });
-  const files: string[] = [];
+  const files = new OutputFiles(outputs);
+  let parts = 0;
   let count = 0;
   let inPart = 0;
   let doc: PDFDocument | undefined;
   let zpl: string[] = [];
   const flush = async () => {
     if (inPart === 0) return;
-    const file = partFile(opts.out, files.length + 1, split > 0);
-    if (format === 'pdf') await writeFile(file, await doc!.save());
-    else await writeFile(file, zpl.join('\n') + '\n');
-    files.push(file);
+    const file = partFile(opts.out, ++parts, split > 0);
+    await files.write(file, format === 'pdf' ? await doc!.save() : zpl.join('\n') + '\n');
     doc = undefined;
     zpl = [];
     inPart = 0;
   };
-  for await (const label of labels) {
-    if (format === 'pdf') {
-      doc ??= await PDFDocument.create();
-      if (inPart === 0) doc.setTitle(path.basename(partFile(opts.out, files.length + 1, split > 0)));
-      await addLabelPage(doc, label);
-    } else {
-      if (label.format !== 'ZPL') {
-        throw new BatchInputError(`the label of row ${label.rowNo} is ${label.format}, not ZPL`, {
-          fix: 'use --format pdf, or start the batch with ZPL labels (options.labelFormat "ZPL")',
-        });
+  try {
+    for await (const label of labels) {
+      if (format === 'pdf') {
+        doc ??= await PDFDocument.create();
+        if (inPart === 0) doc.setTitle(path.basename(partFile(opts.out, parts + 1, split > 0)));
+        await addLabelPage(doc, label);
+      } else {
+        if (label.format !== 'ZPL') {
+          throw new BatchInputError(`the label of row ${label.rowNo} is ${label.format}, not ZPL`, {
+            fix: 'use --format pdf, or start the batch with ZPL labels (options.labelFormat "ZPL")',
+          });
+        }
+        zpl.push(label.image.toString('utf8').trim());
       }
-      zpl.push(label.image.toString('utf8').trim());
+      count++;
+      inPart++;
+      if (split > 0 && inPart >= split) await flush();
     }
-    count++;
-    inPart++;
-    if (split > 0 && inPart >= split) await flush();
+    await flush();
+    return { files: await files.commit(), labels: count, format };
+  } finally {
+    await files.discard();
   }
-  await flush();
-  return { files, labels: count, format };
 }
 
 /**

@@ -2,8 +2,8 @@
  * The batch commands of the `shipbatch` CLI (DESIGN §9): each takes its parsed flags, talks to the client
  * library and prints a table (or `--json`). Exit codes are decided in main.ts from the error types.
  */
-import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import type { WriteStream } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FINAL_PHASES, type BatchInputArg, type BatchPreview, type BatchStatus } from '../../domain/batch';
@@ -12,6 +12,7 @@ import type pg from 'pg';
 import type { AttentionItem, BatchRow, BatchSummary, ShipbatchClient } from '../batches';
 import { batchRowStream, formatRowError } from '../ledger';
 import { BatchInputError, ConnectionError } from '../errors';
+import { OutputFiles } from '../output-file';
 import { checkSource, checkTemplateCompiles, readShipperFile, readTemplateFile } from './inputs';
 import {
   clean,
@@ -640,34 +641,53 @@ export async function rowsCommand(
   });
 }
 
-/** Write the rows CSV to a file (the demo's results.csv). */
+/**
+ * Write the rows CSV to a new file (the demo's results.csv): refused if anything is at that path (a link
+ * included, never followed); the file appears only once complete.
+ */
 export async function writeRowsCsv(c: ShipbatchClient, id: string, file: string): Promise<number> {
-  const stream = createWriteStream(file);
-  let n = 0;
-  const put = async (line: string) => {
-    if (!stream.write(line)) await once(stream, 'drain');
-  };
-  await put(csvLine(ROWS_CSV_HEADER));
-  for await (const r of c.allBatchRows(id)) {
-    await put(rowsCsvLine(r));
-    n++;
+  const files = new OutputFiles();
+  let stream: WriteStream | undefined;
+  try {
+    const out = (stream = await files.stream(file));
+    let n = 0;
+    const put = async (line: string) => {
+      if (!out.write(line)) await once(out, 'drain');
+    };
+    await put(csvLine(ROWS_CSV_HEADER));
+    for await (const r of c.allBatchRows(id)) {
+      await put(rowsCsvLine(r));
+      n++;
+    }
+    out.end();
+    await once(out, 'close');
+    await files.commit();
+    return n;
+  } finally {
+    stream?.destroy();
+    await files.discard();
   }
-  stream.end();
-  await once(stream, 'finish');
-  return n;
 }
 
 export async function labelsCommand(
   id: string,
-  f: { out: string; format?: 'pdf' | 'zpl'; split?: number; json?: boolean },
+  f: { out: string; format?: 'pdf' | 'zpl'; split?: number; force?: boolean; json?: boolean },
   io: Io,
 ): Promise<number> {
-  const { writeLabels } = await import('../labels');
+  const { writeLabels, partFile } = await import('../labels');
+  const { checkOutputPath } = await import('../output-file');
+  const out = path.resolve(f.out);
+  // A taken path is refused before connecting (writeLabels checks again, and every part as it places it).
+  await checkOutputPath(partFile(out, 1, (f.split ?? 0) > 0), {
+    force: f.force,
+    fix: 'choose another --out, or add --force to replace it',
+  });
   return withClient(async (c) => {
     const res = await writeLabels(c.batchLabels(id), {
-      out: path.resolve(f.out),
+      out,
       format: f.format,
       split: f.split,
+      force: f.force,
     });
     if (f.json) json(io, { batchId: id, ...res });
     else if (res.labels === 0) say(io, `${id}: no labels yet (no shipped rows); nothing written`);

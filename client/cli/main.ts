@@ -257,13 +257,21 @@ export function buildProgram(io: cmd.Io, setCode: (code: number) => void): Comma
         .description('labels of the shipped rows: one PDF of 4×6 pages in row order, or concatenated ZPL')
         .requiredOption('--out <file>', 'output file (with --split: <file>-001.pdf, …)')
         .addOption(new Option('--format <format>', 'pdf or zpl').choices(['pdf', 'zpl']).default('pdf'))
-        .option('--split <n>', 'files of at most N labels', intArg('--split', 1, 100_000)),
+        .option('--split <n>', 'files of at most N labels', intArg('--split', 1, 100_000))
+        .option(
+          '--force',
+          'replace an existing output file (without it: refused, exit 2); a symbolic link there is replaced, never followed',
+        ),
     ).action(
-      act((id: string, f: { out: string; format?: 'pdf' | 'zpl'; split?: number; json?: boolean }) =>
-        cmd.labelsCommand(id, f, io),
+      act(
+        (
+          id: string,
+          f: { out: string; format?: 'pdf' | 'zpl'; split?: number; force?: boolean; json?: boolean },
+        ) => cmd.labelsCommand(id, f, io),
       ),
     ),
     'shipbatch labels batch-spring --out labels.pdf',
+    "shipbatch labels batch-spring --out labels.pdf --force   # replace last run's file",
     'shipbatch labels batch-spring --out labels.zpl --format zpl --split 100',
   );
   example(

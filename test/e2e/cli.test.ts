@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -263,6 +263,27 @@ test('import → start → preview → approve → watch → rows → labels, as
     barcodes.includes(rows[0]!.trackingNumbers[0]!),
     `page 1 is row 1's label: ${barcodes.join(',')}`,
   );
+
+  // Run again: the file is there. Refused by name (exit 2) and left as it was, unless --force.
+  const written = await readFile(out);
+  const again = await cli('labels', id, '--out', out);
+  assert.equal(again.code, 2, again.err);
+  assert.ok(again.err.includes(`${out} already exists`), again.err);
+  assert.match(again.err, /--force/);
+  assert.deepEqual(await readFile(out), written);
+  assert.equal((await cli('labels', id, '--out', out, '--force')).code, 0);
+  assert.equal((await readLabelPages(await readFile(out))).length, 4);
+  // A link planted at --out is never followed: the recipients' addresses are not written through it.
+  const target = path.join(dir, 'not-yours.txt');
+  await writeFile(target, 'precious\n');
+  const linked = path.join(dir, 'linked.pdf');
+  await symlink(target, linked);
+  const throughLink = await cli('labels', id, '--out', linked);
+  assert.equal(throughLink.code, 2, throughLink.err);
+  assert.ok(throughLink.err.includes(`${linked} already exists (a symbolic link)`), throughLink.err);
+  assert.equal((await cli('labels', id, '--out', linked, '--force')).code, 0);
+  assert.equal(await readFile(target, 'utf8'), 'precious\n', 'the link target is untouched');
+  assert.ok((await lstat(linked)).isFile(), 'the link was replaced by the labels file');
 });
 
 test('every bad input exits 2 with a message naming it, and starts nothing', async () => {

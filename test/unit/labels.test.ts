@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -153,4 +153,63 @@ test('a broken GIF names its row and tracking number; no labels → no file', as
   const none = await writeLabels(from([]), { out: path.join(dir, 'none.pdf') });
   assert.deepEqual(none, { files: [], labels: 0, format: 'pdf' });
   assert.ok(!(await readdir(dir)).includes('none.pdf'));
+});
+
+/** The error refusing `file`: input (exit 2), naming it, pointing at --force. */
+const refusing = (file: string) => (e: unknown) =>
+  e instanceof BatchInputError && e.message.includes(file) && /already exists/.test(e.message);
+
+test('an existing --out is refused unless force: named, left as it was; force replaces it', async () => {
+  const dir = await tmp();
+  const out = path.join(dir, 'labels.pdf');
+  await writeFile(out, 'recipients of last week\n');
+  const two = () => from([label(1, gif(8, 12, pattern(1))), label(2, gif(8, 12, pattern(2)))]);
+  await assert.rejects(writeLabels(two(), { out }), refusing(out));
+  assert.equal(await readFile(out, 'utf8'), 'recipients of last week\n');
+  assert.deepEqual(await readdir(dir), ['labels.pdf'], 'nothing else left behind');
+
+  const res = await writeLabels(two(), { out, force: true });
+  assert.deepEqual(res.files, [out]);
+  assert.equal((await readLabelPages(await readFile(out))).length, 2);
+  assert.deepEqual(await readdir(dir), ['labels.pdf']);
+});
+
+test('a symbolic link at --out is never followed: refused, and with force replaced (its target untouched)', async () => {
+  const dir = await tmp();
+  const target = path.join(dir, 'addresses.txt');
+  await writeFile(target, 'precious\n');
+  const out = path.join(dir, 'labels.pdf');
+  await symlink(target, out);
+  const one = () => from([label(1, gif(8, 12, pattern(1)))]);
+  await assert.rejects(writeLabels(one(), { out }), refusing(out));
+  assert.equal(await readFile(target, 'utf8'), 'precious\n');
+
+  await writeLabels(one(), { out, force: true });
+  assert.equal(await readFile(target, 'utf8'), 'precious\n', 'the target is untouched');
+  assert.ok((await lstat(out)).isFile(), 'the link itself was replaced by the labels');
+  assert.equal((await readLabelPages(await readFile(out))).length, 1);
+
+  // A dangling link: writing through it would create its target.
+  const dangling = path.join(dir, 'dangling.zpl');
+  const nowhere = path.join(dir, 'created-through-the-link.zpl');
+  await symlink(nowhere, dangling);
+  await assert.rejects(
+    writeLabels(from([label(1, Buffer.from('^XA^XZ'), 'ZPL')]), { out: dangling, format: 'zpl' }),
+    refusing(dangling),
+  );
+  await assert.rejects(lstat(nowhere), /ENOENT/);
+});
+
+test('--split: a part that exists is refused and no other part is left behind; a bad label leaves no part', async () => {
+  const dir = await tmp();
+  const labels = () => from(Array.from({ length: 5 }, (_, i) => label(i + 1, gif(8, 12, pattern(i)))));
+  const out = path.join(dir, 'b.pdf');
+  await writeFile(path.join(dir, 'b-002.pdf'), 'mine\n');
+  await assert.rejects(writeLabels(labels(), { out, split: 2 }), refusing(path.join(dir, 'b-002.pdf')));
+  assert.deepEqual(await readdir(dir), ['b-002.pdf'], 'b-001.pdf was not left behind');
+  assert.equal(await readFile(path.join(dir, 'b-002.pdf'), 'utf8'), 'mine\n');
+
+  const broken = from([label(1, gif(8, 12, pattern(1))), label(2, Buffer.from('GIF89a-not-really'))]);
+  await assert.rejects(writeLabels(broken, { out: path.join(dir, 'c.pdf'), split: 1 }), /row 2/);
+  assert.deepEqual(await readdir(dir), ['b-002.pdf'], 'c-001.pdf was not left behind');
 });
