@@ -1,30 +1,43 @@
 /**
- * What `batch_preview` checks before it starts anything, as `shipbatch start` does: the table and its key
- * column exist, the filter passes the allow-list parser against the table's columns (no row is read), the
- * template compiles. A batch that would only fail in its first activity is never started, and the error
- * names the tool's argument.
+ * What `batch_preview` checks before it starts anything, as `shipbatch start` does: the table is one agents
+ * may use (see ./sources) and has the key column, the filter passes the allow-list parser against the table's
+ * columns (no row is read), the template compiles. A batch that would only fail in its first activity is
+ * never started, and the error names the tool's argument.
  */
 import type pg from 'pg';
+import type { TableName } from '../activities/source/identifiers';
 import type { Shipper } from '../domain/shipment-schema';
 import { ToolError } from './errors';
+import { allowedSource } from './sources';
 
-/** Throws a {@link ToolError} naming `source_table`, `filter_clause` or `mapping_template`. */
+/**
+ * Throws a {@link ToolError} naming `source_table`, `filter_clause` or `mapping_template`. Returns the
+ * table as the batch must name it: the allowed relation, schema-qualified.
+ */
 export async function checkPreviewInputs(
   pool: pg.Pool,
-  args: { table: string; filter?: string; template: string; shipper: Shipper },
-): Promise<void> {
+  args: {
+    table: string;
+    filter?: string;
+    template: string;
+    shipper: Shipper;
+    /** The tables agents may use; undefined: the imported ones. */
+    tables: readonly TableName[] | undefined;
+  },
+): Promise<string> {
+  const table = await allowedSource(pool, args.table, args.tables);
   // Loaded on demand: the parser and the isolate are native modules only this tool needs.
   const { checkSourceFilter, describeSource, FilterError, SourceError } =
     await import('../activities/source/index');
   try {
-    await describeSource(pool, args.table, 'id');
+    await describeSource(pool, table, 'id');
   } catch (err) {
     if (err instanceof SourceError) throw new ToolError(`source_table: ${err.message}`);
     throw err;
   }
   if (args.filter !== undefined) {
     try {
-      await checkSourceFilter(pool, { table: args.table, filter: args.filter });
+      await checkSourceFilter(pool, { table, filter: args.filter });
     } catch (err) {
       if (err instanceof FilterError || err instanceof SourceError) {
         throw new ToolError(
@@ -42,4 +55,5 @@ export async function checkPreviewInputs(
   });
   if (!opened.ok) throw new ToolError(`mapping_template: does not compile: ${opened.error}`);
   opened.renderer.dispose();
+  return table;
 }

@@ -2,33 +2,42 @@
  * `shipbatch-mcp`: shipbatch's batch tools for AI agents. stdio by default (how MCP clients start it);
  * `--http <port>` serves Streamable HTTP on 127.0.0.1 at /mcp (port 0 picks a free one; the address is
  * printed on stderr). Services come from the environment like every shipbatch command
- * (TEMPORAL_ADDRESS, DATABASE_URL, SHIPBATCH_TASK_QUEUE… or a running `shipbatch dev`).
+ * (TEMPORAL_ADDRESS, DATABASE_URL, SHIPBATCH_TASK_QUEUE… or a running `shipbatch dev`). What an agent may
+ * do beyond previews that wait for the user's approval is the operator's choice, made with flags:
+ * `--allow-auto`, `--tables`.
  */
-import { randomUUID } from 'node:crypto';
-import http from 'node:http';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { durationMs } from '../temporal.config';
+import { DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE_MS, serveHttp } from './http';
 import { createAgentServer, lazyClient, type ClientSource } from './server';
+import { parseTableList } from './sources';
+import type { ToolOptions } from './tools';
 
-const USAGE = `usage: shipbatch-mcp [--http <port>] [--host 127.0.0.1|::1|localhost]
+const USAGE = `usage: shipbatch-mcp [--allow-auto] [--tables T[,T…]] [--http <port> [--host 127.0.0.1|::1|localhost]
+                     [--max-sessions N] [--session-idle DURATION] [--token-file FILE]]
   stdio MCP server by default; --http serves Streamable HTTP at http://<host>:<port>/mcp
   tools: batch_preview, batch_execute, batch_set_mode, batch_resume
+  --allow-auto          let the agent choose auto mode (the batch ships right after its preview, with no
+                        approval); refused by default
+  --tables T[,T…]       the tables the agent may name as source_table (table or schema.table; "Quoted"
+                        parts allowed); default: the tables \`shipbatch import\` made
+  --max-sessions N      (--http) most MCP sessions open at once (default ${DEFAULT_MAX_SESSIONS})
+  --session-idle D      (--http) close a session with no request for D, e.g. 90s, 15m (default 15m)
+  --token-file FILE     (--http) require Authorization: Bearer <the token in FILE> on every request
   services from TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, DATABASE_URL, SHIPBATCH_TASK_QUEUE (or a running shipbatch dev)`;
 
-/** Largest request body accepted over HTTP (a template is at most 64 KiB). */
-const MAX_BODY_BYTES = 1024 * 1024;
-/** An HTTP session unused this long is closed. */
-const SESSION_IDLE_MS = 15 * 60_000;
+/** Shortest bearer token accepted: a guessable one would be no protection. */
+const MIN_TOKEN_CHARS = 16;
 
 function fail(message: string): never {
   process.stderr.write(`shipbatch-mcp: ${message}\n${USAGE}\n`);
   process.exit(2);
 }
 
-async function serveStdio(clients: ClientSource): Promise<void> {
-  const server = createAgentServer(clients);
+async function serveStdio(clients: ClientSource, tools: ToolOptions): Promise<void> {
+  const server = createAgentServer(clients, tools);
   const transport = new StdioServerTransport();
   // The MCP client closing our stdin ends the process (after closing the Temporal/PostgreSQL connections).
   const stop = () => void clients.close().finally(() => process.exit(0));
@@ -37,92 +46,21 @@ async function serveStdio(clients: ClientSource): Promise<void> {
   await server.connect(transport);
 }
 
-function jsonRpcError(res: http.ServerResponse, status: number, message: string): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
-}
-
-async function readJson(req: http.IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new RangeError('request body too large');
-    chunks.push(chunk as Buffer);
+/** The bearer token of --token-file: its content without surrounding white space. */
+function readToken(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    fail(`--token-file: cannot read ${file}: ${(err as Error).message}`);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
-  return text ? (JSON.parse(text) as unknown) : undefined;
-}
-
-async function serveHttp(clients: ClientSource, host: string, port: number): Promise<void> {
-  const sessions = new Map<string, StreamableHTTPServerTransport>();
-  const lastSeen = new Map<string, number>();
-  /** Host headers accepted (set once listening): a web page rebinding its DNS name to 127.0.0.1 is refused. */
-  let allowedHosts: string[] = [];
-  const sweep = setInterval(() => {
-    const cutoff = Date.now() - SESSION_IDLE_MS;
-    for (const [id, seen] of lastSeen) if (seen < cutoff) void sessions.get(id)?.close();
-  }, 60_000);
-  sweep.unref();
-  const httpServer = http.createServer((req, res) => {
-    void (async () => {
-      const url = new URL(req.url ?? '/', `http://${host}`);
-      if (url.pathname !== '/mcp')
-        return jsonRpcError(res, 404, `no MCP endpoint at ${url.pathname}; use /mcp`);
-      const sessionId = req.headers['mcp-session-id'];
-      const existing = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined;
-      if (existing && typeof sessionId === 'string') lastSeen.set(sessionId, Date.now());
-      if (req.method !== 'POST') {
-        if (!existing) return jsonRpcError(res, 404, 'unknown or missing Mcp-Session-Id');
-        return existing.handleRequest(req, res);
-      }
-      let body: unknown;
-      try {
-        body = await readJson(req);
-      } catch (err) {
-        return err instanceof RangeError
-          ? jsonRpcError(res, 413, err.message)
-          : jsonRpcError(res, 400, 'request body is not JSON');
-      }
-      if (existing) return existing.handleRequest(req, res, body);
-      if (sessionId !== undefined) return jsonRpcError(res, 404, 'unknown Mcp-Session-Id');
-      if (!isInitializeRequest(body))
-        return jsonRpcError(res, 400, 'the first request of a session must be initialize');
-      const transport = new StreamableHTTPServerTransport({
-        sessionIdGenerator: () => randomUUID(),
-        enableDnsRebindingProtection: true,
-        allowedHosts,
-        onsessioninitialized: (id) => {
-          sessions.set(id, transport);
-          lastSeen.set(id, Date.now());
-        },
-      });
-      transport.onclose = () => {
-        if (!transport.sessionId) return;
-        sessions.delete(transport.sessionId);
-        lastSeen.delete(transport.sessionId);
-      };
-      await createAgentServer(clients).connect(transport);
-      await transport.handleRequest(req, res, body);
-    })().catch((err: unknown) => {
-      if (!res.headersSent) jsonRpcError(res, 500, err instanceof Error ? err.message : String(err));
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(port, host, resolve);
-  });
-  const address = httpServer.address();
-  const actualPort = typeof address === 'object' && address ? address.port : port;
-  allowedHosts = [`localhost:${actualPort}`, `127.0.0.1:${actualPort}`, `[::1]:${actualPort}`];
-  process.stderr.write(`shipbatch-mcp: listening on http://${host}:${actualPort}/mcp\n`);
-  const stop = () => {
-    for (const t of sessions.values()) void t.close();
-    httpServer.close(() => void clients.close().finally(() => process.exit(0)));
-    httpServer.closeAllConnections();
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  const token = text.trim();
+  if (!/^[\x21-\x7e]+$/.test(token) || token.length < MIN_TOKEN_CHARS) {
+    fail(
+      `--token-file: ${file} must hold one token of at least ${MIN_TOKEN_CHARS} printable ASCII characters, no spaces (e.g. from \`openssl rand -hex 32\`)`,
+    );
+  }
+  return token;
 }
 
 async function main(): Promise<void> {
@@ -132,6 +70,11 @@ async function main(): Promise<void> {
       options: {
         http: { type: 'string' },
         host: { type: 'string', default: '127.0.0.1' },
+        'allow-auto': { type: 'boolean', default: false },
+        tables: { type: 'string', multiple: true },
+        'max-sessions': { type: 'string' },
+        'session-idle': { type: 'string' },
+        'token-file': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -142,17 +85,55 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  // No authentication: these tools ship real packages, so they are served on loopback only.
+  // These tools ship real packages: they are served on loopback only (with or without a token).
   if (!['127.0.0.1', 'localhost', '::1'].includes(values.host))
     fail(
       `--host must be a loopback address (127.0.0.1, ::1 or localhost), got ${JSON.stringify(values.host)}`,
     );
+  const tools: ToolOptions = { allowAuto: values['allow-auto'] };
+  if (values.tables !== undefined) {
+    try {
+      tools.tables = parseTableList(values.tables);
+    } catch (err) {
+      fail(`--tables: ${(err as Error).message}`);
+    }
+  }
+  const httpOnly = (['max-sessions', 'session-idle', 'token-file'] as const).filter(
+    (k) => values[k] !== undefined,
+  );
+  if (values.http === undefined && httpOnly.length > 0)
+    fail(`${httpOnly.map((k) => `--${k}`).join(', ')}: only with --http (they tune the HTTP server)`);
+  const maxSessions = Number(values['max-sessions'] ?? DEFAULT_MAX_SESSIONS);
+  if (!Number.isInteger(maxSessions) || maxSessions < 1 || maxSessions > 10_000)
+    fail(
+      `--max-sessions needs a whole number from 1 to 10000, got ${JSON.stringify(values['max-sessions'])}`,
+    );
+  let sessionIdleMs = DEFAULT_SESSION_IDLE_MS;
+  if (values['session-idle'] !== undefined) {
+    try {
+      sessionIdleMs = durationMs(values['session-idle']);
+    } catch {
+      sessionIdleMs = 0;
+    }
+    if (sessionIdleMs < 1000 || sessionIdleMs > 2 ** 31 - 1)
+      fail(
+        `--session-idle needs a duration from 1s to 24d such as 90s or 15m, got ${JSON.stringify(values['session-idle'])}`,
+      );
+  }
+  const token = values['token-file'] === undefined ? undefined : readToken(values['token-file']);
   const clients = lazyClient();
-  if (values.http === undefined) return serveStdio(clients);
+  if (values.http === undefined) return serveStdio(clients, tools);
   const port = Number(values.http);
   if (values.http.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65535)
     fail(`--http needs a port number, got ${JSON.stringify(values.http)}`);
-  await serveHttp(clients, values.host, port);
+  await serveHttp(clients, {
+    host: values.host,
+    port,
+    maxSessions,
+    sessionIdleMs,
+    ...(token !== undefined ? { token } : {}),
+    tools,
+  });
 }
 
 main().catch((err: unknown) => {

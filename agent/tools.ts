@@ -31,21 +31,33 @@ import {
 import * as msg from '../domain/messages';
 import type { BatchPhase } from '../domain/row-status';
 import { ShipperSchema } from '../domain/shipment-schema';
+import type { TableName } from '../activities/source/identifiers';
 import { checkPreviewInputs } from './checks';
 import { ToolError } from './errors';
+import { splitTableName, tableText } from './sources';
 
 export { ToolError };
 
 /** Who approves and cancels, as recorded in the batch's status and history. */
 const ACTOR = 'shipbatch-mcp';
 
-/** Tuning of the tools (tests shorten the waits). */
+/** What the tools allow, and their tuning (tests shorten the waits). */
 export interface ToolOptions {
+  /**
+   * Whether an agent may choose auto mode (the batch ships right after its preview, with no approval).
+   * Default false: refused with a message naming `--allow-auto`.
+   */
+  allowAuto?: boolean;
+  /** The tables `source_table` may name; undefined (default): the tables `shipbatch import` made. */
+  tables?: readonly TableName[];
   /** Longest wait of `batch_preview` for the preview (below MCP clients' usual 60 s request timeout). */
   previewWaitMs?: number;
   /** Status polling interval while waiting. */
   pollMs?: number;
 }
+
+/** The options with their defaults filled in. */
+type Settings = Required<Omit<ToolOptions, 'tables'>> & Pick<ToolOptions, 'tables'>;
 
 /** A tool's answer: JSON text for the agent, or an actionable error. */
 export interface ToolAnswer {
@@ -65,9 +77,17 @@ const PreviewArgs = z
     job_id: JobId.optional().describe(
       'Reuse this batch: if it exists, its preview is returned and the other arguments are ignored; if not, the batch is started under this id. Omit to start a new batch with a generated id.',
     ),
-    source_table: TableNameSchema.describe(
-      'PostgreSQL table holding one order per row (plain identifier, e.g. orders or public.orders); key column `id`.',
-    ),
+    source_table: z
+      .string()
+      // `"Orders"` is the table Orders, as `Orders` is: quotes are taken off well-formed names.
+      .transform((t) => {
+        const name = splitTableName(t);
+        return name ? tableText(name) : t;
+      })
+      .pipe(TableNameSchema)
+      .describe(
+        'PostgreSQL table holding one order per row (plain identifier, e.g. orders or public.orders; names are case-sensitive); key column `id`. Only the tables this server allows (by default those `shipbatch import` made).',
+      ),
     filter_clause: z
       .string()
       .max(MAX_FILTER_CHARS)
@@ -86,7 +106,7 @@ const PreviewArgs = z
       'The UPS Shipper object: Name, ShipperNumber (6 characters), Address {AddressLine[], City, StateProvinceCode, PostalCode, CountryCode}, optional AttentionName and Phone.Number.',
     ),
     mode: ModeSchema.optional().describe(
-      '"confirm" (default: the batch waits for batch_execute with approved: true) or "auto" (ships right after the preview). Case-insensitive.',
+      '"confirm" (default: the batch waits for batch_execute with approved: true) or "auto" (ships right after the preview, without approval; refused unless the server runs with --allow-auto). Case-insensitive.',
     ),
   })
   .strict();
@@ -115,7 +135,9 @@ const ExecuteArgs = z
 const SetModeArgs = z
   .object({
     job_id: JobId,
-    mode: ModeSchema.describe('"confirm" or "auto" (case-insensitive). Refused once the batch executes.'),
+    mode: ModeSchema.describe(
+      '"confirm" or "auto" (case-insensitive). Refused once the batch executes; "auto" is refused unless the server runs with --allow-auto.',
+    ),
   })
   .strict();
 
@@ -141,7 +163,7 @@ interface ToolDef<S extends z.ZodType> {
   /** MCP hints for clients that ask the user before consequential calls. */
   annotations: { title: string; readOnlyHint: boolean; destructiveHint: boolean; idempotentHint: boolean };
   schema: S;
-  run(client: ShipbatchClient, args: z.output<S>, opts: Required<ToolOptions>): Promise<unknown>;
+  run(client: ShipbatchClient, args: z.output<S>, opts: Settings): Promise<unknown>;
 }
 
 function tool<S extends z.ZodType>(def: ToolDef<S>): ToolDef<S> {
@@ -152,14 +174,15 @@ function tool<S extends z.ZodType>(def: ToolDef<S>): ToolDef<S> {
 export const TOOLS = [
   tool({
     name: 'batch_preview',
+    // Destructive: in auto mode (when the server allows it) the batch ships right after the preview.
     annotations: {
       title: 'Preview a shipment batch',
       readOnlyHint: false,
-      destructiveHint: false,
+      destructiveHint: true,
       idempotentHint: false,
     },
     description:
-      'Start a UPS shipment batch over the rows of a table (or reuse job_id) and return its cost preview: rows total/valid/invalid, the first rows rated in detail, the total estimate and previewHash. Nothing ships in confirm mode until batch_execute with approved: true. When UPS rated no row (down, or the credentials refused) the answer has preview: null, phase waiting_for_ups, the upsOutage and the next step.',
+      'Start a UPS shipment batch over the rows of an allowed table (or reuse job_id) and return its cost preview: rows total/valid/invalid, the first rows rated in detail, the total estimate and previewHash. Nothing ships in confirm mode until batch_execute with approved: true; auto mode ships at once and is refused unless the server allows it. When UPS rated no row (down, or the credentials refused) the answer has preview: null, phase waiting_for_ups, the upsOutage and the next step.',
     schema: PreviewArgs,
     run: batchPreview,
   }),
@@ -178,14 +201,15 @@ export const TOOLS = [
   }),
   tool({
     name: 'batch_set_mode',
+    // Destructive: switching a previewed batch to auto ships it without approval.
     annotations: {
       title: 'Switch confirm/auto mode',
       readOnlyHint: false,
-      destructiveHint: false,
+      destructiveHint: true,
       idempotentHint: true,
     },
     description:
-      'Switch a batch between "confirm" and "auto" (case-insensitive) before it executes; refused once execution started. Returns the status.',
+      'Switch a batch between "confirm" and "auto" (case-insensitive) before it executes; refused once execution started. Auto ships a previewed batch at once, without approval, and is refused unless the server allows it. Returns the status.',
     schema: SetModeArgs,
     run: batchSetMode,
   }),
@@ -226,7 +250,7 @@ export async function callTool(
   }
   const parsed = (def.schema as z.ZodType).safeParse(rawArgs ?? {});
   if (!parsed.success) return errorAnswer(`invalid arguments for ${name}: ${describeIssues(parsed.error)}`);
-  const opts = { previewWaitMs: 45_000, pollMs: 500, ...options };
+  const opts: Settings = { allowAuto: false, previewWaitMs: 45_000, pollMs: 500, ...options };
   try {
     const c = await client();
     const result = await (def.run as (c: ShipbatchClient, a: unknown, o: typeof opts) => Promise<unknown>)(
@@ -267,6 +291,16 @@ function argumentNames(text: string): string {
     .replace(/(^|[\s;:])shipper\./g, '$1shipper_info.');
 }
 
+/** Auto mode ships without the user's approval: only when the operator allowed it. */
+function checkMode(mode: string | undefined, opts: Settings): void {
+  if (mode !== 'auto' || opts.allowAuto) return;
+  throw new ToolError(
+    'mode: auto mode is not allowed by this server: it ships without the user approving the preview. ' +
+      'Use confirm mode (the default) and call batch_execute with approved: true once the user approved the preview. ' +
+      'The operator can allow auto mode by starting shipbatch-mcp with --allow-auto.',
+  );
+}
+
 function jobIdOf(raw: string): string {
   try {
     return normalizeBatchId(raw);
@@ -300,8 +334,9 @@ function noWorker(id: string, taskQueue: string): ToolError {
 async function batchPreview(
   client: ShipbatchClient,
   args: z.output<typeof PreviewArgs>,
-  opts: Required<ToolOptions>,
+  opts: Settings,
 ): Promise<unknown> {
+  checkMode(args.mode, opts);
   let id: string | undefined;
   let reused = false;
   if (args.job_id !== undefined) {
@@ -317,15 +352,16 @@ async function batchPreview(
   if (!reused) {
     // A blank filter means every row, as an omitted one.
     const filter = args.filter_clause?.trim() ? args.filter_clause : undefined;
-    await checkPreviewInputs(await client.pool(), {
+    const table = await checkPreviewInputs(await client.pool(), {
       table: args.source_table,
       ...(filter !== undefined ? { filter } : {}),
       template: args.mapping_template,
       shipper: args.shipper_info,
+      tables: opts.tables,
     });
     const started = await client.startBatch(
       {
-        source: { table: args.source_table, ...(filter !== undefined ? { filter } : {}) },
+        source: { table, ...(filter !== undefined ? { filter } : {}) },
         template: args.mapping_template,
         shipper: args.shipper_info,
         ...(args.mode ? { mode: args.mode } : {}),
@@ -397,7 +433,7 @@ async function closedWithout(client: ShipbatchClient, id: string): Promise<strin
 
 function nextStep(id: string, s: BatchStatus): string {
   if (s.phase === 'awaiting_approval') {
-    return `Show this preview to the user. Once they approve, call batch_execute with job_id "${id}" and approved: true (or batch_set_mode "auto").`;
+    return `Show this preview to the user. Once they approve, call batch_execute with job_id "${id}" and approved: true.`;
   }
   if (s.phase === 'executing')
     return `The batch is shipping; follow it with batch_execute {job_id: "${id}"}.`;
@@ -437,7 +473,7 @@ function probesText(o: UpsOutage): string {
 async function batchExecute(
   client: ShipbatchClient,
   args: z.output<typeof ExecuteArgs>,
-  opts: Required<ToolOptions>,
+  opts: Settings,
 ): Promise<unknown> {
   const id = jobIdOf(args.job_id);
   const worker = await workerState(client, id);
@@ -451,7 +487,7 @@ async function batchExecute(
   if (status.phase === 'awaiting_approval') {
     if (args.approved !== true) {
       throw new ToolError(
-        `Preview approval required in CONFIRM mode: show the preview (batch_preview with job_id "${id}") to the user, then call batch_execute with approved: true once they agree (or switch to auto with batch_set_mode).`,
+        `Preview approval required in CONFIRM mode: show the preview (batch_preview with job_id "${id}") to the user, then call batch_execute with approved: true once they agree.`,
       );
     }
     // The current hash: an approval of a preview that changed meanwhile is refused by the workflow.
@@ -468,7 +504,12 @@ async function batchExecute(
 
 // ---------------------------------------------------------------- batch_set_mode
 
-async function batchSetMode(client: ShipbatchClient, args: z.output<typeof SetModeArgs>): Promise<unknown> {
+async function batchSetMode(
+  client: ShipbatchClient,
+  args: z.output<typeof SetModeArgs>,
+  opts: Settings,
+): Promise<unknown> {
+  checkMode(args.mode, opts);
   const id = jobIdOf(args.job_id);
   const worker = await workerState(client, id);
   if (!worker.polling) throw noWorker(id, worker.taskQueue);

@@ -20,7 +20,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { shipmentBatch } from '../../workflows';
 import { readCallLog, shipmentsPerReference } from '../../ups-sandbox/call-log';
 import { openTestEnvironment, type TestEnvironment } from '../helpers/environment';
-import { createOrdersTable, makeOrders, SHIPPER, TEMPLATE } from '../helpers/batch';
+import { makeOrders, SHIPPER, TEMPLATE } from '../helpers/batch';
+import { createImportedOrdersTable } from '../helpers/imported-orders';
 
 const BIN = path.join(import.meta.dirname, '..', '..', 'bin', 'shipbatch-mcp.js');
 
@@ -96,7 +97,8 @@ before(async () => {
   writeFileSync(sbx.knobsFile, JSON.stringify({ rejectPostalCodes: ['60601'] })); // Chicago rows fail
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [BIN],
+    // Auto mode allowed: one test below ships a batch in auto mode.
+    args: [BIN, '--allow-auto'],
     // A directory without a `shipbatch dev` state file: the services come from the environment only.
     cwd: await mkdtemp(path.join(os.tmpdir(), 'shipbatch-agent-mcp-')),
     env: { ...(process.env as Record<string, string>), SHIPBATCH_TASK_QUEUE: env.taskQueue },
@@ -132,7 +134,7 @@ test('lists the four tools with described JSON Schemas; bad arguments are tool e
   for (const [name, prop] of Object.entries(preview.properties))
     assert.ok(prop.description, `${name} is described`);
 
-  const table = await createOrdersTable(env.pool, makeOrders(1));
+  const table = await createImportedOrdersTable(env.pool, makeOrders(1));
   const cases: [string, Record<string, unknown>, RegExp][] = [
     [
       'batch_preview',
@@ -189,7 +191,7 @@ test('lists the four tools with described JSON Schemas; bad arguments are tool e
 
 test('a batch with no worker: preview says so, resume lists it with a recovery prompt, cancel applies once a worker runs', async () => {
   // No worker has polled this test's task queue yet: the batch is started and waits durably.
-  const table = await createOrdersTable(env.pool, makeOrders(3));
+  const table = await createImportedOrdersTable(env.pool, makeOrders(3));
   const msg = await refused('batch_preview', previewArgs(table), /no worker polls task queue/);
   const jobId = /job_id "(batch-[\w.-]+)"/.exec(msg)?.[1];
   assert.ok(jobId, msg);
@@ -246,7 +248,7 @@ test('a batch with no worker: preview says so, resume lists it with a recovery p
 });
 
 test('confirm mode: preview → execute without approval refused → execute with approval → completed; reuse by job_id', async () => {
-  const table = await createOrdersTable(env.pool, makeOrders(3)); // Portland, Houston, Denver: all ship
+  const table = await createImportedOrdersTable(env.pool, makeOrders(3)); // Portland, Houston, Denver: all ship
   await env.withWorker(
     async () => {
       const p = await ok<{
@@ -304,7 +306,7 @@ test('confirm mode: preview → execute without approval refused → execute wit
 });
 
 test('auto mode with a failed row: mode locked, resume lists it, restart ships the failed row once', async () => {
-  const table = await createOrdersTable(env.pool, makeOrders(5)); // row 4 is in Chicago: UPS rejects it
+  const table = await createImportedOrdersTable(env.pool, makeOrders(5)); // row 4 is in Chicago: UPS rejects it
   await env.withWorker(
     async () => {
       const p = await ok<{ job_id: string; validRows: number }>(
@@ -358,7 +360,7 @@ test('auto mode with a failed row: mode locked, resume lists it, restart ships t
 });
 
 test('UPS refuses the credentials: execute reports waiting_for_ups, resume lists the outage and sends resume after the fix', async () => {
-  const table = await createOrdersTable(env.pool, makeOrders(3)); // Portland, Houston, Denver: all ship
+  const table = await createImportedOrdersTable(env.pool, makeOrders(3)); // Portland, Houston, Denver: all ship
   await env.withWorker(
     async () => {
       writeFileSync(sbx.knobsFile, '{}');
@@ -431,7 +433,7 @@ test('UPS refuses the credentials: execute reports waiting_for_ups, resume lists
 });
 
 test('UPS refuses the credentials during the preview: preview null with the outage, the preview follows the fix', async () => {
-  const table = await createOrdersTable(env.pool, makeOrders(3));
+  const table = await createImportedOrdersTable(env.pool, makeOrders(3));
   await env.withWorker(
     async () => {
       writeFileSync(sbx.knobsFile, JSON.stringify({ faultRates: { auth_error: 1 } }));
