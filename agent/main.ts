@@ -85,7 +85,8 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  // These tools ship real packages: they are served on loopback only (with or without a token).
+  // These tools ship real packages: they are served on loopback only. Should a wider address ever be
+  // allowed, it must require --token-file (a session id is no credential).
   if (!['127.0.0.1', 'localhost', '::1'].includes(values.host))
     fail(
       `--host must be a loopback address (127.0.0.1, ::1 or localhost), got ${JSON.stringify(values.host)}`,
