@@ -9,10 +9,26 @@
  * every function and type schema-qualified with `pg_catalog` (so a same-named function or type in `public`
  * can't be substituted), every sub-expression parenthesised (so precedence is the parser's, not a guess).
  *
- * Time-dependent functions (`now()`, `current_date`, `random()`, …) are refused, not allow-listed: a batch's
- * load is paged and may be retried, so the filter must select the same rows every time it is evaluated.
- * So are explicit casts of 'now'/'today'/'tomorrow'/'yesterday' to date or timestamp. (A bare `created > 'now'`
- * against a timestamp column is cast implicitly by PostgreSQL and can't be seen without types: not caught.)
+ * Operators are emitted as `OPERATOR(pg_catalog.=)`, never bare: a bare `=` is looked up through the
+ * reader's search_path, where a role with CREATE on an earlier schema (or one whose exact argument types beat
+ * pg_catalog's) could put its own `=` and have it run inside the read (CVE-2018-1058). The constructs that
+ * imply an operator PostgreSQL would look up by name are spelled out with explicit ones: IN becomes
+ * `= ANY`/`<> ALL`, BETWEEN two comparisons, IS DISTINCT FROM and NULLIF an explicit `=`.
+ *
+ * The filter must be a pure function of the row: a batch's load is paged and may be retried, so it must
+ * select the same rows every time it is evaluated. Hence:
+ * - time-dependent functions (`now()`, `current_date`, `random()`, …) are not on the allow-list;
+ * - a cast to date or timestamp is allowed only from a column or from a literal written as an absolute ISO
+ *   8601 date/time (checked here, not left to PostgreSQL's input function, which also reads 'now', 'today',
+ *   '03/04/2024' by DateStyle…), never from a computed value such as `'yesterday'::text::date`;
+ * - an untyped string literal takes the type of what it meets, so `created > 'today 12:00'` is a time
+ *   relative to now: a literal containing one of PostgreSQL's relative date/time words (now, today,
+ *   tomorrow, yesterday) is refused, except as a LIKE pattern or inside an explicit cast to a non-date type
+ *   (`'now'::text`), where it can only be text;
+ * - the only pattern language is LIKE/ILIKE: `~`, SIMILAR TO and substring's pattern forms
+ *   (`substring(x, 'regex')`, `substring(x SIMILAR p ESCAPE e)`) are refused; substring's and substr's
+ *   positions are forced to integers.
+ * Session settings that change how values read (TimeZone, DateStyle…) are pinned by the read (source.ts).
  */
 import { loadModule, parseSync, scanSync } from 'libpg-query';
 import { quoteIdent } from './identifiers';
@@ -32,19 +48,63 @@ export interface ValidatedFilter {
   columns: string[];
 }
 
-/** Limits that keep a hostile filter from costing much even before it reaches PostgreSQL. */
-export const FILTER_LIMITS = { maxLength: 10_000, maxNodes: 2_000, maxDepth: 64 } as const;
+/**
+ * Limits that keep a hostile filter from costing much even before it reaches PostgreSQL. `maxSqlLength`
+ * bounds the emitted SQL: BETWEEN, IS DISTINCT FROM, NULLIF and IN over columns repeat an operand.
+ */
+export const FILTER_LIMITS = {
+  maxLength: 10_000,
+  maxNodes: 2_000,
+  maxDepth: 64,
+  maxSqlLength: 200_000,
+} as const;
 
 const PREFIX = 'SELECT 1 FROM t WHERE ';
 
 /** Binary (and unary + / -) operators allowed in `A_Expr` of kind AEXPR_OP. */
 const OPERATORS = new Set(['=', '<>', '!=', '<', '>', '<=', '>=', '+', '-', '*', '/', '%', '||']);
-const LIKE_OPERATORS: Record<string, string> = {
-  '~~': 'LIKE',
-  '!~~': 'NOT LIKE',
-  '~~*': 'ILIKE',
-  '!~~*': 'NOT ILIKE',
-};
+/** The operators LIKE, NOT LIKE, ILIKE and NOT ILIKE stand for. */
+const LIKE_OPERATORS = new Set(['~~', '!~~', '~~*', '!~~*']);
+
+/** An operator as emitted: looked up in pg_catalog only, whatever the reader's search_path holds. */
+function op(name: string): string {
+  return `OPERATOR(pg_catalog.${name === '!=' ? '<>' : name})`;
+}
+
+/**
+ * The words PostgreSQL's date/time input reads as a time relative to now (its datetktbl entries now, today,
+ * tomorrow, yesterday; 'epoch', 'infinity' and 'allballs' are constants). It matches a word only as a whole
+ * run of letters, case-insensitively, which is how the scan below looks for them.
+ */
+const RELATIVE_TIME_WORDS = new Set(['now', 'today', 'tomorrow', 'yesterday']);
+
+/** The first relative date/time word in `s`, if any. */
+function relativeTimeWord(s: string): string | undefined {
+  for (const [word] of s.matchAll(/[A-Za-z]+/g)) {
+    if (RELATIVE_TIME_WORDS.has(word.toLowerCase())) return word;
+  }
+  return undefined;
+}
+
+/**
+ * The literals a cast to date or timestamp accepts: an ISO 8601 date, optionally with a time and a UTC
+ * offset, or one of the constant specials. Read the same under any DateStyle or time of day.
+ */
+const ABSOLUTE_DATE_TIME =
+  /^(\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])([T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)?)?|epoch|infinity|-infinity)$/i;
+const DATE_TIME_TYPES = new Set(['date', 'timestamp']);
+
+/** A user's literal, quoted for a message; long ones are cut. */
+function shown(s: string): string {
+  return `'${s.length > 60 ? `${s.slice(0, 57)}…` : s}'`;
+}
+
+/** Refusal of a literal that would read as a time relative to now. */
+function relativeTimeError(s: string, word: string, hint: string): FilterError {
+  return new FilterError(
+    `${shown(s)} is not allowed: it changes from one read to the next ('${word}' is a time relative to now); ${hint}`,
+  );
+}
 
 /**
  * Pure functions allowed, with their argument counts. All are immutable (or, for date_trunc on timestamptz,
@@ -167,9 +227,50 @@ export function quoteLiteral(s: string): string {
   return `E'${s.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 }
 
+/** A string constant's value (`A_Const` with `sval`), or undefined for any other node. */
+function stringConst(v: unknown): string | undefined {
+  const c = isNode(v) ? v['A_Const'] : undefined;
+  if (!isNode(c) || !isNode(c['sval'])) return undefined;
+  const s = c['sval']['sval']; // absent for ''
+  return typeof s === 'string' ? s : '';
+}
+
+/**
+ * A constant IN-list item as an element of an array literal (`"CA"`, `12`, `NULL`), or undefined when the
+ * item is not a constant. Strings are double-quoted with `"` and `\` escaped, as array input reads them.
+ */
+function arrayElement(v: unknown): string | undefined {
+  const c = isNode(v) ? v['A_Const'] : undefined;
+  if (!isNode(c)) return undefined;
+  if (c['isnull'] === true) return 'NULL';
+  const s = stringConst(v);
+  if (s !== undefined) return `"${s.replace(/[\\"]/g, '\\$&')}"`;
+  if (isNode(c['ival'])) {
+    const ival = c['ival']['ival'] ?? 0;
+    return typeof ival === 'number' ? String(ival) : undefined;
+  }
+  if (isNode(c['fval']) && typeof c['fval']['fval'] === 'string') return c['fval']['fval'];
+  if (isNode(c['boolval'])) return c['boolval']['boolval'] === true ? 'true' : 'false';
+  return undefined;
+}
+
+/** What a cast's operand is, for a message: "a cast", "lower(…)", "a number". */
+function describeOperand(v: unknown): string {
+  const [type, n] = unwrap(v);
+  if (type === 'TypeCast') return 'a cast';
+  if (type === 'FuncCall') return `${(names(n['funcname']) ?? []).join('.')}(…)`;
+  if (type === 'CoalesceExpr') return 'coalesce(…)';
+  if (type === 'MinMaxExpr') return 'greatest/least(…)';
+  if (type === 'A_Expr') return 'an operator expression';
+  if (type === 'A_Const') return 'boolval' in n ? 'a boolean' : 'bsval' in n ? 'a bit string' : 'a number';
+  return describeNode(type);
+}
+
 class Emitter {
   private nodes = 0;
   readonly used: string[] = [];
+  /** String constants (their `A_Const` nodes) whose type can only be text: exempt from the relative-time check. */
+  private readonly plainText = new WeakSet<object>();
 
   constructor(private readonly columns: readonly string[]) {}
 
@@ -282,62 +383,96 @@ class Emitter {
     if ('sval' in n) {
       const s = isNode(n['sval']) ? (n['sval']['sval'] ?? '') : undefined;
       if (typeof s !== 'string') throw new FilterError('bad string literal');
+      // Untyped: it takes the type of what it meets, a date or time too. Text-only places are marked.
+      const word = this.plainText.has(n) ? undefined : relativeTimeWord(s);
+      if (word !== undefined) {
+        throw relativeTimeError(
+          s,
+          word,
+          `use a literal date such as '2024-03-01', or write ${shown(s)}::text to compare it as text`,
+        );
+      }
       return quoteLiteral(s);
     }
     throw new FilterError('bit-string and other special literals are not allowed');
   }
 
+  /** Mark `v`, if it is a string constant, as text-only (a LIKE pattern, the operand of a cast to text…). */
+  private markPlainText(v: unknown): void {
+    const c = isNode(v) ? v['A_Const'] : undefined;
+    if (isNode(c)) this.plainText.add(c);
+  }
+
+  /** Refuse before building SQL of `length` characters over FILTER_LIMITS.maxSqlLength (repeated operands). */
+  private fits(length: number): void {
+    if (length > FILTER_LIMITS.maxSqlLength) throw new FilterError('the filter is too complex');
+  }
+
   private aExpr(n: Node, d: number): string {
     onlyKeys(n, 'an operator', ['kind', 'name', 'lexpr', 'rexpr', 'rexpr_list_start', 'rexpr_list_end']);
     const kind = String(n['kind']);
-    const op = names(n['name']);
-    if (!op || op.length !== 1) {
+    const opNames = names(n['name']);
+    if (!opNames || opNames.length !== 1) {
       throw new FilterError('schema-qualified operators (OPERATOR(schema.op)) are not allowed');
     }
-    const name = op[0] as string;
+    const name = opNames[0] as string;
     switch (kind) {
       case 'AEXPR_OP': {
         if (!OPERATORS.has(name)) throw new FilterError(`operator ${name} is not allowed`);
         const right = this.expr(n['rexpr'], d);
         if (n['lexpr'] === undefined) {
           if (name !== '-' && name !== '+') throw new FilterError(`prefix operator ${name} is not allowed`);
-          return `(${name} ${right})`;
+          return `(${op(name)} ${right})`;
         }
-        return `(${this.expr(n['lexpr'], d)} ${name} ${right})`;
+        return `(${this.expr(n['lexpr'], d)} ${op(name)} ${right})`;
       }
       case 'AEXPR_LIKE':
       case 'AEXPR_ILIKE': {
-        const word = LIKE_OPERATORS[name];
-        if (!word) throw new FilterError(`operator ${name} is not allowed`);
-        return `(${this.expr(n['lexpr'], d)} ${word} ${this.expr(n['rexpr'], d)})`;
+        if (!LIKE_OPERATORS.has(name)) throw new FilterError(`operator ${name} is not allowed`);
+        // Both sides of LIKE are text (or bytea): a literal there is never read as a date.
+        this.markPlainText(n['lexpr']);
+        this.markPlainText(n['rexpr']);
+        return `(${this.expr(n['lexpr'], d)} ${op(name)} ${this.expr(n['rexpr'], d)})`;
       }
       case 'AEXPR_IN': {
         if (name !== '=' && name !== '<>') throw new FilterError(`operator ${name} is not allowed`);
-        const items = this.listItems(n['rexpr'], 'IN', d);
-        if (items.length === 0) throw new FilterError('IN needs at least one value');
-        return `(${this.expr(n['lexpr'], d)} ${name === '=' ? 'IN' : 'NOT IN'} (${items.join(', ')}))`;
+        return this.inList(n, name, d);
       }
       case 'AEXPR_BETWEEN':
       case 'AEXPR_NOT_BETWEEN':
       case 'AEXPR_BETWEEN_SYM':
       case 'AEXPR_NOT_BETWEEN_SYM': {
+        const a = this.expr(n['lexpr'], d);
         const items = this.listItems(n['rexpr'], 'BETWEEN', d);
         if (items.length !== 2) throw new FilterError('BETWEEN needs two bounds');
-        const word = {
-          AEXPR_BETWEEN: 'BETWEEN',
-          AEXPR_NOT_BETWEEN: 'NOT BETWEEN',
-          AEXPR_BETWEEN_SYM: 'BETWEEN SYMMETRIC',
-          AEXPR_NOT_BETWEEN_SYM: 'NOT BETWEEN SYMMETRIC',
-        }[kind];
-        return `(${this.expr(n['lexpr'], d)} ${word} ${items[0]} AND ${items[1]})`;
+        const [lo, hi] = items as [string, string];
+        // What PostgreSQL itself rewrites BETWEEN to, with the comparison operators pinned.
+        const inside = (x: string, y: string) => `((${a} ${op('>=')} ${x}) AND (${a} ${op('<=')} ${y}))`;
+        const outside = (x: string, y: string) => `((${a} ${op('<')} ${x}) OR (${a} ${op('>')} ${y}))`;
+        this.fits(a.length * 4);
+        if (kind === 'AEXPR_BETWEEN') return inside(lo, hi);
+        if (kind === 'AEXPR_NOT_BETWEEN') return outside(lo, hi);
+        if (kind === 'AEXPR_BETWEEN_SYM') return `(${inside(lo, hi)} OR ${inside(hi, lo)})`;
+        return `(${outside(lo, hi)} AND ${outside(hi, lo)})`;
       }
       case 'AEXPR_DISTINCT':
       case 'AEXPR_NOT_DISTINCT': {
-        const word = kind === 'AEXPR_DISTINCT' ? 'IS DISTINCT FROM' : 'IS NOT DISTINCT FROM';
-        return `(${this.expr(n['lexpr'], d)} ${word} ${this.expr(n['rexpr'], d)})`;
+        const a = this.expr(n['lexpr'], d);
+        const b = this.expr(n['rexpr'], d);
+        this.fits((a.length + b.length) * 2);
+        // a IS DISTINCT FROM b: they differ, or exactly one is NULL. Spelled out so `=` is pinned.
+        const bothNull = `(${a} IS NULL AND ${b} IS NULL)`;
+        return kind === 'AEXPR_DISTINCT'
+          ? `((${a} ${op('=')} ${b}) IS NOT TRUE AND NOT ${bothNull})`
+          : `((${a} ${op('=')} ${b}) IS TRUE OR ${bothNull})`;
       }
-      case 'AEXPR_NULLIF':
-        return `NULLIF(${this.expr(n['lexpr'], d)}, ${this.expr(n['rexpr'], d)})`;
+      case 'AEXPR_NULLIF': {
+        const a = this.expr(n['lexpr'], d);
+        const b = this.expr(n['rexpr'], d);
+        this.fits(a.length * 2);
+        // NULLIF(a, b) is defined as this CASE; spelled out so `=` is pinned.
+        return `(CASE WHEN (${a} ${op('=')} ${b}) THEN NULL ELSE ${a} END)`;
+      }
       case 'AEXPR_OP_ANY':
       case 'AEXPR_OP_ALL':
         throw new FilterError('ANY/ALL are not allowed: use IN (…)');
@@ -346,6 +481,28 @@ class Emitter {
       default:
         throw new FilterError(`operator ${name} is not allowed`);
     }
+  }
+
+  /**
+   * `a IN (…)` / `a NOT IN (…)` with the operator pinned. A list of constants becomes one untyped array
+   * literal, `a = ANY ('{…}')`: PostgreSQL then types the array after `a`, as it does an IN list, and the
+   * plan is the same constant-array (hashable) test IN gives. A list with expressions becomes the OR (AND)
+   * of comparisons PostgreSQL makes of such a list anyway.
+   */
+  private inList(n: Node, name: '=' | '<>', d: number): string {
+    const a = this.expr(n['lexpr'], d);
+    const [type, list_] = unwrap(n['rexpr']);
+    if (type !== 'List') throw new FilterError('IN needs a list of values');
+    const raw = list(list_['items']);
+    if (raw.length === 0) throw new FilterError('IN needs at least one value');
+    const items = raw.map((item) => this.expr(item, d));
+    const elements = raw.map(arrayElement);
+    if (elements.every((e) => e !== undefined)) {
+      const array = quoteLiteral(`{${elements.join(',')}}`);
+      return `(${a} ${op(name)} ${name === '=' ? 'ANY' : 'ALL'} (${array}))`;
+    }
+    this.fits(a.length * items.length);
+    return `(${items.map((item) => `(${a} ${op(name)} ${item})`).join(name === '=' ? ' OR ' : ' AND ')})`;
   }
 
   private listItems(v: unknown, what: string, d: number): string[] {
@@ -373,18 +530,61 @@ class Emitter {
         throw new FilterError(`cast to type ${written} with modifiers, arrays or SETOF is not allowed`);
       }
     }
-    if (canonical === 'date' || canonical === 'timestamp') {
-      // date 'today', 'now'::timestamp…: special inputs PostgreSQL evaluates at read time.
-      const arg = n['arg'];
-      const lit = isNode(arg) && isNode(arg['A_Const']) ? arg['A_Const']['sval'] : undefined;
-      const text = isNode(lit) ? lit['sval'] : undefined;
-      if (typeof text === 'string' && /^\s*(now|today|tomorrow|yesterday)\s*$/i.test(text)) {
+    const arg = n['arg'];
+    if (DATE_TIME_TYPES.has(canonical)) this.dateTimeOperand(arg, canonical);
+    // The operand of a cast to a type that is not a date or time is read as that type, never as a date.
+    this.markPlainText(arg);
+    return `CAST(${this.expr(arg, d)} AS pg_catalog.${canonical})`;
+  }
+
+  /**
+   * What may be cast to date or timestamp: a column, NULL, or a literal absolute ISO 8601 date/time.
+   * Not a computed value: `'yesterday'::text::date`, `lower('now')::timestamp` are read at read time.
+   */
+  private dateTimeOperand(arg: unknown, type: string): void {
+    const [kind, n] = unwrap(arg);
+    if (kind === 'ColumnRef' || (kind === 'A_Const' && n['isnull'] === true)) return;
+    const text = stringConst(arg);
+    if (text === undefined) {
+      throw new FilterError(
+        `cast to ${type} is only allowed from a column or a literal such as '2024-03-01', not from ` +
+          `${describeOperand(arg)}: a computed value could be read relative to the time of the read`,
+      );
+    }
+    const word = relativeTimeWord(text);
+    if (word !== undefined) {
+      throw relativeTimeError(text.trim(), word, `use a literal date such as '2024-03-01'`);
+    }
+    if (!ABSOLUTE_DATE_TIME.test(text)) {
+      throw new FilterError(
+        `cast of ${shown(text)} to ${type} is not allowed: write an absolute date as YYYY-MM-DD ` +
+          `(or a date and time as YYYY-MM-DD HH:MM[:SS], optionally with a UTC offset)`,
+      );
+    }
+    this.markPlainText(arg); // checked here; nothing more to check in constant()
+  }
+
+  /**
+   * substring(x, start[, count]) and substr: positions only, as integers. substring(text, text) is a POSIX
+   * regular expression and substring(x SIMILAR p ESCAPE e) arrives here as substring(x, p, e): a string
+   * literal in a position is refused, anything else is cast to integer so PostgreSQL can only pick the
+   * positional form.
+   */
+  private positions(fn: string, args: unknown[], d: number): string[] {
+    return args.map((a, i) => {
+      if (i === 0) return this.expr(a, d);
+      if (stringConst(a) !== undefined) {
         throw new FilterError(
-          `'${text.trim()}' is not allowed: it changes from one read to the next (use a literal date such as '2024-03-01')`,
+          fn === 'substring'
+            ? `substring with a text pattern is not allowed in substring(…): it would be a regular expression ` +
+                `or a SIMILAR pattern; use LIKE or ILIKE to match, and substring(x, start, count) with numbers`
+            : `substr with a text start or count is not allowed: use numbers, substr(x, start, count)`,
         );
       }
-    }
-    return `CAST(${this.expr(n['arg'], d)} AS pg_catalog.${canonical})`;
+      const [kind, n] = unwrap(a);
+      const sql = this.expr(a, d);
+      return kind === 'A_Const' && 'ival' in n ? sql : `CAST(${sql} AS pg_catalog.int4)`;
+    });
   }
 
   private funcCall(n: Node, d: number): string {
@@ -412,7 +612,11 @@ class Emitter {
     if (args.length < spec.min || args.length > spec.max) {
       throw new FilterError(`function ${short} takes ${spec.min}–${spec.max} arguments, got ${args.length}`);
     }
-    return `pg_catalog.${short}(${args.map((a) => this.expr(a, d)).join(', ')})`;
+    const emitted =
+      short === 'substring' || short === 'substr'
+        ? this.positions(short, args, d)
+        : args.map((a) => this.expr(a, d));
+    return `pg_catalog.${short}(${emitted.join(', ')})`;
   }
 }
 
@@ -498,5 +702,6 @@ export async function validateFilter(text: string, columns: readonly string[]): 
   }
   const emitter = new Emitter(columns);
   const sql = emitter.expr(whereClauseOf(parsed), 0);
+  if (sql.length > FILTER_LIMITS.maxSqlLength) throw new FilterError('the filter is too complex');
   return { text, sql: `(${sql})`, columns: emitter.used };
 }

@@ -75,10 +75,11 @@ const KINDS: Record<string, Relation['kind']> = {
 export async function findRelation(db: Queryable, name: string): Promise<Relation | null> {
   const t = parseTableName(name);
   // to_regclass on our own quoted text: exact case, search_path honoured for an unqualified name, null if absent.
+  // Operators and types pinned to pg_catalog: search_path must only find the table, never an operator.
   const rel = await db.query<{ oid: string; schema: string; table: string; kind: string }>(
-    `SELECT c.oid::text AS oid, n.nspname AS schema, c.relname AS table, c.relkind AS kind
-       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.oid = pg_catalog.to_regclass($1)`,
+    `SELECT CAST(c.oid AS pg_catalog.text) AS oid, n.nspname AS schema, c.relname AS table, c.relkind AS kind
+       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+      WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass($1)`,
     [quoteTable(t)],
   );
   const row = rel.rows[0];
@@ -87,7 +88,8 @@ export async function findRelation(db: Queryable, name: string): Promise<Relatio
   const cols = await db.query<{ name: string; type: string }>(
     `SELECT a.attname AS name, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type
        FROM pg_catalog.pg_attribute a
-      WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped
+      WHERE a.attrelid OPERATOR(pg_catalog.=) CAST($1 AS pg_catalog.oid) AND a.attnum OPERATOR(pg_catalog.>) 0
+        AND NOT a.attisdropped
       ORDER BY a.attnum`,
     [row.oid],
   );

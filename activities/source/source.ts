@@ -8,6 +8,12 @@
  * - date → "YYYY-MM-DD"; timestamp → "YYYY-MM-DDTHH:MM:SS[.ffffff]"; timestamptz → ISO 8601 in UTC ("…Z");
  * - bool → boolean; json/jsonb → parsed; everything else (uuid, arrays, bytea, intervals…) → PostgreSQL's text.
  * The key is always returned as text (`key::text`, TimeZone UTC), which is also what the next page compares to.
+ *
+ * Every operator, function and type in the SQL built here is pinned to pg_catalog (`OPERATOR(pg_catalog.>)`),
+ * so nothing a role put earlier in the reader's search_path can be called by a read; the filter's SQL is
+ * emitted the same way (filter.ts). The settings that change how a value reads or prints (TimeZone,
+ * DateStyle, IntervalStyle, extra_float_digits) are pinned for each transaction, so a retried read selects
+ * the same rows whatever the role's or session's defaults say.
  */
 import type pg from 'pg';
 import { validateFilter, FilterError, type ValidatedFilter } from './filter';
@@ -101,7 +107,24 @@ function isPoolClient(db: Db): db is pg.PoolClient {
   return typeof (db as Partial<pg.PoolClient>).release === 'function';
 }
 
-/** Run `fn` in one transaction on one connection, with a local statement timeout and UTC time zone. */
+/**
+ * Settings pinned (locally) for every transaction of this module, with PostgreSQL's defaults except TimeZone:
+ * a filter's `created::date`, `due = '03/04/2024'` or `amount::text` and the text of the values returned then
+ * mean the same on every connection.
+ */
+const PINNED_SETTINGS: Record<string, string> = {
+  TimeZone: 'UTC',
+  DateStyle: 'ISO, MDY',
+  IntervalStyle: 'postgres',
+  extra_float_digits: '1',
+};
+const PIN_SQL =
+  "SELECT pg_catalog.set_config('statement_timeout', $1, true), " +
+  Object.entries(PINNED_SETTINGS)
+    .map(([name, value]) => `pg_catalog.set_config('${name}', '${value}', true)`)
+    .join(', ');
+
+/** Run `fn` in one transaction on one connection, with a local statement timeout and the pinned settings. */
 async function inTransaction<T>(
   db: Db,
   opts: { readOnly: boolean; statementTimeoutMs: number },
@@ -111,10 +134,7 @@ async function inTransaction<T>(
   let broken = false;
   try {
     await client.query(opts.readOnly ? 'BEGIN READ ONLY' : 'BEGIN');
-    await client.query(
-      `SELECT pg_catalog.set_config('statement_timeout', $1, true), pg_catalog.set_config('TimeZone', 'UTC', true)`,
-      [String(Math.max(1, Math.floor(opts.statementTimeoutMs)))],
-    );
+    await client.query(PIN_SQL, [String(Math.max(1, Math.floor(opts.statementTimeoutMs)))]);
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
@@ -143,8 +163,10 @@ function explain(err: unknown, ctx: { table: string; filter?: ValidatedFilter; t
     );
   }
   // Type errors, bad literals, division by zero…: classes 22 (data exception) and 42 (syntax/semantics).
+  // The filter ran as emitted, with pg_catalog. before each operator and function: the user wrote none.
   if (ctx.filter && typeof code === 'string' && /^(22|42)/.test(code)) {
-    return new FilterError(`the filter ${JSON.stringify(ctx.filter.text)} failed in PostgreSQL: ${message}`, {
+    const said = message.replace(/\bpg_catalog\./g, '');
+    return new FilterError(`the filter ${JSON.stringify(ctx.filter.text)} failed in PostgreSQL: ${said}`, {
       cause: err,
     });
   }
@@ -238,11 +260,11 @@ export async function readSourcePage(db: Db, opts: ReadPageOptions): Promise<Sou
   if (filter) where.push(filter.sql);
   if (opts.afterKey !== undefined && opts.afterKey !== null) {
     params.push(String(opts.afterKey));
-    where.push(`${k} > $1`);
+    where.push(`${k} OPERATOR(pg_catalog.>) $1`);
   }
   params.push(opts.limit + 1);
   const sql =
-    `SELECT ${k}::text, t.* FROM ${rel.sql} AS t WHERE ${where.join(' AND ')} ` +
+    `SELECT CAST(${k} AS pg_catalog.text), t.* FROM ${rel.sql} AS t WHERE ${where.join(' AND ')} ` +
     `ORDER BY ${k} LIMIT $${params.length}`;
   const timeoutMs = opts.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
   let result: pg.QueryArrayResult;
@@ -284,12 +306,13 @@ export async function countSource(
   opts: { table: string; keyColumn?: string; filter?: string; statementTimeoutMs?: number },
 ): Promise<{ total: number; nullKeys: number }> {
   const { rel, key, filter } = await resolve(db, opts.table, opts.keyColumn, opts.filter);
-  const nulls = key ? `count(*) FILTER (WHERE ${quoteIdent(key)} IS NULL)` : '0';
+  const nulls = key ? `pg_catalog.count(*) FILTER (WHERE ${quoteIdent(key)} IS NULL)` : '0';
   const timeoutMs = opts.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
   try {
     const r = await inTransaction(db, { readOnly: true, statementTimeoutMs: timeoutMs }, (c) =>
       c.query<{ total: string; nulls: string }>(
-        `SELECT count(*)::text AS total, (${nulls})::text AS nulls FROM ${rel.sql} AS t` +
+        `SELECT CAST(pg_catalog.count(*) AS pg_catalog.text) AS total, CAST(${nulls} AS pg_catalog.text) AS nulls ` +
+          `FROM ${rel.sql} AS t` +
           (filter ? ` WHERE ${filter.sql}` : ''),
       ),
     );
@@ -334,6 +357,7 @@ export async function writeBackTracking(
   }
   const k = quoteIdent(key as string);
   const c = quoteIdent(column);
+  const keyText = `CAST(t.${k} AS pg_catalog.text)`;
   let updated = 0;
   let matched = 0;
   await inTransaction(
@@ -345,11 +369,15 @@ export async function writeBackTracking(
         const keys = chunk.map((r) => r.key);
         const values = chunk.map((r) => r.trackingNumber);
         const r = await client.query<{ matched: string; updated: string }>(
-          `WITH v AS (SELECT * FROM unnest($1::text[], $2::text[]) AS v(k, tn)),
+          // v.tn is never NULL (tracking numbers are strings): `= … IS NOT TRUE` is IS DISTINCT FROM.
+          `WITH v AS (SELECT * FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]),
+                                             pg_catalog.unnest($2::pg_catalog.text[])) AS v(k, tn)),
                 u AS (UPDATE ${rel.sql} AS t SET ${c} = v.tn FROM v
-                       WHERE t.${k}::text = v.k AND t.${c} IS DISTINCT FROM v.tn RETURNING 1)
-           SELECT (SELECT count(*) FROM ${rel.sql} AS t JOIN v ON t.${k}::text = v.k)::text AS matched,
-                  (SELECT count(*) FROM u)::text AS updated`,
+                       WHERE ${keyText} OPERATOR(pg_catalog.=) v.k
+                         AND (t.${c} OPERATOR(pg_catalog.=) v.tn) IS NOT TRUE RETURNING 1)
+           SELECT CAST((SELECT pg_catalog.count(*) FROM ${rel.sql} AS t JOIN v
+                          ON ${keyText} OPERATOR(pg_catalog.=) v.k) AS pg_catalog.text) AS matched,
+                  CAST((SELECT pg_catalog.count(*) FROM u) AS pg_catalog.text) AS updated`,
           [keys, values],
         );
         matched += Number(r.rows[0]?.matched ?? 0);

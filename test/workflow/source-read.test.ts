@@ -266,7 +266,7 @@ test('filter type errors are FilterErrors, caught by checkSourceFilter before re
     /invalid input syntax for type integer/,
   );
   const ok = await checkSourceFilter(pool, { table: T, filter: "lower(state) = 'ca'" });
-  assert.equal(ok.sql, `((pg_catalog.lower("state") = E'ca'))`);
+  assert.equal(ok.sql, `((pg_catalog.lower("state") OPERATOR(pg_catalog.=) E'ca'))`);
 });
 
 test('a non-unique key is refused (not silently skipped), even across a page boundary; NULL keys are counted', async () => {
@@ -346,4 +346,256 @@ test('writeBackTracking writes tracking numbers once (idempotent) and refuses a 
     `x'; DROP TABLE ${CANARY}; --`,
   );
   assert.equal(await count(CANARY), 1);
+});
+
+test('filters that would read the time or a pattern are refused before any row is read', async () => {
+  const attempts: [string, RegExp][] = [
+    ["substring(name, '(a+)+$') IS NOT NULL", /substring with a text pattern is not allowed/],
+    ["substring(name similar '%(a|aa)*%' escape '#') IS NOT NULL", /substring with a text pattern/],
+    ["due < 'yesterday'::text::date", /cast to date is only allowed from a column or a literal/],
+    ["created < CAST(lower('now') AS timestamp)", /cast to timestamp is only allowed from a column/],
+    ["created > date_trunc('day', 'now')", /'now' is not allowed: it changes from one read to the next/],
+    ["created < 'today 12:00'::timestamp", /'today 12:00' is not allowed/],
+    ["created < 'tomorrow'", /'tomorrow' is not allowed/],
+  ];
+  for (const [filter, message] of attempts) {
+    const reads = [
+      () => readSourcePage(pool, { table: T, keyColumn: 'id', filter, limit: 10 }),
+      () => countSource(pool, { table: T, filter }),
+      () => checkSourceFilter(pool, { table: T, filter }),
+    ];
+    for (const read of reads) {
+      await assert.rejects(
+        read(),
+        (e: unknown) => e instanceof FilterError && message.test(e.message),
+        filter,
+      );
+    }
+  }
+});
+
+test('the rewritten IN, BETWEEN, IS DISTINCT FROM, NULLIF and substring select what PostgreSQL would', async () => {
+  const filters = [
+    "state IN ('CA', NULL)",
+    'id NOT IN (1, 2, 3)',
+    'id NOT IN (1, NULL)',
+    'id IN (n, 5)',
+    'id IN (n + 1, 7)',
+    'id NOT IN (n + 1, 7)',
+    'weight_oz BETWEEN 2 AND 5',
+    'id NOT BETWEEN 3 AND 20',
+    'id BETWEEN SYMMETRIC 10 AND 5',
+    'id NOT BETWEEN SYMMETRIC 20 AND 3',
+    'tracking IS DISTINCT FROM NULL',
+    'tracking IS NOT DISTINCT FROM NULL',
+    "tracking IS DISTINCT FROM '1Z999AA10000000003'",
+    "state IS DISTINCT FROM 'CA'",
+    "nullif(state, 'CA') IS NULL",
+    "created IN ('2024-03-01 13:00:00+00', '2024-03-01 14:00:00+00')",
+    "due IN ('2024-03-02', '2024-03-05')",
+    'shipped IN (true)',
+    'big IN (9007199254740993, 2)',
+    'weight_oz IN (2.5, 5)',
+    '-id < -20',
+    "name LIKE 'name 1%' AND name NOT ILIKE 'NAME 12%'",
+    "\"Mixed Case\" || 'x' = 'm1x'",
+    "substring(name, n) = 'me 3'",
+    "substring(name from 6 for 1) = '2'",
+    'id % 7 = 0 AND id * 2 / 2 + 1 - 1 = id',
+    "created >= '2024-03-01 20:00' AND due < date '2024-03-20'",
+  ];
+  for (const filter of filters) {
+    const { rows } = await pool.query<{ id: string }>(
+      `SELECT id::text FROM ${T} WHERE ${filter} ORDER BY ${T}.id`,
+    );
+    const keys = (await readAll({ table: T, keyColumn: 'id', filter, limit: 4 })).flat();
+    assert.deepEqual(
+      keys,
+      rows.map((r) => r.id),
+      filter,
+    );
+  }
+});
+
+test('the read does not depend on the session: DateStyle and TimeZone are pinned for the filter', async () => {
+  const filter = "due = '03/04/2024' OR created::date = '2024-03-02'";
+  const expected = (await readAll({ table: T, keyColumn: 'id', filter, limit: 50 })).flat();
+  assert.deepEqual(expected, [
+    '3',
+    '12',
+    '13',
+    '14',
+    '15',
+    '16',
+    '17',
+    '18',
+    '19',
+    '20',
+    '21',
+    '22',
+    '23',
+    '24',
+    '25',
+  ]);
+  const client = await pool.connect();
+  try {
+    await client.query(`SET DateStyle = 'SQL, DMY'; SET TimeZone = 'Pacific/Kiritimati'`);
+    const page = await readSourcePage(client, { table: T, keyColumn: 'id', filter, limit: 50 });
+    assert.deepEqual(
+      page.rows.map((r) => r.key),
+      expected,
+    );
+    assert.equal(page.rows[0]?.data['due'], '2024-03-04', 'dates still come back as YYYY-MM-DD');
+    assert.deepEqual(await countSource(client, { table: T, filter }), {
+      total: expected.length,
+      nullKeys: 0,
+    });
+  } finally {
+    await client.query('RESET DateStyle; RESET TimeZone');
+    client.release();
+  }
+});
+
+test('a hostile operator earlier in search_path is never called by a read (CVE-2018-1058)', async () => {
+  const evil = `evil_${suffix}_ops`;
+  const VC = `src_vc_${suffix}`;
+  // Operators of the reader's own types in a schema searched before (or instead of) pg_catalog, each
+  // raising when called: a read that resolves any operator through search_path fails with that error.
+  await pool.query(`
+    CREATE SCHEMA ${evil};
+    CREATE TABLE ${VC} (id integer PRIMARY KEY, code varchar(10));
+    INSERT INTO ${VC} SELECT i, CASE WHEN i % 2 = 0 THEN 'CA' ELSE 'OR' END FROM generate_series(1, 6) i;
+    DO $do$
+    DECLARE
+      t text; o text;
+    BEGIN
+      FOREACH t IN ARRAY ARRAY['text', 'varchar', 'integer', 'bigint', 'numeric', 'timestamptz', 'date',
+                               'boolean', 'oid'] LOOP
+        EXECUTE format('CREATE FUNCTION ${evil}.cmp(%1$s, %1$s) RETURNS boolean LANGUAGE plpgsql AS '
+                       '$f$BEGIN RAISE EXCEPTION %2$L; END$f$', t, 'hostile operator called on ' || t);
+        FOREACH o IN ARRAY ARRAY['=', '<>', '<', '>', '<=', '>='] LOOP
+          EXECUTE format('CREATE OPERATOR ${evil}.%s (LEFTARG = %s, RIGHTARG = %s, FUNCTION = ${evil}.cmp)', o, t, t);
+        END LOOP;
+      END LOOP;
+      FOREACH t IN ARRAY ARRAY['integer', 'numeric'] LOOP
+        EXECUTE format('CREATE FUNCTION ${evil}.calc(%1$s, %1$s) RETURNS %1$s LANGUAGE plpgsql AS '
+                       '$f$BEGIN RAISE EXCEPTION %2$L; END$f$', t, 'hostile arithmetic on ' || t);
+        EXECUTE format('CREATE FUNCTION ${evil}.neg(%1$s) RETURNS %1$s LANGUAGE plpgsql AS '
+                       '$f$BEGIN RAISE EXCEPTION %2$L; END$f$', t, 'hostile minus on ' || t);
+        FOREACH o IN ARRAY ARRAY['+', '-', '*', '/', '%'] LOOP
+          EXECUTE format('CREATE OPERATOR ${evil}.%s (LEFTARG = %s, RIGHTARG = %s, FUNCTION = ${evil}.calc)', o, t, t);
+        END LOOP;
+        EXECUTE format('CREATE OPERATOR ${evil}.- (RIGHTARG = %s, FUNCTION = ${evil}.neg)', t);
+      END LOOP;
+      FOREACH t IN ARRAY ARRAY['text', 'varchar'] LOOP
+        FOREACH o IN ARRAY ARRAY['~~', '!~~', '~~*', '!~~*'] LOOP
+          EXECUTE format('CREATE OPERATOR ${evil}.%s (LEFTARG = %s, RIGHTARG = %s, FUNCTION = ${evil}.cmp)', o, t, t);
+        END LOOP;
+      END LOOP;
+      CREATE FUNCTION ${evil}.cat(text, text) RETURNS text LANGUAGE plpgsql AS
+        $f$BEGIN RAISE EXCEPTION 'hostile ||'; END$f$;
+      CREATE OPERATOR ${evil}.|| (LEFTARG = text, RIGHTARG = text, FUNCTION = ${evil}.cat);
+      -- The catalog lookups of the read: oid = regclass, int2 > int4.
+      CREATE FUNCTION ${evil}.cmp(oid, regclass) RETURNS boolean LANGUAGE plpgsql AS
+        $f$BEGIN RAISE EXCEPTION 'hostile oid = regclass'; END$f$;
+      CREATE OPERATOR ${evil}.= (LEFTARG = oid, RIGHTARG = regclass, FUNCTION = ${evil}.cmp);
+      CREATE FUNCTION ${evil}.cmp(int2, int4) RETURNS boolean LANGUAGE plpgsql AS
+        $f$BEGIN RAISE EXCEPTION 'hostile int2 > int4'; END$f$;
+      CREATE OPERATOR ${evil}.> (LEFTARG = int2, RIGHTARG = int4, FUNCTION = ${evil}.cmp);
+    END
+    $do$;
+  `);
+  const filters = [
+    "state = 'CA' AND weight_oz > 10",
+    "state IN ('CA', 'OR') AND id NOT IN (1, 2) AND id IN (n, 30)",
+    'id BETWEEN 2 AND 20 AND id NOT BETWEEN SYMMETRIC 9 AND 7',
+    "name LIKE 'name 1%' OR name ILIKE 'NAME 2%' OR name NOT LIKE 'x%' AND name NOT ILIKE 'y%'",
+    "state IS DISTINCT FROM 'OR' AND tracking IS NOT DISTINCT FROM NULL",
+    "nullif(state, 'OR') IS NOT NULL",
+    '-id < -3 AND id + 1 - 1 = id AND id * 2 / 2 = id AND id % 2 = 0 AND weight_oz * 2 > 1',
+    "\"Mixed Case\" || 'x' <> 'm1x'",
+    "due >= '2024-03-05' AND due <= date '2024-03-30' AND created < '2024-03-02' AND shipped = true",
+  ];
+  const expected: string[][] = [];
+  for (const filter of filters) {
+    const { rows } = await pool.query<{ id: string }>(
+      `SELECT id::text FROM ${T} WHERE ${filter} ORDER BY ${T}.id`,
+    );
+    expected.push(rows.map((r) => r.id));
+  }
+  const client = await pool.connect();
+  try {
+    // As in the CVE: the hostile schema first, before pg_catalog itself.
+    await client.query(`SET search_path = ${evil}, pg_catalog, public`);
+    // Prove the trap is armed: a bare operator in this session reaches the hostile one.
+    await assert.rejects(
+      client.query(`SELECT 1 FROM ${T} WHERE state = 'CA'`),
+      /hostile operator called on text/,
+    );
+    for (const [i, filter] of filters.entries()) {
+      const keys: string[] = [];
+      let afterKey: string | null = null;
+      for (;;) {
+        const page: Awaited<ReturnType<typeof readSourcePage>> = await readSourcePage(client, {
+          table: T,
+          keyColumn: 'id',
+          filter,
+          afterKey,
+          limit: 3,
+        });
+        if (page.rows.length === 0) break;
+        keys.push(...page.rows.map((r) => r.key));
+        afterKey = page.lastKey;
+      }
+      assert.deepEqual(keys, expected[i], filter);
+      assert.equal(
+        (await countSource(client, { table: T, keyColumn: 'id', filter })).total,
+        keys.length,
+        filter,
+      );
+      await checkSourceFilter(client, { table: T, filter });
+    }
+    // A text key column: its comparisons with the page boundary too.
+    const byName = await readSourcePage(client, {
+      table: T,
+      keyColumn: 'name',
+      afterKey: 'name 24',
+      limit: 5,
+    });
+    assert.deepEqual(
+      byName.rows.map((r) => r.key),
+      ['name 25', 'name 3', 'name 4', 'name 5', 'name 6'],
+    );
+    // The write-back's key match and change test.
+    assert.deepEqual(
+      await writeBackTracking(client, {
+        table: T,
+        keyColumn: 'id',
+        column: 'tracking',
+        rows: [{ key: '20', trackingNumber: '1Z999AA10000000020' }],
+      }),
+      { updated: 1, missing: 0 },
+    );
+    // The CVE's own case: pg_catalog searched first (implicitly), but a varchar = varchar operator in a
+    // later schema matches a varchar column exactly, where pg_catalog's text = text needs a coercion.
+    await client.query(`SET search_path = ${evil}, public`);
+    await assert.rejects(
+      client.query(`SELECT 1 FROM ${VC} WHERE code = 'CA'`),
+      /hostile operator called on varchar/,
+    );
+    const vc = await readSourcePage(client, {
+      table: VC,
+      keyColumn: 'id',
+      filter: "code = 'CA' AND code IN ('CA', 'x') AND code LIKE 'C%' AND code BETWEEN 'A' AND 'Z'",
+      limit: 10,
+    });
+    assert.deepEqual(
+      vc.rows.map((r) => r.key),
+      ['2', '4', '6'],
+    );
+  } finally {
+    await client.query('RESET search_path').catch(() => undefined);
+    client.release();
+    await pool.query(`DROP SCHEMA ${evil} CASCADE; DROP TABLE ${VC}`);
+  }
 });
