@@ -45,16 +45,23 @@ interface Services {
   stop(): Promise<void>;
 }
 
-/** Start the embedded stack (what the config says is embedded) and, unless told not to, a worker; wait until it polls. */
-async function bringUp(io: Io, opts: { worker: boolean; log: (line: string) => void }): Promise<Services> {
-  let config: ShipbatchConfig;
+/** The configuration to start services with; a bad variable is a StartupFailed (exit 2) on one line. */
+function startupConfig(): ShipbatchConfig {
   try {
-    config = loadConfig();
+    return loadConfig();
   } catch (err) {
     // Every bad variable, on one line (describeStartupError keeps only an error's first line).
     const text = err instanceof ConfigError ? oneLineConfigError(err) : describeStartupError(err);
     throw new StartupFailed(text, err instanceof ConfigError ? 2 : 1);
   }
+}
+
+/** Start the embedded stack (what the config says is embedded) and, unless told not to, a worker; wait until it polls. */
+async function bringUp(
+  io: Io,
+  opts: { worker: boolean; log: (line: string) => void; config?: ShipbatchConfig },
+): Promise<Services> {
+  const config = opts.config ?? startupConfig();
   const running = readDevState();
   if (running) {
     throw new StartupFailed(
@@ -247,10 +254,24 @@ async function askApproval(io: Io, question: string): Promise<boolean> {
 }
 
 /**
+ * The demo ships every example order, approving by itself when unattended: it runs only with the UPS
+ * sandbox, never with a UPS server that could be the real one. Any other transport (the only setting
+ * that selects the UPS server the worker calls) is refused before anything starts (exit 2).
+ */
+function sandboxOnly(config: ShipbatchConfig): ShipbatchConfig {
+  if (config.ups.transport === 'sandbox') return config;
+  throw new StartupFailed(
+    `the demo runs only against the UPS sandbox (it ships all the example orders), but SHIPBATCH_UPS_TRANSPORT=${config.ups.transport} selects another UPS server; nothing was started. ` +
+      'Fix: unset SHIPBATCH_UPS_TRANSPORT to run the demo (the sandbox is the default); ship your own orders with `shipbatch dev` and `shipbatch start`',
+    2,
+  );
+}
+
+/**
  * `shipbatch demo` (= `npm start`): embedded stack up, examples/orders.csv imported, a confirm-mode
  * batch started, its preview printed, approved (asked on a TTY; automatic with --yes, CI=true or no TTY),
  * followed to the end, then labels PDF + results CSV under <data dir>/out/ and the Web UI link. Stops
- * everything it started unless --keep.
+ * everything it started unless --keep. Only with the UPS sandbox: see {@link sandboxOnly}.
  */
 export async function demoCommand(
   f: { yes?: boolean; keep?: boolean; json?: boolean },
@@ -258,6 +279,13 @@ export async function demoCommand(
 ): Promise<number> {
   const say = (line = '') => io.out(`${line}\n`);
   const step = (line: string) => say(`\n== ${line}`);
+  let demoConfig: ShipbatchConfig;
+  try {
+    demoConfig = sandboxOnly(startupConfig());
+  } catch (err) {
+    io.err(`shipbatch: ${err instanceof Error ? err.message : String(err)}\n`);
+    return err instanceof StartupFailed ? err.code : 1;
+  }
   const interactive = io.tty && process.stdin.isTTY && !f.yes && !/^(1|true)$/i.test(process.env.CI ?? '');
   let interrupted = false;
   let services: Services | undefined;
@@ -272,7 +300,7 @@ export async function demoCommand(
 
   step('Starting the embedded stack (Temporal dev server, PostgreSQL, a worker)');
   try {
-    services = await bringUp(io, { worker: true, log: (l) => say(`   ${l}`) });
+    services = await bringUp(io, { worker: true, log: (l) => say(`   ${l}`), config: demoConfig });
   } catch (err) {
     io.err(`shipbatch: ${err instanceof Error ? err.message : String(err)}\n`);
     return err instanceof StartupFailed ? err.code : 1;

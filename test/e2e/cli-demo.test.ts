@@ -6,10 +6,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../scripts/stack/processes';
+import { freePort, isPortOpen } from '../../scripts/stack/processes';
 import { readLabelPages } from '../../client/labels';
 
 const ROOT = path.join(import.meta.dirname, '..', '..');
@@ -72,5 +74,76 @@ test('CI=true npm start runs the whole demo unattended, exits 0 and leaves nothi
     assert.deepEqual(processesMentioning(dataDir), [], 'no process of the demo is left running');
   } finally {
     await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('npm start with a UPS server other than the sandbox stops before starting anything, naming the variable', async () => {
+  const home = await mkdtemp(path.join(os.tmpdir(), 'shipbatch-demo-real-'));
+  const dataDir = path.join(home, 'data');
+  // Stand-ins for a real UPS server: an HTTP one that records every request, a stdio one that records
+  // being started. The demo must reach neither.
+  const requests: string[] = [];
+  const server = http.createServer((req, res) => {
+    requests.push(`${req.method} ${req.url}`);
+    res.writeHead(503).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const upsUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}/mcp`;
+  const started = path.join(home, 'ups-server-started');
+  const transports: [string, Record<string, string>][] = [
+    ['http', { SHIPBATCH_UPS_URL: upsUrl }],
+    [
+      'stdio',
+      {
+        SHIPBATCH_UPS_COMMAND: process.execPath,
+        SHIPBATCH_UPS_ARGS: JSON.stringify([
+          '-e',
+          `require('fs').writeFileSync(${JSON.stringify(started)}, '')`,
+        ]),
+      },
+    ],
+  ];
+  try {
+    for (const [transport, vars] of transports) {
+      const temporalPort = await freePort();
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        CI: 'true',
+        SHIPBATCH_DATA_DIR: dataDir,
+        SHIPBATCH_TEMPORAL_PORT: String(temporalPort),
+        SHIPBATCH_TEMPORAL_UI_PORT: String(await freePort()),
+        SHIPBATCH_PG_PORT: String(await freePort()),
+        SHIPBATCH_UPS_TRANSPORT: transport,
+        ...vars,
+      };
+      delete env.TEMPORAL_ADDRESS;
+      delete env.TEMPORAL_NAMESPACE;
+      delete env.DATABASE_URL;
+      const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'run.mjs'), 'start'], {
+        cwd: ROOT,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+      // A demo that does start would run on (UPS does not answer): it must stop long before this. SIGTERM
+      // lets a demo that did start stop what it started.
+      const killer = setTimeout(() => child.kill('SIGTERM'), 90_000);
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      clearTimeout(killer);
+      assert.equal(code, 2, `${transport}: ${output}`);
+      assert.match(output, new RegExp(`SHIPBATCH_UPS_TRANSPORT=${transport}`), output);
+      assert.match(output, /only against the UPS sandbox/, output);
+      assert.doesNotMatch(output, /== Starting/, 'not even the first step is announced');
+      assert.ok(!existsSync(dataDir), `${transport}: no data dir was made`);
+      assert.equal(await isPortOpen(temporalPort), false, `${transport}: no Temporal was started`);
+      assert.deepEqual(requests, [], `${transport}: the HTTP UPS server was never called`);
+      assert.ok(!existsSync(started), `${transport}: the stdio UPS server was never started`);
+      assert.deepEqual(processesMentioning(dataDir), []);
+    }
+  } finally {
+    server.close();
+    await rm(home, { recursive: true, force: true });
   }
 });
