@@ -23,10 +23,14 @@ export async function recordImportedTable(
 /** Tables imported by shipbatch that still exist, as `schema.table`, sorted. */
 export async function importedTables(db: pg.Pool | pg.ClientBase): Promise<string[]> {
   const { rows } = await db.query<{ name: string }>(
-    `SELECT i.schema_name || '.' || i.table_name AS name
+    // Operators pinned to pg_catalog: a role able to create objects in a schema on the search_path must not be
+    // able to redefine them for this read (CVE-2018-1058).
+    `SELECT pg_catalog.concat(i.schema_name, '.', i.table_name) AS name
        FROM imported_tables i
-       JOIN pg_catalog.pg_namespace n ON n.nspname = i.schema_name
-       JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = i.table_name AND c.relkind IN ('r', 'p')
+       JOIN pg_catalog.pg_namespace n ON n.nspname OPERATOR(pg_catalog.=) i.schema_name
+       JOIN pg_catalog.pg_class c ON c.relnamespace OPERATOR(pg_catalog.=) n.oid
+            AND c.relname OPERATOR(pg_catalog.=) i.table_name
+            AND c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p']::"char"[])
       ORDER BY 1`,
   );
   return rows.map((r) => r.name);
