@@ -8,8 +8,10 @@ import {
   countSource,
   describeSource,
   FilterError,
+  quoteLiteral,
   readSourcePage,
   SourceError,
+  validateFilter,
   writeBackTracking,
 } from '../../activities/source';
 
@@ -377,6 +379,9 @@ test('filters that would read the time or a pattern are refused before any row i
 test('the rewritten IN, BETWEEN, IS DISTINCT FROM, NULLIF and substring select what PostgreSQL would', async () => {
   const filters = [
     "state IN ('CA', NULL)",
+    // Constant lists become one array literal: its quoting must keep every value as written.
+    `name IN ('name 1', 'a"b', 'c\\d', '{x}', 'NULL', '', ' name 2', 'name 3 ', 'name,4', 'name 5')`,
+    `meta IN ('{"i": 1}', '{"i": 22}') AND meta NOT IN ('{"i": 2}')`,
     'id NOT IN (1, 2, 3)',
     'id NOT IN (1, NULL)',
     'id IN (n, 5)',
@@ -415,6 +420,19 @@ test('the rewritten IN, BETWEEN, IS DISTINCT FROM, NULLIF and substring select w
       filter,
     );
   }
+});
+
+test('an IN list of awkward strings matches exactly those strings', async () => {
+  const values = ['a"b', 'c\\d', '{x}', 'NULL', '', ' x', 'y ', 'a,b', "it's", '\\"}'];
+  const list = values.map((v) => `'${v.replace(/'/g, "''")}'`).join(', ');
+  const rows = `(VALUES ${values.map((v) => `(${quoteLiteral(v)})`).join(', ')}, ('other')) AS t(name)`;
+  const matched = async (filter: string) => {
+    const { sql } = await validateFilter(filter, ['name']);
+    const r = await pool.query<{ name: string }>(`SELECT name FROM ${rows} WHERE ${sql}`);
+    return r.rows.map((x) => x.name);
+  };
+  assert.deepEqual(await matched(`name IN (${list})`), values);
+  assert.deepEqual(await matched(`name NOT IN (${list})`), ['other']);
 });
 
 test('the read does not depend on the session: DateStyle and TimeZone are pinned for the filter', async () => {
