@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -67,6 +68,14 @@ test('shipbatch dev serves the stack; commands in the same directory find it; Ct
       unknown
     >;
     assert.equal(state.temporalAddress, `127.0.0.1:${temporalPort}`);
+    // What tells commands where to send orders is private: a 0700 data dir, a 0600 dev.json of ours,
+    // and no world-readable stack.json holding the database URL.
+    assert.equal((await stat(dataDir)).mode & 0o777, 0o700);
+    const devJson = await lstat(path.join(dataDir, 'dev.json'));
+    assert.ok(devJson.isFile());
+    assert.equal(devJson.mode & 0o777, 0o600);
+    assert.equal(devJson.uid, process.getuid?.());
+    assert.ok(!existsSync(path.join(dataDir, 'stack.json')), 'no stack.json');
 
     // Another command in the project directory with none of the ports set: it finds dev's services.
     const plainEnv = { ...devEnv };
@@ -100,6 +109,89 @@ test('shipbatch dev serves the stack; commands in the same directory find it; Ct
     );
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
+    await rm(project, { recursive: true, force: true });
+  }
+});
+
+/** A TCP listener standing in for someone else's Temporal or PostgreSQL: counts connections, serves none. */
+async function standIn(): Promise<{ port: number; connections: () => number; close: () => void }> {
+  let n = 0;
+  const server = net.createServer((socket) => {
+    n++;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    connections: () => n,
+    close: () => server.close(),
+  };
+}
+
+test('a dev.json naming a process that is not a shipbatch dev (pid 1) redirects nothing: import and worker ignore it, with a warning', async () => {
+  const project = await mkdtemp(path.join(os.tmpdir(), 'shipbatch-planted-'));
+  const dataDir = path.join(project, '.data');
+  await mkdir(dataDir, { mode: 0o700 });
+  const [temporal, postgres] = [await standIn(), await standIn()];
+  const password = 'planted-password';
+  const devJson = path.join(dataDir, 'dev.json');
+  await writeFile(
+    devJson,
+    JSON.stringify({
+      pid: 1, // always alive; EPERM to a user, init to root
+      temporalAddress: `127.0.0.1:${temporal.port}`,
+      namespace: 'default',
+      databaseUrl: `postgres://orders:${password}@127.0.0.1:${postgres.port}/orders`,
+      dataDir,
+      startedAt: new Date().toISOString(),
+    }),
+    { mode: 0o600 },
+  );
+  // No service named: commands would take them from dev.json. The embedded defaults point at closed ports.
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SHIPBATCH_TEMPORAL_PORT: String(await freePort()),
+    SHIPBATCH_PG_PORT: String(await freePort()),
+  };
+  for (const v of ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'DATABASE_URL', 'SHIPBATCH_DATA_DIR'])
+    delete env[v];
+  try {
+    const imported = await run(
+      process.execPath,
+      [BIN, 'import', path.join(ROOT, 'examples', 'orders.csv'), '--table', 'orders'],
+      { cwd: project, env },
+    ).catch((e: { code: number; stderr: string }) => e);
+    assert.equal((imported as { code?: number }).code, 1, 'import fails: no PostgreSQL of ours runs');
+    const importErr = (imported as { stderr: string }).stderr;
+    assert.match(
+      importErr,
+      new RegExp(
+        `warning: ignoring ${devJson}: its process 1 (is not a \`shipbatch dev\`|belongs to another user)`,
+      ),
+    );
+    assert.ok(!importErr.includes(password), 'the planted database URL is never printed');
+
+    // The worker (which holds the UPS credentials) takes no orders from the planted services either.
+    const worker = spawn(process.execPath, [BIN, 'worker'], {
+      cwd: project,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let workerOut = '';
+    worker.stdout.on('data', (c: Buffer) => (workerOut += c.toString()));
+    worker.stderr.on('data', (c: Buffer) => (workerOut += c.toString()));
+    const killer = setTimeout(() => worker.kill('SIGTERM'), 60_000);
+    const workerCode = await new Promise<number | null>((resolve) => worker.on('exit', (c) => resolve(c)));
+    clearTimeout(killer);
+    assert.equal(workerCode, 1, workerOut);
+    assert.match(workerOut, new RegExp(`warning: ignoring ${devJson}`));
+    assert.ok(!workerOut.includes(password));
+
+    assert.equal(postgres.connections(), 0, 'nothing connected to the planted PostgreSQL');
+    assert.equal(temporal.connections(), 0, 'nothing connected to the planted Temporal');
+  } finally {
+    temporal.close();
+    postgres.close();
     await rm(project, { recursive: true, force: true });
   }
 });
