@@ -45,7 +45,9 @@ export async function checkOutputPath(file: string, opts: OutputOptions = {}): P
   });
   if (!st) return;
   if (st.isDirectory())
-    throw new BatchInputError(`${file} is a directory; nothing was written`, { fix: opts.fix });
+    throw new BatchInputError(`${file} is a directory; nothing was written`, {
+      fix: 'name a file, not a directory',
+    });
   if (!opts.force) throw taken(file, opts, st.isSymbolicLink());
 }
 
@@ -96,7 +98,7 @@ export class OutputFiles {
           await rename(tmp, file).catch((err: unknown) => {
             if (errnoOf(err) === 'EISDIR' || errnoOf(err) === 'ENOTEMPTY' || errnoOf(err) === 'EEXIST')
               throw new BatchInputError(`${file} is a directory; nothing was written there`, {
-                fix: this.opts.fix,
+                fix: 'name a file, not a directory',
               });
             throw err;
           });

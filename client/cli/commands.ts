@@ -12,7 +12,7 @@ import type pg from 'pg';
 import type { AttentionItem, BatchRow, BatchSummary, ShipbatchClient } from '../batches';
 import { batchRowStream, formatRowError } from '../ledger';
 import { BatchInputError, ConnectionError } from '../errors';
-import { OutputFiles } from '../output-file';
+import { checkOutputPath, OutputFiles } from '../output-file';
 import { checkSource, checkTemplateCompiles, readShipperFile, readTemplateFile } from './inputs';
 import {
   clean,
@@ -675,7 +675,6 @@ export async function labelsCommand(
   io: Io,
 ): Promise<number> {
   const { writeLabels, partFile } = await import('../labels');
-  const { checkOutputPath } = await import('../output-file');
   const out = path.resolve(f.out);
   // A taken path is refused before connecting (writeLabels checks again, and every part as it places it).
   await checkOutputPath(partFile(out, 1, (f.split ?? 0) > 0), {

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lstat, mkdtemp, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -212,4 +212,19 @@ test('--split: a part that exists is refused and no other part is left behind; a
   const broken = from([label(1, gif(8, 12, pattern(1))), label(2, Buffer.from('GIF89a-not-really'))]);
   await assert.rejects(writeLabels(broken, { out: path.join(dir, 'c.pdf'), split: 1 }), /row 2/);
   assert.deepEqual(await readdir(dir), ['b-002.pdf'], 'c-001.pdf was not left behind');
+});
+
+test('a directory at --out is refused by name, with or without force, and left as it was', async () => {
+  const dir = await tmp();
+  const out = path.join(dir, 'labels.pdf');
+  await mkdir(out);
+  await writeFile(path.join(out, 'inside'), 'x');
+  for (const force of [false, true]) {
+    await assert.rejects(
+      writeLabels(from([label(1, gif(8, 12, pattern(1)))]), { out, force }),
+      (e: unknown) => e instanceof BatchInputError && e.message.includes(`${out} is a directory`),
+    );
+  }
+  assert.deepEqual(await readdir(out), ['inside']);
+  assert.deepEqual(await readdir(dir), ['labels.pdf']);
 });
