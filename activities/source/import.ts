@@ -9,13 +9,13 @@
  *     any failure rolls back, so a failed import leaves the table exactly as it was.
  * Cell values are data only: they travel as bind parameters, never as SQL text (`=cmd|…`, `'; DROP TABLE`
  * are stored as typed). NUL bytes are refused because PostgreSQL text cannot hold them.
+ * The readers (csv-reader, xlsx-reader) check the limits while they read, so a hostile file (a zip bomb, a
+ * line of 50 M commas, a 300 M-character cell) fails before what it would build is built, and writes nothing.
  */
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { parse as parseCsv, type CsvError } from 'csv-parse';
-import ExcelJS from 'exceljs';
 import type pg from 'pg';
+import { csvRecords } from './csv-reader';
 import {
   findRelation,
   IDENTIFIER,
@@ -24,6 +24,11 @@ import {
   quoteTable,
   type TableName,
 } from './identifiers';
+import { recordImportedTable } from './imported-tables';
+import { ImportError, resolveLimits, type ImportLimits, type RecordAt } from './import-limits';
+import { xlsxRecords } from './xlsx-reader';
+
+export { DEFAULT_IMPORT_LIMITS, ImportError, type ImportLimits } from './import-limits';
 
 /** Column types an import can create. `integer` is a PostgreSQL bigint. */
 export type ImportColumnType = 'text' | 'integer' | 'numeric' | 'boolean' | 'date';
@@ -34,35 +39,6 @@ const PG_TYPES: Record<ImportColumnType, string> = {
   numeric: 'numeric',
   boolean: 'boolean',
   date: 'date',
-};
-
-/** A bad file or bad import options; `line`/`column` point into the file when known. */
-export class ImportError extends Error {
-  override readonly name = 'ImportError';
-  constructor(
-    message: string,
-    readonly line?: number,
-    readonly column?: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
-}
-
-/** Limits that keep a hostile file from exhausting memory or the database. */
-export interface ImportLimits {
-  maxFileBytes: number;
-  maxRows: number;
-  maxColumns: number;
-  /** Longest cell, in characters. */
-  maxCellChars: number;
-}
-
-export const DEFAULT_IMPORT_LIMITS: ImportLimits = {
-  maxFileBytes: 512 * 1024 * 1024,
-  maxRows: 2_000_000,
-  maxColumns: 500,
-  maxCellChars: 4 * 1024 * 1024,
 };
 
 /** Options of importFile. */
@@ -93,11 +69,6 @@ export interface ImportResult {
   addedKey: boolean;
 }
 
-type Cell = string | null;
-interface RecordAt {
-  line: number;
-  values: Cell[];
-}
 type Format = 'csv' | 'tsv' | 'xlsx';
 
 const SYSTEM_COLUMNS = new Set(['ctid', 'xmin', 'xmax', 'cmin', 'cmax', 'tableoid', 'oid']);
@@ -131,179 +102,13 @@ export function sanitizeColumnName(header: string, index: number): string {
 // ---------------------------------------------------------------------------------------------------------
 // Reading records
 
-function csvErrorToImportError(
-  file: string,
-  err: CsvError,
-  header: string[] | undefined,
-  limits: ImportLimits,
-): ImportError {
-  const e = err as CsvError & { lines?: number; column?: number | string; index?: number };
-  const line = e.lines;
-  const colIndex = typeof e.index === 'number' ? e.index : undefined;
-  const colName = colIndex !== undefined && header ? header[colIndex] : undefined;
-  const where = `${file}, line ${line ?? '?'}`;
-  switch (e.code) {
-    case 'CSV_QUOTE_NOT_CLOSED':
-      return new ImportError(`${where}: a quoted field is never closed (unterminated quote)`, line);
-    case 'CSV_INVALID_CLOSING_QUOTE':
-      return new ImportError(
-        `${where}, column ${colIndex !== undefined ? colIndex + 1 : '?'}${colName ? ` (${colName})` : ''}: ` +
-          `unexpected character after a closing quote (a quote inside a quoted field must be doubled: "")`,
-        line,
-        colName,
-      );
-    case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH': {
-      const got = (e as { record?: unknown[] }).record?.length;
-      return new ImportError(
-        `${where}: expected ${header?.length ?? '?'} fields like the header, got ${got ?? '?'}`,
-        line,
-      );
-    }
-    case 'CSV_MAX_RECORD_SIZE':
-      return new ImportError(
-        `${where}: the record is larger than the limit (cells of at most ${limits.maxCellChars} characters)`,
-        line,
-      );
-    default:
-      return new ImportError(`${where}: ${e.message}`, line);
-  }
-}
-
-/** Just the first record of a CSV file. */
-async function csvHeader(file: string, delimiter: string): Promise<string[] | undefined> {
-  const input = createReadStream(file);
-  const parser = input.pipe(parseCsv({ bom: true, delimiter, to: 1, relax_column_count: true }));
-  try {
-    for await (const record of parser as AsyncIterable<string[]>) return record;
-    return undefined;
-  } finally {
-    parser.destroy();
-    input.destroy();
-  }
-}
-
-async function* csvRecords(file: string, delimiter: string, limits: ImportLimits): AsyncGenerator<RecordAt> {
-  const input = createReadStream(file);
-  const parser = input.pipe(
-    parseCsv({
-      bom: true,
-      delimiter,
-      info: true,
-      relax_column_count: false,
-      skip_empty_lines: true,
-      // A record may hold many big cells; each cell is checked against maxCellChars below.
-      max_record_size: limits.maxCellChars * 4,
-    }),
-  );
-  let header: string[] | undefined;
-  try {
-    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      header ??= item.record;
-      yield { line: item.info.lines, values: item.record };
-    }
-  } catch (err) {
-    if ((err as { code?: unknown }).code === 'ENOENT') throw new ImportError(`${file}: no such file`);
-    if (
-      typeof (err as { code?: unknown }).code === 'string' &&
-      String((err as CsvError).code).startsWith('CSV_')
-    ) {
-      // A parse error can overtake records already parsed (the header among them): read it again to name columns.
-      header ??= await csvHeader(file, delimiter).catch(() => undefined);
-      throw csvErrorToImportError(file, err as CsvError, header, limits);
-    }
-    throw err;
-  } finally {
-    // pipe() does not close the file when the parser stops early (an error, or a caller that stopped reading).
-    parser.destroy();
-    input.destroy();
-  }
-}
-
-function xlsxCell(value: unknown): Cell {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : null;
-  if (typeof value === 'boolean') return value ? 'true' : 'false';
-  if (value instanceof Date) {
-    if (Number.isNaN(value.getTime())) return null;
-    const iso = value.toISOString();
-    return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso;
-  }
-  if (typeof value === 'object') {
-    const v = value as {
-      richText?: { text?: unknown }[];
-      text?: unknown;
-      hyperlink?: unknown;
-      formula?: unknown;
-      sharedFormula?: unknown;
-      result?: unknown;
-      error?: unknown;
-    };
-    if (Array.isArray(v.richText))
-      return v.richText.map((r) => (typeof r.text === 'string' ? r.text : '')).join('');
-    if (v.formula !== undefined || v.sharedFormula !== undefined) {
-      // The value Excel computed is the data; a formula is never evaluated here.
-      if (v.result !== undefined) return xlsxCell(v.result);
-      return `=${String(v.formula ?? v.sharedFormula)}`;
-    }
-    if (typeof v.error === 'string') return v.error;
-    if (v.text !== undefined) return xlsxCell(v.text);
-  }
-  return null;
-}
-
-async function* xlsxRecords(file: string, sheet: string | undefined): AsyncGenerator<RecordAt> {
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(file, {
-    worksheets: 'emit',
-    sharedStrings: 'cache',
-    hyperlinks: 'ignore',
-    styles: 'cache', // needed to tell a date from a number
-    entries: 'emit',
-  });
-  let found = false;
-  const names: string[] = [];
-  try {
-    for await (const ws of reader) {
-      const name = (ws as unknown as { name?: string }).name ?? '';
-      names.push(name);
-      if (found || (sheet !== undefined && name !== sheet)) continue;
-      found = true;
-      for await (const row of ws) {
-        const raw = row.values as unknown[];
-        // row.values is 1-based and sparse.
-        const values: Cell[] = [];
-        for (let i = 1; i < raw.length; i++) values.push(xlsxCell(raw[i]));
-        yield { line: row.number, values };
-      }
-    }
-  } catch (err) {
-    if (err instanceof ImportError) throw err;
-    if ((err as { code?: unknown }).code === 'ENOENT') throw new ImportError(`${file}: no such file`);
-    throw new ImportError(
-      `${file}: not a readable XLSX workbook (${(err as Error).message})`,
-      undefined,
-      undefined,
-      {
-        cause: err,
-      },
-    );
-  }
-  if (!found) {
-    throw new ImportError(
-      sheet !== undefined
-        ? `${file}: no worksheet named "${sheet}" (worksheets: ${names.join(', ')})`
-        : `${file}: the workbook has no worksheet`,
-    );
-  }
-}
-
 function records(
   file: string,
   format: Format,
   opts: ImportOptions,
   limits: ImportLimits,
 ): AsyncGenerator<RecordAt> {
-  if (format === 'xlsx') return xlsxRecords(file, opts.sheet);
+  if (format === 'xlsx') return xlsxRecords(file, opts.sheet, limits);
   return csvRecords(file, format === 'tsv' ? '\t' : ',', limits);
 }
 
@@ -604,7 +409,7 @@ function pgErrorToImportError(err: unknown, table: string, key: string): unknown
  * the file, line and column for malformed input; a failed import leaves the database as it was.
  */
 export async function importFile(pool: pg.Pool, opts: ImportOptions): Promise<ImportResult> {
-  const limits = { ...DEFAULT_IMPORT_LIMITS, ...opts.limits };
+  const limits = resolveLimits(opts.limits);
   let target: TableName;
   try {
     target = parseTableName(opts.table);
@@ -671,9 +476,12 @@ export async function importFile(pool: pg.Pool, opts: ImportOptions): Promise<Im
       client,
       existing ? `${existing.schema}.${existing.table}` : opts.table,
     );
+    if (!created) throw new Error(`table "${opts.table}" not found after creating it`);
+    // In the same transaction: a failed import records nothing.
+    await recordImportedTable(client, created.schema, created.table, opts.file);
     await client.query('COMMIT');
     return {
-      table: created ? `${created.schema}.${created.table}` : opts.table,
+      table: `${created.schema}.${created.table}`,
       rows: loaded,
       columns: plan.names.map((name, i) => ({
         name,

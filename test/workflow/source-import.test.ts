@@ -1,13 +1,22 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
 import type pg from 'pg';
 import { openPool } from '../../activities/db';
 import { importFile, ImportError, readSourcePage } from '../../activities/source';
+import {
+  row as xrow,
+  sharedStrings as xsharedStrings,
+  workbookParts,
+  worksheet,
+  writeWorkbook,
+  writeZip,
+  type WorkbookSpec,
+} from '../helpers/xlsx-builder';
 
 const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures', 'import');
 const EXAMPLES = path.join(import.meta.dirname, '..', '..', 'examples');
@@ -377,5 +386,354 @@ test('XLSX: typed cells, dates, formulas stored as their cached result, rich tex
   await importRefused(
     { file: bad, table: table(), sheet: 'Nope' },
     /no worksheet named "Nope" \(worksheets: Orders\)/,
+  );
+});
+
+async function importedRecord(t: string): Promise<{ schema_name: string; file_name: string } | undefined> {
+  const { rows } = await pool.query<{ schema_name: string; file_name: string }>(
+    'SELECT schema_name, file_name FROM imported_tables WHERE table_name = $1',
+    [t],
+  );
+  return rows[0];
+}
+
+test('imported_tables: a successful import is recorded in its own transaction, a failed one is not', async () => {
+  const t = table();
+  await importFile(pool, { file: path.join(FIXTURES, 'typed.csv'), table: t });
+  assert.deepEqual(await importedRecord(t), { schema_name: 'public', file_name: 'typed.csv' });
+  // A failed replace leaves the record as it was (the file name is still the first one).
+  await importRefused(
+    { file: path.join(FIXTURES, 'duplicate-key.csv'), table: t, replace: true },
+    /key column "id" is not unique/,
+  );
+  assert.deepEqual(await importedRecord(t), { schema_name: 'public', file_name: 'typed.csv' });
+  // A replace records the new file.
+  await importFile(pool, { file: path.join(FIXTURES, 'hostile.csv'), table: t, replace: true });
+  assert.deepEqual(await importedRecord(t), { schema_name: 'public', file_name: 'hostile.csv' });
+  // Failures before and inside the transaction record nothing.
+  for (const file of ['duplicate-key.csv', 'ragged.csv', 'not-a-zip.xlsx']) {
+    const t2 = table();
+    await assert.rejects(importFile(pool, { file: path.join(FIXTURES, file), table: t2 }), ImportError);
+    assert.equal(await importedRecord(t2), undefined, file);
+  }
+});
+
+test('CSV: the column limit holds while parsing; quoted delimiters and newlines do not count', async () => {
+  const quoted = path.join(tmp, 'quoted-commas.csv');
+  const commas = ','.repeat(2000);
+  writeFileSync(quoted, `a,b\r\n"${commas}","x\n${commas}\ny"\r\n1,2\r\n`);
+  const t = table();
+  assert.equal((await importFile(pool, { file: quoted, table: t, limits: { maxColumns: 3 } })).rows, 2);
+  const { rows } = await pool.query<{ a: string }>(`SELECT a FROM ${t} ORDER BY id`);
+  assert.equal(rows[0]?.a, commas);
+  const wide = path.join(tmp, 'wide.csv');
+  writeFileSync(wide, 'a,b,c\n1,2,3\n"x,y",2,3,4\n');
+  await importRefused(
+    { file: wide, table: table(), limits: { maxColumns: 3 } },
+    /wide\.csv, line 3: more than 3 columns, the column limit/,
+    { line: 3 },
+  );
+  await importRefused(
+    { file: wide, table: table(), limits: { maxColumns: 2 } },
+    /wide\.csv, line 1: more than 2 columns, the column limit/,
+    { line: 1 },
+  );
+  // Past the default: 501 fields on one line.
+  const many = path.join(tmp, 'many.csv');
+  writeFileSync(many, `a\n${','.repeat(500)}\n`);
+  await importRefused(
+    { file: many, table: table() },
+    /many\.csv, line 2: more than 500 columns, the column limit/,
+  );
+});
+
+/** An XLSX file in the temp dir from parts given as a spec. */
+async function xlsx(name: string, spec: WorkbookSpec): Promise<string> {
+  const file = path.join(tmp, name);
+  await writeWorkbook(file, spec);
+  return file;
+}
+
+const HEAD = xrow(1, ['a', 'b']);
+
+test('XLSX: every limit holds while reading, names the sheet or part, and creates nothing', async () => {
+  const plain = await xlsx('plain.xlsx', {
+    sheets: [{ name: 'Orders', xml: worksheet(HEAD + xrow(2, ['x', 1])) }],
+    sharedStrings: xsharedStrings(['one', 'two', 'three']),
+  });
+  const cases: [string, Parameters<typeof importFile>[1], RegExp][] = [
+    [
+      'unpacked bytes',
+      { file: plain, table: table(), limits: { maxInflatedBytes: 1000 } },
+      /plain\.xlsx: .* would take the workbook past 1000 unpacked bytes, the import limit/,
+    ],
+    [
+      'shared strings count',
+      { file: plain, table: table(), limits: { maxSharedStrings: 2 } },
+      /plain\.xlsx: xl\/sharedStrings\.xml holds more than 2 shared strings, the limit/,
+    ],
+    [
+      'shared strings bytes',
+      { file: plain, table: table(), limits: { maxSharedStringBytes: 8 } },
+      /plain\.xlsx: the shared strings of xl\/sharedStrings\.xml add up to more than 8 bytes, the limit/,
+    ],
+    [
+      'shared string length',
+      { file: plain, table: table(), limits: { maxCellChars: 4 } },
+      /plain\.xlsx: shared string 3 in xl\/sharedStrings\.xml is longer than 4 characters, the cell limit/,
+    ],
+  ];
+  // A short string used by many cells costs its size each time: the same budget as unpacking.
+  const reused = await xlsx('reused.xlsx', {
+    sheets: [
+      {
+        name: 'Orders',
+        xml: worksheet(
+          HEAD +
+            Array.from(
+              { length: 2000 },
+              (_, i) => `<row r="${i + 2}"><c r="A${i + 2}" t="s"><v>0</v></c></row>`,
+            ).join(''),
+        ),
+      },
+    ],
+    sharedStrings: xsharedStrings(['x'.repeat(1000)]),
+  });
+  cases.push([
+    'shared strings reused',
+    { file: reused, table: table(), limits: { maxInflatedBytes: 1_000_000 } },
+    /reused\.xlsx: sheet "Orders" \(xl\/worksheets\/sheet1\.xml\) would take the workbook past 1000000 unpacked bytes/,
+  ]);
+  const row3 = await xlsx('row3.xlsx', {
+    sheets: [
+      {
+        name: 'Orders',
+        xml: worksheet(xrow(1, ['a', 'b', 'c']) + xrow(2, ['0123456789', 'abcdefghij', 'ABCDEFGHIJ'])),
+      },
+    ],
+  });
+  cases.push(
+    [
+      'record',
+      { file: row3, table: table(), limits: { maxRecordChars: 25 } },
+      /row3\.xlsx, sheet "Orders", line 2: the row is longer than 25 characters, the record limit/,
+    ],
+    [
+      'cell (inline string)',
+      { file: row3, table: table(), limits: { maxCellChars: 9 } },
+      /row3\.xlsx, sheet "Orders", line 2, column 1: longer than 9 characters, the cell limit/,
+    ],
+  );
+  const formula = await xlsx('formula.xlsx', {
+    sheets: [
+      { name: 'Orders', xml: worksheet(HEAD + `<row r="2"><c r="A2"><f>${'1+'.repeat(100)}1</f></c></row>`) },
+    ],
+  });
+  cases.push([
+    'formula text',
+    { file: formula, table: table(), limits: { maxCellChars: 100 } },
+    /formula\.xlsx, sheet "Orders", line 2, column 1: longer than 100 characters, the cell limit/,
+  ]);
+  const sheetCases: [string, string, RegExp][] = [
+    [
+      'far right',
+      HEAD + '<row r="2"><c r="XFD2"><v>1</v></c></row>',
+      /sheet "Orders", line 2, column 16384: a value past column 500, the column limit/,
+    ],
+    [
+      'row number',
+      HEAD + '<row r="1048577"><c r="A1048577"><v>1</v></c></row>',
+      /sheet "Orders": a row number "1048577" outside 1…1048576/,
+    ],
+    [
+      'cell reference',
+      HEAD + '<row r="2"><c r="XFE2"><v>1</v></c></row>',
+      /sheet "Orders", line 2: a cell reference "XFE2" that is not between A1 and XFD1048576/,
+    ],
+    [
+      'shared string index',
+      HEAD + '<row r="2"><c r="A2" t="s"><v>7</v></c></row>',
+      /sheet "Orders", line 2, column 1: shared string 7 does not exist \(the workbook has 0\)/,
+    ],
+    [
+      'cell type',
+      HEAD + '<row r="2"><c r="A2" t="evil"><v>1</v></c></row>',
+      /sheet "Orders", line 2, column 1: a cell type "evil" that XLSX does not define/,
+    ],
+    [
+      'entity',
+      HEAD + '<row r="2"><c r="A2" t="inlineStr"><is><t>&xxe;</t></is></c></row>',
+      /sheet "Orders" \(xl\/worksheets\/sheet1\.xml\): an entity reference "&xxe;" that XML does not define/,
+    ],
+    [
+      'DOCTYPE',
+      '',
+      /sheet "Orders" \(xl\/worksheets\/sheet1\.xml\): a DOCTYPE \(document type declaration\)/,
+    ],
+    [
+      'mismatched tags',
+      HEAD + '<row r="2"><c r="A2"><v>1</c></v></row>',
+      /sheet "Orders" .*: <\/c> closes <v>/,
+    ],
+    ['truncated', '<row r="1">', /sheet "Orders" .*: the XML ends before/],
+    [
+      'long tag',
+      HEAD + `<row r="2" x="${'y'.repeat(70_000)}"/>`,
+      /sheet "Orders" .*: an XML tag or instruction longer than 65536 characters/,
+    ],
+  ];
+  for (const [what, rows, message] of sheetCases) {
+    const xml =
+      what === 'DOCTYPE'
+        ? '<?xml version="1.0"?><!DOCTYPE worksheet SYSTEM "http://127.0.0.1:1/x.dtd"><worksheet/>'
+        : what === 'truncated'
+          ? '<?xml version="1.0"?><worksheet><sheetData><row r="1">'
+          : worksheet(rows);
+    const file = await xlsx(`limit-${what.replace(/\W/g, '-')}.xlsx`, { sheets: [{ name: 'Orders', xml }] });
+    cases.push([what, { file, table: table() }, message]);
+  }
+  for (const [what, opts, message] of cases) {
+    await assert.rejects(
+      importFile(pool, opts),
+      (err: unknown) => {
+        assert.ok(err instanceof ImportError, `${what}: an ImportError, got ${String(err)}`);
+        assert.match(err.message, message, what);
+        return true;
+      },
+      what,
+    );
+    assert.equal(await tableExists(opts.table), false, `${what}: no table`);
+    assert.equal(await importedRecord(opts.table), undefined, `${what}: nothing recorded`);
+  }
+  // An empty, styled cell far to the right is no value: no limit, no column.
+  const styled = await xlsx('styled-right.xlsx', {
+    sheets: [
+      { name: 'Orders', xml: worksheet(HEAD + '<row r="2"><c r="A2"><v>1</v></c><c r="XFD2" s="0"/></row>') },
+    ],
+  });
+  const t = table();
+  assert.equal((await importFile(pool, { file: styled, table: t })).columns.length, 2);
+});
+
+test('XLSX: damaged or unusual containers fail as unreadable workbooks, naming why', async () => {
+  const parts = workbookParts({ sheets: [{ name: 'Orders', xml: worksheet(HEAD) }] });
+  const variants: [string, (file: string) => Promise<void>, RegExp][] = [
+    [
+      'no workbook',
+      (f) =>
+        writeZip(
+          f,
+          parts.filter((p) => p.name !== 'xl/workbook.xml'),
+        ),
+      /not a readable XLSX workbook \(no workbook part xl\/workbook\.xml; is it an \.xlsx file\?\)/,
+    ],
+    [
+      'truncated',
+      async (f) => {
+        await writeZip(f, parts);
+        const buf = readFileSync(f);
+        writeFileSync(f, buf.subarray(0, buf.length - 30));
+      },
+      /not a readable XLSX workbook \(not a zip file\)/,
+    ],
+    [
+      'encrypted part',
+      async (f) => {
+        await writeZip(f, parts);
+        const buf = readFileSync(f);
+        // Set the "encrypted" flag of every central directory entry.
+        for (
+          let i = buf.indexOf(Buffer.from([0x50, 0x4b, 1, 2]));
+          i >= 0;
+          i = buf.indexOf(Buffer.from([0x50, 0x4b, 1, 2]), i + 4)
+        ) {
+          buf.writeUInt16LE(buf.readUInt16LE(i + 8) | 1, i + 8);
+        }
+        writeFileSync(f, buf);
+      },
+      /is encrypted; save the workbook without a password/,
+    ],
+    [
+      'external sheet',
+      (f) =>
+        writeZip(
+          f,
+          parts.map((p) =>
+            p.name === 'xl/_rels/workbook.xml.rels'
+              ? {
+                  ...p,
+                  data: (p.data as string).replace(
+                    'Target="worksheets/sheet1.xml"',
+                    'Target="http://127.0.0.1:1/sheet.xml" TargetMode="External"',
+                  ),
+                }
+              : p,
+          ),
+        ),
+      /sheet "Orders" has no part in the file \(http:\/\/127\.0\.0\.1:1\/sheet\.xml\)/,
+    ],
+  ];
+  for (const [what, write, message] of variants) {
+    const file = path.join(tmp, `container-${what.replace(/\W/g, '-')}.xlsx`);
+    await write(file);
+    await importRefused({ file, table: table() }, message);
+  }
+});
+
+test('XLSX written by hand: inline and rich text, phonetic runs, escapes, 1904 dates, prefixes, CDATA, sheet order', async () => {
+  const ns = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
+  // Parts stored shared strings first, sheets in reverse: the workbook's order decides, not the zip's.
+  const file = await xlsx('by-hand.xlsx', {
+    order: 'strings-first',
+    workbookPr: '<workbookPr date1904="1"/>',
+    sheets: [
+      { name: 'Chart', xml: '<?xml version="1.0"?><chartsheet/>', kind: 'chartsheet' },
+      {
+        name: 'Orders',
+        xml:
+          `<?xml version="1.0" encoding="UTF-8"?><!-- written by hand --><x:worksheet xmlns:x="${ns}"><x:sheetData>` +
+          '<x:row r="1"><x:c t="inlineStr"><x:is><x:t>name</x:t></x:is></x:c><x:c t="s"><x:v>0</x:v></x:c>' +
+          '<x:c t="inlineStr"><x:is><x:t>day</x:t></x:is></x:c><x:c t="inlineStr"><x:is><x:t>at</x:t></x:is></x:c>' +
+          '<x:c t="inlineStr"><x:is><x:t>iso</x:t></x:is></x:c><x:c t="inlineStr"><x:is><x:t>ok</x:t></x:is></x:c>' +
+          '<x:c t="inlineStr"><x:is><x:t>code</x:t></x:is></x:c></x:row>' +
+          '<?ignored instruction?><x:row r="2">' +
+          '<x:c r="A2" t="inlineStr"><x:is><x:r><x:t>Zoë </x:t></x:r><x:r><x:t xml:space="preserve">&amp; &#x4E2D;</x:t></x:r><x:rPh><x:t>ぞえ</x:t></x:rPh></x:is></x:c>' +
+          '<x:c r="B2" t="s"><x:v>1</x:v></x:c>' +
+          '<x:c r="C2" s="1"><x:v>0</x:v></x:c>' +
+          '<x:c r="D2" s="2"><x:v>1.5</x:v></x:c>' +
+          '<x:c r="E2" t="d"><x:v>2024-03-01T00:00:00Z</x:v></x:c>' +
+          '<x:c r="F2" t="b"><x:v>0</x:v></x:c>' +
+          '<x:c r="G2" t="inlineStr"><x:is><x:t><![CDATA[<b>&amp;</b>]]></x:t></x:is></x:c>' +
+          '</x:row></x:sheetData></x:worksheet>',
+      },
+    ],
+    sharedStrings:
+      `<?xml version="1.0"?><sst xmlns="${ns}"><si><t>note</t></si>` +
+      '<si><r><t>line_x000D_</t></r><r><t>\nbreak</t></r><rPh sb="0" eb="1"><t>phonetic</t></rPh></si></sst>',
+    styles:
+      `<?xml version="1.0"?><styleSheet xmlns="${ns}"><numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy\\-mm\\-dd"/></numFmts>` +
+      '<cellXfs count="3"><xf numFmtId="0"/><xf numFmtId="164"/><xf numFmtId="22"/></cellXfs></styleSheet>',
+  });
+  const t = table();
+  const r = await importFile(pool, { file, table: t });
+  assert.deepEqual(
+    r.columns.map((c) => `${c.name}:${c.type}`),
+    ['name:text', 'note:text', 'day:date', 'at:text', 'iso:date', 'ok:boolean', 'code:text'],
+  );
+  const { rows } = await pool.query(`SELECT name, note, day::text, at, iso::text, ok, code FROM ${t}`);
+  assert.deepEqual(rows, [
+    {
+      name: 'Zoë & 中',
+      note: 'line\r\nbreak',
+      day: '1904-01-01',
+      at: '1904-01-02T12:00:00.000Z',
+      iso: '2024-03-01',
+      ok: false,
+      code: '<b>&amp;</b>',
+    },
+  ]);
+  await importRefused(
+    { file, table: table(), sheet: 'Chart' },
+    /by-hand\.xlsx: sheet "Chart" is not a worksheet of rows \(chartsheet\)/,
   );
 });
