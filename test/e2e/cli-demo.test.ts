@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort, isPortOpen } from '../../scripts/stack/processes';
 import { readLabelPages } from '../../client/labels';
+import { removeDataDir } from '../helpers/data-dir';
 
 const ROOT = path.join(import.meta.dirname, '..', '..');
 
@@ -73,7 +74,7 @@ test('CI=true npm start runs the whole demo unattended, exits 0 and leaves nothi
     assert.match(output, /shipbatch: stopped\n?$/);
     assert.deepEqual(processesMentioning(dataDir), [], 'no process of the demo is left running');
   } finally {
-    await rm(dataDir, { recursive: true, force: true });
+    await removeDataDir(dataDir);
   }
 });
 

@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../../scripts/stack/processes';
+import { removeDataDir } from '../helpers/data-dir';
 
 const ROOT = path.join(import.meta.dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'shipbatch.js');
@@ -109,6 +110,7 @@ test('shipbatch dev serves the stack; commands in the same directory find it; Ct
     );
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
+    await removeDataDir(dataDir);
     await rm(project, { recursive: true, force: true });
   }
 });
