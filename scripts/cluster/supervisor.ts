@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import pg from 'pg';
-import { EMBEDDED_PG_DATABASE, EMBEDDED_PG_PASSWORD, EMBEDDED_PG_USER } from '../../temporal.config';
+import { EMBEDDED_PG_DATABASE, EMBEDDED_PG_USER } from '../../temporal.config';
 import { openPool } from '../../activities/db';
 import { migrate } from '../../db/migrate';
 import { ensureSearchAttributes } from '../../client/search-attributes';
@@ -76,15 +76,14 @@ async function dbPassword(configDir: string): Promise<string> {
   return fresh;
 }
 
-/** Create (or re-password) the `temporal` role and its two databases; idempotent. */
-async function prepareTemporalDatabases(port: number, password: string): Promise<void> {
-  const admin = new pg.Client({
-    host: '127.0.0.1',
-    port,
-    user: EMBEDDED_PG_USER,
-    password: EMBEDDED_PG_PASSWORD,
-    database: 'postgres',
-  });
+/**
+ * Create (or re-password) the `temporal` role and its two databases; idempotent. `databaseUrl` is the
+ * superuser's URL of shipbatch's database (the one {@link startEmbeddedPostgres} gives).
+ */
+async function prepareTemporalDatabases(databaseUrl: string, password: string): Promise<void> {
+  const adminUrl = new URL(databaseUrl);
+  adminUrl.pathname = '/postgres';
+  const admin = new pg.Client({ connectionString: adminUrl.href });
   await admin.connect();
   try {
     const role = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [TEMPORAL_DB_USER]);
@@ -266,7 +265,8 @@ export async function superviseCluster(opts: SuperviseOptions): Promise<void> {
     ports: opts.ports,
     frontendAddress: address,
     namespace: opts.namespace,
-    databaseUrl: `postgres://${EMBEDDED_PG_USER}:${EMBEDDED_PG_PASSWORD}@127.0.0.1:${opts.ports.postgres}/${EMBEDDED_PG_DATABASE}`,
+    // Without the password until PostgreSQL has started (its password is made or read then).
+    databaseUrl: `postgres://${EMBEDDED_PG_USER}@127.0.0.1:${opts.ports.postgres}/${EMBEDDED_PG_DATABASE}`,
     processes: {},
     startedAt: new Date(started).toISOString(),
     ephemeral: opts.ephemeral,
@@ -337,12 +337,12 @@ export async function superviseCluster(opts: SuperviseOptions): Promise<void> {
       dataDir: path.join(dataDir, 'pg'),
       port: opts.ports.postgres,
       user: EMBEDDED_PG_USER,
-      password: EMBEDDED_PG_PASSWORD,
       database: EMBEDDED_PG_DATABASE,
       logDir,
       ephemeral: opts.ephemeral,
       log,
     });
+    state.databaseUrl = postgres.url;
     const pgPid = Number.parseInt(
       (await readFile(path.join(postgres.clusterDir, 'postmaster.pid'), 'utf8').catch(() => '')).split(
         '\n',
@@ -359,7 +359,7 @@ export async function superviseCluster(opts: SuperviseOptions): Promise<void> {
     await mkdir(configDir, { recursive: true, mode: 0o700 });
     const password = await dbPassword(configDir);
     try {
-      await prepareTemporalDatabases(opts.ports.postgres, password);
+      await prepareTemporalDatabases(state.databaseUrl, password);
     } catch (err) {
       throw new StartupError(
         `could not create Temporal's role and databases on the cluster's PostgreSQL: ${briefly(err)}`,

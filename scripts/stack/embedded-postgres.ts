@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import {
   chmod,
   chown,
@@ -20,6 +20,7 @@ import os from 'node:os';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import pg from 'pg';
+import { EMBEDDED_PG_LEGACY_PASSWORD, embeddedPgPasswordFile } from '../../temporal.config';
 import { StartupError, briefly, oneLine } from './errors';
 import { isPortOpen, startProcess, waitFor } from './processes';
 
@@ -28,7 +29,16 @@ export interface EmbeddedPgOptions {
   dataDir: string;
   port: number;
   user: string;
-  password: string;
+  /**
+   * @deprecated Ignored: the superuser's password is generated for each cluster and kept in
+   * `passwordFile`. Still accepted so that callers passing the former fixed password compile.
+   */
+  password?: string;
+  /**
+   * Where the superuser's random password is kept (mode 0600, made at first start); default
+   * {@link embeddedPgPasswordFile} of `dataDir`, which is where the configuration's embedded URL reads it.
+   */
+  passwordFile?: string;
   database: string;
   logDir: string;
   /** Throw-away cluster (tests): removed on stop, wherever it lives. */
@@ -43,6 +53,7 @@ export interface EmbeddedPgOptions {
 }
 
 export interface RunningPostgres {
+  /** The database's URL, with the superuser's password: keep it out of anything printed. */
   url: string;
   /** The cluster's real directory (`dataDir`, or where its link points). */
   clusterDir: string;
@@ -313,18 +324,89 @@ async function logSize(logFile: string): Promise<number> {
   return (await stat(logFile).catch(() => undefined))?.size ?? 0;
 }
 
+/**
+ * PostgreSQL's SCRAM-SHA-256 verifier of `password` (what `ALTER ROLE … PASSWORD` stores), so that a
+ * password can be set without the password itself reaching the server, where a failed statement is logged.
+ * For ASCII passwords (SASLprep leaves them as they are), as every password shipbatch makes is.
+ */
+export function scramVerifier(password: string, salt = randomBytes(16), iterations = 4096): string {
+  const salted = pbkdf2Sync(password, salt, iterations, 32, 'sha256');
+  const clientKey = createHmac('sha256', salted).update('Client Key').digest();
+  const storedKey = createHash('sha256').update(clientKey).digest('base64');
+  const serverKey = createHmac('sha256', salted).update('Server Key').digest('base64');
+  return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey}:${serverKey}`;
+}
+
+/** A new superuser password: 24 random bytes, base64url (URL-safe, nothing to quote). */
+function newPassword(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+/** The password kept in `file`, or undefined when there is none yet. */
+async function readPasswordFile(file: string): Promise<string | undefined> {
+  let text;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'ENOENT') return undefined;
+    throw new StartupError(
+      `the embedded PostgreSQL's password file ${file} cannot be read (${briefly(err)})`,
+      'run shipbatch as the user that made its data dir, or fix the permissions of that file',
+      { cause: err },
+    );
+  }
+  const password = text.trim();
+  if (!/^[\w-]{16,}$/.test(password)) {
+    throw new StartupError(
+      `the embedded PostgreSQL's password file ${file} does not hold a password shipbatch made`,
+      `restore the file, or remove it and ${path.join(path.dirname(file), 'pg')} to start a new database`,
+    );
+  }
+  return password;
+}
+
+/** Keep `password` in `file`, readable by this user only (written aside, then renamed over). */
+async function writePasswordFile(file: string, password: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const staging = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    await writeFile(staging, `${password}\n`, { mode: 0o600, flag: 'wx' });
+    await rename(staging, file);
+  } finally {
+    await rm(staging, { force: true });
+  }
+}
+
+/** Logins PostgreSQL accepts: over TCP from this machine only, and with a SCRAM password (never in clear). */
+const PG_HBA = `# Written by shipbatch at every start: TCP from 127.0.0.1 only, SCRAM-SHA-256 passwords.
+host all all 127.0.0.1/32 scram-sha-256
+`;
+
+/**
+ * Write {@link PG_HBA} as the cluster's pg_hba.conf unless it already is (clusters made by earlier versions
+ * took clear-text passwords), owned by `runAs` when root.
+ */
+async function writeHba(clusterDir: string, runAs: RunAs | undefined): Promise<void> {
+  const file = path.join(clusterDir, 'pg_hba.conf');
+  if ((await readFile(file, 'utf8').catch(() => '')) === PG_HBA) return;
+  await writeFile(file, PG_HBA, { mode: 0o600 });
+  await chmod(file, 0o600);
+  if (runAs) await chown(file, runAs.uid, runAs.gid);
+}
+
 /** Run initdb (as `runAs` when root) on an empty `clusterDir`, with the password in a private file. */
 async function initCluster(
   bins: PgBinaries,
   clusterDir: string,
   runAs: RunAs | undefined,
   opts: EmbeddedPgOptions,
+  password: string,
 ): Promise<void> {
   await mkdir(clusterDir, { recursive: true, mode: 0o700 });
   if (runAs) await chown(clusterDir, runAs.uid, runAs.gid);
   // Next to the cluster: a place `runAs` can reach by construction (unlike TMPDIR, which may be private).
   const pwFile = path.join(path.dirname(clusterDir), `.pgpass-${randomBytes(6).toString('hex')}`);
-  await writeFile(pwFile, `${opts.password}\n`, { mode: 0o600 });
+  await writeFile(pwFile, `${password}\n`, { mode: 0o600 });
   if (runAs) await chown(pwFile, runAs.uid, runAs.gid);
   const since = await logSize(path.join(opts.logDir, 'initdb.log'));
   try {
@@ -333,7 +415,7 @@ async function initCluster(
       bins.initdb,
       [
         `--pgdata=${clusterDir}`,
-        '--auth=password',
+        '--auth=scram-sha-256',
         `--username=${opts.user}`,
         `--pwfile=${pwFile}`,
         '--encoding=UTF8',
@@ -365,13 +447,21 @@ async function initCluster(
   }
 }
 
-/** True once PostgreSQL accepts a login (an open port alone may still answer "starting up"). */
-async function acceptsLogin(opts: EmbeddedPgOptions): Promise<boolean> {
+/** A refused login (28xxx: invalid authorization): it will not get better by waiting. */
+function loginRefused(err: unknown): boolean {
+  return String((err as { code?: unknown }).code).startsWith('28');
+}
+
+/**
+ * True once PostgreSQL accepts a login with `password` (an open port alone may still answer "starting
+ * up"); throws when it refuses the login.
+ */
+async function acceptsLogin(opts: EmbeddedPgOptions, password: string): Promise<boolean> {
   const client = new pg.Client({
     host: '127.0.0.1',
     port: opts.port,
     user: opts.user,
-    password: opts.password,
+    password,
     database: 'postgres',
     connectionTimeoutMillis: 2000,
   });
@@ -381,8 +471,7 @@ async function acceptsLogin(opts: EmbeddedPgOptions): Promise<boolean> {
     await client.query('SELECT 1');
     return true;
   } catch (err) {
-    // A refused login will not get better by waiting (28xxx: invalid authorization).
-    if (String((err as { code?: unknown }).code).startsWith('28')) throw err;
+    if (loginRefused(err)) throw err;
     return false;
   } finally {
     await client.end().catch(() => undefined);
@@ -409,10 +498,16 @@ export async function startEmbeddedPostgres(opts: EmbeddedPgOptions): Promise<Ru
   let bins = await pgBinaries();
   if (runAs) bins = await reachableBinaries(bins, runAs, sharedDir, log);
   const clusterDir = await placeCluster(opts.dataDir, runAs, sharedDir, opts.ephemeral ?? false, log);
+  const passwordFile = opts.passwordFile ?? embeddedPgPasswordFile(opts.dataDir);
   const removeCluster = async () => {
     await rm(clusterDir, { recursive: true, force: true });
     if (clusterDir !== path.resolve(opts.dataDir)) await rm(opts.dataDir, { force: true });
+    await rm(passwordFile, { force: true });
   };
+  // The superuser's password: the file's; a new one for a new cluster, or for a cluster made by an
+  // earlier version with the fixed password (written before the role is changed, so a start cut short in
+  // between finds the cluster still on the fixed password and this file, and finishes the move).
+  let password = await readPasswordFile(passwordFile);
 
   const fresh = !(await stat(path.join(clusterDir, 'PG_VERSION')).catch(() => undefined));
   if (fresh) {
@@ -425,13 +520,24 @@ export async function startEmbeddedPostgres(opts: EmbeddedPgOptions): Promise<Ru
       );
     }
     try {
-      await initCluster(bins, clusterDir, runAs, opts);
+      if (!password) {
+        password = newPassword();
+        await writePasswordFile(passwordFile, password);
+      }
+      await initCluster(bins, clusterDir, runAs, opts, password);
     } catch (err) {
       // A half-made cluster would fail every later start with a more obscure error.
       await removeCluster();
       throw err;
     }
   }
+
+  if (!password) {
+    password = newPassword();
+    await writePasswordFile(passwordFile, password);
+  }
+  const superuserPassword = password;
+  await writeHba(clusterDir, runAs);
 
   const since = await logSize(path.join(opts.logDir, 'postgres.log'));
   const server = await startProcess(
@@ -462,12 +568,21 @@ export async function startEmbeddedPostgres(opts: EmbeddedPgOptions): Promise<Ru
   };
   let exitCode: number | string | undefined;
   void server.exited.then((code) => (exitCode = code));
+  // Whether the cluster still has the fixed password of earlier versions (then it is changed below).
+  let onLegacyPassword = false;
   try {
     await waitFor(
       `PostgreSQL on 127.0.0.1:${opts.port}`,
       async () => {
         if (exitCode !== undefined) throw new Error('exited');
-        return acceptsLogin(opts);
+        try {
+          return await acceptsLogin(opts, superuserPassword);
+        } catch (err) {
+          if (!loginRefused(err)) throw err;
+          onLegacyPassword = await acceptsLogin(opts, EMBEDDED_PG_LEGACY_PASSWORD).catch(() => false);
+          if (!onLegacyPassword) throw err;
+          return true;
+        }
       },
       opts.startTimeoutMs ?? 60_000,
     );
@@ -481,9 +596,11 @@ export async function startEmbeddedPostgres(opts: EmbeddedPgOptions): Promise<Ru
       );
     }
     const reason = (await reasonFromLog(server.logFile, since)) ?? (err as Error).message;
-    throw new StartupError(`PostgreSQL did not start: ${reason}`, fixFor(reason, opts, server.logFile), {
-      cause: err,
-    });
+    throw new StartupError(
+      `PostgreSQL did not start: ${reason}`,
+      fixFor(reason, opts, passwordFile, server.logFile),
+      { cause: err },
+    );
   }
 
   try {
@@ -491,11 +608,19 @@ export async function startEmbeddedPostgres(opts: EmbeddedPgOptions): Promise<Ru
       host: '127.0.0.1',
       port: opts.port,
       user: opts.user,
-      password: opts.password,
+      password: onLegacyPassword ? EMBEDDED_PG_LEGACY_PASSWORD : superuserPassword,
       database: 'postgres',
     });
     await admin.connect();
     try {
+      if (onLegacyPassword) {
+        // As a verifier, so the password never reaches the server (nor its log, should this fail).
+        const role = `"${opts.user.replace(/"/g, '""')}"`;
+        await admin.query(`ALTER ROLE ${role} PASSWORD '${scramVerifier(superuserPassword)}'`);
+        log(
+          `gave PostgreSQL's superuser a random password instead of the fixed one of earlier versions (kept in ${passwordFile})`,
+        );
+      }
       const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [opts.database]);
       if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${opts.database.replace(/"/g, '""')}"`);
     } finally {
@@ -509,12 +634,12 @@ export async function startEmbeddedPostgres(opts: EmbeddedPgOptions): Promise<Ru
       { cause: err },
     );
   }
-  const url = `postgres://${encodeURIComponent(opts.user)}:${encodeURIComponent(opts.password)}@127.0.0.1:${opts.port}/${opts.database}`;
+  const url = `postgres://${encodeURIComponent(opts.user)}:${encodeURIComponent(superuserPassword)}@127.0.0.1:${opts.port}/${opts.database}`;
   return { url, clusterDir, stop };
 }
 
 /** The fix for the usual reasons PostgreSQL stops at start-up. */
-function fixFor(reason: string, opts: EmbeddedPgOptions, logFile: string): string {
+function fixFor(reason: string, opts: EmbeddedPgOptions, passwordFile: string, logFile: string): string {
   if (/could not bind|address already in use/i.test(reason)) {
     return 'stop what listens there, or set SHIPBATCH_PG_PORT to a free port';
   }
@@ -522,7 +647,7 @@ function fixFor(reason: string, opts: EmbeddedPgOptions, logFile: string): strin
     return `stop the other PostgreSQL using ${path.resolve(opts.dataDir)} (another shipbatch?), or set SHIPBATCH_DATA_DIR elsewhere`;
   }
   if (/password authentication failed/i.test(reason)) {
-    return `this database was made with another password; remove ${path.resolve(opts.dataDir)} to start afresh`;
+    return `the password in ${passwordFile} is not this database's: restore the file made with it, or remove ${path.resolve(opts.dataDir)} and that file to start afresh`;
   }
   return `see ${logFile}; to start afresh, remove ${path.resolve(opts.dataDir)}`;
 }

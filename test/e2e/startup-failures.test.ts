@@ -11,10 +11,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { loadConfig } from '../../temporal.config';
 import { startStack } from '../../scripts/stack/stack';
 import { StartupError, describeStartupError } from '../../scripts/stack/errors';
 import { freePort } from '../../scripts/stack/processes';
+import { pgOnlyConfig } from '../helpers/embedded-pg';
 
 const ROOT = path.join(import.meta.dirname, '..', '..');
 const isRoot = process.getuid?.() === 0;
@@ -188,13 +188,6 @@ test('npm start with neither the Temporal CLI nor Go: one line saying what to in
     await rm(emptyBin, { recursive: true, force: true });
   }
 });
-
-/** The harness's Temporal (TEMPORAL_ADDRESS) as the external one; embedded PostgreSQL under `dataDir`. */
-async function pgOnlyConfig(dataDir: string) {
-  const base = loadConfig();
-  assert.equal(base.temporal.embedded, false, 'the test harness provides TEMPORAL_ADDRESS');
-  return { ...base, dataDir, database: { ...base.database, embedded: true, embeddedPort: await freePort() } };
-}
 
 test('a pg directory that is not a PostgreSQL cluster is refused by name, and left untouched', async () => {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'shipbatch-fail-'));

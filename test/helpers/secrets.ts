@@ -45,3 +45,28 @@ export function assertNoSecret(text: string, secrets: readonly string[], where: 
   const found = findSecret(text, secrets);
   assert.equal(found, undefined, `a secret leaked into ${where}: ${found}`);
 }
+
+/**
+ * JSON as exported (a history from historyToJSON, say) followed by the text of every base64 `data` field
+ * in it: the payloads, decoded.
+ */
+export function withDecodedPayloads(json: string): string {
+  const parts: string[] = [json];
+  JSON.parse(json, (key, value: unknown) => {
+    if (key === 'data' && typeof value === 'string')
+      parts.push(Buffer.from(value, 'base64').toString('utf8'));
+    return value;
+  });
+  return parts.join('\n');
+}
+
+/** JSON of any value, byte arrays (proto payloads) as base64 and as text. */
+export function jsonWithBytes(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v instanceof Uint8Array
+      ? { base64: Buffer.from(v).toString('base64'), text: Buffer.from(v).toString('utf8') }
+      : typeof v === 'bigint'
+        ? String(v)
+        : v,
+  );
+}

@@ -18,7 +18,7 @@ import { UpsMcpConnection } from '../../activities/ups/connection';
 import { classifyUpsFailure, toActivityFailure, UpsError } from '../../activities/ups/errors';
 import { createUpsClient } from '../../activities/ups/from-config';
 import { freePort } from '../../scripts/stack/processes';
-import { assertNoSecret, fakeSecret } from '../helpers/secrets';
+import { assertNoSecret, fakeSecret, jsonWithBytes } from '../helpers/secrets';
 
 // Only what each test sets: never the developer's own environment.
 const base = { HOME: '/home/test', TEMPORAL_CONFIG_FILE: '/nonexistent/temporal.toml' };
@@ -29,11 +29,7 @@ function recordedFailure(err: UpsError): string {
     toActivityFailure(err, { rowNo: 1 }),
     defaultPayloadConverter,
   );
-  return JSON.stringify(failure, (_key, value: unknown) =>
-    value instanceof Uint8Array
-      ? { base64: Buffer.from(value).toString('base64'), text: Buffer.from(value).toString('utf8') }
-      : value,
-  );
+  return jsonWithBytes(failure);
 }
 
 /** Every message and stack of an error's cause chain. */
