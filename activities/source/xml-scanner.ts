@@ -52,9 +52,8 @@ const QUOT = 34;
 const APOS = 39;
 const BANG = 33;
 const QUESTION = 63;
-const NAME = /[^\s/>=]+/y;
-const ATTRIBUTE = /\s+([^\s=/>]+)\s*=\s*(?:"([^"<]*)"|'([^'<]*)')/y;
-const SPACE = /\s*/y;
+/** An element or attribute name: no whitespace, quotes, markup characters or `=`. */
+const NAME = /^[^\s"'<>/=&]+$/;
 const ALL_SPACE = /^\s*$/;
 
 enum Mode {
@@ -258,7 +257,7 @@ export class XmlScanner {
     if (gt < 0) return undefined;
     if (gt - lt > MAX_MARKUP_CHARS) throw tooLong();
     this.pos = gt + 1;
-    return next === SLASH ? this.closeTag(buf.slice(lt + 2, gt).trim()) : this.openTag(buf, lt + 1, gt);
+    return next === SLASH ? this.closeTag(buf, lt + 2, gt) : this.openTag(buf, lt + 1, gt);
   }
 
   private instruction(body: string): void {
@@ -273,47 +272,73 @@ export class XmlScanner {
     let end = gt;
     const empty = buf.charCodeAt(gt - 1) === SLASH;
     if (empty) end--;
-    NAME.lastIndex = from;
-    const m = NAME.exec(buf);
-    if (!m || m.index !== from || from + m[0].length > end) throw new XmlError('a malformed tag');
-    const qname = m[0];
-    const pairs: string[] = [];
-    let at = from + qname.length;
-    while (at < end) {
-      ATTRIBUTE.lastIndex = at;
-      const a = ATTRIBUTE.exec(buf);
-      if (!a || ATTRIBUTE.lastIndex > end) {
-        SPACE.lastIndex = at;
-        SPACE.exec(buf);
-        if (SPACE.lastIndex >= end) break;
-        throw new XmlError(`a malformed attribute in <${qname}>`);
-      }
-      const value = a[2] ?? a[3] ?? '';
-      pairs.push(a[1] ?? '', value.includes('&') ? decodeEntities(value) : value);
-      at = ATTRIBUTE.lastIndex;
-    }
+    let i = from;
+    while (i < end && !isSpace(buf.charCodeAt(i))) i++;
+    const qname = buf.slice(from, i);
+    if (!NAME.test(qname)) throw new XmlError(`a malformed tag ${JSON.stringify(qname.slice(0, 40))}`);
+    const attrs = i < end ? parseAttributes(buf, i, end, qname) : NO_ATTRIBUTES;
     if (this.stack.length === 0 && this.rootSeen) throw new XmlError('a second root element');
     this.rootSeen = true;
     this.stack.push(qname);
     const depth = this.stack.length;
     if (depth > MAX_DEPTH) throw new XmlError(`XML nested deeper than ${MAX_DEPTH} elements`);
     const local = localName(qname);
-    const paused = this.handler.open(local, new XmlAttributes(pairs), depth) === true;
+    const paused = this.handler.open(local, attrs, depth) === true;
     if (!empty) return paused;
     this.stack.pop();
     return this.handler.close(local, depth) === true || paused;
   }
 
-  private closeTag(qname: string): boolean {
+  /** The end tag between `from` (after `</`) and `gt`: it must close the element open last. */
+  private closeTag(buf: string, from: number, gt: number): boolean {
     const depth = this.stack.length;
     const open = this.stack.pop();
-    if (open !== qname) {
+    let i = from + (open?.length ?? 0);
+    while (i < gt && isSpace(buf.charCodeAt(i))) i++;
+    if (open === undefined || i !== gt || !buf.startsWith(open, from)) {
+      const name = buf.slice(from, gt).trim().slice(0, 40);
       throw new XmlError(
-        open === undefined ? `a closing </${qname}> with nothing open` : `</${qname}> closes <${open}>`,
+        open === undefined ? `a closing </${name}> with nothing open` : `</${name}> closes <${open}>`,
       );
     }
-    return this.handler.close(localName(qname), depth) === true;
+    return this.handler.close(localName(open), depth) === true;
   }
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x9 || c === 0xa || c === 0xd;
+}
+
+const NO_ATTRIBUTES = new XmlAttributes([]);
+
+/** The attributes `name="value"` (or single quotes) between `from` and `end`, whitespace before each. */
+function parseAttributes(buf: string, from: number, end: number, tag: string): XmlAttributes {
+  const pairs: string[] = [];
+  const malformed = (): XmlError => new XmlError(`a malformed attribute in <${tag.slice(0, 40)}>`);
+  let i = from;
+  for (;;) {
+    const start = i;
+    while (i < end && isSpace(buf.charCodeAt(i))) i++;
+    if (i >= end) break;
+    if (i === start) throw malformed(); // attributes are separated by whitespace
+    const eq = buf.indexOf('=', i);
+    if (eq < 0 || eq >= end) throw malformed();
+    let nameEnd = eq;
+    while (nameEnd > i && isSpace(buf.charCodeAt(nameEnd - 1))) nameEnd--;
+    const name = buf.slice(i, nameEnd);
+    if (!NAME.test(name)) throw malformed();
+    let q = eq + 1;
+    while (q < end && isSpace(buf.charCodeAt(q))) q++;
+    const quote = buf.charCodeAt(q);
+    if (quote !== QUOT && quote !== APOS) throw malformed();
+    const close = buf.indexOf(quote === QUOT ? '"' : "'", q + 1);
+    if (close < 0 || close >= end) throw malformed();
+    const value = buf.slice(q + 1, close);
+    if (value.includes('<')) throw malformed();
+    pairs.push(name, value.includes('&') ? decodeEntities(value) : value);
+    i = close + 1;
+  }
+  return new XmlAttributes(pairs);
 }
 
 /** The `>` ending the tag that starts at `from`, outside quoted attribute values; -1 when not yet in `buf`. */
