@@ -175,8 +175,9 @@ export class UpsMcpConnection implements UpsCaller {
   }
 
   /**
-   * `err` and each error of its cause chain with the credentials masked in message and stack, in place:
-   * the failure converter records the whole chain.
+   * `err` and each error of its cause chain with the credentials masked, in place: in message and stack
+   * (the failure converter records the whole chain) and in every other text of it (a log prints them
+   * all; a failed spawn carries the arguments as `spawnargs`).
    */
   private scrub<E>(err: E): E {
     const seen = new Set<unknown>();
@@ -185,6 +186,13 @@ export class UpsMcpConnection implements UpsCaller {
       e.message = this.redact(e.message);
       if (e.stack) e.stack = this.redact(e.stack);
       if (e instanceof McpError) (e as { data?: unknown }).data = undefined;
+      const props = e as unknown as Record<string, unknown>;
+      for (const [key, value] of Object.entries(props)) {
+        if (typeof value === 'string') props[key] = this.redact(value);
+        else if (Array.isArray(value)) {
+          props[key] = value.map((v: unknown) => (typeof v === 'string' ? this.redact(v) : v));
+        }
+      }
     }
     return err;
   }

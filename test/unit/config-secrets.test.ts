@@ -12,6 +12,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { inspect } from 'node:util';
 import { DefaultFailureConverter, defaultPayloadConverter } from '@temporalio/common';
 import { ConfigError, describeConfig, loadConfig } from '../../temporal.config';
 import { UpsMcpConnection } from '../../activities/ups/connection';
@@ -189,6 +190,29 @@ server.connect(new StdioServerTransport());
       assertNoSecret(recordedFailure(err), Object.values(s), 'the recorded activity failure');
     } finally {
       await client.close();
+    }
+  });
+
+  test('a command that cannot be started: no argument in the error, printed whole as a log does', async () => {
+    const s = newSecrets();
+    const connection = new UpsMcpConnection({
+      transport: 'stdio',
+      command: path.join(dir, 'no-such-server'),
+      args: ['--token', s.arg, `--api-key=${s.flag}`],
+      env: { CLIENT_SECRET: s.env },
+    });
+    try {
+      const err = await connection.callTool('rate_shipment', {}, { timeoutMs: 5000 }).then(
+        () => assert.fail('there is no such server'),
+        (e: unknown) => e,
+      );
+      const classified = classifyUpsFailure('rate_shipment', err);
+      assert.match(classified.message, /ENOENT/);
+      // A log entry that is not an expected failure prints the error with util.inspect: every property.
+      assertNoSecret(inspect(classified, { depth: 10 }), Object.values(s), 'the error as inspected');
+      assertNoSecret(recordedFailure(classified), Object.values(s), 'the recorded failure');
+    } finally {
+      await connection.close();
     }
   });
 
