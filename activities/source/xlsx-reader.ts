@@ -6,7 +6,7 @@
  * length each), the styles (only which cell formats are dates), then the sheet's rows one at a time, each cell
  * bounded in characters as its text arrives and each row in columns and characters. Nothing is written to disk.
  *
- * Cell values as before: shared and inline strings (rich text joined, phonetic runs left out, `_xHHHH_`
+ * Cell values: shared and inline strings (rich text joined, phonetic runs left out, `_xHHHH_`
  * escapes decoded), numbers, booleans, error codes, dates by their number format (and the workbook's 1904 date
  * system). A formula is never evaluated: its cached result is the data, and one without a cached result is
  * stored as its text (`=A1+1`). Parts the data does not need (external links, macros, drawings) are never read.
@@ -106,13 +106,24 @@ interface Relationship {
   external: boolean;
 }
 
-/** The relationships of `source` that `wanted` keeps (by id and kind), so a hostile list costs no memory. */
+interface Relationships {
+  /** Those whose id was asked for. */
+  byId: Map<string, Relationship>;
+  /** The first internal one of each kind asked for. */
+  byKind: Map<string, Relationship>;
+}
+
+/**
+ * The relationships of `source` with one of `ids`, and the first internal one of each of `kinds`: what is kept is
+ * bounded by what was asked, however long the list.
+ */
 async function readRelationships(
   ctx: Part,
   source: string,
-  wanted: (id: string, kind: string) => boolean,
-): Promise<Map<string, Relationship>> {
-  const rels = new Map<string, Relationship>();
+  ids: ReadonlySet<string>,
+  kinds: readonly string[],
+): Promise<Relationships> {
+  const rels: Relationships = { byId: new Map(), byKind: new Map() };
   const path = relsOf(source);
   const entry = ctx.zip.entry(path);
   if (!entry) return rels;
@@ -126,13 +137,15 @@ async function readRelationships(
         const id = attrs.get('Id') ?? '';
         const type = attrs.get('Type') ?? '';
         const prefix = REL_PREFIXES.find((p) => type.startsWith(p));
-        const kind = prefix ? type.slice(prefix.length) : type;
-        if (!wanted(id, kind) || rels.has(id)) return;
-        rels.set(id, {
-          kind,
+        const rel: Relationship = {
+          kind: prefix ? type.slice(prefix.length) : type,
           target: attrs.get('Target') ?? '',
           external: attrs.get('TargetMode') === 'External',
-        });
+        };
+        if (ids.has(id) && !rels.byId.has(id)) rels.byId.set(id, rel);
+        if (kinds.includes(rel.kind) && !rel.external && !rels.byKind.has(rel.kind)) {
+          rels.byKind.set(rel.kind, rel);
+        }
       },
       close() {},
       text() {},
@@ -148,8 +161,8 @@ interface Workbook {
 }
 
 async function readWorkbook(ctx: Part): Promise<Workbook> {
-  const pkg = await readRelationships(ctx, '', (_, kind) => kind === 'officeDocument');
-  const main = [...pkg.values()].find((r) => !r.external);
+  const pkg = await readRelationships(ctx, '', new Set(), ['officeDocument']);
+  const main = pkg.byKind.get('officeDocument');
   const path = (main && resolveTarget('', main.target)) ?? 'xl/workbook.xml';
   const entry = ctx.zip.entry(path);
   if (!entry) throw unreadable(ctx.file, `no workbook part ${path}; is it an .xlsx file?`);
@@ -615,13 +628,11 @@ export async function* xlsxRecords(
       },
     };
     const book = await readWorkbook(ctx);
-    const sheetIds = new Set(book.sheets.map((s) => s.rid));
-    const rels = await readRelationships(
-      ctx,
-      book.path,
-      (id, kind) => sheetIds.has(id) || kind === 'sharedStrings' || kind === 'styles',
-    );
-    const worksheets = book.sheets.filter((s) => rels.get(s.rid)?.kind === 'worksheet');
+    const rels = await readRelationships(ctx, book.path, new Set(book.sheets.map((s) => s.rid)), [
+      'sharedStrings',
+      'styles',
+    ]);
+    const worksheets = book.sheets.filter((s) => rels.byId.get(s.rid)?.kind === 'worksheet');
     const chosen = sheetName === undefined ? worksheets[0] : book.sheets.find((s) => s.name === sheetName);
     if (!chosen) {
       const names = worksheets.map((s) => s.name);
@@ -631,7 +642,7 @@ export async function* xlsxRecords(
           : `${file}: the workbook has no worksheet`,
       );
     }
-    const rel = rels.get(chosen.rid);
+    const rel = rels.byId.get(chosen.rid);
     if (!rel || rel.kind !== 'worksheet') {
       throw new ImportError(
         `${file}: sheet "${chosen.name}" is not a worksheet of rows (${rel?.kind ?? 'no part'})`,
@@ -645,8 +656,8 @@ export async function* xlsxRecords(
     }
     // The shared strings and styles by relationship, or where Excel puts them.
     const partOf = (kind: string, fallback: string): string | undefined => {
-      const r = [...rels.values()].find((x) => x.kind === kind && !x.external);
-      return r ? resolveTarget(book.path, r.target) : resolveTarget(book.path, fallback);
+      const r = rels.byKind.get(kind);
+      return resolveTarget(book.path, r ? r.target : fallback);
     };
     const strings = await readSharedStrings(ctx, partOf('sharedStrings', 'sharedStrings.xml'));
     const dates = await readDateStyles(ctx, partOf('styles', 'styles.xml'));
