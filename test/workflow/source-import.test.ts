@@ -39,6 +39,7 @@ after(async () => {
     [`imp_%${suffix}%`],
   );
   for (const r of rows) await pool.query(`DROP TABLE IF EXISTS "${r.t}"`);
+  await pool.query('DELETE FROM imported_tables WHERE table_name LIKE $1', [`imp_%${suffix}%`]);
   await pool.end();
   rmSync(tmp, { recursive: true, force: true });
 });
