@@ -277,16 +277,29 @@ async function placeCluster(
     );
   }
   if (await canReach(runAs, path.dirname(wanted))) return wanted;
+  // A cluster made here while the data dir was open to `runAs` (before it was made private) moves out.
+  let moveIn = false;
   if (existing) {
     const entries = existing.isDirectory() ? await readdir(wanted) : ['(a file)'];
-    if (entries.length > 0) {
+    if (entries.length > 0 && !entries.includes('PG_VERSION')) {
+      // Not ours to move or to initialise over.
       throw new StartupError(
-        `the ${runAs.name} user that runs PostgreSQL cannot enter ${path.dirname(wanted)}, which holds the database ${wanted}`,
-        `make the directories above it traversable (chmod o+x), or move it away to start a new database`,
+        `${wanted} is not empty but holds no PostgreSQL database (no PG_VERSION)`,
+        `move it away so a new database can be made there, or set SHIPBATCH_DATA_DIR elsewhere`,
       );
     }
-    // Left empty by a failed attempt (older versions created it before initdb failed): replace it.
-    await rm(wanted, { recursive: true, force: true });
+    if (entries.length > 0) {
+      if (await clusterIsRunning(wanted)) {
+        throw new StartupError(
+          `a PostgreSQL is still running on ${wanted}`,
+          `stop the other shipbatch using ${path.dirname(wanted)} first`,
+        );
+      }
+      moveIn = true;
+    } else {
+      // Left empty by a failed attempt (older versions created it before initdb failed): replace it.
+      await rm(wanted, { recursive: true, force: true });
+    }
   }
   await ensureTrustedDir(sharedDir);
   const clustersDir = path.join(sharedDir, 'clusters');
@@ -302,9 +315,17 @@ async function placeCluster(
     );
   }
   await rm(clusterDir, { recursive: true, force: true });
+  if (moveIn) {
+    // Across file systems a rename fails: copy with owners and modes (cp -a), then remove the original.
+    await rename(wanted, clusterDir).catch(async (err: { code?: unknown }) => {
+      if (err.code !== 'EXDEV') throw err;
+      await execFileAsync('cp', ['-a', wanted, clusterDir]);
+      await rm(wanted, { recursive: true, force: true });
+    });
+  }
   await symlink(clusterDir, wanted);
   log(
-    `the ${runAs.name} user cannot enter ${path.dirname(wanted)}: keeping PostgreSQL's data in ${clusterDir} (linked from ${wanted})`,
+    `the ${runAs.name} user cannot enter ${path.dirname(wanted)}: ${moveIn ? 'moved' : 'keeping'} PostgreSQL's data ${moveIn ? 'to' : 'in'} ${clusterDir} (linked from ${wanted})`,
   );
   return clusterDir;
 }

@@ -12,6 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { startStack } from '../../scripts/stack/stack';
+import { startEmbeddedPostgres } from '../../scripts/stack/embedded-postgres';
+import { EMBEDDED_PG_DATABASE, EMBEDDED_PG_USER } from '../../temporal.config';
 import { StartupError, describeStartupError } from '../../scripts/stack/errors';
 import { freePort } from '../../scripts/stack/processes';
 import { pgOnlyConfig } from '../helpers/embedded-pg';
@@ -276,6 +278,59 @@ test('embedded PostgreSQL starts from a data dir inside a private (0700) directo
       }
     } finally {
       await third.stop();
+    }
+  } finally {
+    if (postgresDir && !postgresDir.startsWith(home)) await rm(postgresDir, { recursive: true, force: true });
+    await rm(home, { recursive: true, force: true });
+  }
+});
+
+test('a cluster made inside the data dir before it was private is moved out (as root), with its data and password', async () => {
+  const home = await mkdtemp(path.join(os.tmpdir(), 'shipbatch-inplace-'));
+  const dataDir = path.join(home, '.data');
+  let postgresDir: string | undefined;
+  try {
+    // As an earlier version left it: a data dir the `postgres` user could enter, the cluster in it.
+    await chmod(home, 0o755);
+    await mkdir(dataDir, { mode: 0o755 });
+    await chmod(dataDir, 0o755);
+    const before = await startEmbeddedPostgres({
+      dataDir: path.join(dataDir, 'pg'),
+      port: await freePort(),
+      user: EMBEDDED_PG_USER,
+      database: EMBEDDED_PG_DATABASE,
+      logDir: path.join(dataDir, 'logs'),
+      log: () => undefined,
+    });
+    try {
+      assert.equal(before.clusterDir, path.join(dataDir, 'pg'), 'made in place');
+      const client = new pg.Client({ connectionString: before.url });
+      await client.connect();
+      await client.query('CREATE TABLE made_in_place (n int); INSERT INTO made_in_place VALUES (5)');
+      await client.end();
+    } finally {
+      await before.stop();
+    }
+
+    // The stack makes the data dir private: as root the cluster moves out of it, linked from it.
+    const stack = await startStack(await pgOnlyConfig(dataDir));
+    postgresDir = stack.postgresDir;
+    try {
+      assert.equal((await stat(dataDir)).mode & 0o777, 0o700, 'the data dir is private');
+      if (isRoot) {
+        assert.ok(!postgresDir!.startsWith(home), postgresDir);
+        assert.ok((await lstat(path.join(dataDir, 'pg'))).isSymbolicLink());
+      }
+      assert.equal(new URL(stack.databaseUrl).password, new URL(before.url).password, 'the same password');
+      const client = new pg.Client({ connectionString: stack.databaseUrl });
+      await client.connect();
+      try {
+        assert.deepEqual((await client.query('SELECT n FROM made_in_place')).rows, [{ n: 5 }]);
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await stack.stop();
     }
   } finally {
     if (postgresDir && !postgresDir.startsWith(home)) await rm(postgresDir, { recursive: true, force: true });
