@@ -14,7 +14,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import { ImportError, type Cell, type ImportLimits, type RecordAt } from './import-limits';
 import { XmlError, XmlScanner, type XmlAttributes, type XmlHandler } from './xml-scanner';
-import { unreadable, ZipReader, type PartLabel, type UnpackBudget, type ZipEntry } from './zip-reader';
+import { unreadable, UnpackBudget, ZipReader, type PartLabel, type ZipEntry } from './zip-reader';
 
 /** Excel's own bounds of a sheet: XFD1048576. */
 const MAX_SHEET_ROW = 1_048_576;
@@ -455,12 +455,7 @@ async function* readSheet(
           );
         }
         // A shared string costs its size again each time a cell uses it: the same budget as unpacking.
-        budget.remaining -= strings.size(i);
-        if (budget.remaining < 0) {
-          throw new ImportError(
-            `${file}: ${label.text} would take the workbook past ${budget.total} unpacked bytes, the import limit`,
-          );
-        }
+        budget.spend(strings.size(i), label);
         value = strings.get(i);
         break;
       }
@@ -621,11 +616,7 @@ export async function* xlsxRecords(
       file,
       zip,
       limits,
-      budget: {
-        remaining: limits.maxInflatedBytes,
-        total: limits.maxInflatedBytes,
-        ratio: limits.maxCompressionRatio,
-      },
+      budget: new UnpackBudget(file, limits.maxInflatedBytes, limits.maxCompressionRatio),
     };
     const book = await readWorkbook(ctx);
     const rels = await readRelationships(ctx, book.path, new Set(book.sheets.map((s) => s.rid)), [

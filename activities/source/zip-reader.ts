@@ -21,10 +21,32 @@ export interface ZipEntry {
 }
 
 /** What one pass over a workbook may still unpack, shared by the parts it reads. */
-export interface UnpackBudget {
-  remaining: number;
-  readonly total: number;
-  readonly ratio: number;
+export class UnpackBudget {
+  private remaining: number;
+
+  constructor(
+    private readonly file: string,
+    readonly total: number,
+    /** Most bytes a part may unpack to per packed byte, once past RATIO_GRACE_BYTES. */
+    readonly ratio: number,
+  ) {
+    this.remaining = total;
+  }
+
+  /** Take `bytes` from the budget for `label`; past the total, an ImportError naming the part and the limit. */
+  spend(bytes: number, label: PartLabel): void {
+    this.ensure(bytes, label);
+    this.remaining -= bytes;
+  }
+
+  /** Fail as spend() would if `bytes` more do not fit, without taking them. */
+  ensure(bytes: number, label: PartLabel): void {
+    if (bytes > this.remaining) {
+      throw new ImportError(
+        `${this.file}: ${label.text} would take the workbook past ${this.total} unpacked bytes, the import limit`,
+      );
+    }
+  }
 }
 
 /** A part as messages name it: `sheet "Orders" (xl/worksheets/sheet1.xml)`; plural for "the shared strings". */
@@ -93,10 +115,6 @@ export class ZipReader {
   async *unpack(entry: ZipEntry, label: PartLabel, budget: UnpackBudget): AsyncGenerator<Buffer> {
     const { file } = this;
     const its = label.plural ? 'their' : 'its';
-    const overBudget = (): ImportError =>
-      new ImportError(
-        `${file}: ${label.text} would take the workbook past ${budget.total} unpacked bytes, the import limit`,
-      );
     if (entry.flags & 1) {
       throw new ImportError(`${file}: ${label.text} is encrypted; save the workbook without a password`);
     }
@@ -107,7 +125,7 @@ export class ZipReader {
       );
     }
     // The declared size is not trusted (the count below is what holds), but one already too big fails at once.
-    if (entry.uncompressedSize > budget.remaining) throw overBudget();
+    budget.ensure(entry.uncompressedSize, label);
     const header = Buffer.alloc(30);
     await this.fh.read(header, 0, 30, entry.localOffset);
     if (header.readUInt32LE(0) !== LOCAL_HEADER)
@@ -133,8 +151,7 @@ export class ZipReader {
               `${entry.compressedSize} packed bytes, the compression-ratio limit (a zip bomb?)`,
           );
         }
-        budget.remaining -= chunk.length;
-        if (budget.remaining < 0) throw overBudget();
+        budget.spend(chunk.length, label);
         yield chunk;
       }
     } catch (err) {
