@@ -262,7 +262,8 @@ function embeddedPgPassword(dataDir: string): string {
     );
   }
   throw new ConfigError(
-    `the embedded PostgreSQL's password file ${file} is empty: remove it and the data dir's pg to start afresh, or set DATABASE_URL`,
+    `the embedded PostgreSQL's password file ${file} is empty: restore it, or remove it and ${embeddedPgDir(dataDir)} ` +
+      'to start a new database, or set DATABASE_URL',
   );
 }
 

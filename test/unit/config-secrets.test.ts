@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { inspect } from 'node:util';
 import { DefaultFailureConverter, defaultPayloadConverter } from '@temporalio/common';
-import { ConfigError, describeConfig, loadConfig } from '../../temporal.config';
+import { ConfigError, describeConfig, EMBEDDED_PG_LEGACY_PASSWORD, loadConfig } from '../../temporal.config';
 import { UpsMcpConnection } from '../../activities/ups/connection';
 import { classifyUpsFailure, toActivityFailure, UpsError } from '../../activities/ups/errors';
 import { createUpsClient } from '../../activities/ups/from-config';
@@ -98,6 +98,39 @@ describe('configuration errors and the printed configuration', () => {
     assertNoSecret(printed, s, 'describeConfig');
     assert.match(printed, /https:\/\/ups\.example\/mcp/);
     assert.match(printed, /db\.example:5432\/orders/);
+  });
+});
+
+describe("the embedded PostgreSQL's URL", () => {
+  test("takes the data dir's password file; the fixed password of earlier clusters when there is none", () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'shipbatch-pgurl-'));
+    try {
+      const url = () => new URL(loadConfig({ ...base, SHIPBATCH_DATA_DIR: dataDir }).database.url);
+      assert.equal(url().password, EMBEDDED_PG_LEGACY_PASSWORD, 'no password file yet');
+      const password = fakeSecret('pg').replace(/[^\w-]/g, '');
+      writeFileSync(path.join(dataDir, 'pg.password'), `${password}\n`, { mode: 0o600 });
+      assert.equal(url().password, password);
+      assert.equal(url().host, '127.0.0.1:54329');
+      assertNoSecret(
+        JSON.stringify(describeConfig(loadConfig({ ...base, SHIPBATCH_DATA_DIR: dataDir }))),
+        [password],
+        'describeConfig',
+      );
+      writeFileSync(path.join(dataDir, 'pg.password'), '');
+      assert.throws(
+        () => url(),
+        (err: unknown) =>
+          err instanceof ConfigError && err.message.includes(path.join(dataDir, 'pg.password')),
+      );
+      // Not read at all when DATABASE_URL names the database.
+      assert.equal(
+        loadConfig({ ...base, SHIPBATCH_DATA_DIR: dataDir, DATABASE_URL: 'postgres://u@db.example/x' })
+          .database.url,
+        'postgres://u@db.example/x',
+      );
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
