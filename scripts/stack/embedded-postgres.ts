@@ -363,8 +363,8 @@ function newPassword(): string {
   return randomBytes(24).toString('base64url');
 }
 
-/** The password kept in `file`, or undefined when there is none yet. */
-async function readPasswordFile(file: string): Promise<string | undefined> {
+/** The password kept in `file` for the cluster at `pgDir`, or undefined when there is none yet. */
+async function readPasswordFile(file: string, pgDir: string): Promise<string | undefined> {
   let text;
   try {
     text = await readFile(file, 'utf8');
@@ -380,7 +380,7 @@ async function readPasswordFile(file: string): Promise<string | undefined> {
   if (!/^[\w-]{16,}$/.test(password)) {
     throw new StartupError(
       `the embedded PostgreSQL's password file ${file} does not hold a password shipbatch made`,
-      `restore the file, or remove it and ${path.join(path.dirname(file), 'pg')} to start a new database`,
+      `restore the file, or remove it and ${path.resolve(pgDir)} to start a new database`,
     );
   }
   return password;
@@ -528,7 +528,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPgOptions): Promise<Ru
   // The superuser's password: the file's; a new one for a new cluster, or for a cluster made by an
   // earlier version with the fixed password (written before the role is changed, so a start cut short in
   // between finds the cluster still on the fixed password and this file, and finishes the move).
-  let password = await readPasswordFile(passwordFile);
+  let password = await readPasswordFile(passwordFile, opts.dataDir);
 
   const fresh = !(await stat(path.join(clusterDir, 'PG_VERSION')).catch(() => undefined));
   if (fresh) {
