@@ -24,6 +24,7 @@ import {
   quoteTable,
   type TableName,
 } from './identifiers';
+import { migrate } from '../../db/migrate';
 import { recordImportedTable } from './imported-tables';
 import { ImportError, resolveLimits, type ImportLimits, type RecordAt } from './import-limits';
 import { xlsxRecords } from './xlsx-reader';
@@ -439,6 +440,10 @@ export async function importFile(pool: pg.Pool, opts: ImportOptions): Promise<Im
   }
 
   const plan = await validateFile(opts.file, format, opts, limits);
+  // The record of imports (imported_tables) is one of shipbatch's own tables: a database no worker has started on
+  // yet gets them here, as a worker would make them (idempotent, serialised by an advisory lock). Only a file that
+  // passed validation gets this far, so a bad file still changes nothing.
+  await migrate(pool);
   const keyIndex = plan.names.indexOf(keyColumn);
   const addedKey = keyIndex < 0;
 

@@ -419,6 +419,37 @@ test('imported_tables: a successful import is recorded in its own transaction, a
   }
 });
 
+test('a database no worker has started on: a bad file changes nothing, a good one makes the ledger tables and is recorded', async () => {
+  const db = `imp_fresh_${suffix}`;
+  await pool.query(`CREATE DATABASE ${db}`);
+  const url = new URL(process.env.DATABASE_URL!);
+  url.pathname = `/${db}`;
+  const fresh = await openPool({ url: url.toString(), max: 2 });
+  const tables = async (): Promise<string[]> =>
+    (
+      await fresh.query<{ t: string }>(
+        `SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`,
+      )
+    ).rows.map((r) => r.t);
+  try {
+    await assert.rejects(
+      importFile(fresh, { file: path.join(FIXTURES, 'ragged.csv'), table: 'orders' }),
+      ImportError,
+    );
+    assert.deepEqual(await tables(), [], 'a refused file leaves the database as it was');
+    await importFile(fresh, { file: path.join(FIXTURES, 'typed.csv'), table: 'orders' });
+    const made = await tables();
+    for (const t of ['orders', 'imported_tables', 'batches', 'batch_rows', 'schema_migrations']) {
+      assert.ok(made.includes(t), `${t} exists after the import (${made.join(', ')})`);
+    }
+    const { rows } = await fresh.query('SELECT schema_name, table_name, file_name FROM imported_tables');
+    assert.deepEqual(rows, [{ schema_name: 'public', table_name: 'orders', file_name: 'typed.csv' }]);
+  } finally {
+    await fresh.end();
+    await pool.query(`DROP DATABASE IF EXISTS ${db}`);
+  }
+});
+
 test('CSV: the column limit holds while parsing; quoted delimiters and newlines do not count', async () => {
   const quoted = path.join(tmp, 'quoted-commas.csv');
   const commas = ','.repeat(2000);
