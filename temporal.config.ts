@@ -226,12 +226,6 @@ export const EMBEDDED_PG_DATABASE = 'shipbatch';
  * its next start. Until then (no password file yet) the embedded URL uses it.
  */
 export const EMBEDDED_PG_LEGACY_PASSWORD = 'shipbatch';
-/**
- * @deprecated The former name of {@link EMBEDDED_PG_LEGACY_PASSWORD}, kept while callers still pass it to
- * startEmbeddedPostgres (which ignores it): no cluster uses it for long.
- */
-export const EMBEDDED_PG_PASSWORD = EMBEDDED_PG_LEGACY_PASSWORD;
-
 /** Where the stack keeps the embedded PostgreSQL cluster in a data dir. */
 export function embeddedPgDir(dataDir: string): string {
   return path.join(path.resolve(dataDir), 'pg');

@@ -57,14 +57,17 @@ export async function writeClusterState(state: ClusterState): Promise<void> {
   await rename(tmp, file);
 }
 
-/** Is `pid` a live process? (Signal 0 checks existence without touching it.) */
+/**
+ * Is `pid` a live process of this user? (Signal 0 checks existence without touching it.) A process of another
+ * user (EPERM) is not ours: a state file naming one (pid 1, say) must not pass for a running cluster.
+ */
 export function isAlive(pid: number | undefined): boolean {
   if (!pid || !Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
     return true;
-  } catch (err) {
-    return (err as { code?: unknown }).code === 'EPERM';
+  } catch {
+    return false;
   }
 }
 

@@ -30,11 +30,6 @@ export interface EmbeddedPgOptions {
   port: number;
   user: string;
   /**
-   * @deprecated Ignored: the superuser's password is generated for each cluster and kept in
-   * `passwordFile`. Still accepted so that callers passing the former fixed password compile.
-   */
-  password?: string;
-  /**
    * Where the superuser's random password is kept (mode 0600, made at first start); default
    * {@link embeddedPgPasswordFile} of `dataDir`, which is where the configuration's embedded URL reads it.
    */

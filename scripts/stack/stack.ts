@@ -1,12 +1,7 @@
 import { access, chmod, constants, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  EMBEDDED_PG_DATABASE,
-  EMBEDDED_PG_PASSWORD,
-  EMBEDDED_PG_USER,
-  type ShipbatchConfig,
-} from '../../temporal.config';
+import { EMBEDDED_PG_DATABASE, EMBEDDED_PG_USER, type ShipbatchConfig } from '../../temporal.config';
 import { describeDatabaseUrl, openPool } from '../../activities/db';
 import { migrate } from '../../db/migrate';
 import { startEmbeddedPostgres } from './embedded-postgres';
@@ -90,7 +85,6 @@ export async function startStack(
         dataDir: path.join(dataDir, 'pg'),
         port,
         user: EMBEDDED_PG_USER,
-        password: EMBEDDED_PG_PASSWORD,
         database: EMBEDDED_PG_DATABASE,
         logDir,
         ephemeral: opts.ephemeral,
