@@ -26,6 +26,7 @@ const USAGE = `usage: shipbatch-mcp [--allow-auto] [--tables T[,T…]] [--http <
   --max-sessions N      (--http) most MCP sessions open at once (default ${DEFAULT_MAX_SESSIONS})
   --session-idle D      (--http) close a session with no request for D, e.g. 90s, 15m (default 15m)
   --token-file FILE     (--http) require Authorization: Bearer <the token in FILE> on every request
+  environment: SHIPBATCH_MCP_ALLOW_AUTO=1 is --allow-auto, SHIPBATCH_MCP_TABLES=T[,T…] is --tables (a flag wins)
   services from TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, DATABASE_URL, SHIPBATCH_TASK_QUEUE (or a running shipbatch dev)`;
 
 /** Shortest bearer token accepted: a guessable one would be no protection. */
@@ -34,6 +35,16 @@ const MIN_TOKEN_CHARS = 16;
 function fail(message: string): never {
   process.stderr.write(`shipbatch-mcp: ${message}\n${USAGE}\n`);
   process.exit(2);
+}
+
+/** A yes/no variable: unset, `0`/`false` or `1`/`true`; anything else stops the server, naming it. */
+function envFlag(name: string): boolean {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return false;
+  const v = raw.trim().toLowerCase();
+  if (v === '1' || v === 'true') return true;
+  if (v === '0' || v === 'false') return false;
+  fail(`${name} must be 1/true or 0/false, got ${JSON.stringify(raw)}`);
 }
 
 async function serveStdio(clients: ClientSource, tools: ToolOptions): Promise<void> {
@@ -91,12 +102,18 @@ async function main(): Promise<void> {
     fail(
       `--host must be a loopback address (127.0.0.1, ::1 or localhost), got ${JSON.stringify(values.host)}`,
     );
-  const tools: ToolOptions = { allowAuto: values['allow-auto'] };
-  if (values.tables !== undefined) {
+  // MCP clients often configure a server through its environment rather than its arguments: each option
+  // also has a variable, and a flag given wins.
+  const env = process.env;
+  const tools: ToolOptions = { allowAuto: values['allow-auto'] || envFlag('SHIPBATCH_MCP_ALLOW_AUTO') };
+  const tables =
+    values.tables ?? (env.SHIPBATCH_MCP_TABLES !== undefined ? [env.SHIPBATCH_MCP_TABLES] : undefined);
+  if (tables !== undefined) {
+    const from = values.tables !== undefined ? '--tables' : 'SHIPBATCH_MCP_TABLES';
     try {
-      tools.tables = parseTableList(values.tables);
+      tools.tables = parseTableList(tables);
     } catch (err) {
-      fail(`--tables: ${(err as Error).message}`);
+      fail(`${from}: ${(err as Error).message}`);
     }
   }
   const httpOnly = (['max-sessions', 'session-idle', 'token-file'] as const).filter(

@@ -242,6 +242,18 @@ test('source_table is limited to an allow-list (default: imported tables) compar
   await allowed(listed, `${shadow}.${t}`, `${shadow}.${t}`);
   await refused(listed, 'batch_preview', previewArgs(t), notAllowed(`public.${t}`));
   await refused(listed, 'batch_preview', previewArgs(secret), notAllowed(`public.${secret}`));
+  // The same list from the environment (how MCP clients often configure a server); a flag wins over it.
+  const { mcp: fromEnv } = await stdioServer([], {
+    SHIPBATCH_TASK_QUEUE: queue,
+    SHIPBATCH_MCP_TABLES: `"${mixed}"`,
+  });
+  await allowed(fromEnv, mixed, `public.${mixed}`);
+  await refused(fromEnv, 'batch_preview', previewArgs(t), notAllowed(`public.${t}`));
+  const { mcp: flagWins } = await stdioServer(['--tables', t], {
+    SHIPBATCH_TASK_QUEUE: queue,
+    SHIPBATCH_MCP_TABLES: `"${mixed}"`,
+  });
+  await refused(flagWins, 'batch_preview', previewArgs(mixed), notAllowed(`public.${mixed}`));
 
   // Only the allowed requests started a batch.
   let ids: string[] = [];
@@ -264,6 +276,20 @@ test('a bad --tables entry stops the server with exit code 2 naming it', async (
   const [code] = (await once(child, 'exit')) as [number];
   assert.equal(code, 2, err);
   assert.match(err, /--tables: invalid table name "orders;drop"/);
+  for (const [variable, value, message] of [
+    ['SHIPBATCH_MCP_TABLES', 'orders;drop', /SHIPBATCH_MCP_TABLES: invalid table name "orders;drop"/],
+    ['SHIPBATCH_MCP_ALLOW_AUTO', 'yes please', /SHIPBATCH_MCP_ALLOW_AUTO must be 1\/true or 0\/false/],
+  ] as const) {
+    const bad = spawn(process.execPath, [BIN], {
+      env: { ...process.env, [variable]: value },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let text = '';
+    bad.stderr.on('data', (d: Buffer) => (text += d.toString()));
+    const [exit] = (await once(bad, 'exit')) as [number];
+    assert.equal(exit, 2, text);
+    assert.match(text, message);
+  }
 });
 
 // ---------------------------------------------------------------- HTTP sessions and token
