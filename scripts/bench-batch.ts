@@ -29,7 +29,7 @@ import { loadConfig } from '../temporal.config';
 import { shipmentBatch } from '../workflows';
 import { workflowBundle } from '../workers/create-worker';
 import { generateOrders } from './gen-example-orders';
-import { startStack } from './stack/stack';
+import { startStack } from '../stack/stack';
 
 const envInt = (name: string, fallback: number) => {
   const raw = process.env[name];

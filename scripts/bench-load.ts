@@ -18,7 +18,7 @@ import { loadBatch } from '../activities/batch/load';
 import { BatchInputSchema } from '../domain/batch';
 import { loadConfig } from '../temporal.config';
 import { generateOrders } from './gen-example-orders';
-import { startStack } from './stack/stack';
+import { startStack } from '../stack/stack';
 
 const N = Number(process.env['BENCH_ROWS'] ?? 100_000);
 const root = new URL('../examples/', import.meta.url);

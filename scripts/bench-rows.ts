@@ -14,7 +14,7 @@ import path from 'node:path';
 import { openPool } from '../activities/db';
 import { loadConfig } from '../temporal.config';
 import { insertLedgerBatch } from '../test/helpers/ledger-batch';
-import { startStack, stackEnv } from './stack/stack';
+import { startStack, stackEnv } from '../stack/stack';
 
 const envNumber = (name: string, fallback: number) => {
   const raw = process.env[name];

@@ -13,10 +13,15 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../temporal.config';
 import { describeDatabaseUrl } from '../activities/db';
-import { describeStartupError } from './stack/errors';
-import { PORT_NAMES, parsePortOverride, type ClusterPorts } from './cluster/config';
-import { DEFAULT_TEMPORAL_SERVER_VERSION, clusterStatus, startCluster, stopCluster } from './cluster/control';
-import { superviseCluster } from './cluster/supervisor';
+import { describeStartupError } from '../stack/errors';
+import { PORT_NAMES, parsePortOverride, type ClusterPorts } from '../stack/cluster/config';
+import {
+  DEFAULT_TEMPORAL_SERVER_VERSION,
+  clusterStatus,
+  startCluster,
+  stopCluster,
+} from '../stack/cluster/control';
+import { superviseCluster } from '../stack/cluster/supervisor';
 
 const USAGE = `usage: npm run cluster -- <start|stop|status|env|run> [options]
   --data-dir DIR        cluster state (default: <SHIPBATCH_DATA_DIR>/cluster)
@@ -120,7 +125,7 @@ async function main(): Promise<number> {
         cacheDir,
         version,
         namespace,
-        ports: { ...(await import('./cluster/config')).DEFAULT_PORTS, ...ports },
+        ports: { ...(await import('../stack/cluster/config')).DEFAULT_PORTS, ...ports },
         restartDelayMs: Number(delayText),
         ephemeral: values.ephemeral ?? false,
       });

@@ -12,7 +12,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { loadConfig } from '../temporal.config';
 import type { shipmentBatch } from '../workflows';
 import * as msg from '../domain/messages';
-import { startStack, stackEnv } from './stack/stack';
+import { startStack, stackEnv } from '../stack/stack';
 import { openTestEnvironment } from '../test/helpers/environment';
 import {
   batchInput,

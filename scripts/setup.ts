@@ -5,8 +5,8 @@
  * A failure is one line naming the cause and the fix (exit 1), never a stack trace.
  */
 import { ConfigError, loadConfig } from '../temporal.config';
-import { describeStartupError } from './stack/errors';
-import { ensureTemporalCli } from './stack/temporal-cli';
+import { describeStartupError } from '../stack/errors';
+import { ensureTemporalCli } from '../stack/temporal-cli';
 
 try {
   const config = loadConfig();

@@ -10,8 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../temporal.config';
 import { nodeTestArgs, summarise } from './test-report';
-import { describeStartupError } from './stack/errors';
-import { clusterStatus, startCluster, stopCluster } from './cluster/control';
+import { describeStartupError } from '../stack/errors';
+import { clusterStatus, startCluster, stopCluster } from '../stack/cluster/control';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 

@@ -8,7 +8,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../temporal.config';
 import { nodeTestArgs, summarise } from './test-report';
-import { startStack, stackEnv } from './stack/stack';
+import { startStack, stackEnv } from '../stack/stack';
 
 async function testFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });

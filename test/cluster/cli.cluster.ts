@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { isAlive, readClusterState } from '../../scripts/cluster/state';
+import { isAlive, readClusterState } from '../../stack/cluster/state';
 
 const ROOT = path.join(import.meta.dirname, '..', '..');
 

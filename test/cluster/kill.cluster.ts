@@ -17,8 +17,8 @@ import { openPool } from '../../activities/db';
 import type { BatchStatus } from '../../domain/batch';
 import { statusQuery } from '../../domain/messages';
 import { shipmentsPerReference } from '../../ups-sandbox/call-log';
-import { isAlive, readClusterState } from '../../scripts/cluster/state';
-import { isPortOpen } from '../../scripts/stack/processes';
+import { isAlive, readClusterState } from '../../stack/cluster/state';
+import { isPortOpen } from '../../stack/processes';
 import { processExited, startWorkerProcess } from '../helpers/worker-process';
 import { batchInput, createOrdersTable, makeOrders, startBatch } from '../helpers/batch';
 

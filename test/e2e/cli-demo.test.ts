@@ -11,7 +11,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, isPortOpen } from '../../scripts/stack/processes';
+import { freePort, isPortOpen } from '../../stack/processes';
 import { readLabelPages } from '../../client/labels';
 import { removeDataDir } from '../helpers/data-dir';
 

@@ -12,7 +12,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from '../../scripts/stack/processes';
+import { freePort } from '../../stack/processes';
 import { removeDataDir } from '../helpers/data-dir';
 
 const ROOT = path.join(import.meta.dirname, '..', '..');

@@ -17,7 +17,7 @@ import { ShipbatchClient } from '../../client/batches';
 import { bitsToRgba, readLabelPages } from '../../client/labels';
 import type { BatchPreview, BatchStatus } from '../../domain/batch';
 import { loadConfig } from '../../temporal.config';
-import { ensureTemporalCli } from '../../scripts/stack/temporal-cli';
+import { ensureTemporalCli } from '../../stack/temporal-cli';
 import { readCode128 } from '../helpers/labels';
 
 const ROOT = path.join(import.meta.dirname, '..', '..');

@@ -31,9 +31,9 @@ import {
 } from '../../temporal.config';
 import { approveUpdate, cancelSignal, statusQuery } from '../../domain/messages';
 import type { BatchStatus } from '../../domain/batch';
-import { scramVerifier, startEmbeddedPostgres } from '../../scripts/stack/embedded-postgres';
-import { startStack } from '../../scripts/stack/stack';
-import { freePort } from '../../scripts/stack/processes';
+import { scramVerifier, startEmbeddedPostgres } from '../../stack/embedded-postgres';
+import { startStack } from '../../stack/stack';
+import { freePort } from '../../stack/processes';
 import { pgOnlyConfig } from '../helpers/embedded-pg';
 import { openTestEnvironment, type TestEnvironment } from '../helpers/environment';
 import {

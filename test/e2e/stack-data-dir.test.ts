@@ -10,9 +10,9 @@ import { chmod, chown, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } 
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../temporal.config';
-import { startStack } from '../../scripts/stack/stack';
-import { startProcess } from '../../scripts/stack/processes';
-import { StartupError, describeStartupError } from '../../scripts/stack/errors';
+import { startStack } from '../../stack/stack';
+import { startProcess } from '../../stack/processes';
+import { StartupError, describeStartupError } from '../../stack/errors';
 
 const isRoot = process.getuid?.() === 0;
 const OTHER_UID = 65534;

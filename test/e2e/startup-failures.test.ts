@@ -11,11 +11,11 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { startStack } from '../../scripts/stack/stack';
-import { startEmbeddedPostgres } from '../../scripts/stack/embedded-postgres';
+import { startStack } from '../../stack/stack';
+import { startEmbeddedPostgres } from '../../stack/embedded-postgres';
 import { EMBEDDED_PG_DATABASE, EMBEDDED_PG_USER } from '../../temporal.config';
-import { StartupError, describeStartupError } from '../../scripts/stack/errors';
-import { freePort } from '../../scripts/stack/processes';
+import { StartupError, describeStartupError } from '../../stack/errors';
+import { freePort } from '../../stack/processes';
 import { pgOnlyConfig } from '../helpers/embedded-pg';
 
 const ROOT = path.join(import.meta.dirname, '..', '..');

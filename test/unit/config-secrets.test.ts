@@ -18,7 +18,7 @@ import { ConfigError, describeConfig, EMBEDDED_PG_LEGACY_PASSWORD, loadConfig } 
 import { UpsMcpConnection } from '../../activities/ups/connection';
 import { classifyUpsFailure, toActivityFailure, UpsError } from '../../activities/ups/errors';
 import { createUpsClient } from '../../activities/ups/from-config';
-import { freePort } from '../../scripts/stack/processes';
+import { freePort } from '../../stack/processes';
 import { assertNoSecret, fakeSecret, jsonWithBytes } from '../helpers/secrets';
 
 // Only what each test sets: never the developer's own environment.

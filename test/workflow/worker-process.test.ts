@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { freePort } from '../../scripts/stack/processes';
+import { freePort } from '../../stack/processes';
 
 const WORKER = path.join(import.meta.dirname, '..', '..', 'workers', 'main.ts');
 

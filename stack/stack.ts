@@ -1,9 +1,9 @@
 import { access, chmod, constants, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { EMBEDDED_PG_DATABASE, EMBEDDED_PG_USER, type ShipbatchConfig } from '../../temporal.config';
-import { describeDatabaseUrl, openPool } from '../../activities/db';
-import { migrate } from '../../db/migrate';
+import { EMBEDDED_PG_DATABASE, EMBEDDED_PG_USER, type ShipbatchConfig } from '../temporal.config';
+import { describeDatabaseUrl, openPool } from '../activities/db';
+import { migrate } from '../db/migrate';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { StartupError, briefly } from './errors';
 import { ensureTemporalCli } from './temporal-cli';

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
+import { SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 import { StartupError, briefly, oneLine } from './errors';
 import { isPortOpen, startProcess, waitFor, type ManagedProcess } from './processes';
 

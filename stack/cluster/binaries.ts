@@ -7,7 +7,7 @@ import { execFile, spawn } from 'node:child_process';
 import { access, chmod, constants, cp, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { StartupError, briefly } from '../stack/errors';
+import { StartupError, briefly } from '../errors';
 
 const execFileAsync = promisify(execFile);
 const SERVER_MODULE = 'go.temporal.io/server';

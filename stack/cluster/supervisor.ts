@@ -15,9 +15,9 @@ import { EMBEDDED_PG_DATABASE, EMBEDDED_PG_USER } from '../../temporal.config';
 import { openPool } from '../../activities/db';
 import { migrate } from '../../db/migrate';
 import { ensureSearchAttributes } from '../../client/search-attributes';
-import { startEmbeddedPostgres, type RunningPostgres } from '../stack/embedded-postgres';
-import { StartupError, briefly, describeStartupError, oneLine } from '../stack/errors';
-import { isPortOpen, startProcess, waitFor, type ManagedProcess } from '../stack/processes';
+import { startEmbeddedPostgres, type RunningPostgres } from '../embedded-postgres';
+import { StartupError, briefly, describeStartupError, oneLine } from '../errors';
+import { isPortOpen, startProcess, waitFor, type ManagedProcess } from '../processes';
 import { ensureTemporalServer, type TemporalServerBinaries } from './binaries';
 import {
   PORT_NAMES,

@@ -20,7 +20,7 @@ import os from 'node:os';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import pg from 'pg';
-import { EMBEDDED_PG_LEGACY_PASSWORD, embeddedPgPasswordFile } from '../../temporal.config';
+import { EMBEDDED_PG_LEGACY_PASSWORD, embeddedPgPasswordFile } from '../temporal.config';
 import { StartupError, briefly, oneLine } from './errors';
 import { isPortOpen, startProcess, waitFor } from './processes';
 
