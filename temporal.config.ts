@@ -1,5 +1,5 @@
 /**
- * The one configuration loader of shipbatch (DESIGN §8). Every value has a default so the embedded demo
+ * The one configuration loader of shipbatch (docs/design.md §8). Every value has a default so the embedded demo
  * runs with no set-up; environment variables override. The Temporal connection comes from
  * @temporalio/envconfig (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS variables, profiles).
  */

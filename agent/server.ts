@@ -1,5 +1,5 @@
 /**
- * The `shipbatch-mcp` MCP server (issue 13): the batch tools of {@link TOOLS} over one shared
+ * The `shipbatch-mcp` MCP server: the batch tools of {@link TOOLS} over one shared
  * {@link ShipbatchClient}, connected on first use so the server starts (and lists its tools) even while
  * Temporal is down; a tool call then answers with a connection error the agent can relay.
  */

@@ -1,5 +1,5 @@
 /**
- * The four batch tools an AI agent drives shipbatch with (issue 13): thin wrappers over the typed client
+ * The four batch tools an AI agent drives shipbatch with: thin wrappers over the typed client
  * (`client/`). The workflow decides everything (approval, mode lock, restart scope); these tools only
  * check their arguments, call the client and phrase the answer so an agent knows what to do next.
  */

@@ -1,5 +1,5 @@
 /**
- * The typed client of shipbatch (DESIGN §9): start batches, read their status and preview, send the
+ * The typed client of shipbatch (docs/design.md §9): start batches, read their status and preview, send the
  * operations as Updates (a refusal is a {@link BatchRefusedError} with the workflow's reason), list them
  * through visibility and read rows and labels from the ledger. Every input is validated with the
  * contract's zod schemas before anything is sent.

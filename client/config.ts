@@ -1,6 +1,6 @@
 /**
  * The client's configuration: `loadConfig()` (the one loader), plus the services of a `shipbatch dev`
- * running from the same project directory, so commands find them with no flag (DESIGN §9).
+ * running from the same project directory, so commands find them with no flag (docs/design.md §9).
  */
 import { execFileSync } from 'node:child_process';
 import {

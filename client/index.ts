@@ -1,5 +1,5 @@
 /**
- * shipbatch's client library for backend services (DESIGN §9).
+ * shipbatch's client library for backend services (docs/design.md §9).
  *
  * ```ts
  * import { startBatch, approveBatch, getPreview, closeClient } from 'shipbatch/client';
@@ -126,7 +126,7 @@ export {
 } from './errors';
 export { loadClientConfig, readDevState } from './config';
 export { writeLabels, type LabelsOutput } from './labels';
-// The contract: message definitions and zod schemas (DESIGN §3).
+// The contract: message definitions and zod schemas (docs/design.md §3).
 export * from '../domain/messages';
 export {
   ApproveSchema,

@@ -1,5 +1,5 @@
 /**
- * The batch contract (DESIGN §3): the workflow input, the message payloads and the shapes the `status`
+ * The batch contract (docs/design.md §3): the workflow input, the message payloads and the shapes the `status`
  * and `preview` queries return. Pure (zod only): the workflow, the activities, the client and the CLI
  * all validate with these same schemas.
  */

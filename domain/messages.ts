@@ -1,5 +1,5 @@
 /**
- * The batch workflow's messages, defined once (DESIGN §3). Their names are a public contract: the CLI,
+ * The batch workflow's messages, defined once (docs/design.md §3). Their names are a public contract: the CLI,
  * the Web UI, `temporal workflow signal/query` and backend services use them.
  * Each operation exists as a Signal (fire and forget; a refusal is recorded in `status.rejectedMessages`)
  * and, where a caller needs a synchronous yes/no, as an Update of the same name whose validator refuses.

@@ -1,4 +1,4 @@
-/** Ledger states of one batch row (DESIGN §4). The SQL check constraint in db/migrations mirrors this list. */
+/** Ledger states of one batch row (docs/design.md §4). The SQL check constraint in db/migrations mirrors this list. */
 export const ROW_STATUSES = [
   'pending',
   'invalid',
@@ -12,7 +12,7 @@ export const ROW_STATUSES = [
 
 export type RowStatus = (typeof ROW_STATUSES)[number];
 
-/** Batch phases (DESIGN §3), in the order a batch normally moves through them. */
+/** Batch phases (docs/design.md §3), in the order a batch normally moves through them. */
 export const BATCH_PHASES = [
   'loading',
   'previewing',

@@ -1,6 +1,6 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
-/** Search attributes of a batch workflow (DESIGN §6), upserted on phase changes only. */
+/** Search attributes of a batch workflow (docs/design.md §6), upserted on phase changes only. */
 export const SHIP_BATCH_PHASE = defineSearchAttributeKey('ShipBatchPhase', SearchAttributeType.KEYWORD);
 export const SHIP_BATCH_MODE = defineSearchAttributeKey('ShipBatchMode', SearchAttributeType.KEYWORD);
 export const SHIP_BATCH_ROWS = defineSearchAttributeKey('ShipBatchRows', SearchAttributeType.INT);

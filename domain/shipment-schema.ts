@@ -1,5 +1,5 @@
 /**
- * zod schemas of the UPS ShipmentRequest parts shipbatch sends (DESIGN §4). Pure: no Node imports.
+ * zod schemas of the UPS ShipmentRequest parts shipbatch sends (docs/design.md §4). Pure: no Node imports.
  * Every rule is checked so that validation reports ALL errors of a row, not only the first.
  */
 import { z } from 'zod';

@@ -1,5 +1,5 @@
 /**
- * Benchmark: a whole auto-mode batch (issue 11 "scale") through a real worker in this process, against
+ * Benchmark: a whole auto-mode batch through a real worker in this process, against
  * the UPS sandbox at latency 0 over the configured pool of serial sandbox processes, on a throw-away
  * stack (Temporal dev server + embedded PostgreSQL). Three runs, side by side:
  *   - the batch: BENCH_ROWS rows (default 2,000) at BENCH_CONCURRENCY (default: the batch default, 16);

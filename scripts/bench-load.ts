@@ -1,5 +1,5 @@
 /**
- * Benchmark: the load step of a batch (issue 10). BENCH_ROWS (default 100,000) generated orders — the
+ * Benchmark: the load step of a batch. BENCH_ROWS (default 100,000) generated orders — the
  * 200 example orders repeated, so 2 % of them are invalid — in a source table of a throw-away PostgreSQL;
  * the real `loadBatch` activity code reads them in pages, snapshots them into the ledger and renders +
  * validates each with the example template through the isolated renderer. It runs inside a hand-made

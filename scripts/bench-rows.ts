@@ -1,5 +1,5 @@
 /**
- * Benchmark: `shipbatch rows ID` over a large batch through a pipe (issue 18). A closed batch of BENCH_ROWS
+ * Benchmark: `shipbatch rows ID` over a large batch through a pipe. A closed batch of BENCH_ROWS
  * rows (default 100,000; every status, errors and two-package shipments: test/helpers/ledger-batch.ts) is
  * written straight into the ledger of a throw-away stack; then the real CLI (bin/shipbatch.js, a child
  * process) prints it as `--ndjson`, `--json`, `--csv` and the table, to a reader that takes everything as it

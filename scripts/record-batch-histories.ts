@@ -3,7 +3,7 @@
  * restart, resolve, cancel with void, cancel mid-restart, attention hand-over, UPS outage, continue-as-new) on a throw-away
  * stack and write each history to
  * `test/histories/<workflowId>.json`, where the replay test replays them against the current workflow
- * code (DESIGN §10). Re-record after an intended, patched() behaviour change; keep the old files.
+ * code (docs/design.md §10). Re-record after an intended, patched() behaviour change; keep the old files.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';

@@ -1,7 +1,7 @@
 /**
  * `npm run record-history -- <workflowId> <name>`: export a finished workflow's event history to
  * `test/histories/<name>.json`, where the replay test replays it against the current workflow code
- * (DESIGN §10). Record a new history whenever a workflow's behaviour changes (behind `patched()`).
+ * (docs/design.md §10). Record a new history whenever a workflow's behaviour changes (behind `patched()`).
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';

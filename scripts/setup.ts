@@ -1,6 +1,6 @@
 /**
  * `npm run setup`: everything the stack needs that npm does not install — the Temporal CLI, built once
- * into the cache outside the repo (DESIGN §2) unless `temporal` is on PATH. `npm start` and `npm test`
+ * into the cache outside the repo (docs/design.md §2) unless `temporal` is on PATH. `npm start` and `npm test`
  * do this themselves when needed; CI runs it first so the build is not counted in the test run.
  * A failure is one line naming the cause and the fix (exit 1), never a stack trace.
  */

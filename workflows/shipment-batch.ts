@@ -1,5 +1,5 @@
 /**
- * `shipmentBatch`: one durable workflow per batch (DESIGN §3). Row data never enters history: the
+ * `shipmentBatch`: one durable workflow per batch (docs/design.md §3). Row data never enters history: the
  * activities take the batch id and row numbers and read the ledger; results are counts and cents.
  */
 import {

@@ -1,5 +1,5 @@
 /**
- * Step 1 of a batch (DESIGN §3): read the source in pages, snapshot every row into the ledger and render
+ * Step 1 of a batch (docs/design.md §3): read the source in pages, snapshot every row into the ledger and render
  * + validate its ShipmentRequest. Idempotent and resumable: a retried load goes on after the last row
  * the ledger holds (rows are inserted with ON CONFLICT DO NOTHING), so nothing is read or stored twice.
  */

@@ -1,5 +1,5 @@
 /**
- * The source filter (DESIGN §7): a user-written SQL boolean expression over the source's columns, checked
+ * The source filter (docs/design.md §7): a user-written SQL boolean expression over the source's columns, checked
  * with PostgreSQL's own parser (libpg-query) against an allow-list, then RE-EMITTED from the validated tree.
  *
  * Why re-emit instead of pasting the approved text into the WHERE clause: the text is only as safe as our

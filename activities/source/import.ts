@@ -1,5 +1,5 @@
 /**
- * `shipbatch import FILE --table T`: a CSV/TSV or XLSX file into a PostgreSQL table (DESIGN §9, issue 12).
+ * `shipbatch import FILE --table T`: a CSV/TSV or XLSX file into a PostgreSQL table (docs/design.md §9).
  *
  * Two streaming passes over the file, so a large file never sits in memory:
  *  1. validate: header → column names, every record checked (field count, NUL bytes, limits) and every

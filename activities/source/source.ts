@@ -1,5 +1,5 @@
 /**
- * Reading the user's source table (DESIGN §3 step 1, §7): describe it, count it, read it page by page with
+ * Reading the user's source table (docs/design.md §3 step 1, §7): describe it, count it, read it page by page with
  * keyset pagination inside a READ ONLY transaction under a statement timeout, and write tracking numbers back.
  *
  * Values are made JSON-safe here, once, because rows go into the ledger as jsonb and into templates:
@@ -36,7 +36,7 @@ export interface SourcePage {
   lastKey: string | null;
 }
 
-/** Default statement timeout of source reads (DESIGN §7); overridable per call. */
+/** Default statement timeout of source reads (docs/design.md §7); overridable per call. */
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 /** Most rows one page may hold: a page is kept in memory and heartbeated as a unit. */
 export const MAX_PAGE_SIZE = 10_000;

@@ -1,5 +1,5 @@
 /**
- * The template filters (port of the seed's set, DESIGN §4). They run INSIDE the template isolate: the whole
+ * The template filters (port of the seed's set, docs/design.md §4). They run INSIDE the template isolate: the whole
  * set is one self-contained factory, `createFilters`, whose source text is shipped into the isolate
  * (`createFilters.toString()`), so it must not reference anything outside its own body (no imports, no
  * module-level names). The host calls the same factory once for unit tests and for callers that want a

@@ -1,5 +1,5 @@
 /**
- * Rows → validated UPS ShipmentRequest bodies (or the rows' errors), DESIGN §4. A batch opens ONE renderer
+ * Rows → validated UPS ShipmentRequest bodies (or the rows' errors), docs/design.md §4. A batch opens ONE renderer
  * (`openBatchRenderer`): a template isolate (isolate.ts) with the batch's template compiled in it; pages of
  * rows are rendered there, and here, in the host, each row's text is parsed, completed into the
  * request_body (Shipper, PaymentInformation, references, RequestOption, LabelSpecification: fields the
@@ -117,7 +117,7 @@ function refuseProtoKey(key: string, value: unknown): unknown {
 }
 
 /**
- * Parse a row's rendered text, complete it into the request_body and validate it (DESIGN §4). The batch
+ * Parse a row's rendered text, complete it into the request_body and validate it (docs/design.md §4). The batch
  * owns Shipper, PaymentInformation (unless `templateSetsPayer`), the reference numbers, RequestOption and
  * LabelSpecification: a template that sets Shipper (or, without the option, PaymentInformation) is refused
  * with a row error rather than silently overridden, so nobody believes a template bills another account.

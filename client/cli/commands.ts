@@ -1,5 +1,5 @@
 /**
- * The batch commands of the `shipbatch` CLI (DESIGN §9): each takes its parsed flags, talks to the client
+ * The batch commands of the `shipbatch` CLI (docs/design.md §9): each takes its parsed flags, talks to the client
  * library and prints a table (or `--json`). Exit codes are decided in main.ts from the error types.
  */
 import { once } from 'node:events';

@@ -1,5 +1,5 @@
 /**
- * The `shipbatch` CLI (DESIGN §9). Exit codes: 0 ok, 1 failure, 2 bad input (bad file, template that does
+ * The `shipbatch` CLI (docs/design.md §9). Exit codes: 0 ok, 1 failure, 2 bad input (bad file, template that does
  * not compile, bad shipper, bad filter, unknown table, refused operation, bad flag).
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';

@@ -1,4 +1,4 @@
--- The batch ledger: one row per batch, one per source row, one per label (DESIGN §3, §4).
+-- The batch ledger: one row per batch, one per source row, one per label (docs/design.md §3, §4).
 CREATE TABLE IF NOT EXISTS batches (
   batch_id      text PRIMARY KEY,
   name          text,

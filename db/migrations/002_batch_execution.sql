@@ -1,4 +1,4 @@
--- What the batch workflow needs beyond the first ledger (DESIGN §3, §4):
+-- What the batch workflow needs beyond the first ledger (docs/design.md §3, §4):
 -- the rendered request of each valid row (shipRow sends it as stored, so a retry sends the same bytes),
 -- the full preview (row data stays here, never in workflow history), and dispatch order by row number.
 ALTER TABLE batch_rows ADD COLUMN IF NOT EXISTS request jsonb;

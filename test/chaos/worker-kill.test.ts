@@ -1,5 +1,5 @@
 /**
- * Chaos (issue 11, DESIGN §10): two worker processes share one batch; one of them is SIGKILLed three times
+ * Chaos (docs/design.md §10): two worker processes share one batch; one of them is SIGKILLed three times
  * mid-batch and restarted. The batch completes with zero duplicate shipments (the sandbox's own record, by
  * reference), zero lost rows, and ledger totals = BatchResult = sandbox record.
  */

@@ -1,5 +1,5 @@
 /**
- * The worker log during a UPS outage (issue 19): a real worker process, every create_shipment answered
+ * The worker log during a UPS outage: a real worker process, every create_shipment answered
  * `unavailable` (HTTP 503; the preview's rate calls work, so rows are shipped and fail), a 10-row auto batch.
  * Each failing activity attempt the SDK logs is one WARN line (activity, batch, row, attempt, failure type, UPS
  * category/code, message), never a stack; a batch whose breaker stops calling UPS (waiting_for_ups) may log

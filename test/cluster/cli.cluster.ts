@@ -1,5 +1,5 @@
 /**
- * `npm run cluster` as a user meets it (issue 14): hostile arguments and taken ports are one line that
+ * `npm run cluster` as a user meets it: hostile arguments and taken ports are one line that
  * names the problem and the fix, and leave nothing running; start is idempotent; a supervisor killed
  * with SIGKILL leaves services that the next start refuses to run beside and `stop` cleans up.
  * Run by `npm run test:cluster` (it needs the Temporal server build the cluster uses).

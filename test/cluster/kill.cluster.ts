@@ -1,5 +1,5 @@
 /**
- * The batch on the production-like cluster (issue 14): a few hundred rows shipped by two worker
+ * The batch on the production-like cluster: a few hundred rows shipped by two worker
  * processes while the Temporal history service, then matching, is SIGKILLed and restarted by the
  * cluster's supervisor. Zero duplicate shipments (the sandbox's own record, by reference), zero lost
  * rows, ledger totals = BatchResult. Run by `npm run test:cluster` (needs SHIPBATCH_CLUSTER_DATA_DIR).

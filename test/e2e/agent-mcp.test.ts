@@ -1,5 +1,5 @@
 /**
- * `shipbatch-mcp` as an AI agent drives it (issue 13): the bin spawned over stdio and spoken to with the
+ * `shipbatch-mcp` as an AI agent drives it: the bin spawned over stdio and spoken to with the
  * MCP TypeScript client, against the real stack (npm test's Temporal and PostgreSQL), a worker in this
  * process on the server's task queue and the UPS sandbox. Bad arguments first (no worker needed), then a
  * batch interrupted with no worker, the confirm-mode happy path, restart of a failed row, and a batch

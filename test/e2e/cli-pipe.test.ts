@@ -1,5 +1,5 @@
 /**
- * The CLI's JSON and CSV through a real pipe (issue 18): each command that can print JSON or CSV runs as a
+ * The CLI's JSON and CSV through a real pipe: each command that can print JSON or CSV runs as a
  * child process whose stdout is read as a stream — never collected by execFile — over batches of 5,000 rows,
  * and the whole output is parsed and compared with the ledger. Output used to stop at the pipe's 64 KB
  * because the bin called process.exit as soon as the command returned.
@@ -81,7 +81,7 @@ function collectStderr(child: ChildProcess): () => string {
 /**
  * Run the CLI with stdout a pipe read as a stream, chunk by chunk, to its end. A reader that is `late` starts
  * reading only once the CLI has exited or after 3 s, whichever comes first: the pipe's 64 KB fill at once and
- * the rest must wait in the CLI (which exited with it lost before issue 18, whenever a reader lagged).
+ * the rest must wait in the CLI (an early exit would lose it whenever a reader lags).
  */
 async function piped(args: string[], opts: { late?: boolean } = {}): Promise<Piped> {
   const child = spawnCli(args);

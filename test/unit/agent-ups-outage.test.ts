@@ -1,5 +1,5 @@
 /**
- * The agent's batch_resume and batch_execute on a batch waiting for UPS (issue 19), against a fake client
+ * The agent's batch_resume and batch_execute on a batch waiting for UPS, against a fake client
  * (the workflow's side is tested in test/workflow): the listing carries the outage and the right choices,
  * `resume` sends the `resume` Update only when the operator had to act (credentials refused), and
  * otherwise says the batch resumes by itself.

@@ -43,7 +43,7 @@ test('round_weight never below 0.1', () => {
   assert.throws(() => roundWeight('abc'), FilterError);
 });
 
-test('round_weight: decimal text only, never negative, 0-6 decimals (issue 8)', () => {
+test('round_weight: decimal text only, never negative, 0-6 decimals', () => {
   assert.throws(() => roundWeight('0x96'), /not a decimal number: "0x96"/);
   assert.throws(() => roundWeight('1e3'), /not a decimal number/);
   assert.throws(() => roundWeight('Infinity'), /not a decimal number/);
@@ -58,7 +58,7 @@ test('round_weight: decimal text only, never negative, 0-6 decimals (issue 8)', 
   assert.equal(roundWeight(2.345, '2'), 2.35);
 });
 
-test('convert_weight: own unit names only, no negative weights (issue 8)', () => {
+test('convert_weight: own unit names only, no negative weights', () => {
   assert.throws(() => convertWeight(10, 'constructor', 'lb'), /unknown unit "constructor"/);
   assert.throws(() => convertWeight(10, 'oz', '__proto__'), /unknown unit "__proto__"/);
   assert.throws(() => convertWeight(10, 'toString', 'lb'), /unknown unit "toString"/);

@@ -1,5 +1,5 @@
 /**
- * Templates are a security boundary (issue 8). Each test below is one attacker's payload from the issue's
+ * Templates are a security boundary (docs/design.md §4, §7). Each test below is one attacker's payload from the
  * findings, run through the real isolated renderer: it must be refused with a clear row error within a
  * second, or kept as data where the value is legitimate. After EVERY test (afterEach), a benign render in
  * this same process must be byte-identical to the one made before any attack, and the host's Object/Array/
@@ -30,7 +30,7 @@ const shipper: Shipper = {
 };
 const SHIPPER_JSON = JSON.stringify(shipper);
 
-/** A benign Shipment template: values quoted by hand, as DESIGN §4 allows. */
+/** A benign Shipment template: values quoted by hand, as docs/design.md §4 allows. */
 const shipment = (extra = '', shipTo = '') => `{
   "ShipTo": { "Name": "{{ name }}", "EMailAddress": "{{ email | default_value("") }}", ${shipTo}
     "Address": { "AddressLine": ["{{ street }}"], "City": "{{ city }}", "StateProvinceCode": "{{ state }}",

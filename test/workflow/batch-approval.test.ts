@@ -1,5 +1,5 @@
 /**
- * The batch workflow, part 1 (issue 10): modes, approval, preview, refused messages, what the Web UI
+ * The batch workflow, part 1: modes, approval, preview, refused messages, what the Web UI
  * shows, and that no row data reaches workflow history. Real dev server, real PostgreSQL, the sandbox
  * over MCP (stdio), real activities.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 17 §5: what a long attention phase or a large batch reaches. The attention phase continues as
+ * Bounds of the attention phase: what a long attention phase or a large batch reaches. The attention phase continues as
  * new after `updatesPerRun` Updates and keeps its counts; operator-resolved rows carry an estimated cost;
  * waits beyond what a batch may wait (3650d) are refused at start; the list of refused voids that goes
  * into history is bounded. Real dev server, PostgreSQL and sandbox.

@@ -1,5 +1,5 @@
 /**
- * The batch workflow's execution (issues 10 and 11): preview arithmetic against real sandbox quotes,
+ * The batch workflow's execution: preview arithmetic against real sandbox quotes,
  * definitive and transient UPS errors, a refused filter, restart of failed rows, reconcile of ambiguous
  * creates, cancel with void, and continue-as-new. Real dev server, PostgreSQL and sandbox.
  */

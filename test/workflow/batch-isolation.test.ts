@@ -1,5 +1,5 @@
 /**
- * Template isolation at the worker's scale (issue 8, done-when): hostile batches — a template that
+ * Template isolation at the worker's scale: hostile batches — a template that
  * loops 10^8 times, one with a catastrophic regex on a row value, one that doubles a string to a
  * gigabyte, one that reaches for `constructor` to get at the host — run next to a normal batch on ONE
  * worker. The normal batch is untouched: every row rendered exactly as a renderer of its own renders

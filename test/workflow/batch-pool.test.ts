@@ -1,5 +1,5 @@
 /**
- * Issue 9 "done when": 200 rows through the batch workflow against serial sandboxes (one call at a time
+ * The UPS session pool at the batch's scale: 200 rows through the batch workflow against serial sandboxes (one call at a time
  * per process, like the real UPS MCP server) with a simulated UPS round trip, through a pool of 4
  * sessions and through a pool of 1, with the client's default timeouts. With the pool, no create is
  * ambiguous (one create_shipment per reference, no reconcile, no needs_review) and the calls really run

@@ -1,5 +1,5 @@
 /**
- * Issue 17 §3: two batches never share a row reference. Ids that differ only in punctuation, and long
+ * References (docs/exactly-once.md): two batches never share a row reference. Ids that differ only in punctuation, and long
  * ids that differ only at the start, each ship every row with references of their own (the sandbox's own
  * record: one shipment per reference); a reference the ledger already holds for another batch is refused
  * loudly — by insertRows itself, and through a workflow, whose load fails at once naming the conflict.

@@ -1,5 +1,5 @@
 /**
- * Write-back (issue 11, done-when 6): the tracking number of every shipped row lands in the source's
+ * Write-back: the tracking number of every shipped row lands in the source's
  * write-back column, and nothing is written for rows that did not ship; a write-back that cannot succeed
  * (the column turned out not to be writable, or was dropped while the batch ran) never undoes or repeats
  * a shipment: the batch still completes and reports the failure in `status.rejectedMessages` (also

@@ -49,7 +49,7 @@ test('the ledger tables carry the lookups’ indexes', async () => {
   }
 });
 
-test('row states are exactly those of DESIGN §4, enforced by the database', async () => {
+test('row states are exactly those of docs/design.md §4, enforced by the database', async () => {
   await pool.query(
     `INSERT INTO batches (batch_id, mode, phase, source_table, template, shipper)
      VALUES ('batch-migration-test', 'confirm', 'loading', 'orders', '{}', '{}')`,

@@ -40,7 +40,7 @@ test('a real workflow runs on the dev server and its activity writes to PostgreS
   assert.equal(scheduled[0]!.activityTaskScheduledEventAttributes!.activityType!.name, 'recordStackCheck');
 });
 
-test('the dev server has the search attributes of DESIGN §6 registered', async () => {
+test('the dev server has the search attributes of docs/design.md §6 registered', async () => {
   const res = await env.client.connection.operatorService.listSearchAttributes({
     namespace: env.config.temporal.namespace,
   });
