@@ -143,6 +143,12 @@ export type ResolveArgs = z.input<typeof ResolveSchema>;
 export type FinishArgs = z.input<typeof FinishSchema>;
 export type ResumeArgs = z.input<typeof ResumeSchema>;
 
+/** An operator action the workflow queues for the `applyRowAction` activity (restart or resolve). */
+export type PendingAction =
+  | { kind: 'restart'; scope: 'failed' | 'needs_review' | 'all_unshipped'; rows?: number[] }
+  | { kind: 'resolve'; row: number; outcome: 'shipped'; trackingNumber: string }
+  | { kind: 'resolve'; row: number; outcome: 'retry' };
+
 /** One message's problems as one line: `mode: mode must be "confirm" or "auto"`. */
 export function describeIssues(error: z.ZodError): string {
   return error.issues

@@ -20,6 +20,7 @@ import {
   type BatchPreview,
   type BatchStatus,
   type ExtraShipmentCounts,
+  type PendingAction,
   type RejectedMessage,
   type RowCounts,
   type UpsOutage,
@@ -27,12 +28,6 @@ import {
 } from '../domain/batch';
 import type { BatchPhase } from '../domain/row-status';
 import type { z } from 'zod';
-
-/** Queued operator actions that need activities; the main loop runs them. */
-export type PendingAction =
-  | { kind: 'restart'; scope: 'failed' | 'needs_review' | 'all_unshipped'; rows?: number[] }
-  | { kind: 'resolve'; row: number; outcome: 'shipped'; trackingNumber: string }
-  | { kind: 'resolve'; row: number; outcome: 'retry' };
 
 /** What a new run continues with. */
 export interface CarriedState {

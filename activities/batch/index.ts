@@ -1,8 +1,7 @@
 /** The batch workflow's activities, bound to the worker's pool and UPS client. */
 import type pg from 'pg';
-import type { BatchInput } from '../../domain/batch';
+import type { BatchInput, PendingAction } from '../../domain/batch';
 import type { RowStatus } from '../../domain/row-status';
-import type { PendingAction } from '../../workflows/batch-state';
 import type { UpsClient } from '../ups/client';
 import { loadBatch } from './load';
 import { ledgerTotals, markRows, pendingRows, requestCancel } from './ledger';

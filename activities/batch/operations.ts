@@ -6,7 +6,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type pg from 'pg';
 import type { RowStatus } from '../../domain/row-status';
 import type { UpsClient } from '../ups/client';
-import type { PendingAction } from '../../workflows/batch-state';
+import type { PendingAction } from '../../domain/batch';
 import { SourceError, writeBackTracking } from '../source';
 import { mapBounded } from './preview';
 import { estimateRowCost } from './row-cost';
