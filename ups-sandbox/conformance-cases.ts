@@ -3,7 +3,7 @@
  * decision the real server makes before it calls UPS, by kind. Pure data (plus small builders) so
  * the contract tests can send the same calls to the sandbox alone.
  */
-import type { JsonObject } from '../domain/json';
+import type { JsonObject } from './json';
 
 /** One call of the comparison. */
 export interface ConformanceCase {

@@ -11,7 +11,7 @@
  */
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { ElicitResultSchema, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
-import type { JsonObject } from '../domain/json';
+import type { JsonObject } from './json';
 import { ToolFailure } from './errors';
 import { fieldExists, missingPayload, setField, StructuralConflict, type MissingField } from './preflight';
 import { pyStr } from './python';

@@ -14,7 +14,7 @@
  * The sandbox keeps its own copy of these rules (it imitates an external server: nothing here comes
  * from the project's shipment schema).
  */
-import { isObj, type JsonObject } from '../domain/json';
+import { isObj, type JsonObject } from './json';
 import { ToolFailure } from './errors';
 import { noGetAttribute, pyStr, pyTruthy, pyTypeName } from './python';
 

@@ -3,7 +3,7 @@
  * Python's view of the caller's input (type names in TypeError/AttributeError texts, `str()` of a
  * country code, the `repr()` pydantic prints). The sandbox reproduces those views from here.
  */
-import { isObj } from '../domain/json';
+import { isObj } from './json';
 
 /** Python's type name of a JSON value after `json.loads`. */
 export function pyTypeName(v: unknown): string {

@@ -4,7 +4,7 @@
  * residential and fuel surcharges, negotiated discounts). All money is integer cents; the only
  * floating point is in weights and dimensions, never in amounts.
  */
-import { formatCents } from '../domain/money';
+import { charge } from './money';
 import { serviceName } from './services';
 
 /** The parts of a UPS Rate/Ship request Shipment that rating reads. */
@@ -285,11 +285,6 @@ function allocate(total: number, weights: number[]): number[] {
   return parts;
 }
 
-/** A UPS charge `{CurrencyCode, MonetaryValue}` from integer cents. */
-export const charge = (cents: number, currency = 'USD') => ({
-  CurrencyCode: currency,
-  MonetaryValue: formatCents(cents),
-});
 const usd = (cents: number) => charge(cents);
 const pounds = (lbs: number) => ({
   UnitOfMeasurement: { Code: 'LBS', Description: 'Pounds' },
@@ -301,7 +296,7 @@ const pounds = (lbs: number) => ({
  * sum of package bases; ItemizedCharges lists the residential (270, when residential) and fuel (375)
  * surcharges; TransportationCharges = base + itemized; ServiceOptionsCharges is 0.00; TotalCharges =
  * transportation + service options. Surcharges are split over RatedPackage entries so those add up to
- * the shipment exactly. Every MonetaryValue comes from integer cents via {@link formatCents}.
+ * the shipment exactly. Every MonetaryValue comes from integer cents via {@link charge}.
  *
  * @param opts.negotiated - add NegotiatedRateCharges (the account's rate)
  * @param opts.timeInTransit - add a TimeInTransit summary (as for RequestOption Ratetimeintransit)

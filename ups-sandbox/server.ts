@@ -2,7 +2,7 @@
  * The sandbox MCP server: the real ups-mcp tool surface (see tools.ts) over any MCP transport, with
  * the latency and faults of the knobs applied and every call written to the call log.
  */
-import { asList, isObj, text, type JsonObject } from '../domain/json';
+import { asList, isObj, text, type JsonObject } from './json';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';

@@ -9,7 +9,7 @@
  * - problems are reported as pydantic's "N validation error(s) for <tool>Arguments" text.
  */
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import { isObj } from '../domain/json';
+import { isObj } from './json';
 import { pydanticInputRepr, pyTypeName } from './python';
 
 type Property = Record<string, unknown>;

@@ -3,7 +3,7 @@
  * Address Validation and Tracking. Each function takes the tool's arguments and returns the UPS REST
  * response body, or throws a {@link ToolFailure} shaped as the real server reports it.
  */
-import { asList, isObj, isPresent, text, type JsonObject } from '../domain/json';
+import { asList, isObj, isPresent, text, type JsonObject } from './json';
 import { randomInt } from 'node:crypto';
 import { makeUpsTrackingNumber } from '../domain/tracking-number';
 import { serviceName } from './services';
@@ -21,7 +21,8 @@ import {
 } from './preflight';
 import { elicitMissing, type FormElicitor } from './elicitation';
 import { parseArguments } from './tools';
-import { charge, quoteService, ratedShipment, shoppableServices, type RatableShipment } from './rates';
+import { charge } from './money';
+import { quoteService, ratedShipment, shoppableServices, type RatableShipment } from './rates';
 import { renderLabelGif, renderLabelZpl, type LabelInput } from './label';
 import type { Knobs } from './knobs';
 import type { ShipmentRecord, ShipmentStore, StoredParty } from './store';
