@@ -377,25 +377,4 @@ export class BatchState implements CarriedState {
   applyResume(): void {
     this.resumeRequested = true;
   }
-
-  /** Progress line for the Web UI's current details. */
-  progressMarkdown(): string {
-    const c = this.counts;
-    const money = (cents: number) => `${(cents / 100).toFixed(2)} ${this.currency}`;
-    return [
-      `**${this.phase}** · mode ${this.mode}${this.modeLocked ? ' (locked)' : ''}`,
-      `shipped ${c.shipped} · failed ${c.failed} · needs review ${c.needsReview} · pending ${c.pending} · in flight ${this.inFlightCount} · invalid ${c.invalid} of ${c.total}`,
-      `cost so far ${money(this.actualCostCents)} (estimate ${money(this.estimatedCostCents)})`,
-      ...(this.upsOutage ? [outageMarkdown(this.upsOutage)] : []),
-    ].join('\n\n');
-  }
-}
-
-/** The outage for the Web UI's current details: what, since when, what happens next. */
-function outageMarkdown(o: UpsOutage): string {
-  const next = o.nextProbeAt ? `next check ${o.nextProbeAt}` : 'checking now';
-  const action = o.needsOperator
-    ? 'Fix the UPS credentials, then send the `resume` signal `{}` (or wait: a check that succeeds resumes too).'
-    : 'Shipping resumes by itself when UPS answers; `resume` `{}` tries at once.';
-  return `**waiting for UPS** since ${o.since}: ${o.reason} (${o.probes} checks, ${next}). ${action}`;
 }

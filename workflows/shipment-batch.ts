@@ -35,6 +35,7 @@ import {
 import * as msg from '../domain/messages';
 import type { BatchPhase } from '../domain/row-status';
 import { SHIP_BATCH_MODE, SHIP_BATCH_PHASE, SHIP_BATCH_ROWS } from '../domain/search-attributes';
+import { progressMarkdown } from './batch-progress';
 import { BatchState, type CarriedState } from './batch-state';
 
 /** Failure types a retry cannot fix (matched by name by Temporal's retry policy). */
@@ -148,9 +149,9 @@ export async function shipmentBatch(rawInput: BatchInputArg, carried?: CarriedSt
     shownPhase = phase;
     shownMode = state.mode;
     if (changes.length > 0) upsertSearchAttributes(changes);
-    setCurrentDetails(state.progressMarkdown());
+    setCurrentDetails(progressMarkdown(state));
   };
-  setCurrentDetails(state.progressMarkdown());
+  setCurrentDetails(progressMarkdown(state));
 
   try {
     if (!carried) {
@@ -429,7 +430,7 @@ export async function shipmentBatch(rawInput: BatchInputArg, carried?: CarriedSt
       const o = s.upsOutage!;
       const delay = Math.min(PROBE_MAX_MS, PROBE_FIRST_MS * 2 ** Math.min(o.probes, 10));
       o.nextProbeAt = new Date(Date.now() + delay).toISOString();
-      setCurrentDetails(s.progressMarkdown());
+      setCurrentDetails(progressMarkdown(s));
       await condition(
         () => !!s.cancel || !!s.rejected || s.resumeRequested || (canHandOver && handOverSuggested()),
         delay,
@@ -445,7 +446,7 @@ export async function shipmentBatch(rawInput: BatchInputArg, carried?: CarriedSt
       if (canHandOver && handOverSuggested()) return 'continue';
       o.nextProbeAt = undefined;
       o.probes++;
-      setCurrentDetails(s.progressMarkdown());
+      setCurrentDetails(progressMarkdown(s));
       const probe = await ups.probeUps.executeWithOptions({ ...UPS_OPTIONS, summary: 'is UPS answering?' }, [
         { batchId },
       ]);
@@ -520,7 +521,7 @@ export async function shipmentBatch(rawInput: BatchInputArg, carried?: CarriedSt
       }
     } finally {
       delete s.inFlight[rowNo];
-      setCurrentDetails(s.progressMarkdown());
+      setCurrentDetails(progressMarkdown(s));
     }
   }
 

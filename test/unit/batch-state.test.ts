@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BatchInputSchema, describeIssues } from '../../domain/batch';
 import { BatchState } from '../../workflows/batch-state';
+import { progressMarkdown } from '../../workflows/batch-progress';
 import { SHIPPER, TEMPLATE } from '../helpers/batch';
 
 const input = BatchInputSchema.parse({ source: { table: 'orders' }, template: TEMPLATE, shipper: SHIPPER });
@@ -119,7 +120,46 @@ test('breaker: trips after 3 UPS failures in a row (an answer in between starts 
   assert.equal(s.noteUpsDown({ kind: 'auth', reason: 'UPS refused the credentials (HTTP 401)' }), true);
   assert.equal(outage()?.probes, 4);
   assert.equal(outage()?.needsOperator, true);
-  assert.ok(s.progressMarkdown().includes('Fix the UPS credentials'));
+  assert.ok(progressMarkdown(s).includes('Fix the UPS credentials'));
   const carried = new BatchState('batch-x', input, s.carry());
   assert.deepEqual(carried.upsOutage, s.upsOutage, 'the outage survives continue-as-new');
+});
+
+test('progress text for the Web UI: phase, mode, counts, costs with two decimals, and the outage', () => {
+  const s = new BatchState('batch-x', input);
+  s.phase = 'executing';
+  s.modeLocked = true;
+  s.counts = { ...s.counts, total: 12, invalid: 1, pending: 2, shipped: 5, failed: 1, needsReview: 1 };
+  s.inFlight[7] = true;
+  s.actualCostCents = 123456;
+  s.estimatedCostCents = 5;
+  assert.equal(
+    progressMarkdown(s),
+    [
+      '**executing** · mode confirm (locked)',
+      'shipped 5 · failed 1 · needs review 1 · pending 2 · in flight 1 · invalid 1 of 12',
+      'cost so far 1234.56 USD (estimate 0.05 USD)',
+    ].join('\n\n'),
+  );
+  s.phase = 'waiting_for_ups';
+  s.modeLocked = false;
+  s.actualCostCents = 0;
+  s.estimatedCostCents = -250;
+  s.upsOutage = {
+    kind: 'unavailable',
+    reason: 'UPS unavailable: 503',
+    since: '2026-01-02T03:04:05.000Z',
+    nextProbeAt: '2026-01-02T03:04:10.000Z',
+    probes: 2,
+    needsOperator: false,
+  };
+  assert.equal(
+    progressMarkdown(s),
+    [
+      '**waiting_for_ups** · mode confirm',
+      'shipped 5 · failed 1 · needs review 1 · pending 2 · in flight 1 · invalid 1 of 12',
+      'cost so far 0.00 USD (estimate -2.50 USD)',
+      '**waiting for UPS** since 2026-01-02T03:04:05.000Z: UPS unavailable: 503 (2 checks, next check 2026-01-02T03:04:10.000Z). Shipping resumes by itself when UPS answers; `resume` `{}` tries at once.',
+    ].join('\n\n'),
+  );
 });
