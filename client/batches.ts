@@ -47,6 +47,7 @@ import {
   type UpsOutage,
 } from '../domain/batch';
 import * as msg from '../domain/messages';
+import { rowsDone, rowsRemaining } from '../domain/row-counts';
 import { BATCH_PHASES, type BatchPhase } from '../domain/row-status';
 import { SHIP_BATCH_MODE, SHIP_BATCH_PHASE, SHIP_BATCH_ROWS } from '../domain/search-attributes';
 import { openPool } from '../activities/db';
@@ -98,7 +99,10 @@ export interface AttentionItem extends BatchSummary {
    * credentials), `retrying` (an activity keeps failing) or `no_worker`.
    */
   reason: 'awaiting_approval' | 'awaiting_action' | 'waiting_for_ups' | 'retrying' | 'no_worker';
-  /** Rows settled (shipped, failed, invalid, cancelled, voided) and still to do (pending, in flight, needs review). */
+  /**
+   * Rows done (shipped, failed, invalid, cancelled, voided) and remaining (pending, in flight, needs review:
+   * a row needing review waits for an operator, so it is not done); see domain/row-counts.ts.
+   */
   done: number;
   remaining: number;
   counts: RowCounts;
@@ -545,13 +549,12 @@ export class ShipbatchClient {
       if (!reason) continue;
       const { counts } = await ledger.readCounts(pool, b.batchId);
       lastError ??= await ledger.lastRowError(pool, b.batchId);
-      const remaining = counts.pending + counts.inFlight + counts.needsReview;
       items.push({
         ...b,
         reason,
         counts,
-        done: counts.total - remaining,
-        remaining,
+        done: rowsDone(counts),
+        remaining: rowsRemaining(counts),
         lastError,
         ...(upsOutage ? { upsOutage } : {}),
         choices: choicesFor(reason, b.batchId, counts, upsOutage),

@@ -4,6 +4,7 @@
  */
 import { formatCents } from '../../domain/money';
 import type { RowCounts, UpsOutage } from '../../domain/batch';
+import { rowsToSettle } from '../../domain/row-counts';
 
 /** Cents as money: `$1,234.56` for USD, `1,234.56 EUR` otherwise. */
 export function formatMoney(cents: number, currency = 'USD'): string {
@@ -149,14 +150,9 @@ function clockTime(iso: string): string {
   return m ? `${m[1]} UTC` : iso;
 }
 
-/** Rows settled in this execution (shipped, failed, in review, cancelled, voided): the rate's numerator. */
-export function settled(c: RowCounts): number {
-  return c.shipped + c.failed + c.cancelled + c.voided + c.needsReview;
-}
-
 /**
- * Rate and ETA from samples over time: rows settled per second since the first sample that was
- * executing, ETA for the rows still pending or in flight.
+ * Rate and ETA from samples over time: rows settled (`rowsSettled` of domain/row-counts.ts) per second since
+ * the first sample that was executing, ETA for the rows still to settle (pending or in flight).
  */
 export class RateMeter {
   private first?: { at: number; done: number };
@@ -168,11 +164,6 @@ export class RateMeter {
     const dt = (now - this.first.at) / 1000;
     return dt > 0.5 ? Math.max(0, done - this.first.done) / dt : 0;
   }
-}
-
-/** Rows still to settle: neither shipped, failed, in review, cancelled, voided nor invalid. */
-export function remainingRows(c: RowCounts): number {
-  return Math.max(0, c.total - c.invalid - c.shipped - c.failed - c.needsReview - c.cancelled - c.voided);
 }
 
 const BEFORE_EXECUTION = new Set(['loading', 'previewing', 'awaiting_approval']);
@@ -187,7 +178,7 @@ export function progressLine(s: ProgressSample, rowsPerSecond: number, width = 2
     const o = s.upsOutage;
     return (
       `waiting_for_ups: ${o ? clean(o.reason) : 'UPS does not answer'} | ` +
-      `shipped ${c.shipped} failed ${c.failed}${c.needsReview ? ` review ${c.needsReview}` : ''} pending ${remainingRows(c)}` +
+      `shipped ${c.shipped} failed ${c.failed}${c.needsReview ? ` review ${c.needsReview}` : ''} pending ${rowsToSettle(c)}` +
       (o ? ` | ${clean(outageProbes(o, clockTime))}` : '')
     );
   }
@@ -198,7 +189,7 @@ export function progressLine(s: ProgressSample, rowsPerSecond: number, width = 2
     );
   }
   const toShip = c.total - c.invalid;
-  const remaining = remainingRows(c);
+  const remaining = rowsToSettle(c);
   const frac = toShip > 0 ? (toShip - remaining) / toShip : 1;
   const shippedW = toShip > 0 ? Math.round((c.shipped / toShip) * width) : 0;
   const otherW = Math.max(0, Math.round(frac * width) - shippedW);

@@ -7,7 +7,8 @@
 import { FINAL_PHASES, type BatchStatus } from '../../domain/batch';
 import type { ShipbatchClient } from '../batches';
 import { BatchNotFoundError, ConnectionError } from '../errors';
-import { clean, outageNext, progressLine, RateMeter, settled } from './output';
+import { rowsSettled } from '../../domain/row-counts';
+import { clean, outageNext, progressLine, RateMeter } from './output';
 
 export interface WatchOptions {
   /** Print progress (false with --json: only the final status is printed, by the caller). */
@@ -67,7 +68,7 @@ export async function watchBatch(
     const now = Date.now();
     // The rate counts from the latest (re)start of shipping: not across a wait for UPS or for action.
     if (s.phase !== 'executing') meter = new RateMeter();
-    const rate = s.phase === 'executing' ? meter.rate(now, settled(s.counts)) : 0;
+    const rate = s.phase === 'executing' ? meter.rate(now, rowsSettled(s.counts)) : 0;
     const done = FINAL_PHASES.has(s.phase) || (opts.until?.(s) ?? false);
     if (opts.show) {
       const line = progressLine(s, rate);
