@@ -1,6 +1,7 @@
 /**
- * Typed errors of the client library. The CLI maps them to exit codes: {@link BatchInputError} and
- * {@link BatchRefusedError} are the caller's input (exit 2), the others are failures (exit 1).
+ * Typed errors of the client library. Each carries the CLI's exit code: {@link BatchInputError},
+ * {@link BatchNotFoundError} and {@link BatchRefusedError} are the caller's input (exit 2), the others are
+ * failures (exit 1).
  */
 
 /** Base class: every error the client throws on purpose. `fix` says what to do about it, when known. */
@@ -11,10 +12,19 @@ export class ShipbatchError extends Error {
     this.name = new.target.name;
     this.fix = options?.fix;
   }
+
+  /** The CLI's exit code for this error: 1, a failure (2 for the caller's input, in the subclasses that are). */
+  get exitCode(): 1 | 2 {
+    return 1;
+  }
 }
 
 /** Bad input, found before anything was sent: a batch input, a file, a template, a filter, a flag. */
-export class BatchInputError extends ShipbatchError {}
+export class BatchInputError extends ShipbatchError {
+  override get exitCode(): 2 {
+    return 2;
+  }
+}
 
 /** No batch with this id in the namespace (or no ledger record of it). */
 export class BatchNotFoundError extends ShipbatchError {
@@ -27,6 +37,10 @@ export class BatchNotFoundError extends ShipbatchError {
       fix: 'check the id with `shipbatch list` (ids look like batch-<name>)',
     });
   }
+
+  override get exitCode(): 2 {
+    return 2;
+  }
 }
 
 /** The workflow refused an operation (stale preview hash, wrong phase, mode locked…); `reason` is its own words. */
@@ -38,6 +52,10 @@ export class BatchRefusedError extends ShipbatchError {
     options?: { cause?: unknown },
   ) {
     super(`${batchId} refused ${operation}: ${reason}`, options);
+  }
+
+  override get exitCode(): 2 {
+    return 2;
   }
 }
 

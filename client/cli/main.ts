@@ -4,29 +4,10 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { BATCH_PHASES, ROW_STATUSES } from '../../domain/row-status';
-import { BatchInputError, BatchNotFoundError, BatchRefusedError, ShipbatchError } from '../errors';
+import { BatchInputError } from '../errors';
 import * as cmd from './commands';
+import { describeError, exitCodeOf } from './exit-codes';
 import { choiceArg, intArg, modeArg, rowsListArg, scopeArg } from './inputs';
-
-/** Exit code of an error: 2 for the caller's input, 1 for everything else. */
-export function exitCodeOf(err: unknown): number {
-  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-  if (err instanceof BatchInputError || err instanceof BatchRefusedError || err instanceof BatchNotFoundError)
-    return 2;
-  const name = (err as Error)?.name;
-  // Configuration and input errors raised below the client (config loader, import, source checks).
-  if (name === 'ConfigError' || name === 'ImportError' || name === 'FilterError' || name === 'SourceError')
-    return 2;
-  return 1;
-}
-
-/** One line for an error: the message, then the fix. Never a stack trace (unless SHIPBATCH_DEBUG is set). */
-export function describeError(err: unknown): string {
-  if (process.env.SHIPBATCH_DEBUG && err instanceof Error && err.stack) return err.stack;
-  const message = err instanceof Error ? err.message : String(err);
-  const fix = err instanceof ShipbatchError ? err.fix : undefined;
-  return fix ? `${message}. Fix: ${fix}` : message;
-}
 
 function typeArg(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const m = /^([A-Za-z_][A-Za-z0-9_ ]{0,62})=(text|integer|numeric|boolean|date)$/.exec(value);

@@ -22,8 +22,18 @@ import {
   printStatus,
   type Io,
 } from '../../client/cli/commands';
-import { exitCodeOf, runCli } from '../../client/cli/main';
-import { BatchInputError, BatchNotFoundError, BatchRefusedError, ConnectionError } from '../../client/errors';
+import { runCli } from '../../client/cli/main';
+import { exitCodeOf } from '../../client/cli/exit-codes';
+import {
+  BatchInputError,
+  BatchNotFoundError,
+  BatchRefusedError,
+  ConnectionError,
+  ShipbatchError,
+} from '../../client/errors';
+import { ImportError } from '../../activities/source/import-limits';
+import { SourceError } from '../../activities/source/identifiers';
+import { ConfigError } from '../../temporal.config';
 import { TEMPLATE, SHIPPER } from '../helpers/batch';
 
 test('money: cents with thousands separators, USD as $, others by code, negatives', () => {
@@ -152,9 +162,14 @@ test('exit codes: input and refusals 2, connection and other failures 1', () => 
   assert.equal(exitCodeOf(new BatchInputError('x')), 2);
   assert.equal(exitCodeOf(new BatchRefusedError('batch-a', 'approve', 'stale approval')), 2);
   assert.equal(exitCodeOf(new BatchNotFoundError('batch-a')), 2);
-  assert.equal(exitCodeOf(Object.assign(new Error('bad var'), { name: 'ConfigError' })), 2);
+  assert.equal(exitCodeOf(new ConfigError('bad var')), 2);
+  assert.equal(exitCodeOf(new ImportError('bad file')), 2);
+  assert.equal(exitCodeOf(new SourceError('no table')), 2);
   assert.equal(exitCodeOf(new ConnectionError('down')), 1);
+  assert.equal(exitCodeOf(new ShipbatchError('failed')), 1);
   assert.equal(exitCodeOf(new Error('boom')), 1);
+  // The code is the type's, not the name's: an error merely named like an input error is a failure.
+  assert.equal(exitCodeOf(Object.assign(new Error('bad var'), { name: 'BatchInputError' })), 1);
 });
 
 /** Run the CLI in-process with captured output (only for commands that fail before connecting). */
