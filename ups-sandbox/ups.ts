@@ -5,7 +5,7 @@
  */
 import { asList, isObj, isPresent, text, type JsonObject } from './json';
 import { randomInt } from 'node:crypto';
-import { makeUpsTrackingNumber } from '../domain/tracking-number';
+import { makeUpsTrackingNumber } from './tracking-number';
 import { serviceName } from './services';
 import { ToolFailure, UPS_CODES, upsHttpError } from './errors';
 import {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { openBatchRenderer } from '../../activities/template/render';
 import { ShipperSchema, type ShipmentRequestBody } from '../../domain/shipment-schema';
-import { isValidUpsTrackingNumber } from '../../domain/tracking-number';
+import { isValidUpsTrackingNumber } from '../../ups-sandbox/tracking-number';
 import { shipmentsPerReference } from '../../ups-sandbox/call-log';
 import { BAD_ROWS, generateOrders } from '../../scripts/gen-example-orders';
 import { openSandboxHarness, type SandboxHarness } from '../helpers/ups-sandbox';

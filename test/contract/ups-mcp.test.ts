@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../temporal.config';
 import { createUpsClient } from '../../activities/ups/from-config';
-import { isValidUpsTrackingNumber } from '../../domain/tracking-number';
+import { isValidUpsTrackingNumber } from '../../ups-sandbox/tracking-number';
 import { UpsError } from '../../activities/ups/errors';
 import { rateRequestFromShipmentRequest } from '../../activities/ups/rate-request';
 import { callsPerReference, readCallLog, shipmentsPerReference } from '../../ups-sandbox/call-log';

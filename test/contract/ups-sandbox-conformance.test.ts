@@ -26,7 +26,7 @@ import {
   type ElicitRequest,
   type ElicitResult,
 } from '@modelcontextprotocol/sdk/types.js';
-import { isValidUpsTrackingNumber } from '../../domain/tracking-number';
+import { isValidUpsTrackingNumber } from '../../ups-sandbox/tracking-number';
 import {
   CONFORMANCE_CASES,
   shipBody,

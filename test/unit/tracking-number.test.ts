@@ -5,7 +5,7 @@ import {
   isValidUpsTrackingNumber,
   makeUpsTrackingNumber,
   upsCheckDigit,
-} from '../../domain/tracking-number';
+} from '../../ups-sandbox/tracking-number';
 
 // Valid numbers: 1Z12345E6605272234 and 1Z999AA10123456784 from UPS samples, the rest from
 // jkeen/tracking_number_data (MIT), which real carriers issued.

@@ -8,7 +8,7 @@ import {
   MultiFormatReader,
   RGBLuminanceSource,
 } from '@zxing/library';
-import { makeUpsTrackingNumber } from '../../domain/tracking-number';
+import { makeUpsTrackingNumber } from '../../ups-sandbox/tracking-number';
 import {
   LABEL_HEIGHT_PX,
   LABEL_WIDTH_PX,

@@ -2,7 +2,7 @@
  * What the label says, derived once from the input and shared by the GIF and ZPL renderers: cleaned,
  * upper-cased text fields, the routing code, the service icon and the MaxiCode data.
  */
-import { formatTrackingNumber } from '../../domain/tracking-number';
+import { formatTrackingNumber } from '../tracking-number';
 import { maxiCodeData, type MaxiCodeData } from './maxicode';
 import { clean, upper } from './text';
 import type { LabelInput, LabelParty } from './types';

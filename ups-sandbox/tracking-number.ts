@@ -1,5 +1,5 @@
 /**
- * UPS "1Z" tracking numbers. Pure: no Node imports (this folder runs in Temporal's workflow sandbox).
+ * UPS "1Z" tracking numbers, as the sandbox issues them and prints them on labels. Pure: no imports.
  *
  * Layout (18 characters): `1Z` + 6-character shipper number + 2-character service code
  * + 7-digit package id + 1 check digit, e.g. `1Z A1B2C3 03 1234567 8`.
