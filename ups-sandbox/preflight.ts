@@ -17,6 +17,7 @@
 import { isObj, type JsonObject } from './json';
 import { ToolFailure } from './errors';
 import { noGetAttribute, pyStr, pyTruthy, pyTypeName } from './python';
+import { SERVICE_CHOICES } from './services';
 
 type Obj = JsonObject;
 
@@ -218,24 +219,6 @@ interface Rule extends Omit<MissingField, 'dot_path' | 'flat_key' | 'prompt' | '
 const COUNTRY = { maxLength: 2, pattern: '^[A-Z]{2}$' };
 const CURRENCY = { maxLength: 3, pattern: '^[A-Z]{3}$' };
 
-const SERVICES: [string, string][] = [
-  ['01', 'Next Day Air'],
-  ['02', '2nd Day Air'],
-  ['03', 'Ground'],
-  ['07', 'Express'],
-  ['08', 'Expedited'],
-  ['11', 'UPS Standard'],
-  ['12', '3 Day Select'],
-  ['13', 'Next Day Air Saver'],
-  ['14', 'Next Day Air Early'],
-  ['17', 'Worldwide Economy DDU'],
-  ['54', 'Express Plus'],
-  ['59', '2nd Day Air A.M.'],
-  ['65', 'UPS Saver'],
-  ['72', 'Worldwide Economy DDP'],
-  ['74', 'UPS Express 12:00'],
-];
-
 function partyRules(s: string): Rule[] {
   return [
     { path: `${s}.Shipper.Name`, key: 'shipper_name', prompt: 'Shipper name' },
@@ -272,7 +255,7 @@ const serviceRule = (s: string): Rule => ({
   path: `${s}.Service.Code`,
   key: 'service_code',
   prompt: 'UPS service type',
-  choices: SERVICES,
+  choices: SERVICE_CHOICES,
 });
 
 const chargeTypeRule = (s: string): Rule => ({
