@@ -13,7 +13,8 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { ElicitResultSchema, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
 import type { JsonObject } from './json';
 import { ToolFailure } from './errors';
-import { fieldExists, missingPayload, setField, StructuralConflict, type MissingField } from './preflight';
+import { fieldExists, setField, StructuralConflict } from './preflight/dot-path';
+import { missingPayload, type MissingField } from './preflight/fields';
 import { pyStr } from './python';
 
 type Obj = JsonObject;

@@ -11,14 +11,13 @@ import { ToolFailure, UPS_CODES, upsHttpError } from './errors';
 import {
   AmbiguousPayer,
   ambiguousPayer,
-  canonicalize,
   malformed,
   missingFields,
-  StructuralConflict,
-  withDefaults,
   type MissingField,
   type RequestRoot,
 } from './preflight';
+import { canonicalize, withDefaults } from './preflight/canonical';
+import { StructuralConflict } from './preflight/dot-path';
 import { elicitMissing, type FormElicitor } from './elicitation';
 import { parseArguments } from './tools';
 import { charge } from './money';
