@@ -61,3 +61,8 @@ export class BatchRefusedError extends ShipbatchError {
 
 /** Temporal or PostgreSQL could not be reached. */
 export class ConnectionError extends ShipbatchError {}
+
+/** The message of anything thrown. */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

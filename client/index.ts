@@ -24,7 +24,8 @@ import type {
   RestartArgs,
   ResumeArgs,
 } from '../domain/batch';
-import { ShipbatchClient, type BatchSummary, type StartOptions, type StartedBatch } from './batches';
+import { ShipbatchClient, type StartOptions, type StartedBatch } from './batches';
+import type { BatchSummary } from './visibility';
 import type { BatchLabel, BatchRow } from './ledger';
 
 let shared: Promise<ShipbatchClient> | undefined;
@@ -106,16 +107,10 @@ export async function* batchLabels(batchId: string): AsyncGenerator<BatchLabel> 
   yield* (await defaultClient()).batchLabels(batchId);
 }
 
-export {
-  ShipbatchClient,
-  BATCH_WORKFLOW_TYPE,
-  batchIdFor,
-  normalizeBatchId,
-  type AttentionItem,
-  type BatchSummary,
-  type StartOptions,
-  type StartedBatch,
-} from './batches';
+export { ShipbatchClient, type StartOptions, type StartedBatch } from './batches';
+export { BATCH_WORKFLOW_TYPE, type BatchSummary } from './visibility';
+export { batchIdFor, normalizeBatchId } from './batch-ids';
+export type { AttentionItem } from './attention';
 export type { BatchLabel, BatchRow } from './ledger';
 export {
   BatchInputError,

@@ -3,10 +3,11 @@
  * read here, in the caller's process, never through workflow history.
  */
 import type pg from 'pg';
-import { BatchIdSchema, describeIssues, type BatchPreview, type RowCounts } from '../domain/batch';
+import type { BatchPreview, RowCounts } from '../domain/batch';
 import { ROW_STATUSES, type RowStatus } from '../domain/row-status';
 import type { RowError } from '../domain/row-error';
 import * as ledger from '../activities/batch/ledger';
+import { normalizeBatchId } from './batch-ids';
 import { BatchInputError, BatchNotFoundError } from './errors';
 
 /** One ledger row as `rows` and `batchRows` show it. */
@@ -48,18 +49,6 @@ export interface BatchLabel {
   trackingNumber: string;
   format: 'GIF' | 'ZPL' | 'PNG' | 'PDF';
   image: Buffer;
-}
-
-/** A user's batch id, checked: `batch-x` as is, `x` → `batch-x`. */
-export function normalizeBatchId(id: string): string {
-  const full = id.startsWith('batch-') ? id : `batch-${id}`;
-  const r = BatchIdSchema.safeParse(full);
-  if (!r.success) {
-    throw new BatchInputError(`invalid batch id ${JSON.stringify(id)}: ${describeIssues(r.error)}`, {
-      fix: 'use letters, digits, ".", "_" and "-" (at most 64 after "batch-")',
-    });
-  }
-  return full;
 }
 
 /** A row status from the caller, checked against the fixed list. */

@@ -8,13 +8,9 @@ import assert from 'node:assert/strict';
 import { emptyCounts, type BatchInput, type BatchStatus, type UpsOutage } from '../../domain/batch';
 import { csvField, csvLine, clean, formatMoney, progressLine, table } from '../../client/cli/output';
 import { intArg, rowsListArg } from '../../client/cli/inputs';
-import {
-  batchDetails,
-  batchIdFor,
-  batchSummary,
-  normalizeBatchId,
-  type AttentionItem,
-} from '../../client/batches';
+import type { AttentionItem } from '../../client/attention';
+import { batchIdFor, normalizeBatchId } from '../../client/batch-ids';
+import { batchDetails, batchSummary } from '../../client/web-ui';
 import {
   noPreviewReason,
   printAttention,
