@@ -249,7 +249,9 @@ function embeddedPgPassword(dataDir: string): string {
     const password = readFileSync(file, 'utf8').trim();
     if (password) return password;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return EMBEDDED_PG_LEGACY_PASSWORD;
+    // No file yet (or no data dir yet: a path through a file is ENOTDIR): the stack's start-up names the data dir.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return EMBEDDED_PG_LEGACY_PASSWORD;
     throw new ConfigError(
       `cannot read the embedded PostgreSQL's password file ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}): ` +
         'run as the user that started the embedded stack, or set DATABASE_URL',
