@@ -17,8 +17,9 @@ import { describeStartupError } from '../../stack/errors';
 import { FINAL_PHASES, type BatchStatus } from '../../domain/batch';
 import { ShipbatchClient } from '../batches';
 import { readDevState, removeDevState, writeDevState } from '../config';
-import type { Io } from './commands';
-import { printPreview, writeRowsCsv } from './commands';
+import { printPreview } from './batch-commands';
+import type { Io } from './io';
+import { writeRowsCsv } from './ledger-commands';
 import { formatMoney } from './output';
 import { watchBatch } from './watch';
 

@@ -11,13 +11,9 @@ import { intArg, rowsListArg } from '../../client/cli/inputs';
 import type { AttentionItem } from '../../client/attention';
 import { batchIdFor, normalizeBatchId } from '../../client/batch-ids';
 import { batchDetails, batchSummary } from '../../client/web-ui';
-import {
-  noPreviewReason,
-  printAttention,
-  printPreview,
-  printStatus,
-  type Io,
-} from '../../client/cli/commands';
+import { noPreviewReason, printPreview, printStatus } from '../../client/cli/batch-commands';
+import type { Io } from '../../client/cli/io';
+import { printAttention } from '../../client/cli/list-commands';
 import { runCli } from '../../client/cli/main';
 import { exitCodeOf } from '../../client/cli/exit-codes';
 import {

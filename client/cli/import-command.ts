@@ -1,0 +1,51 @@
+/** `import FILE --table T`: a CSV/TSV/XLSX file into a new PostgreSQL table (docs/design.md §7). */
+import { BatchInputError } from '../errors';
+import { printJson, say, type Io } from './io';
+import { table } from './output';
+import { withLedger } from './sessions';
+
+export async function importCommand(
+  file: string,
+  f: {
+    table: string;
+    replace?: boolean;
+    keyColumn?: string;
+    type?: Record<string, string>;
+    sheet?: string;
+    json?: boolean;
+  },
+  io: Io,
+): Promise<number> {
+  const { importFile, ImportError } = await import('../../activities/source');
+  return withLedger(async (pool) => {
+    const res = await importFile(pool, {
+      file,
+      table: f.table,
+      replace: f.replace,
+      keyColumn: f.keyColumn,
+      sheet: f.sheet,
+      types: f.type as Record<string, 'text' | 'integer' | 'numeric' | 'boolean' | 'date'> | undefined,
+    }).catch((err: unknown) => {
+      if (err instanceof ImportError) throw new BatchInputError(err.message, { cause: err });
+      throw err;
+    });
+    if (f.json) printJson(io, res);
+    else {
+      say(
+        io,
+        `imported ${res.rows} rows from ${file} into ${res.table}` +
+          (res.addedKey
+            ? ` (key column ${res.keyColumn} added, numbered 1…${res.rows})`
+            : ` (key column ${res.keyColumn})`),
+      );
+      say(
+        io,
+        table(
+          ['Column', 'Header', 'Type'],
+          res.columns.map((col) => [col.name, col.header, col.type]),
+        ),
+      );
+    }
+    return 0;
+  }, 'shipbatch-import');
+}

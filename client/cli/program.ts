@@ -1,0 +1,351 @@
+/**
+ * The `shipbatch` program (commander): every command with its flags, help and examples, each calling its
+ * command function with the parsed flags. Flag values are checked here (exit 2 before anything is sent).
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { BATCH_PHASES, ROW_STATUSES } from '../../domain/row-status';
+import { BatchInputError } from '../errors';
+import { previewCommand, startCommand, statusCommand, watchCommand, type StartFlags } from './batch-commands';
+import { importCommand } from './import-command';
+import { choiceArg, intArg, modeArg, rowsListArg, scopeArg } from './inputs';
+import type { Io } from './io';
+import { labelsCommand, rowsCommand } from './ledger-commands';
+import { listCommand } from './list-commands';
+import {
+  approveCommand,
+  cancelCommand,
+  finishCommand,
+  modeCommand,
+  rejectCommand,
+  resolveCommand,
+  restartCommand,
+  resumeCommand,
+} from './operation-commands';
+
+function typeArg(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const m = /^([A-Za-z_][A-Za-z0-9_ ]{0,62})=(text|integer|numeric|boolean|date)$/.exec(value);
+  if (!m)
+    throw new InvalidArgumentError(
+      `--type takes COLUMN=text|integer|numeric|boolean|date, got ${JSON.stringify(value)}`,
+    );
+  return { ...previous, [m[1]!]: m[2]! };
+}
+
+const EXAMPLES = `
+Examples:
+  $ shipbatch demo                                      # the whole tour: stack, import, batch, approve, labels
+  $ shipbatch dev                                       # embedded Temporal + PostgreSQL in the foreground
+  $ shipbatch worker                                    # a worker (in another terminal)
+  $ shipbatch import examples/orders.csv --table orders
+  $ shipbatch start --table orders --template examples/template.njk --shipper examples/shipper.json --name "spring sale"
+  $ shipbatch preview batch-spring-sale
+  $ shipbatch approve batch-spring-sale --preview-hash <hash from preview>
+  $ shipbatch watch batch-spring-sale
+  $ shipbatch rows batch-spring-sale --csv > results.csv
+  $ shipbatch labels batch-spring-sale --out labels.pdf
+
+Exit codes: 0 ok, 1 failure, 2 bad input (the message names it and the fix).
+Services: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, DATABASE_URL, SHIPBATCH_TASK_QUEUE;
+with none set, commands use the \`shipbatch dev\` running in this directory.`;
+
+/** Build the program; `run` receives each action's exit code. */
+export function buildProgram(io: Io, setCode: (code: number) => void): Command {
+  const program = new Command('shipbatch')
+    .description('Durable batch UPS shipping on Temporal: rows of orders → UPS shipments, exactly once.')
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)')
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .addHelpText('after', EXAMPLES);
+
+  const act =
+    <A extends unknown[]>(fn: (...args: A) => Promise<number>) =>
+    async (...args: A) => {
+      setCode(await fn(...args));
+    };
+  const json = (c: Command) => c.option('--json', 'machine-readable output (stable field names)');
+  const example = (c: Command, ...lines: string[]) =>
+    c.addHelpText('after', `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}`);
+
+  example(
+    json(
+      program
+        .command('start')
+        .description('validate and start a batch over a PostgreSQL table (prints {batchId, runId})')
+        .requiredOption('--table <table>', 'source table or view (schema.table allowed)')
+        .option('--key-column <column>', 'unique key column of the source', 'id')
+        .option('--filter <expr>', 'SQL boolean expression over the source columns (checked, read-only)')
+        .requiredOption('--template <file>', 'nunjucks template rendering the UPS Shipment (JSON)')
+        .requiredOption('--shipper <file>', 'JSON file of the UPS Shipper')
+        .option('--mode <mode>', 'confirm (wait for approval) or auto', modeArg, 'confirm')
+        .option('--name <name>', 'batch name (also gives the id batch-<name>)')
+        .option('--id <id>', 'batch id (batch-…)')
+        .option(
+          '--preview-rows <n>',
+          'rows rated in detail in the preview',
+          intArg('--preview-rows', 0, 1000),
+        )
+        .option('--rate-all', 'rate every row (exact total)')
+        .option('--concurrency <n>', 'rows in flight at once', intArg('--concurrency', 1, 256))
+        .option('--wait', 'follow the batch until it closes (progress bar)'),
+    ).action(act((f: StartFlags) => startCommand(f, io))),
+    'shipbatch start --table orders --template examples/template.njk --shipper examples/shipper.json --name spring',
+    'shipbatch start --table orders --filter "state = \'TX\'" --template t.njk --shipper s.json --mode auto --wait',
+  );
+
+  example(
+    json(
+      program.command('status <id>').description('phase, mode, row counts, cost, approval, refused messages'),
+    ).action(act((id: string, f: { json?: boolean }) => statusCommand(id, f, io))),
+    'shipbatch status batch-spring',
+  );
+  example(
+    json(
+      program
+        .command('preview <id>')
+        .description('the cost preview: rated rows, invalid rows, total estimate'),
+    ).action(act((id: string, f: { json?: boolean }) => previewCommand(id, f, io))),
+    'shipbatch preview batch-spring',
+  );
+  example(
+    json(
+      program
+        .command('approve <id>')
+        .description('approve the preview and ship (refused if the preview changed: exit 2)')
+        .option('--preview-hash <hash>', 'the previewHash you reviewed (a stale one is refused)')
+        .option('--by <name>', 'who approves (default: your user name)'),
+    ).action(
+      act((id: string, f: { previewHash?: string; by?: string; json?: boolean }) =>
+        approveCommand(id, f, io),
+      ),
+    ),
+    'shipbatch approve batch-spring --preview-hash 3f2a… --by alice',
+  );
+  example(
+    json(
+      program
+        .command('reject <id>')
+        .description('reject the preview; nothing ships')
+        .option('--reason <text>', 'why'),
+    ).action(act((id: string, f: { reason?: string; json?: boolean }) => rejectCommand(id, f, io))),
+    'shipbatch reject batch-spring --reason "wrong template"',
+  );
+  example(
+    json(
+      program.command('mode <id> <mode>').description('switch confirm/auto until execution starts'),
+    ).action(
+      act((id: string, mode: string, f: { json?: boolean }) => {
+        // A bad mode → exit 2 before anything is sent.
+        if (!/^(confirm|auto)$/i.test(mode.trim())) {
+          throw new BatchInputError(`mode must be "confirm" or "auto", got ${JSON.stringify(mode)}`);
+        }
+        return modeCommand(id, mode, f, io);
+      }),
+    ),
+    'shipbatch mode batch-spring auto',
+  );
+  example(
+    json(
+      program
+        .command('cancel <id>')
+        .description('stop the batch: no new shipments, in-flight rows settle')
+        .option('--void', 'also void the rows already shipped (UPS void_shipment)')
+        .option('--reason <text>', 'why'),
+    ).action(
+      act((id: string, f: { void?: boolean; reason?: string; json?: boolean }) => cancelCommand(id, f, io)),
+    ),
+    'shipbatch cancel batch-spring --reason "duplicate upload"',
+    'shipbatch cancel batch-spring --void',
+  );
+  example(
+    json(
+      program
+        .command('restart <id>')
+        .description('ship again rows that failed or need review (never a shipped one)')
+        .option('--scope <scope>', 'failed | needs_review | all_unshipped', scopeArg, 'failed')
+        .option('--rows <list>', 'only these row numbers, e.g. 3,7,12', rowsListArg),
+    ).action(
+      act((id: string, f: { scope?: 'failed'; rows?: number[]; json?: boolean }) =>
+        restartCommand(id, f, io),
+      ),
+    ),
+    'shipbatch restart batch-spring',
+    'shipbatch restart batch-spring --scope needs_review --rows 4,9',
+  );
+  example(
+    json(
+      program
+        .command('resolve <id>')
+        .description('settle a row that needs review: it shipped (--tracking) or ship it again (--retry)')
+        .requiredOption('--row <n>', 'row number', intArg('--row', 1, 1_000_000_000))
+        .option('--tracking <number>', 'the tracking number UPS has for it (1Z…)')
+        .option('--retry', 'ship it again'),
+    ).action(
+      act((id: string, f: { row: number; tracking?: string; retry?: boolean; json?: boolean }) =>
+        resolveCommand(id, f, io),
+      ),
+    ),
+    'shipbatch resolve batch-spring --row 12 --tracking 1Z999AA10123456784',
+    'shipbatch resolve batch-spring --row 12 --retry',
+  );
+  example(
+    json(
+      program
+        .command('finish <id>')
+        .description('close a batch waiting for action, leaving failed rows as they are'),
+    ).action(act((id: string, f: { json?: boolean }) => finishCommand(id, f, io))),
+    'shipbatch finish batch-spring',
+  );
+  example(
+    json(
+      program
+        .command('resume <id>')
+        .description(
+          'resume a batch waiting for UPS (waiting_for_ups), e.g. after fixing refused credentials (refused in any other phase: exit 2)',
+        )
+        .option('--by <name>', 'who resumes (default: your user name)'),
+    ).action(act((id: string, f: { by?: string; json?: boolean }) => resumeCommand(id, f, io))),
+    'shipbatch resume batch-spring --by alice',
+  );
+  example(
+    json(
+      program
+        .command('list')
+        .description('batches (Temporal visibility), newest first')
+        .option('--phase <phase>', `one of ${BATCH_PHASES.join(', ')}`, choiceArg('--phase', BATCH_PHASES))
+        .option(
+          '--attention',
+          'only batches waiting for someone, waiting for UPS or stalled, with the choices',
+        ),
+    ).action(act((f: { phase?: string; attention?: boolean; json?: boolean }) => listCommand(f, io))),
+    'shipbatch list --phase awaiting_approval',
+    'shipbatch list --attention',
+  );
+  example(
+    json(
+      program
+        .command('rows <id>')
+        .description('rows of a batch from the ledger: status, tracking number, cost, error')
+        .option('--status <status>', `one of ${ROW_STATUSES.join(', ')}`, choiceArg('--status', ROW_STATUSES))
+        .option('--csv', 'CSV: row,status,tracking_number,cost,currency,error')
+        .addOption(
+          new Option(
+            '--ndjson',
+            'one JSON object per line (same fields as --json), for large batches',
+          ).conflicts(['csv', 'json']),
+        ),
+    ).action(
+      act((id: string, f: { status?: string; csv?: boolean; json?: boolean; ndjson?: boolean }) =>
+        rowsCommand(id, f, io),
+      ),
+    ),
+    'shipbatch rows batch-spring --status failed',
+    'shipbatch rows batch-spring --csv > results.csv',
+    'shipbatch rows batch-spring --ndjson | jq -c \'select(.status == "failed")\'',
+  );
+  example(
+    json(
+      program
+        .command('labels <id>')
+        .description('labels of the shipped rows: one PDF of 4×6 pages in row order, or concatenated ZPL')
+        .requiredOption('--out <file>', 'output file (with --split: <file>-001.pdf, …)')
+        .addOption(new Option('--format <format>', 'pdf or zpl').choices(['pdf', 'zpl']).default('pdf'))
+        .option('--split <n>', 'files of at most N labels', intArg('--split', 1, 100_000))
+        .option(
+          '--force',
+          'replace an existing output file (without it: refused, exit 2); a symbolic link there is replaced, never followed',
+        ),
+    ).action(
+      act(
+        (
+          id: string,
+          f: { out: string; format?: 'pdf' | 'zpl'; split?: number; force?: boolean; json?: boolean },
+        ) => labelsCommand(id, f, io),
+      ),
+    ),
+    'shipbatch labels batch-spring --out labels.pdf',
+    "shipbatch labels batch-spring --out labels.pdf --force   # replace last run's file",
+    'shipbatch labels batch-spring --out labels.zpl --format zpl --split 100',
+  );
+  example(
+    json(
+      program
+        .command('import <file>')
+        .description('a CSV/TSV/XLSX file into a PostgreSQL table (types inferred, atomic)')
+        .requiredOption('--table <table>', 'table to create')
+        .option('--replace', 'replace the table if it exists')
+        .option('--key-column <column>', 'key column: taken from the file, or added (1…n) when absent', 'id')
+        .option(
+          '--type <column=type>',
+          'override an inferred type (text|integer|numeric|boolean|date); repeatable',
+          typeArg,
+        )
+        .option('--sheet <name>', 'XLSX worksheet (default: the first)'),
+    ).action(
+      act(
+        (
+          file: string,
+          f: {
+            table: string;
+            replace?: boolean;
+            keyColumn?: string;
+            type?: Record<string, string>;
+            sheet?: string;
+            json?: boolean;
+          },
+        ) => importCommand(file, f, io),
+      ),
+    ),
+    'shipbatch import examples/orders.csv --table orders',
+    'shipbatch import orders.xlsx --table orders --replace --type zip=text',
+  );
+  example(
+    json(
+      program
+        .command('watch <id>')
+        .description('follow a batch until it closes: live progress bar (plain lines when not a TTY)'),
+    ).action(act((id: string, f: { json?: boolean }) => watchCommand(id, f, io))),
+    'shipbatch watch batch-spring',
+  );
+  example(
+    json(
+      program.command('worker').description('run a worker against the configured services (Ctrl-C stops it)'),
+    ).action(act(async () => (await import('./stack-commands')).workerCommand(io))),
+    'shipbatch worker',
+    'SHIPBATCH_TASK_QUEUE=shipbatch-eu TEMPORAL_ADDRESS=temporal:7233 DATABASE_URL=postgres://… shipbatch worker',
+  );
+  example(
+    json(
+      program
+        .command('dev')
+        .description(
+          'start the embedded stack (Temporal dev server + PostgreSQL + a worker) in the foreground',
+        ),
+    )
+      .option('--no-worker', 'do not start a worker')
+      .action(
+        act(async (f: { worker?: boolean; json?: boolean }) =>
+          (await import('./stack-commands')).devCommand(f, io),
+        ),
+      ),
+    'shipbatch dev',
+  );
+  example(
+    json(
+      program
+        .command('demo')
+        .description(
+          'the tour: stack up, examples/orders.csv imported, a batch previewed, approved, shipped; labels + CSV',
+        )
+        .option('--yes', 'approve without asking (also with CI=true or no TTY)')
+        .option('--keep', 'leave the stack running afterwards (Ctrl-C stops it)'),
+    ).action(
+      act(async (f: { yes?: boolean; keep?: boolean; json?: boolean }) =>
+        (await import('./stack-commands')).demoCommand(f, io),
+      ),
+    ),
+    'shipbatch demo',
+    'CI=true shipbatch demo',
+    'shipbatch demo --keep   # then open the Web UI and try the commands',
+  );
+  return program;
+}
