@@ -32,6 +32,7 @@ import {
   fromRule,
   invoiceTotalRules,
   PACKAGE_RULES,
+  PARTIES,
   partyRules,
   serviceRule,
   type Rule,
@@ -124,10 +125,7 @@ export function missingFields(input: Obj, root: RequestRoot, opts: MissingFieldO
     }
   });
 
-  for (const [party, key, label] of [
-    ['Shipper', 'shipper', 'Shipper'],
-    ['ShipTo', 'ship_to', 'Recipient'],
-  ] as const) {
+  for (const { party, key, label } of PARTIES) {
     const address = pyGet(pyGet(shipment, party, {}), 'Address', {});
     if (!isObj(address)) continue;
     const country = pyStr(Object.hasOwn(address, 'CountryCode') ? address.CountryCode : '')

@@ -18,37 +18,32 @@ export interface Rule extends Omit<MissingField, 'dot_path' | 'flat_key' | 'prom
 export const COUNTRY = { maxLength: 2, pattern: '^[A-Z]{2}$' };
 export const CURRENCY = { maxLength: 3, pattern: '^[A-Z]{3}$' };
 
-/** Shipper and ShipTo: names, first address line, city and country. */
+/** The two parties, with the key prefix and the label the real server's fields and prompts use. */
+export const PARTIES = [
+  { party: 'Shipper', key: 'shipper', label: 'Shipper' },
+  { party: 'ShipTo', key: 'ship_to', label: 'Recipient' },
+] as const;
+
+/** Shipper and ShipTo: names (and the shipper number), first address line, city and country. */
 export function partyRules(s: string): Rule[] {
-  return [
-    { path: `${s}.Shipper.Name`, key: 'shipper_name', prompt: 'Shipper name' },
-    { path: `${s}.Shipper.ShipperNumber`, key: 'shipper_number', prompt: 'UPS account number' },
+  return PARTIES.flatMap(({ party, key, label }): Rule[] => [
+    { path: `${s}.${party}.Name`, key: `${key}_name`, prompt: `${label} name` },
+    ...(party === 'Shipper'
+      ? [{ path: `${s}.Shipper.ShipperNumber`, key: 'shipper_number', prompt: 'UPS account number' }]
+      : []),
     {
-      path: `${s}.Shipper.Address.AddressLine[0]`,
-      key: 'shipper_address_line_1',
-      prompt: 'Shipper street address',
+      path: `${s}.${party}.Address.AddressLine[0]`,
+      key: `${key}_address_line_1`,
+      prompt: `${label} street address`,
     },
-    { path: `${s}.Shipper.Address.City`, key: 'shipper_city', prompt: 'Shipper city' },
+    { path: `${s}.${party}.Address.City`, key: `${key}_city`, prompt: `${label} city` },
     {
-      path: `${s}.Shipper.Address.CountryCode`,
-      key: 'shipper_country_code',
-      prompt: 'Shipper country code',
+      path: `${s}.${party}.Address.CountryCode`,
+      key: `${key}_country_code`,
+      prompt: `${label} country code`,
       ...COUNTRY,
     },
-    { path: `${s}.ShipTo.Name`, key: 'ship_to_name', prompt: 'Recipient name' },
-    {
-      path: `${s}.ShipTo.Address.AddressLine[0]`,
-      key: 'ship_to_address_line_1',
-      prompt: 'Recipient street address',
-    },
-    { path: `${s}.ShipTo.Address.City`, key: 'ship_to_city', prompt: 'Recipient city' },
-    {
-      path: `${s}.ShipTo.Address.CountryCode`,
-      key: 'ship_to_country_code',
-      prompt: 'Recipient country code',
-      ...COUNTRY,
-    },
-  ];
+  ]);
 }
 
 /** Service.Code, one of the real server's service choices. */
@@ -109,7 +104,7 @@ export const ADDRESS_RULES: Rule[] = [
 
 /** Attention name and phone of a party (international, or ShipTo for service 14). */
 export const contactRules = (s: string, party: 'Shipper' | 'ShipTo'): Rule[] => {
-  const [key, label] = party === 'Shipper' ? ['shipper', 'Shipper'] : ['ship_to', 'Recipient'];
+  const { key, label } = PARTIES.find((p) => p.party === party)!;
   return [
     {
       path: `${s}.${party}.AttentionName`,
