@@ -1,6 +1,6 @@
 /**
- * Reading untyped JSON (UPS bodies, tool arguments) without `any`: pure helpers shared by the UPS
- * client and the sandbox.
+ * Reading untyped JSON (UPS bodies, tool arguments) without `any`: pure helpers of the UPS client (the
+ * sandbox keeps its own, so it shares no code with what it stands in for).
  */
 export type JsonObject = Record<string, unknown>;
 
