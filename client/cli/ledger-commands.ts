@@ -5,6 +5,7 @@
 import { once } from 'node:events';
 import type { WriteStream } from 'node:fs';
 import path from 'node:path';
+import { formatCents } from '../../domain/money';
 import type { ShipbatchClient } from '../batches';
 import { batchRowStream, type BatchRow } from '../ledger';
 import { checkOutputPath, OutputFiles } from '../output-file';
@@ -12,18 +13,30 @@ import { ChunkedWriter, printJson, say, type Io } from './io';
 import { csvLine, formatMoney, jsonArrayEnd, jsonArrayItem, TableLayout } from './output';
 import { withClient, withLedger } from './sessions';
 
-/** The CSV of `rows --csv` (and the demo's results.csv): header, then one line per row. */
-const ROWS_CSV_HEADER = ['row', 'status', 'tracking_number', 'cost', 'currency', 'error'];
-
-function rowsCsvLine(r: BatchRow): string {
-  return csvLine([
-    r.rowNo,
-    r.status,
-    r.trackingNumbers.join(' '),
-    r.costCents === null ? '' : (r.costCents / 100).toFixed(2),
-    r.currency ?? '',
-    r.error ?? '',
-  ]);
+/**
+ * The CSV of `rows --csv` and the demo's results.csv: the header, then one line per row (cost in units of the
+ * currency, two decimals). Returns the number of rows.
+ */
+async function putRowsCsv(
+  rows: AsyncIterable<BatchRow>,
+  put: (text: string) => Promise<void>,
+): Promise<number> {
+  await put(csvLine(['row', 'status', 'tracking_number', 'cost', 'currency', 'error']));
+  let n = 0;
+  for await (const r of rows) {
+    await put(
+      csvLine([
+        r.rowNo,
+        r.status,
+        r.trackingNumbers.join(' '),
+        r.costCents === null ? '' : formatCents(r.costCents),
+        r.currency ?? '',
+        r.error ?? '',
+      ]),
+    );
+    n++;
+  }
+  return n;
 }
 
 function rowsTableCells(r: BatchRow): unknown[] {
@@ -57,8 +70,7 @@ export async function rowsCommand(
     const out = new ChunkedWriter(io);
     const rows = () => batchRowStream(pool, id, { status: f.status });
     if (f.csv) {
-      await out.put(csvLine(ROWS_CSV_HEADER));
-      for await (const r of rows()) await out.put(rowsCsvLine(r));
+      await putRowsCsv(rows(), (text) => out.put(text));
     } else if (f.ndjson) {
       for await (const r of rows()) await out.put(`${JSON.stringify(r)}\n`);
     } else if (f.json) {
@@ -92,15 +104,9 @@ export async function writeRowsCsv(c: ShipbatchClient, id: string, file: string)
   let stream: WriteStream | undefined;
   try {
     const out = (stream = await files.stream(file));
-    let n = 0;
-    const put = async (line: string) => {
-      if (!out.write(line)) await once(out, 'drain');
-    };
-    await put(csvLine(ROWS_CSV_HEADER));
-    for await (const r of c.allBatchRows(id)) {
-      await put(rowsCsvLine(r));
-      n++;
-    }
+    const n = await putRowsCsv(c.allBatchRows(id), async (text) => {
+      if (!out.write(text)) await once(out, 'drain');
+    });
     out.end();
     await once(out, 'close');
     await files.commit();

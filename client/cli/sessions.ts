@@ -4,7 +4,6 @@
  */
 import type pg from 'pg';
 import type { ShipbatchClient } from '../batches';
-import { ConnectionError } from '../errors';
 
 /** Run `fn` with a connected client, closed afterwards (the Temporal connection and the ledger's pool). */
 export async function withClient<T>(fn: (c: ShipbatchClient) => Promise<T>): Promise<T> {
@@ -28,16 +27,8 @@ export async function withLedger<T>(
   applicationName = 'shipbatch-client',
 ): Promise<T> {
   const { loadClientConfig } = await import('../config');
-  const { openPool } = await import('../../activities/db');
-  const config = loadClientConfig();
-  const pool = await openPool({ url: config.database.url, max: 2, applicationName }).catch((err: unknown) => {
-    throw new ConnectionError((err as Error).message, {
-      cause: err,
-      fix: config.database.embedded
-        ? 'start the embedded stack with `shipbatch dev`, or set DATABASE_URL'
-        : 'check that this PostgreSQL runs and DATABASE_URL is right',
-    });
-  });
+  const { openLedgerPool } = await import('../ledger-pool');
+  const pool = await openLedgerPool(loadClientConfig(), { max: 2, applicationName });
   try {
     return await fn(pool);
   } finally {
