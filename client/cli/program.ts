@@ -309,7 +309,7 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
   example(
     json(
       program.command('worker').description('run a worker against the configured services (Ctrl-C stops it)'),
-    ).action(act(async () => (await import('./stack-commands')).workerCommand(io))),
+    ).action(act(async () => (await import('./dev-commands')).workerCommand(io))),
     'shipbatch worker',
     'SHIPBATCH_TASK_QUEUE=shipbatch-eu TEMPORAL_ADDRESS=temporal:7233 DATABASE_URL=postgres://… shipbatch worker',
   );
@@ -324,7 +324,7 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
       .option('--no-worker', 'do not start a worker')
       .action(
         act(async (f: { worker?: boolean; json?: boolean }) =>
-          (await import('./stack-commands')).devCommand(f, io),
+          (await import('./dev-commands')).devCommand(f, io),
         ),
       ),
     'shipbatch dev',
@@ -340,7 +340,7 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
         .option('--keep', 'leave the stack running afterwards (Ctrl-C stops it)'),
     ).action(
       act(async (f: { yes?: boolean; keep?: boolean; json?: boolean }) =>
-        (await import('./stack-commands')).demoCommand(f, io),
+        (await import('./demo-command')).demoCommand(f, io),
       ),
     ),
     'shipbatch demo',
