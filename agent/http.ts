@@ -9,7 +9,7 @@ import http from 'node:http';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { createAgentServer, type ClientSource } from './server';
-import type { ToolOptions } from './tools';
+import type { ToolOptions } from './tools/index';
 
 /** Largest request body accepted (a template is at most 64 KiB). */
 const MAX_BODY_BYTES = 1024 * 1024;

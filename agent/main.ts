@@ -13,7 +13,7 @@ import { durationMs } from '../temporal.config';
 import { DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE_MS, serveHttp } from './http';
 import { createAgentServer, lazyClient, type ClientSource } from './server';
 import { parseTableList } from './sources';
-import type { ToolOptions } from './tools';
+import type { ToolOptions } from './tools/index';
 
 const USAGE = `usage: shipbatch-mcp [--allow-auto] [--tables T[,T…]] [--http <port> [--host 127.0.0.1|::1|localhost]
                      [--max-sessions N] [--session-idle DURATION] [--token-file FILE]]

@@ -10,7 +10,7 @@ import {
   type CallToolResult,
 } from '@modelcontextprotocol/sdk/types.js';
 import { ShipbatchClient } from '../client/index';
-import { callTool, inputSchemaOf, TOOLS, type ToolOptions } from './tools';
+import { callTool, inputSchemaOf, TOOLS, type ToolOptions } from './tools/index';
 
 /** Name and version the server announces. */
 export const AGENT_SERVER_INFO = { name: 'shipbatch-mcp', version: '0.1.0' } as const;

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { emptyCounts, type BatchStatus, type UpsOutage } from '../../domain/batch';
 import type { AttentionItem, ShipbatchClient } from '../../client/batches';
 import { BatchRefusedError } from '../../client/errors';
-import { callTool } from '../../agent/tools';
+import { callTool } from '../../agent/tools/index';
 
 const ID = 'batch-ups';
 

@@ -1,0 +1,171 @@
+/**
+ * `batch_preview`: start a batch over an allowed table (its inputs checked first, as `shipbatch start` does) or
+ * reuse `job_id`, wait for its cost preview and return it with the next step.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { BatchNotFoundError, type BatchPreview, type ShipbatchClient } from '../../client/index';
+import { MAX_FILTER_CHARS, MAX_TEMPLATE_CHARS, ModeSchema, TableNameSchema } from '../../domain/batch';
+import { ShipperSchema } from '../../domain/shipment-schema';
+import { checkPreviewInputs } from '../checks';
+import { ToolError } from '../errors';
+import { splitTableName, tableText } from '../sources';
+import { argumentNames } from './answers';
+import { nextStep } from './next-step';
+import { BEFORE_PREVIEW, checkMode, JobId, jobIdOf, noWorker, workerState } from './shared';
+import { tool, type Settings } from './tool';
+
+const PreviewArgs = z
+  .object({
+    job_id: JobId.optional().describe(
+      'Reuse this batch: if it exists, its preview is returned and the other arguments are ignored; if not, the batch is started under this id. Omit to start a new batch with a generated id.',
+    ),
+    source_table: z
+      .string()
+      // `"Orders"` is the table Orders, as `Orders` is: quotes are taken off well-formed names.
+      .transform((t) => {
+        const name = splitTableName(t);
+        return name ? tableText(name) : t;
+      })
+      .pipe(TableNameSchema)
+      .describe(
+        'PostgreSQL table holding one order per row (plain identifier, e.g. orders or public.orders; names are case-sensitive); key column `id`. Only the tables this server allows (by default those `shipbatch import` made).',
+      ),
+    filter_clause: z
+      .string()
+      .max(MAX_FILTER_CHARS)
+      .optional()
+      .describe(
+        "SQL boolean expression over the table's columns selecting the rows, e.g. state = 'TX' AND weight_oz < 50. Columns, literals, operators, IN, BETWEEN, LIKE, IS NULL only; no subqueries.",
+      ),
+    mapping_template: z
+      .string()
+      .min(1, { error: 'mapping_template is empty' })
+      .max(MAX_TEMPLATE_CHARS)
+      .describe(
+        'Nunjucks template rendering one row (variable `row`) into the JSON `Shipment` of a UPS ShipmentRequest (ShipTo, Package, Service…).',
+      ),
+    shipper_info: ShipperSchema.describe(
+      'The UPS Shipper object: Name, ShipperNumber (6 characters), Address {AddressLine[], City, StateProvinceCode, PostalCode, CountryCode}, optional AttentionName and Phone.Number.',
+    ),
+    mode: ModeSchema.optional().describe(
+      '"confirm" (default: the batch waits for batch_execute with approved: true) or "auto" (ships right after the preview, without approval; refused unless the server runs with --allow-auto). Case-insensitive.',
+    ),
+  })
+  .strict();
+
+/** The `batch_preview` tool. */
+export const batchPreviewTool = tool({
+  name: 'batch_preview',
+  // Destructive: in auto mode (when the server allows it) the batch ships right after the preview.
+  annotations: {
+    title: 'Preview a shipment batch',
+    readOnlyHint: false,
+    destructiveHint: true,
+    idempotentHint: false,
+  },
+  description:
+    'Start a UPS shipment batch over the rows of an allowed table (or reuse job_id) and return its cost preview: rows total/valid/invalid, the first rows rated in detail, the total estimate and previewHash. Nothing ships in confirm mode until batch_execute with approved: true; auto mode ships at once and is refused unless the server allows it. When UPS rated no row (down, or the credentials refused) the answer has preview: null, phase waiting_for_ups, the upsOutage and the next step.',
+  schema: PreviewArgs,
+  run: batchPreview,
+});
+
+async function batchPreview(
+  client: ShipbatchClient,
+  args: z.output<typeof PreviewArgs>,
+  opts: Settings,
+): Promise<unknown> {
+  checkMode(args.mode, opts);
+  let id: string | undefined;
+  let reused = false;
+  if (args.job_id !== undefined) {
+    id = jobIdOf(args.job_id);
+    reused = await client.describeBatch(id).then(
+      () => true,
+      (err: unknown) => {
+        if (err instanceof BatchNotFoundError) return false;
+        throw err;
+      },
+    );
+  }
+  if (!reused) {
+    // A blank filter means every row, as an omitted one.
+    const filter = args.filter_clause?.trim() ? args.filter_clause : undefined;
+    const table = await checkPreviewInputs(await client.pool(), {
+      table: args.source_table,
+      ...(filter !== undefined ? { filter } : {}),
+      template: args.mapping_template,
+      shipper: args.shipper_info,
+      tables: opts.tables,
+    });
+    const started = await client.startBatch(
+      {
+        source: { table, ...(filter !== undefined ? { filter } : {}) },
+        template: args.mapping_template,
+        shipper: args.shipper_info,
+        ...(args.mode ? { mode: args.mode } : {}),
+      },
+      id ? { id } : {},
+    );
+    id = started.batchId;
+  }
+  const batchId = id!;
+  const worker = await workerState(client, batchId);
+  if (!worker.polling) throw noWorker(batchId, worker.taskQueue);
+  const deadline = Date.now() + opts.previewWaitMs;
+  let status = await client.getBatch(batchId);
+  while (BEFORE_PREVIEW.has(status.phase) && Date.now() < deadline) {
+    // A batch that failed to load (table dropped meanwhile, filter refused…) stays "loading" in its status.
+    const failure = await closedWithout(client, batchId);
+    if (failure) throw new ToolError(`batch ${batchId} ${argumentNames(failure)}`);
+    await sleep(opts.pollMs);
+    status = await client.getBatch(batchId);
+  }
+  if (BEFORE_PREVIEW.has(status.phase)) {
+    throw new ToolError(
+      `the preview of batch ${batchId} is not ready after ${Math.round(opts.previewWaitMs / 1000)}s (phase ${status.phase}, ${status.counts.total} rows loaded); call batch_preview again with job_id "${batchId}"`,
+    );
+  }
+  const preview: BatchPreview | null = await client.getPreview(batchId);
+  if (!preview && status.phase === 'waiting_for_ups') {
+    // UPS rated no row (down, or the credentials refused): no $0.00 estimate; the preview follows.
+    return {
+      job_id: batchId,
+      reused,
+      phase: status.phase,
+      mode: status.mode,
+      preview: null,
+      ...(status.upsOutage ? { upsOutage: status.upsOutage } : {}),
+      next_step: nextStep(batchId, status),
+    };
+  }
+  if (!preview) {
+    throw new ToolError(
+      `batch ${batchId} ended ${status.phase} without a preview${status.error ? `: ${argumentNames(status.error)}` : ''}` +
+        (status.counts.total === 0 ? ' (no row matched source_table/filter_clause)' : ''),
+    );
+  }
+  return {
+    job_id: batchId,
+    reused,
+    phase: status.phase,
+    mode: status.mode,
+    ...preview,
+    next_step: nextStep(batchId, status),
+  };
+}
+
+/** Why the batch closed before its preview, or undefined while it runs. */
+async function closedWithout(client: ShipbatchClient, id: string): Promise<string | undefined> {
+  const d = await client.describeBatch(id);
+  if (d.status.name === 'RUNNING') return undefined;
+  try {
+    await client.temporal.workflow.getHandle(id).result();
+    return `ended (${d.status.name}) without a preview`;
+  } catch (err) {
+    // The innermost cause is the activity's own words (e.g. the filter parser's).
+    let e: unknown = err;
+    while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+    return `failed (${d.status.name}) without a preview: ${e instanceof Error ? e.message : String(e)}`;
+  }
+}
