@@ -8,12 +8,22 @@ import type { ShipbatchConfig } from '../../temporal.config';
 import { describeStartupError } from '../../stack/errors';
 import { FINAL_PHASES, type BatchStatus } from '../../domain/batch';
 import { ShipbatchClient } from '../batches';
-import { removeDevState, writeDevState } from '../config';
+import { batchPageUrl } from '../web-ui';
+import { removeDevState } from '../config';
 import { printPreview } from './batch-commands';
 import type { Io } from './io';
 import { writeRowsCsv } from './ledger-commands';
 import { formatMoney } from './output';
-import { bringUp, ROOT, StartupFailed, startupConfig, waitForSignal, type Services } from './stack-services';
+import {
+  bringUp,
+  recordDevState,
+  reportStartupFailure,
+  ROOT,
+  StartupFailed,
+  startupConfig,
+  waitForSignal,
+  type Services,
+} from './stack-services';
 import { watchBatch } from './watch';
 
 const DEMO_TABLE = 'shipbatch_demo_orders';
@@ -62,8 +72,7 @@ export async function demoCommand(
   try {
     demoConfig = sandboxOnly(startupConfig());
   } catch (err) {
-    io.err(`shipbatch: ${err instanceof Error ? err.message : String(err)}\n`);
-    return err instanceof StartupFailed ? err.code : 1;
+    return reportStartupFailure(io, err);
   }
   const interactive = io.tty && process.stdin.isTTY && !f.yes && !/^(1|true)$/i.test(process.env.CI ?? '');
   let interrupted = false;
@@ -81,8 +90,7 @@ export async function demoCommand(
   try {
     services = await bringUp(io, { worker: true, log: (l) => say(`   ${l}`), config: demoConfig });
   } catch (err) {
-    io.err(`shipbatch: ${err instanceof Error ? err.message : String(err)}\n`);
-    return err instanceof StartupFailed ? err.code : 1;
+    return reportStartupFailure(io, err);
   }
   const { stack, config } = services;
   let client: ShipbatchClient | undefined;
@@ -117,9 +125,7 @@ export async function demoCommand(
       mode: 'confirm',
     });
     const id = started.batchId;
-    const webUi = stack.uiUrl
-      ? `${stack.uiUrl}/namespaces/${encodeURIComponent(stack.namespace)}/workflows/${encodeURIComponent(id)}`
-      : client.webUiUrl(id);
+    const webUi = stack.uiUrl ? batchPageUrl(stack.uiUrl, stack.namespace, id) : client.webUiUrl(id);
     say(`   ${id} started; follow it in the Web UI: ${webUi}`);
 
     const ready = await watchBatch(client, id, {
@@ -196,15 +202,7 @@ export async function demoCommand(
       say(`shipbatch: the stack keeps running (Web UI ${stack.uiUrl ?? '-'}); Ctrl-C to stop.`);
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
-      await writeDevState({
-        pid: process.pid,
-        temporalAddress: stack.temporalAddress,
-        namespace: stack.namespace,
-        databaseUrl: stack.databaseUrl,
-        uiUrl: stack.uiUrl,
-        dataDir: stack.dataDir,
-        startedAt: new Date().toISOString(),
-      });
+      await recordDevState(stack);
       await waitForSignal();
       removeDevState(stack.dataDir);
     }

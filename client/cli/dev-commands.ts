@@ -6,9 +6,17 @@ import { Client, Connection } from '@temporalio/client';
 import { describeDatabaseUrl } from '../../activities/db';
 import { stackCheck } from '../../workflows';
 import { describeStartupError } from '../../stack/errors';
-import { removeDevState, writeDevState } from '../config';
+import { removeDevState } from '../config';
 import type { Io } from './io';
-import { bringUp, StartupFailed, TSX, waitForSignal, WORKER_MAIN, type Services } from './stack-services';
+import {
+  bringUp,
+  recordDevState,
+  reportStartupFailure,
+  TSX,
+  waitForSignal,
+  WORKER_MAIN,
+  type Services,
+} from './stack-services';
 
 /** `shipbatch dev`: the embedded stack + a worker in the foreground; Ctrl-C stops everything, worker first. */
 export async function devCommand(f: { worker?: boolean; json?: boolean }, io: Io): Promise<number> {
@@ -18,8 +26,7 @@ export async function devCommand(f: { worker?: boolean; json?: boolean }, io: Io
   try {
     services = await bringUp(io, { worker: f.worker !== false, log: (l) => say(`shipbatch: ${l}`) });
   } catch (err) {
-    io.err(`shipbatch: ${err instanceof Error ? err.message : String(err)}\n`);
-    return err instanceof StartupFailed ? err.code : 1;
+    return reportStartupFailure(io, err);
   }
   const { stack, worker, config } = services;
   try {
@@ -40,15 +47,7 @@ export async function devCommand(f: { worker?: boolean; json?: boolean }, io: Io
         await connection.close();
       }
     }
-    const stateFile = await writeDevState({
-      pid: process.pid,
-      temporalAddress: stack.temporalAddress,
-      namespace: stack.namespace,
-      databaseUrl: stack.databaseUrl,
-      uiUrl: stack.uiUrl,
-      dataDir: stack.dataDir,
-      startedAt: new Date().toISOString(),
-    });
+    const stateFile = await recordDevState(stack);
     if (f.json) {
       io.out(
         `${JSON.stringify({

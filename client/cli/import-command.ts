@@ -4,18 +4,18 @@ import { printJson, say, type Io } from './io';
 import { table } from './output';
 import { withLedger } from './sessions';
 
-export async function importCommand(
-  file: string,
-  f: {
-    table: string;
-    replace?: boolean;
-    keyColumn?: string;
-    type?: Record<string, string>;
-    sheet?: string;
-    json?: boolean;
-  },
-  io: Io,
-): Promise<number> {
+/** The flags of `import`. */
+export interface ImportFlags {
+  table: string;
+  replace?: boolean;
+  keyColumn?: string;
+  /** Column → type, overriding the inferred one (`--type COLUMN=TYPE`). */
+  type?: Record<string, string>;
+  sheet?: string;
+  json?: boolean;
+}
+
+export async function importCommand(file: string, f: ImportFlags, io: Io): Promise<number> {
   const { importFile, ImportError } = await import('../../activities/source');
   return withLedger(async (pool) => {
     const res = await importFile(pool, {

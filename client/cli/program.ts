@@ -6,7 +6,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { BATCH_PHASES, ROW_STATUSES } from '../../domain/row-status';
 import { BatchInputError } from '../errors';
 import { previewCommand, startCommand, statusCommand, watchCommand, type StartFlags } from './batch-commands';
-import { importCommand } from './import-command';
+import { importCommand, type ImportFlags } from './import-command';
 import { choiceArg, intArg, modeArg, rowsListArg, scopeArg } from './inputs';
 import type { Io } from './io';
 import { labelsCommand, rowsCommand } from './ledger-commands';
@@ -280,21 +280,7 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
           typeArg,
         )
         .option('--sheet <name>', 'XLSX worksheet (default: the first)'),
-    ).action(
-      act(
-        (
-          file: string,
-          f: {
-            table: string;
-            replace?: boolean;
-            keyColumn?: string;
-            type?: Record<string, string>;
-            sheet?: string;
-            json?: boolean;
-          },
-        ) => importCommand(file, f, io),
-      ),
-    ),
+    ).action(act((file: string, f: ImportFlags) => importCommand(file, f, io))),
     'shipbatch import examples/orders.csv --table orders',
     'shipbatch import orders.xlsx --table orders --replace --type zip=text',
   );

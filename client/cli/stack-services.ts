@@ -10,7 +10,7 @@ import { startStack, stackEnv, type RunningStack } from '../../stack/stack';
 import { startProcess, waitFor, type ManagedProcess } from '../../stack/processes';
 import { describeStartupError } from '../../stack/errors';
 import { ShipbatchClient } from '../batches';
-import { readDevState } from '../config';
+import { readDevState, writeDevState } from '../config';
 import type { Io } from './io';
 
 export const ROOT = path.join(import.meta.dirname, '..', '..');
@@ -115,5 +115,24 @@ export function waitForSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+}
+
+/** Report a start-up failure on one line; its exit code (a StartupFailed's own, else 1). */
+export function reportStartupFailure(io: Io, err: unknown): number {
+  io.err(`shipbatch: ${err instanceof Error ? err.message : String(err)}\n`);
+  return err instanceof StartupFailed ? err.code : 1;
+}
+
+/** Record the running stack in the data dir, for the other commands run here; returns the state file. */
+export function recordDevState(stack: RunningStack): Promise<string> {
+  return writeDevState({
+    pid: process.pid,
+    temporalAddress: stack.temporalAddress,
+    namespace: stack.namespace,
+    databaseUrl: stack.databaseUrl,
+    uiUrl: stack.uiUrl,
+    dataDir: stack.dataDir,
+    startedAt: new Date().toISOString(),
   });
 }
