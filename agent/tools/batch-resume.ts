@@ -12,6 +12,7 @@ import {
 } from '../../client/index';
 import { emptyCounts, FINAL_PHASES } from '../../domain/batch';
 import * as msg from '../../domain/messages';
+import { rowsDone, rowsRemaining } from '../../domain/row-counts';
 import { ToolError } from '../errors';
 import { nextStep, probesText, upsNextStep } from './next-step';
 import { choicesFor, promptFor, RESUME_CHOICES } from './resume-prompt';
@@ -86,8 +87,8 @@ async function batchResume(client: ShipbatchClient, args: z.output<typeof Resume
       throw err;
     },
   );
-  const remaining = counts.pending + counts.inFlight + counts.needsReview;
-  const rows = { rows_done: counts.total - remaining, rows_remaining: remaining, counts };
+  // Done and remaining as everywhere (domain/row-counts.ts): a row needing review is remaining.
+  const rows = { rows_done: rowsDone(counts), rows_remaining: rowsRemaining(counts), counts };
   switch (args.choice) {
     case 'resume': {
       if (worker.polling) {
@@ -109,13 +110,13 @@ async function batchResume(client: ShipbatchClient, args: z.output<typeof Resume
         choice: 'resume',
         worker_polling: false,
         ...rows,
-        will_happen: `Once a worker polls task queue ${worker.taskQueue} (\`shipbatch worker\` or \`shipbatch dev\`), the batch continues from where it stopped: the ${rows.rows_done} settled row(s) stay as they are (shipped rows are never shipped again), rows that were in flight are checked against UPS before anything is retried, and the ${remaining} remaining row(s) go on. Nothing changed now.`,
+        will_happen: `Once a worker polls task queue ${worker.taskQueue} (\`shipbatch worker\` or \`shipbatch dev\`), the batch continues from where it stopped: the ${rows.rows_done} settled row(s) stay as they are (shipped rows are never shipped again), rows that were in flight are checked against UPS before anything is retried, and the ${rows.rows_remaining} remaining row(s) go on. Nothing changed now.`,
       };
     }
     case 'restart': {
       if (counts.failed + counts.needsReview === 0) {
         throw new ToolError(
-          `choice: nothing to restart in batch ${id}: no failed or needs-review rows (${rows.rows_done} done, ${remaining} remaining); use resume or cancel`,
+          `choice: nothing to restart in batch ${id}: no failed or needs-review rows (${rows.rows_done} done, ${rows.rows_remaining} remaining); use resume or cancel`,
         );
       }
       const scope = counts.failed > 0 ? 'failed' : 'needs_review';
