@@ -15,7 +15,8 @@ import * as msg from '../../domain/messages';
 import { rowsDone, rowsRemaining } from '../../domain/row-counts';
 import { ToolError } from '../errors';
 import { nextStep, probesText, upsNextStep } from './next-step';
-import { choicesFor, promptFor, RESUME_CHOICES } from './resume-prompt';
+import { RESUME_CHOICES, restartScope } from './resume-choices';
+import { choicesFor, promptFor } from './resume-prompt';
 import { ACTOR, JobId, jobIdOf, workerState } from './shared';
 import { tool } from './tool';
 
@@ -114,12 +115,12 @@ async function batchResume(client: ShipbatchClient, args: z.output<typeof Resume
       };
     }
     case 'restart': {
-      if (counts.failed + counts.needsReview === 0) {
+      const scope = restartScope(counts);
+      if (scope === undefined) {
         throw new ToolError(
           `choice: nothing to restart in batch ${id}: no failed or needs-review rows (${rows.rows_done} done, ${rows.rows_remaining} remaining); use resume or cancel`,
         );
       }
-      const scope = counts.failed > 0 ? 'failed' : 'needs_review';
       if (worker.polling) {
         const status = await client.restartBatch(id, { scope });
         return { job_id: id, choice: 'restart', scope, ...status, next_step: nextStep(id, status) };

@@ -4,77 +4,58 @@
  */
 import type { AttentionItem, RowCounts, UpsOutage } from '../../client/index';
 import { probesText } from './next-step';
-
-/** The `choice` argument of `batch_resume`. */
-export const RESUME_CHOICES = ['resume', 'restart', 'cancel'] as const;
+import { offeredChoices, type RestartScope, type ResumeChoice } from './resume-choices';
 
 /** A choice offered for a batch, with what it does. */
 export interface Choice {
-  choice: (typeof RESUME_CHOICES)[number];
+  choice: ResumeChoice;
   effect: string;
 }
 
-/** The choices offered for a batch needing attention, in order, each with its effect. */
+/**
+ * The choices offered for a batch needing attention, in order, each with its effect. Which ones is the
+ * triage's (resume-choices.ts); the words are the agent's.
+ */
 export function choicesFor(item: AttentionItem): Choice[] {
-  const out: Choice[] = [];
-  const restartable = item.counts.failed + item.counts.needsReview > 0;
-  const cancel: Choice = {
-    choice: 'cancel',
-    effect:
-      'Stop the batch: nothing new ships, rows in flight settle, pending and failed rows become cancelled; shipped rows stay shipped.' +
-      (item.reason === 'no_worker' ? ' Recorded now, applied once a worker runs.' : ''),
-  };
-  switch (item.reason) {
-    case 'no_worker':
-      out.push({
-        choice: 'resume',
-        effect: `Start a worker on task queue ${item.taskQueue} (\`shipbatch worker\` or \`shipbatch dev\`): the batch continues where it stopped (${phaseText(item.phase)}); shipped rows are never shipped again.`,
-      });
-      if (restartable && item.phase === 'awaiting_action') {
-        out.push({
-          choice: 'restart',
-          effect: restartEffect(item.counts) + ' Recorded now, applied once a worker runs.',
-        });
-      }
-      break;
-    case 'awaiting_approval':
-      out.push({
-        choice: 'resume',
-        effect:
-          'Nothing runs by itself: the batch waits for approval. Review it with batch_preview, then batch_execute with approved: true.',
-      });
-      break;
-    case 'awaiting_action':
-      out.push({
-        choice: 'resume',
-        effect:
-          'Nothing runs by itself: the batch waits for restart or cancel (or `shipbatch finish` to close it leaving failed rows as they are).',
-      });
-      if (restartable) out.push({ choice: 'restart', effect: restartEffect(item.counts) });
-      break;
-    case 'waiting_for_ups':
-      out.push({
-        choice: 'resume',
-        effect:
-          item.upsOutage?.needsOperator === false
-            ? `Nothing to do: the batch probes UPS (${probesText(item.upsOutage)}) and resumes by itself when UPS answers; resume sends nothing.`
-            : 'UPS refused the credentials: once the user has fixed them (the UPS credentials of the shipbatch worker), resume sends `resume` and shipping starts again at once; rows not yet sent stay pending, none ships twice.',
-      });
-      break;
-    case 'retrying':
-      out.push({
-        choice: 'resume',
-        effect:
-          'Let it be: Temporal retries the failing call with backoff and the batch goes on when it succeeds.',
-      });
-      break;
-  }
-  out.push(cancel);
-  return out;
+  // With no worker, restart and cancel are signals: recorded in the history now, applied when a worker runs.
+  const queued = item.reason === 'no_worker' ? ' Recorded now, applied once a worker runs.' : '';
+  return offeredChoices(item).map((offered) => {
+    switch (offered.choice) {
+      case 'resume':
+        return { choice: 'resume', effect: resumeEffect(item) };
+      case 'restart':
+        return { choice: 'restart', effect: restartEffect(offered.scope, item.counts) + queued };
+      case 'cancel':
+        return {
+          choice: 'cancel',
+          effect:
+            'Stop the batch: nothing new ships, rows in flight settle, pending and failed rows become cancelled; shipped rows stay shipped.' +
+            queued,
+        };
+    }
+  });
 }
 
-function restartEffect(c: RowCounts): string {
-  return c.failed > 0
+/** What `resume` does for a batch, by why it needs attention. */
+function resumeEffect(item: AttentionItem): string {
+  switch (item.reason) {
+    case 'no_worker':
+      return `Start a worker on task queue ${item.taskQueue} (\`shipbatch worker\` or \`shipbatch dev\`): the batch continues where it stopped (${phaseText(item.phase)}); shipped rows are never shipped again.`;
+    case 'awaiting_approval':
+      return 'Nothing runs by itself: the batch waits for approval. Review it with batch_preview, then batch_execute with approved: true.';
+    case 'awaiting_action':
+      return 'Nothing runs by itself: the batch waits for restart or cancel (or `shipbatch finish` to close it leaving failed rows as they are).';
+    case 'waiting_for_ups':
+      return item.upsOutage?.needsOperator === false
+        ? `Nothing to do: the batch probes UPS (${probesText(item.upsOutage)}) and resumes by itself when UPS answers; resume sends nothing.`
+        : 'UPS refused the credentials: once the user has fixed them (the UPS credentials of the shipbatch worker), resume sends `resume` and shipping starts again at once; rows not yet sent stay pending, none ships twice.';
+    case 'retrying':
+      return 'Let it be: Temporal retries the failing call with backoff and the batch goes on when it succeeds.';
+  }
+}
+
+function restartEffect(scope: RestartScope, c: RowCounts): string {
+  return scope === 'failed'
     ? `Ship again the ${c.failed} failed row(s) (scope failed); shipped rows are never shipped again.`
     : `Retry the ${c.needsReview} row(s) needing review (scope needs_review): each is looked up at UPS first, so none ships twice.`;
 }
