@@ -3,7 +3,7 @@
  * database (`rows`, `import`) open it without loading one.
  */
 import type pg from 'pg';
-import { openPool } from '../activities/db';
+import { openPool } from '../db/pool';
 import type { ShipbatchConfig } from '../temporal.config';
 import { ConnectionError, messageOf } from './errors';
 

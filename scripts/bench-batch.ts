@@ -21,7 +21,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import proto, { type temporal } from '@temporalio/proto';
 import { createActivities } from '../activities';
-import { openPool } from '../activities/db';
+import { openPool } from '../db/pool';
 import { createUpsClient } from '../activities/ups/from-config';
 import type { BatchInputArg, BatchStatus } from '../domain/batch';
 import { statusQuery } from '../domain/messages';

@@ -13,7 +13,7 @@ import { loadavg } from 'node:os';
 import { asyncLocalStorage, Context, type Info } from '@temporalio/activity';
 import { noopMetricMeter } from '@temporalio/common';
 import type pg from 'pg';
-import { openPool } from '../activities/db';
+import { openPool } from '../db/pool';
 import { loadBatch } from '../activities/batch/load';
 import { BatchInputSchema } from '../domain/batch';
 import { loadConfig } from '../temporal.config';

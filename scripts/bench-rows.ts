@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { openPool } from '../activities/db';
+import { openPool } from '../db/pool';
 import { loadConfig } from '../temporal.config';
 import { insertLedgerBatch } from '../test/helpers/ledger-batch';
 import { startStack, stackEnv } from '../stack/stack';

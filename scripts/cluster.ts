@@ -12,7 +12,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../temporal.config';
-import { describeDatabaseUrl } from '../activities/db';
+import { describeDatabaseUrl } from '../db/pool';
 import { describeStartupError } from '../stack/errors';
 import { PORT_NAMES, parsePortOverride, type ClusterPorts } from '../stack/cluster/config';
 import {

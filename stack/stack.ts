@@ -2,7 +2,7 @@ import { access, chmod, constants, mkdir, mkdtemp, rm, stat } from 'node:fs/prom
 import os from 'node:os';
 import path from 'node:path';
 import { EMBEDDED_PG_DATABASE, EMBEDDED_PG_USER, type ShipbatchConfig } from '../temporal.config';
-import { describeDatabaseUrl, openPool } from '../activities/db';
+import { describeDatabaseUrl, openPool } from '../db/pool';
 import { migrate } from '../db/migrate';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { StartupError, briefly } from './errors';

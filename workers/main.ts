@@ -5,7 +5,7 @@
  */
 import { Runtime } from '@temporalio/worker';
 import { loadConfig } from '../temporal.config';
-import { openPool } from '../activities/db';
+import { openPool } from '../db/pool';
 import { migrate } from '../db/migrate';
 import { createUpsClient } from '../activities/ups/from-config';
 import { connectWorker, createShipbatchWorker } from './create-worker';

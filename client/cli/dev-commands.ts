@@ -3,7 +3,7 @@
  */
 import { spawn } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
-import { describeDatabaseUrl } from '../../activities/db';
+import { describeDatabaseUrl } from '../../db/pool';
 import { stackCheck } from '../../workflows';
 import { describeStartupError } from '../../stack/errors';
 import { removeDevState } from '../config';

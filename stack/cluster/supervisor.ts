@@ -12,7 +12,7 @@ import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import pg from 'pg';
 import { EMBEDDED_PG_DATABASE, EMBEDDED_PG_USER } from '../../temporal.config';
-import { openPool } from '../../activities/db';
+import { openPool } from '../../db/pool';
 import { migrate } from '../../db/migrate';
 import { ensureSearchAttributes } from '../../client/search-attributes';
 import { startEmbeddedPostgres, type RunningPostgres } from '../embedded-postgres';

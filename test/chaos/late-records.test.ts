@@ -12,7 +12,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import type pg from 'pg';
-import { openPool } from '../../activities/db';
+import { openPool } from '../../db/pool';
 import { readCallLog, shipmentsPerReference } from '../../ups-sandbox/call-log';
 import { readShipments } from '../../ups-sandbox/store';
 import { processExited, startWorkerProcess } from '../helpers/worker-process';

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { openPool } from '../../activities/db';
+import { openPool } from '../../db/pool';
 import { shipmentsPerReference, callsPerReference } from '../../ups-sandbox/call-log';
 import { processExited, startWorkerProcess } from '../helpers/worker-process';
 import { batchInput, createOrdersTable, makeOrders, startBatch, waitForStatus } from '../helpers/batch';

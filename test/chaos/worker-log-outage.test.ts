@@ -15,7 +15,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import type pg from 'pg';
-import { openPool } from '../../activities/db';
+import { openPool } from '../../db/pool';
 import { processExited, startWorkerProcess } from '../helpers/worker-process';
 import { statusQuery } from '../../domain/messages';
 import { batchInput, createOrdersTable, makeOrders, startBatch } from '../helpers/batch';

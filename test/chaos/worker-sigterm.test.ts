@@ -10,7 +10,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import type pg from 'pg';
-import { openPool } from '../../activities/db';
+import { openPool } from '../../db/pool';
 import { readCallLog, shipmentsPerReference } from '../../ups-sandbox/call-log';
 import { processExited, startWorkerProcess } from '../helpers/worker-process';
 import { batchInput, createOrdersTable, makeOrders, startBatch } from '../helpers/batch';

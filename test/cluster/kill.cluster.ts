@@ -13,7 +13,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import type pg from 'pg';
-import { openPool } from '../../activities/db';
+import { openPool } from '../../db/pool';
 import type { BatchStatus } from '../../domain/batch';
 import { statusQuery } from '../../domain/messages';
 import { shipmentsPerReference } from '../../ups-sandbox/call-log';

@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
-import { openPool } from '../../activities/db';
+import { openPool } from '../../db/pool';
 import {
   row,
   sharedStrings,

@@ -6,7 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type pg from 'pg';
 import { loadConfig, type ShipbatchConfig } from '../../temporal.config';
-import { openPool } from '../../activities/db';
+import { openPool } from '../../db/pool';
 import { createShipbatchWorker } from '../../workers/create-worker';
 import type { UpsClient } from '../../activities/ups/client';
 import { createUpsClient } from '../../activities/ups/from-config';

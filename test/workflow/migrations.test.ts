@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openPool } from '../../activities/db';
+import { openPool } from '../../db/pool';
 import { migrate } from '../../db/migrate';
 import { ROW_STATUSES } from '../../domain/row-status';
 import type pg from 'pg';

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
 import type pg from 'pg';
-import { openPool } from '../../activities/db';
+import { openPool } from '../../db/pool';
 import { importFile, ImportError, readSourcePage } from '../../activities/source';
 import {
   row as xrow,
