@@ -4,12 +4,7 @@
  * signals (recorded in the history at once, applied when a worker runs) and resume says what will happen.
  */
 import { z } from 'zod';
-import {
-  BatchNotFoundError,
-  type BatchStatus,
-  type RowCounts,
-  type ShipbatchClient,
-} from '../../client/index';
+import { BatchNotFoundError, type BatchStatus, type ShipbatchClient } from '../../client/index';
 import { emptyCounts, FINAL_PHASES } from '../../domain/batch';
 import * as msg from '../../domain/messages';
 import { rowsDone, rowsRemaining } from '../../domain/row-counts';
@@ -94,13 +89,10 @@ async function batchResume(client: ShipbatchClient, args: z.output<typeof Resume
     case 'resume': {
       if (worker.polling) {
         const status = await client.getBatch(id);
-        if (status.phase === 'waiting_for_ups') return resumeWaiting(client, id, status, rows);
+        const polled = { job_id: id, choice: 'resume', worker_polling: true, phase: status.phase, ...rows };
+        if (status.phase === 'waiting_for_ups') return resumeWaiting(client, id, status, polled);
         return {
-          job_id: id,
-          choice: 'resume',
-          worker_polling: true,
-          phase: status.phase,
-          ...rows,
+          ...polled,
           will_happen: FINAL_PHASES.has(status.phase)
             ? `nothing: the batch is ${status.phase}`
             : `a worker runs the batch now; ${nextStep(id, status)}`,
@@ -159,21 +151,18 @@ async function batchResume(client: ShipbatchClient, args: z.output<typeof Resume
 /**
  * `resume` on a batch waiting for UPS: the `resume` Update when the operator had to act (credentials
  * refused; the user fixed them), else nothing sent: the batch resumes by itself when a probe succeeds.
+ * `polled` begins the answer that sends nothing: the batch, the choice, its phase and rows.
  */
 async function resumeWaiting(
   client: ShipbatchClient,
   id: string,
   status: BatchStatus,
-  rows: { rows_done: number; rows_remaining: number; counts: RowCounts },
+  polled: Record<string, unknown>,
 ): Promise<unknown> {
   const outage = status.upsOutage;
   if (outage && !outage.needsOperator) {
     return {
-      job_id: id,
-      choice: 'resume',
-      worker_polling: true,
-      phase: status.phase,
-      ...rows,
+      ...polled,
       ups_outage: outage,
       sent: false,
       will_happen: `Nothing sent: ${outage.reason}, and the batch resumes by itself when UPS answers (${probesText(outage)}). Follow it with batch_execute {job_id: "${id}", wait_seconds: 30}.`,

@@ -1,10 +1,9 @@
 /** `batch_set_mode`: switch a batch between confirm and auto before it executes (the `setMode` Update). */
 import { z } from 'zod';
-import type { ShipbatchClient } from '../../client/index';
 import { ModeSchema } from '../../domain/batch';
 import { nextStep } from './next-step';
 import { checkMode, JobId, jobIdOf, noWorker, workerState } from './shared';
-import { tool, type Settings } from './tool';
+import { tool } from './tool';
 
 const SetModeArgs = z
   .object({
@@ -28,18 +27,12 @@ export const batchSetModeTool = tool({
   description:
     'Switch a batch between "confirm" and "auto" (case-insensitive) before it executes; refused once execution started. Auto ships a previewed batch at once, without approval, and is refused unless the server allows it. Returns the status.',
   schema: SetModeArgs,
-  run: batchSetMode,
+  async run(client, args, opts) {
+    checkMode(args.mode, opts);
+    const id = jobIdOf(args.job_id);
+    const worker = await workerState(client, id);
+    if (!worker.polling) throw noWorker(id, worker.taskQueue);
+    const status = await client.setBatchMode(id, args.mode);
+    return { job_id: id, ...status, next_step: nextStep(id, status) };
+  },
 });
-
-async function batchSetMode(
-  client: ShipbatchClient,
-  args: z.output<typeof SetModeArgs>,
-  opts: Settings,
-): Promise<unknown> {
-  checkMode(args.mode, opts);
-  const id = jobIdOf(args.job_id);
-  const worker = await workerState(client, id);
-  if (!worker.polling) throw noWorker(id, worker.taskQueue);
-  const status = await client.setBatchMode(id, args.mode);
-  return { job_id: id, ...status, next_step: nextStep(id, status) };
-}
