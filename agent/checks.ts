@@ -5,7 +5,7 @@
  * never started, and the error names the tool's argument.
  */
 import type pg from 'pg';
-import type { TableName } from '../activities/source/identifiers';
+import type { TableName } from '../inputs/source/identifiers';
 import type { Shipper } from '../domain/shipment-schema';
 import { ToolError } from './errors';
 import { allowedSource } from './sources';
@@ -28,7 +28,7 @@ export async function checkPreviewInputs(
   const table = await allowedSource(pool, args.table, args.tables);
   // Loaded on demand: the parser and the isolate are native modules only this tool needs.
   const { checkSourceFilter, describeSource, FilterError, SourceError } =
-    await import('../activities/source/index');
+    await import('../inputs/source/index');
   try {
     await describeSource(pool, table, 'id');
   } catch (err) {
@@ -47,7 +47,7 @@ export async function checkPreviewInputs(
       throw err;
     }
   }
-  const { openBatchRenderer } = await import('../activities/template/index');
+  const { openBatchRenderer } = await import('../inputs/template/index');
   const opened = await openBatchRenderer({
     templateSource: args.template,
     shipper: args.shipper,

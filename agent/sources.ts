@@ -14,8 +14,8 @@ import {
   requireRelation,
   SourceError,
   type TableName,
-} from '../activities/source/identifiers';
-import { importedTables } from '../activities/source/imported-tables';
+} from '../inputs/source/identifiers';
+import { importedTables } from '../inputs/source/imported-tables';
 import { ToolError } from './errors';
 
 /** How many allowed tables an error lists before "… and N more". */

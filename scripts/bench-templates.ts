@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { openBatchRenderer, type RowToRender } from '../activities/template/render';
+import { openBatchRenderer, type RowToRender } from '../inputs/template/render';
 import { ShipperSchema } from '../domain/shipment-schema';
 import { generateOrders } from './gen-example-orders';
 

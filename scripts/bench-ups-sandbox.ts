@@ -17,7 +17,7 @@ import { UpsSessionPool } from '../activities/ups/session-pool';
 import type { ShipmentRequestBody } from '../domain/shipment-schema';
 import { loadConfig } from '../temporal.config';
 import { readFileSync } from 'node:fs';
-import { openBatchRenderer, PAGE_ROWS } from '../activities/template/render';
+import { openBatchRenderer, PAGE_ROWS } from '../inputs/template/render';
 import { ShipperSchema } from '../domain/shipment-schema';
 import { BAD_ROWS, generateOrders } from './gen-example-orders';
 

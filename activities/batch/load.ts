@@ -9,8 +9,8 @@ import type pg from 'pg';
 import type { BatchInput } from '../../domain/batch';
 import { canonicalJson } from '../../domain/json';
 import { rowReference } from '../../domain/reference';
-import { checkSourceFilter, describeSource, FilterError, readSourcePage, SourceError } from '../source';
-import { openBatchRenderer } from '../template';
+import { checkSourceFilter, describeSource, FilterError, readSourcePage, SourceError } from '../../inputs/source';
+import { openBatchRenderer } from '../../inputs/template';
 import {
   getBatch,
   insertRows,

@@ -7,7 +7,7 @@ import type pg from 'pg';
 import type { RowStatus } from '../../domain/row-status';
 import type { UpsClient } from '../ups/client';
 import type { PendingAction } from '../../domain/batch';
-import { SourceError, writeBackTracking } from '../source';
+import { SourceError, writeBackTracking } from '../../inputs/source';
 import { mapBounded } from './preview';
 import { estimateRowCost } from './row-cost';
 import { getBatch, inTransaction, lockRow, markRows, storeShipped } from './ledger';

@@ -4,7 +4,7 @@
  */
 import type { z } from 'zod';
 import type { ShipbatchClient } from '../../client/index';
-import type { TableName } from '../../activities/source/identifiers';
+import type { TableName } from '../../inputs/source/identifiers';
 
 /** What the tools allow, and their tuning (tests shorten the waits). */
 export interface ToolOptions {

@@ -99,7 +99,7 @@ export async function demoCommand(
     const pool = await client.pool();
 
     step(`Importing examples/orders.csv into table ${DEMO_TABLE}`);
-    const { importFile } = await import('../../activities/source');
+    const { importFile } = await import('./import/import');
     const imported = await importFile(pool, {
       file: path.join(ROOT, 'examples', 'orders.csv'),
       table: DEMO_TABLE,

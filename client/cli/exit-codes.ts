@@ -2,8 +2,8 @@
  * How the CLI ends on an error: its exit code (0 ok, 1 failure, 2 the caller's input) and its one line.
  */
 import { CommanderError } from 'commander';
-import { ImportError } from '../../activities/source/import-limits';
-import { SourceError } from '../../activities/source/identifiers';
+import { ImportError } from './import/import-limits';
+import { SourceError } from '../../inputs/source/identifiers';
 import { ConfigError } from '../../temporal.config';
 import { ShipbatchError } from '../errors';
 

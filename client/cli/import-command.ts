@@ -16,7 +16,7 @@ export interface ImportFlags {
 }
 
 export async function importCommand(file: string, f: ImportFlags, io: Io): Promise<number> {
-  const { importFile, ImportError } = await import('../../activities/source');
+  const { importFile, ImportError } = await import('./import/import');
   return withLedger(async (pool) => {
     const res = await importFile(pool, {
       file,

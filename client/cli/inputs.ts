@@ -66,7 +66,7 @@ export async function readShipperFile(file: string): Promise<Shipper> {
 /** Compile the template in the isolate (as the worker will) so a broken template never starts a batch. */
 export async function checkTemplateCompiles(file: string, template: string, shipper: Shipper): Promise<void> {
   // Loaded on demand: the isolate's native module is only needed by `start`.
-  const { openBatchRenderer } = await import('../../activities/template');
+  const { openBatchRenderer } = await import('../../inputs/template');
   const opened = await openBatchRenderer({
     templateSource: template,
     shipper,
@@ -85,8 +85,7 @@ export async function checkSource(
   pool: pg.Pool,
   source: { table: string; keyColumn: string; filter?: string },
 ): Promise<void> {
-  const { checkSourceFilter, describeSource, FilterError, SourceError } =
-    await import('../../activities/source');
+  const { checkSourceFilter, describeSource, FilterError, SourceError } = await import('../../inputs/source');
   try {
     await describeSource(pool, source.table, source.keyColumn);
     if (source.filter !== undefined) {

@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { openBatchRenderer } from '../../activities/template/render';
+import { openBatchRenderer } from '../../inputs/template/render';
 import { ShipperSchema, type ShipmentRequestBody } from '../../domain/shipment-schema';
 import { isValidUpsTrackingNumber } from '../../ups-sandbox/tracking-number';
 import { shipmentsPerReference } from '../../ups-sandbox/call-log';

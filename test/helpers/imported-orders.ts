@@ -3,7 +3,7 @@
  * `imported_tables`, so it is on the agent's default allow-list of sources.
  */
 import type pg from 'pg';
-import { recordImportedTable } from '../../activities/source/imported-tables';
+import { recordImportedTable } from '../../inputs/source/imported-tables';
 import { createOrdersTable, type Order } from './batch';
 
 /** A fresh orders table in `public`, recorded as imported; returns its name. */

@@ -23,8 +23,8 @@ import {
   ConnectionError,
   ShipbatchError,
 } from '../../client/errors';
-import { ImportError } from '../../activities/source/import-limits';
-import { SourceError } from '../../activities/source/identifiers';
+import { ImportError } from '../../client/cli/import/import-limits';
+import { SourceError } from '../../inputs/source/identifiers';
 import { ConfigError } from '../../temporal.config';
 import { TEMPLATE, SHIPPER } from '../helpers/batch';
 

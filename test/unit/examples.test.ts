@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { openBatchRenderer } from '../../activities/template/render';
+import { openBatchRenderer } from '../../inputs/template/render';
 import { ShipperSchema } from '../../domain/shipment-schema';
 import { BAD_ROWS, generateOrders, toCsv } from '../../scripts/gen-example-orders';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FilterError, quoteLiteral, validateFilter } from '../../activities/source/filter';
+import { FilterError, quoteLiteral, validateFilter } from '../../inputs/source/filter';
 
 const COLUMNS = ['id', 'state', 'name', 'weight_oz', 'created', 'Mixed Case', 'shipped'];
 /** COLUMNS and a date column. */

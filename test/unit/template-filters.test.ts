@@ -11,7 +11,7 @@ import {
   toUpsPhone,
   truncateAddress,
   FilterError,
-} from '../../activities/template/filters';
+} from '../../inputs/template/filters';
 
 test('truncate_address cuts at a word boundary and hard-cuts one long word', () => {
   assert.equal(truncateAddress('123 Main Street', 35), '123 Main Street');

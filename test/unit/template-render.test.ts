@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkTemplate, openBatchRenderer, renderShipmentRequest } from '../../activities/template/render';
+import { checkTemplate, openBatchRenderer, renderShipmentRequest } from '../../inputs/template/render';
 
 const shipper = {
   Name: 'Acme Widgets Inc',

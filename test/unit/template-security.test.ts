@@ -7,14 +7,14 @@
  */
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IsolateFailure, TemplateIsolate } from '../../activities/template/isolate';
+import { IsolateFailure, TemplateIsolate } from '../../inputs/template/isolate';
 import {
   MAX_TEMPLATE_CHARS,
   openBatchRenderer,
   ROW_TIMEOUT_MS,
   TEMPLATE_LIMITS,
   type RenderResult,
-} from '../../activities/template/render';
+} from '../../inputs/template/render';
 import type { Shipper } from '../../domain/shipment-schema';
 
 const shipper: Shipper = {

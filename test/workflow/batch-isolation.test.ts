@@ -16,7 +16,7 @@ import {
   type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
 import proto, { type temporal } from '@temporalio/proto';
-import { openBatchRenderer } from '../../activities/template';
+import { openBatchRenderer } from '../../inputs/template';
 import { shipmentsPerReference } from '../../ups-sandbox/call-log';
 import { openTestEnvironment, type TestEnvironment } from '../helpers/environment';
 import { batchInput, createOrdersTable, makeOrders, SHIPPER, startBatch, TEMPLATE } from '../helpers/batch';

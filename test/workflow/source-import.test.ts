@@ -7,7 +7,8 @@ import path from 'node:path';
 import ExcelJS from 'exceljs';
 import type pg from 'pg';
 import { openPool } from '../../db/pool';
-import { importFile, ImportError, readSourcePage } from '../../activities/source';
+import { importFile, ImportError } from '../../client/cli/import/import';
+import { readSourcePage } from '../../inputs/source';
 import {
   row as xrow,
   sharedStrings as xsharedStrings,

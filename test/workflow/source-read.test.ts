@@ -13,7 +13,7 @@ import {
   SourceError,
   validateFilter,
   writeBackTracking,
-} from '../../activities/source';
+} from '../../inputs/source';
 
 let pool: pg.Pool;
 const suffix = randomUUID().slice(0, 8);

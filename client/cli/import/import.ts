@@ -23,9 +23,9 @@ import {
   quoteIdent,
   quoteTable,
   type TableName,
-} from './identifiers';
-import { migrate } from '../../db/migrate';
-import { recordImportedTable } from './imported-tables';
+} from '../../../inputs/source/identifiers';
+import { migrate } from '../../../db/migrate';
+import { recordImportedTable } from '../../../inputs/source/imported-tables';
 import { ImportError, resolveLimits, type ImportLimits, type RecordAt } from './import-limits';
 import { xlsxRecords } from './xlsx-reader';
 

@@ -1,4 +1,4 @@
-/** The source side of a batch: safe filter, source introspection and paged reads, CSV/XLSX import. */
+/** The source side of a batch: safe filter, source introspection and paged reads, the record of imported tables. */
 export { FilterError, validateFilter, quoteLiteral, FILTER_LIMITS, type ValidatedFilter } from './filter';
 export {
   SourceError,
@@ -28,13 +28,3 @@ export {
   type ReadPageOptions,
   type WriteBackOptions,
 } from './source';
-export {
-  importFile,
-  ImportError,
-  sanitizeColumnName,
-  DEFAULT_IMPORT_LIMITS,
-  type ImportColumnType,
-  type ImportLimits,
-  type ImportOptions,
-  type ImportResult,
-} from './import';
