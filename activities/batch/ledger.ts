@@ -14,7 +14,7 @@ import {
 } from '../../domain/batch';
 import type { RowStatus } from '../../domain/row-status';
 import type { RowError } from '../../domain/row-error';
-import type { PackageLabel } from '../ups/normalize';
+import type { PackageLabel } from '../../domain/label';
 
 type Db = pg.Pool | pg.PoolClient;
 

@@ -5,6 +5,7 @@
  */
 import { isObj, text, type JsonObject } from '../../domain/json';
 import { parseCents } from '../../domain/money';
+import type { LabelFormat, PackageLabel } from '../../domain/label';
 
 type Obj = JsonObject;
 const list = (v: unknown): Obj[] =>
@@ -36,13 +37,7 @@ function charge(value: unknown, what: string): { cents: number; currency: string
   }
 }
 
-export type LabelFormat = 'GIF' | 'ZPL' | 'PNG' | 'PDF';
-
-export interface PackageLabel {
-  trackingNumber: string;
-  format: LabelFormat;
-  image: Buffer;
-}
+export type { LabelFormat, PackageLabel };
 
 export interface ShipmentResult {
   shipmentId: string;
