@@ -4,11 +4,26 @@
  * moves a batch on) is domain/attention.ts; here the batches are found and the choices written as commands.
  */
 import { attentionChoices, type AttentionChoice, type AttentionReason } from '../domain/attention';
-import type { RowCounts, UpsOutage } from '../domain/batch';
+import type { BatchStatus, RowCounts, UpsOutage } from '../domain/batch';
 import { rowsDone, rowsRemaining } from '../domain/row-counts';
-import type { ShipbatchClient } from './batches';
+import type { Client } from '@temporalio/client';
+import type pg from 'pg';
+import type { ShipbatchConfig } from '../temporal.config';
 import * as ledger from './ledger';
 import type { BatchSummary } from './visibility';
+
+/**
+ * What the triage needs of a client: the part of `ShipbatchClient` it calls (named here rather than imported,
+ * since `ShipbatchClient` itself offers `attentionBatches`).
+ */
+export interface AttentionClient {
+  readonly config: ShipbatchConfig;
+  readonly temporal: Client;
+  pool(): Promise<pg.Pool>;
+  workerPolling(taskQueue?: string): Promise<boolean>;
+  getBatch(batchId: string): Promise<BatchStatus>;
+  listBatches(opts?: { phase?: string; limit?: number }): Promise<BatchSummary[]>;
+}
 
 /** A batch that needs someone: waiting for approval, action or UPS, or stalled. */
 export interface AttentionItem extends BatchSummary {
@@ -66,7 +81,7 @@ interface Triage {
  * the task queue.
  */
 export async function attentionBatches(
-  client: ShipbatchClient,
+  client: AttentionClient,
   opts: { retryingAttempts?: number } = {},
 ): Promise<AttentionItem[]> {
   const minAttempts = opts.retryingAttempts ?? 3;
@@ -106,7 +121,7 @@ export async function attentionBatches(
 }
 
 /** Why a batch a worker polls for needs attention (nothing when it does not). */
-async function triage(client: ShipbatchClient, b: BatchSummary, minAttempts: number): Promise<Triage> {
+async function triage(client: AttentionClient, b: BatchSummary, minAttempts: number): Promise<Triage> {
   if (b.phase === 'awaiting_approval' || b.phase === 'awaiting_action') return { reason: b.phase };
   if (b.phase === 'waiting_for_ups') {
     // Visibility has the phase; the reason, the next probe and who acts are in the batch's status.

@@ -17,7 +17,6 @@ import { SHIP_BATCH_MODE, SHIP_BATCH_PHASE } from '../domain/search-attributes';
 import { ledger } from './batch-activities';
 import { progressMarkdown } from './batch-progress';
 import type { BatchState, CarriedState } from './batch-state';
-import type { shipmentBatch } from './shipment-batch';
 
 /** The patches a run took (see shipment-batch.ts): what replaying an older batch must do the old way. */
 export interface RunPatches {
@@ -85,7 +84,11 @@ export class BatchRun {
   /** Continue as new with the carried state, once every message handler has finished. */
   async handOver(): Promise<never> {
     await condition(allHandlersFinished);
-    return continueAsNew<typeof shipmentBatch>(this.rawInput, this.state.carry());
+    // The signature of shipmentBatch, spelled out: importing its type from shipment-batch.ts would be a cycle.
+    return continueAsNew<(input: BatchInputArg, carried?: CarriedState) => Promise<BatchResult>>(
+      this.rawInput,
+      this.state.carry(),
+    );
   }
 
   /** Enter a final phase and make the batch's result. */
