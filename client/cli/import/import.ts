@@ -12,10 +12,7 @@
  * The readers (csv-reader, xlsx-reader) check the limits while they read, so a hostile file (a zip bomb, a
  * line of 50 M commas, a 300 M-character cell) fails before what it would build is built, and writes nothing.
  */
-import { stat } from 'node:fs/promises';
-import path from 'node:path';
 import type pg from 'pg';
-import { csvRecords } from './csv-reader';
 import {
   findRelation,
   IDENTIFIER,
@@ -26,8 +23,8 @@ import {
 } from '../../../inputs/source/identifiers';
 import { migrate } from '../../../db/migrate';
 import { recordImportedTable } from '../../../inputs/source/imported-tables';
-import { ImportError, resolveLimits, type ImportLimits, type RecordAt } from './import-limits';
-import { xlsxRecords } from './xlsx-reader';
+import { ImportError, resolveLimits, type ImportLimits } from './import-limits';
+import { checkFileSize, checkRecord, formatOf, records, type Format } from './read';
 
 export { DEFAULT_IMPORT_LIMITS, ImportError, type ImportLimits } from './import-limits';
 
@@ -70,19 +67,7 @@ export interface ImportResult {
   addedKey: boolean;
 }
 
-type Format = 'csv' | 'tsv' | 'xlsx';
-
 const SYSTEM_COLUMNS = new Set(['ctid', 'xmin', 'xmax', 'cmin', 'cmax', 'tableoid', 'oid']);
-
-function formatOf(file: string): Format {
-  const ext = path.extname(file).toLowerCase();
-  if (ext === '.csv' || ext === '.txt') return 'csv';
-  if (ext === '.tsv' || ext === '.tab') return 'tsv';
-  if (ext === '.xlsx') return 'xlsx';
-  if (ext === '.xls')
-    throw new ImportError(`${file}: old .xls files are not supported; save it as .xlsx or .csv`);
-  throw new ImportError(`${file}: unsupported file type "${ext || '(none)'}"; use .csv, .tsv or .xlsx`);
-}
 
 /** A header cell → a plain lower-case identifier (`Order ID` → `order_id`, `2nd line` → `c_2nd_line`). */
 export function sanitizeColumnName(header: string, index: number): string {
@@ -99,20 +84,6 @@ export function sanitizeColumnName(header: string, index: number): string {
   if (!IDENTIFIER.test(s)) s = `column_${index + 1}`;
   return s;
 }
-
-// ---------------------------------------------------------------------------------------------------------
-// Reading records
-
-function records(
-  file: string,
-  format: Format,
-  opts: ImportOptions,
-  limits: ImportLimits,
-): AsyncGenerator<RecordAt> {
-  if (format === 'xlsx') return xlsxRecords(file, opts.sheet, limits);
-  return csvRecords(file, format === 'tsv' ? '\t' : ',', limits);
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // Types
 
@@ -314,42 +285,6 @@ function resolveOverrides(
   return out;
 }
 
-function checkRecord(
-  file: string,
-  rec: RecordAt,
-  headers: string[],
-  names: string[],
-  limits: ImportLimits,
-): void {
-  if (rec.values.length > headers.length) {
-    // CSV field counts are checked by the parser; XLSX rows may carry cells right of the header.
-    const extra = rec.values.findIndex((v, i) => i >= headers.length && v !== null && v !== '');
-    if (extra >= 0) {
-      throw new ImportError(
-        `${file}, line ${rec.line}, column ${extra + 1}: a value right of the last header column (${headers.length} columns)`,
-        rec.line,
-      );
-    }
-  }
-  rec.values.forEach((v, i) => {
-    if (v === null) return;
-    if (v.includes('\0')) {
-      throw new ImportError(
-        `${file}, line ${rec.line}, column ${i + 1} (${names[i]}): contains a NUL byte, which PostgreSQL text cannot store`,
-        rec.line,
-        names[i],
-      );
-    }
-    if (v.length > limits.maxCellChars) {
-      throw new ImportError(
-        `${file}, line ${rec.line}, column ${i + 1} (${names[i]}): ${v.length} characters, more than the limit of ${limits.maxCellChars}`,
-        rec.line,
-        names[i],
-      );
-    }
-  });
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // Pass 2: load
 
@@ -422,22 +357,7 @@ export async function importFile(pool: pg.Pool, opts: ImportOptions): Promise<Im
     throw new ImportError(`invalid key column name ${JSON.stringify(keyColumn)}: use letters, digits and _`);
   }
   const format = formatOf(opts.file);
-  let size: number;
-  try {
-    const st = await stat(opts.file);
-    if (!st.isFile()) throw new ImportError(`${opts.file}: not a regular file`);
-    size = st.size;
-  } catch (err) {
-    if (err instanceof ImportError) throw err;
-    throw new ImportError(
-      `${opts.file}: can't read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
-    );
-  }
-  if (size > limits.maxFileBytes) {
-    throw new ImportError(
-      `${opts.file}: ${size} bytes, more than the import limit of ${limits.maxFileBytes}`,
-    );
-  }
+  await checkFileSize(opts.file, limits);
 
   const plan = await validateFile(opts.file, format, opts, limits);
   // The record of imports (imported_tables) is one of shipbatch's own tables: a database no worker has started on
