@@ -6,7 +6,8 @@ import type pg from 'pg';
 import type { BatchPreview, RowCounts } from '../domain/batch';
 import { ROW_STATUSES, type RowStatus } from '../domain/row-status';
 import type { RowError } from '../domain/row-error';
-import * as ledger from '../activities/batch/ledger';
+import { getPreview } from '../db/ledger/batches';
+import { ledgerTotals } from '../db/ledger/totals';
 import { normalizeBatchId } from './batch-ids';
 import { BatchInputError, BatchNotFoundError } from './errors';
 
@@ -207,7 +208,7 @@ export async function* readLabels(db: pg.Pool, batchId: string, pageSize = 100):
 
 /** The full preview the preview activity stored (recipients included), or null before it ran. */
 export async function readPreview(db: pg.Pool, batchId: string): Promise<BatchPreview | null> {
-  return (await ledger.getPreview(db, batchId)) as BatchPreview | null;
+  return (await getPreview(db, batchId)) as BatchPreview | null;
 }
 
 /** Row counts and shipped cost straight from the ledger (works with no worker running). */
@@ -215,7 +216,7 @@ export async function readCounts(
   db: pg.Pool,
   batchId: string,
 ): Promise<{ counts: RowCounts; costCents: number; currency: string | null }> {
-  const totals = await ledger.ledgerTotals(db, batchId);
+  const totals = await ledgerTotals(db, batchId);
   return { counts: totals.counts, costCents: totals.costCents, currency: totals.currency ?? null };
 }
 

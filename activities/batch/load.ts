@@ -9,18 +9,17 @@ import type pg from 'pg';
 import type { BatchInput } from '../../domain/batch';
 import { canonicalJson } from '../../domain/json';
 import { rowReference } from '../../domain/reference';
-import { checkSourceFilter, describeSource, FilterError, readSourcePage, SourceError } from '../../inputs/source';
-import { openBatchRenderer } from '../../inputs/template';
 import {
-  getBatch,
-  insertRows,
-  LedgerConflictError,
-  ledgerTotals,
-  markLoaded,
-  loadProgress,
-  upsertBatch,
-  type LedgerRowInsert,
-} from './ledger';
+  checkSourceFilter,
+  describeSource,
+  FilterError,
+  readSourcePage,
+  SourceError,
+} from '../../inputs/source';
+import { openBatchRenderer } from '../../inputs/template';
+import { getBatch, markLoaded, upsertBatch } from '../../db/ledger/batches';
+import { insertRows, LedgerConflictError, loadProgress, type LedgerRowInsert } from '../../db/ledger/rows';
+import { ledgerTotals } from '../../db/ledger/totals';
 
 /** Source rows read, rendered and inserted per page (one INSERT per page). */
 export const LOAD_PAGE_ROWS = 1000;

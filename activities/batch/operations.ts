@@ -10,7 +10,11 @@ import type { PendingAction } from '../../domain/batch';
 import { SourceError, writeBackTracking } from '../../inputs/source';
 import { mapBounded } from './preview';
 import { estimateRowCost } from './row-cost';
-import { getBatch, inTransaction, lockRow, markRows, storeShipped } from './ledger';
+import { getBatch } from '../../db/ledger/batches';
+import { lockRow } from '../../db/ledger/claims';
+import { markRows } from '../../db/ledger/rows';
+import { storeShipped } from '../../db/ledger/shipments';
+import { inTransaction } from '../../db/ledger/transaction';
 
 export interface RowActionResult {
   /** Rows put back to be dispatched again. */

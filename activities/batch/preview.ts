@@ -13,17 +13,16 @@ import { serviceName, type ShipmentRequestBody } from '../../domain/shipment-sch
 import type { UpsClient } from '../ups/client';
 import { UpsError, upsOutageOf, type UpsOutageSign } from '../ups/errors';
 import { keepAlive } from './heartbeat';
+import { getBatch, storePreview } from '../../db/ledger/batches';
 import {
   estimateSummary,
-  getBatch,
-  ledgerTotals,
   previewDetailRows,
   rowChecksums,
   storeEstimates,
-  storePreview,
   unratedRows,
   type RowEstimate,
-} from './ledger';
+} from '../../db/ledger/estimates';
+import { ledgerTotals } from '../../db/ledger/totals';
 
 /** Cut `name` to at most `max` characters at a word boundary (a single long word is cut hard). */
 export function shortRecipient(name: string, max = 20): string {

@@ -23,17 +23,15 @@ import { toActivityFailure, UpsError, upsOutageOf, type UpsOutageSign } from '..
 import type { RecoveredLabels } from '../ups/normalize';
 import { estimateRowCost } from './row-cost';
 import {
-  inTransaction,
   lockRow,
   settleClaim,
-  settleExtraShipment,
   stampCreate,
-  storeShipped,
   takeClaim,
   type Claim,
   type LockedRow,
-  type ShippedRecord,
-} from './ledger';
+} from '../../db/ledger/claims';
+import { settleExtraShipment, storeShipped, type ShippedRecord } from '../../db/ledger/shipments';
+import { inTransaction } from '../../db/ledger/transaction';
 
 export interface ShipRowResult {
   rowNo: number;

@@ -12,13 +12,8 @@ import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@tempo
 import { RetryState } from '@temporalio/common';
 import { BatchIdSchema, BatchInputSchema, type BatchInput, type BatchResult } from '../../domain/batch';
 import { REFERENCE_MAX, rowReference } from '../../domain/reference';
-import {
-  getBatch,
-  insertRows,
-  LedgerConflictError,
-  upsertBatch,
-  type LedgerRowInsert,
-} from '../../activities/batch/ledger';
+import { getBatch, upsertBatch } from '../../db/ledger/batches';
+import { insertRows, LedgerConflictError, type LedgerRowInsert } from '../../db/ledger/rows';
 import { shipmentsPerReference } from '../../ups-sandbox/call-log';
 import { openTestEnvironment, type TestEnvironment } from '../helpers/environment';
 import { batchInput, createOrdersTable, makeOrders, startBatch } from '../helpers/batch';
