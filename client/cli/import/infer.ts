@@ -4,7 +4,7 @@
  * the conversion of a cell to the value sent for its column's type, which the load applies again.
  */
 import { IDENTIFIER } from '../../../inputs/source/identifiers';
-import type { ImportColumnType, ImportOptions } from './import';
+import type { ImportColumnType, ImportOptions } from './import-options';
 import { ImportError, type ImportLimits } from './import-limits';
 import { checkRecord, records, type Format } from './read';
 

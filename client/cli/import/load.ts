@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import { findRelation, quoteIdent, quoteTable, type TableName } from '../../../inputs/source/identifiers';
 import { recordImportedTable } from '../../../inputs/source/imported-tables';
-import type { ImportOptions, ImportResult } from './import';
+import type { ImportOptions, ImportResult } from './import-options';
 import { ImportError, type ImportLimits } from './import-limits';
 import { convert, PG_TYPES, shown, type Plan } from './infer';
 import { checkRecord, records, type Format } from './read';

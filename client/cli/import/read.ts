@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { csvRecords } from './csv-reader';
 import { ImportError, type ImportLimits, type RecordAt } from './import-limits';
-import type { ImportOptions } from './import';
+import type { ImportOptions } from './import-options';
 import { xlsxRecords } from './xlsx-reader';
 
 /** The formats an import reads: `.csv`/`.txt`, `.tsv`/`.tab`, `.xlsx`. */
