@@ -12,8 +12,9 @@ import { mapBounded } from './preview';
 import { estimateRowCost } from './row-cost';
 import { getBatch } from '../../db/ledger/batches';
 import { lockRow } from '../../db/ledger/claims';
-import { markRows } from '../../db/ledger/rows';
-import { storeShipped } from '../../db/ledger/shipments';
+import { markRows, rowStatuses, settleExhaustedRow } from '../../db/ledger/rows';
+import { shippedRows, storeShipped } from '../../db/ledger/shipments';
+import { markWrittenBack, rowsToWriteBack } from '../../db/ledger/write-back';
 import { inTransaction } from '../../db/ledger/transaction';
 
 export interface RowActionResult {
@@ -36,11 +37,7 @@ async function untouchedRows(
   rows: readonly number[],
   allowed: readonly RowStatus[],
 ) {
-  const { rows: found } = await pool.query<{ row_no: number; status: RowStatus }>(
-    `SELECT row_no, status FROM batch_rows WHERE batch_id = $1 AND row_no = ANY($2::int[])`,
-    [batchId, rows],
-  );
-  const byNo = new Map(found.map((r) => [r.row_no, r.status]));
+  const byNo = await rowStatuses(pool, batchId, rows);
   return rows.flatMap((n) => {
     const status = byNo.get(n);
     if (status === undefined) return [`row ${n} does not exist`];
@@ -123,17 +120,7 @@ export async function settleRow(
   pool: pg.Pool,
   args: { batchId: string; rowNo: number; reason: string },
 ): Promise<RowStatus> {
-  const { rows } = await pool.query<{ status: RowStatus }>(
-    `UPDATE batch_rows
-        SET status = CASE status WHEN 'in_flight' THEN 'needs_review' WHEN 'pending' THEN 'failed' ELSE status END,
-            review_reason = CASE WHEN status = 'in_flight' THEN $3 ELSE review_reason END,
-            ups_error_code = CASE WHEN status = 'pending' THEN 'retries_exhausted' ELSE ups_error_code END,
-            ups_error_message = CASE WHEN status = 'pending' THEN $3 ELSE ups_error_message END,
-            updated_at = now()
-      WHERE batch_id = $1 AND row_no = $2 RETURNING status`,
-    [args.batchId, args.rowNo, args.reason.slice(0, 2000)],
-  );
-  return rows[0]?.status ?? 'failed';
+  return settleExhaustedRow(pool, args.batchId, args.rowNo, args.reason);
 }
 
 /** Void every shipped row through UPS (cancel with voidShipped); refusals are reported per row. */
@@ -154,31 +141,23 @@ async function voidEveryShippedRow(
   ups: UpsClient,
   args: { batchId: string },
 ): Promise<{ voided: number; problems: string[] }> {
-  const { rows } = await pool.query<{
-    row_no: number;
-    shipment_id: string | null;
-    tracking_numbers: string[] | null;
-  }>(
-    `SELECT row_no, shipment_id, tracking_numbers FROM batch_rows
-      WHERE batch_id = $1 AND status = 'shipped' ORDER BY row_no`,
-    [args.batchId],
-  );
+  const rows = await shippedRows(pool, args.batchId);
   const ctx = Context.current();
   const problems: string[] = [];
   let voided = 0;
   await mapBounded(rows, 4, async (r) => {
-    const shipmentId = r.shipment_id ?? r.tracking_numbers?.[0];
+    const shipmentId = r.shipmentId ?? r.trackingNumbers?.[0];
     if (!shipmentId) {
-      problems.push(`row ${r.row_no}: no shipment id to void`);
+      problems.push(`row ${r.rowNo}: no shipment id to void`);
       return;
     }
     try {
       const res = await ups.voidShipment(shipmentId, undefined, ctx.cancellationSignal);
       if (!res.voided) throw new Error(res.status || 'UPS did not confirm the void');
-      await markRows(pool, args.batchId, ['shipped'], 'voided', [r.row_no]);
+      await markRows(pool, args.batchId, ['shipped'], 'voided', [r.rowNo]);
       voided++;
     } catch (err) {
-      problems.push(`row ${r.row_no}: void refused: ${(err as Error).message}`);
+      problems.push(`row ${r.rowNo}: void refused: ${(err as Error).message}`);
     } finally {
       ctx.heartbeat({ voided });
     }
@@ -201,18 +180,14 @@ export async function writeBack(pool: pg.Pool, args: { batchId: string }): Promi
   const ctx = Context.current();
   let written = 0;
   for (;;) {
-    const { rows } = await pool.query<{ row_no: number; source_key: string; tracking_numbers: string[] }>(
-      `SELECT row_no, source_key, tracking_numbers FROM batch_rows
-        WHERE batch_id = $1 AND status = 'shipped' AND written_back_at IS NULL ORDER BY row_no LIMIT $2`,
-      [args.batchId, WRITE_BACK_PAGE],
-    );
+    const rows = await rowsToWriteBack(pool, args.batchId, WRITE_BACK_PAGE);
     if (rows.length === 0) return { written };
     try {
       await writeBackTracking(pool, {
         table: batch.input.source.table,
         keyColumn: batch.input.source.keyColumn,
         column,
-        rows: rows.map((r) => ({ key: r.source_key, trackingNumber: r.tracking_numbers.join(' ') })),
+        rows: rows.map((r) => ({ key: r.sourceKey, trackingNumber: r.trackingNumbers.join(' ') })),
       });
     } catch (err) {
       if (!isDefinitiveWriteBackError(err)) throw err;
@@ -222,9 +197,10 @@ export async function writeBack(pool: pg.Pool, args: { batchId: string }): Promi
         message: `write-back to ${batch.input.source.table}.${column}: ${(err as Error).message}`,
       });
     }
-    await pool.query(
-      `UPDATE batch_rows SET written_back_at = now() WHERE batch_id = $1 AND row_no = ANY($2::int[])`,
-      [args.batchId, rows.map((r) => r.row_no)],
+    await markWrittenBack(
+      pool,
+      args.batchId,
+      rows.map((r) => r.rowNo),
     );
     written += rows.length;
     ctx.heartbeat({ written });

@@ -116,3 +116,39 @@ export async function markRows(
   );
   return rowCount ?? 0;
 }
+
+/** The status of each listed row the ledger holds (a row number it does not hold is absent). */
+export async function rowStatuses(
+  db: Db,
+  batchId: string,
+  rowNos: readonly number[],
+): Promise<Map<number, RowStatus>> {
+  const { rows: found } = await db.query<{ row_no: number; status: RowStatus }>(
+    `SELECT row_no, status FROM batch_rows WHERE batch_id = $1 AND row_no = ANY($2::int[])`,
+    [batchId, rowNos],
+  );
+  return new Map(found.map((r) => [r.row_no, r.status]));
+}
+
+/**
+ * Settle a row whose shipRow retries ran out: in_flight becomes needs_review (it may exist at UPS), pending
+ * becomes failed (it did not ship), any other status stays. Returns the row's status now.
+ */
+export async function settleExhaustedRow(
+  db: Db,
+  batchId: string,
+  rowNo: number,
+  reason: string,
+): Promise<RowStatus> {
+  const { rows } = await db.query<{ status: RowStatus }>(
+    `UPDATE batch_rows
+        SET status = CASE status WHEN 'in_flight' THEN 'needs_review' WHEN 'pending' THEN 'failed' ELSE status END,
+            review_reason = CASE WHEN status = 'in_flight' THEN $3 ELSE review_reason END,
+            ups_error_code = CASE WHEN status = 'pending' THEN 'retries_exhausted' ELSE ups_error_code END,
+            ups_error_message = CASE WHEN status = 'pending' THEN $3 ELSE ups_error_message END,
+            updated_at = now()
+      WHERE batch_id = $1 AND row_no = $2 RETURNING status`,
+    [batchId, rowNo, reason.slice(0, 2000)],
+  );
+  return rows[0]?.status ?? 'failed';
+}

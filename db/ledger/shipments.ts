@@ -109,3 +109,28 @@ export async function extraShipmentsToVoid(
   );
   return rows.map((r) => ({ rowNo: r.row_no, shipmentId: r.shipment_id }));
 }
+
+/** A shipped row as a void of the whole batch needs it. */
+export interface ShippedRow {
+  rowNo: number;
+  shipmentId: string | null;
+  trackingNumbers: string[] | null;
+}
+
+/** Every shipped row of a batch, in row order (to void them all on a cancel with voidShipped). */
+export async function shippedRows(db: Db, batchId: string): Promise<ShippedRow[]> {
+  const { rows } = await db.query<{
+    row_no: number;
+    shipment_id: string | null;
+    tracking_numbers: string[] | null;
+  }>(
+    `SELECT row_no, shipment_id, tracking_numbers FROM batch_rows
+      WHERE batch_id = $1 AND status = 'shipped' ORDER BY row_no`,
+    [batchId],
+  );
+  return rows.map((r) => ({
+    rowNo: r.row_no,
+    shipmentId: r.shipment_id,
+    trackingNumbers: r.tracking_numbers,
+  }));
+}
