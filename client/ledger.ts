@@ -1,12 +1,19 @@
 /**
- * Read-only ledger queries of the client: rows, labels, the full preview, attention hints. Row data is
- * read here, in the caller's process, never through workflow history.
+ * The client's reads of the ledger: rows, labels, the full preview, attention hints, shaped for callers (the
+ * statements are db/ledger/). Row data is read here, in the caller's process, never through workflow history.
  */
 import type pg from 'pg';
 import type { BatchPreview, RowCounts } from '../domain/batch';
 import { ROW_STATUSES, type RowStatus } from '../domain/row-status';
 import type { RowError } from '../domain/row-error';
-import { getPreview } from '../db/ledger/batches';
+import { batchExists, getPreview } from '../db/ledger/batches';
+import {
+  latestErroredRow,
+  selectLabels,
+  selectRows,
+  type ExtraShipment,
+  type RowProblemRecord,
+} from '../db/ledger/reads';
 import { ledgerTotals } from '../db/ledger/totals';
 import { normalizeBatchId } from './batch-ids';
 import { BatchInputError, BatchNotFoundError } from './errors';
@@ -36,12 +43,7 @@ export interface BatchRow {
   extraShipments: ExtraShipment[];
 }
 
-export interface ExtraShipment {
-  shipmentId: string;
-  trackingNumbers: string[];
-  status: 'to_void' | 'voided' | 'void_failed';
-  voidError: string | null;
-}
+export type { ExtraShipment };
 
 /** One label: a package of a shipped row. */
 export interface BatchLabel {
@@ -62,10 +64,7 @@ export function checkRowStatus(status: string | undefined): RowStatus | undefine
   return status as RowStatus | undefined;
 }
 
-export async function batchExists(db: pg.Pool, batchId: string): Promise<boolean> {
-  const { rowCount } = await db.query(`SELECT 1 FROM batches WHERE batch_id = $1`, [batchId]);
-  return (rowCount ?? 0) > 0;
-}
+export { batchExists };
 
 /** One validation error as a line: `E-2001 ShipTo.Address.PostalCode: …` (the path once). */
 export function formatRowError(e: RowError): string {
@@ -73,13 +72,7 @@ export function formatRowError(e: RowError): string {
   return `${e.code} ${msg}`;
 }
 
-function rowError(r: {
-  status: RowStatus;
-  errors: RowError[] | null;
-  ups_error_code: string | null;
-  ups_error_message: string | null;
-  review_reason: string | null;
-}): string | null {
+function rowError(r: RowProblemRecord): string | null {
   if (r.status === 'invalid' && r.errors?.length) {
     return r.errors.map(formatRowError).join('; ');
   }
@@ -95,31 +88,7 @@ export async function readRows(
   batchId: string,
   opts: { status?: RowStatus; afterRowNo?: number; limit?: number } = {},
 ): Promise<BatchRow[]> {
-  const { rows } = await db.query<{
-    row_no: number;
-    source_key: string;
-    status: RowStatus;
-    tracking_numbers: string[] | null;
-    cost_cents: string | null;
-    currency: string | null;
-    errors: RowError[] | null;
-    ups_error_code: string | null;
-    ups_error_message: string | null;
-    review_reason: string | null;
-    cost_estimated: boolean;
-    extras: ExtraShipment[] | null;
-  }>(
-    `SELECT row_no, source_key, status, tracking_numbers, cost_cents, currency, errors,
-            ups_error_code, ups_error_message, review_reason, cost_estimated,
-            (SELECT json_agg(json_build_object('shipmentId', e.shipment_id, 'trackingNumbers', e.tracking_numbers,
-                                               'status', e.status, 'voidError', e.void_error) ORDER BY e.found_at)
-               FROM extra_shipments e WHERE e.batch_id = r.batch_id AND e.row_no = r.row_no) AS extras
-       FROM batch_rows r
-      WHERE batch_id = $1 AND ($2::text IS NULL OR status = $2) AND row_no > $3
-      ORDER BY row_no
-      LIMIT $4`,
-    [batchId, opts.status ?? null, opts.afterRowNo ?? 0, opts.limit ?? 1000],
-  );
+  const rows = await selectRows(db, batchId, opts);
   return rows.map((r) => ({
     rowNo: r.row_no,
     sourceKey: r.source_key,
@@ -177,20 +146,7 @@ export async function* batchRowStream(
 export async function* readLabels(db: pg.Pool, batchId: string, pageSize = 100): AsyncGenerator<BatchLabel> {
   let after: [number, number] = [0, -1];
   for (;;) {
-    const { rows } = await db.query<{
-      row_no: number;
-      package_index: number;
-      tracking_number: string;
-      format: BatchLabel['format'];
-      image: Buffer;
-    }>(
-      `SELECT l.row_no, l.package_index, l.tracking_number, l.format, l.image
-         FROM labels l JOIN batch_rows r ON r.batch_id = l.batch_id AND r.row_no = l.row_no
-        WHERE l.batch_id = $1 AND r.status = 'shipped' AND (l.row_no, l.package_index) > ($2, $3)
-        ORDER BY l.row_no, l.package_index
-        LIMIT $4`,
-      [batchId, after[0], after[1], pageSize],
-    );
+    const rows = await selectLabels(db, batchId, after, pageSize);
     for (const r of rows) {
       yield {
         rowNo: r.row_no,
@@ -222,19 +178,6 @@ export async function readCounts(
 
 /** The latest row error of a batch (failed or needs review), for `list --attention`. */
 export async function lastRowError(db: pg.Pool, batchId: string): Promise<string | null> {
-  const { rows } = await db.query<{
-    row_no: number;
-    status: RowStatus;
-    errors: RowError[] | null;
-    ups_error_code: string | null;
-    ups_error_message: string | null;
-    review_reason: string | null;
-  }>(
-    `SELECT row_no, status, errors, ups_error_code, ups_error_message, review_reason
-       FROM batch_rows WHERE batch_id = $1 AND status IN ('failed', 'needs_review')
-      ORDER BY updated_at DESC LIMIT 1`,
-    [batchId],
-  );
-  const r = rows[0];
+  const r = await latestErroredRow(db, batchId);
   return r ? `row ${r.row_no}: ${rowError(r) ?? r.status}` : null;
 }

@@ -95,3 +95,9 @@ export async function getPreview(db: Db, batchId: string): Promise<unknown> {
   ]);
   return rows[0]?.preview ?? null;
 }
+
+/** Whether the ledger holds a record of the batch. */
+export async function batchExists(db: Db, batchId: string): Promise<boolean> {
+  const { rowCount } = await db.query(`SELECT 1 FROM batches WHERE batch_id = $1`, [batchId]);
+  return (rowCount ?? 0) > 0;
+}
