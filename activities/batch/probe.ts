@@ -7,6 +7,7 @@
 import { Context } from '@temporalio/activity';
 import type pg from 'pg';
 import type { ShipmentRequestBody } from '../../domain/shipment-schema';
+import { firstRequest } from '../../db/ledger/rows';
 import type { UpsClient } from '../ups/client';
 import { UpsError, upsOutageOf, type UpsOutageSign } from '../ups/errors';
 
@@ -17,11 +18,7 @@ export async function probeUps(
   ups: UpsClient,
   args: { batchId: string },
 ): Promise<ProbeResult> {
-  const { rows } = await pool.query<{ request: ShipmentRequestBody }>(
-    `SELECT request FROM batch_rows WHERE batch_id = $1 AND request IS NOT NULL ORDER BY row_no LIMIT 1`,
-    [args.batchId],
-  );
-  const request = rows[0]?.request;
+  const request = (await firstRequest(pool, args.batchId)) as ShipmentRequestBody | undefined;
   if (!request) return { ok: true }; // nothing to ship: nothing to wait for
   try {
     await ups.rateShipmentRequest(request, Context.current().cancellationSignal);

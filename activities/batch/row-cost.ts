@@ -5,6 +5,7 @@
  */
 import type pg from 'pg';
 import type { ShipmentRequestBody } from '../../domain/shipment-schema';
+import { requestAndEstimate } from '../../db/ledger/estimates';
 import type { UpsClient } from '../ups/client';
 
 export interface EstimatedCost {
@@ -19,21 +20,13 @@ export async function estimateRowCost(
   rowNo: number,
   signal?: AbortSignal,
 ): Promise<EstimatedCost | undefined> {
-  const { rows } = await pool.query<{
-    request: ShipmentRequestBody | null;
-    estimate_cents: string | null;
-    estimate_currency: string | null;
-  }>(
-    `SELECT request, estimate_cents, estimate_currency FROM batch_rows WHERE batch_id = $1 AND row_no = $2`,
-    [batchId, rowNo],
-  );
-  const row = rows[0];
+  const row = await requestAndEstimate(pool, batchId, rowNo);
   if (!row?.request) return undefined;
   try {
-    const quote = await ups.rateShipmentRequest(row.request, signal);
+    const quote = await ups.rateShipmentRequest(row.request as ShipmentRequestBody, signal);
     return { cents: quote.totalCents, currency: quote.currency };
   } catch {
-    if (row.estimate_cents === null) return undefined; // the row is shipped either way; its cost stays unknown
-    return { cents: Number(row.estimate_cents), currency: row.estimate_currency ?? 'USD' };
+    if (row.cents === null) return undefined; // the row is shipped either way; its cost stays unknown
+    return { cents: row.cents, currency: row.currency ?? 'USD' };
   }
 }

@@ -32,6 +32,7 @@ import {
 } from '../../db/ledger/claims';
 import { settleExtraShipment, storeShipped, type ShippedRecord } from '../../db/ledger/shipments';
 import { inTransaction } from '../../db/ledger/transaction';
+import { cancelUnsentRow } from '../../db/ledger/rows';
 
 export interface ShipRowResult {
   rowNo: number;
@@ -91,10 +92,7 @@ export async function shipRow(
     if (row.status === 'pending') {
       if (row.cancelRequested) {
         // Never sent (a pending row has no create that may still appear): the cancel wins.
-        await c.query(
-          `UPDATE batch_rows SET status = 'cancelled', updated_at = now() WHERE batch_id = $1 AND row_no = $2`,
-          [batchId, rowNo],
-        );
+        await cancelUnsentRow(c, batchId, rowNo);
         return { kind: 'cancelled' };
       }
       return { kind: 'create', row, claim: await takeClaim(c, batchId, rowNo) };

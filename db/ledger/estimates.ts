@@ -129,3 +129,26 @@ export async function rowChecksums(db: Db, batchId: string): Promise<string[]> {
   );
   return rows.map((r) => r.line);
 }
+
+/** A row's stored request and the preview's quote of it (null when none), to price a shipment UPS did not. */
+export async function requestAndEstimate(
+  db: Db,
+  batchId: string,
+  rowNo: number,
+): Promise<{ request: unknown; cents: number | null; currency: string | null } | undefined> {
+  const { rows } = await db.query<{
+    request: unknown;
+    estimate_cents: string | null;
+    estimate_currency: string | null;
+  }>(
+    `SELECT request, estimate_cents, estimate_currency FROM batch_rows WHERE batch_id = $1 AND row_no = $2`,
+    [batchId, rowNo],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  return {
+    request: row.request,
+    cents: row.estimate_cents === null ? null : Number(row.estimate_cents),
+    currency: row.estimate_currency,
+  };
+}

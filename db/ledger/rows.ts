@@ -152,3 +152,20 @@ export async function settleExhaustedRow(
   );
   return rows[0]?.status ?? 'failed';
 }
+
+/** A pending row that was never sent, cancelled (inside the caller's claim transaction). */
+export async function cancelUnsentRow(db: Db, batchId: string, rowNo: number): Promise<void> {
+  await db.query(
+    `UPDATE batch_rows SET status = 'cancelled', updated_at = now() WHERE batch_id = $1 AND row_no = $2`,
+    [batchId, rowNo],
+  );
+}
+
+/** The stored request of the batch's first valid row (what a probe of UPS rates), if any. */
+export async function firstRequest(db: Db, batchId: string): Promise<unknown> {
+  const { rows } = await db.query<{ request: unknown }>(
+    `SELECT request FROM batch_rows WHERE batch_id = $1 AND request IS NOT NULL ORDER BY row_no LIMIT 1`,
+    [batchId],
+  );
+  return rows[0]?.request;
+}
