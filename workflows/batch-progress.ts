@@ -3,13 +3,13 @@
  * while it waits for UPS, the outage. Set again at every phase change and after every row.
  */
 import type { UpsOutage } from '../domain/batch';
+import { formatCents } from '../domain/money';
 import type { BatchState } from './batch-state';
 
 /** Progress lines for the Web UI's current details. */
 export function progressMarkdown(s: BatchState): string {
   const c = s.counts;
-  // Not formatCents: the text is kept in history, and the two differ above 2^46 dollars (float rounding).
-  const money = (cents: number) => `${(cents / 100).toFixed(2)} ${s.currency}`;
+  const money = (cents: number) => `${formatCents(cents)} ${s.currency}`;
   return [
     `**${s.phase}** · mode ${s.mode}${s.modeLocked ? ' (locked)' : ''}`,
     `shipped ${c.shipped} · failed ${c.failed} · needs review ${c.needsReview} · pending ${c.pending} · in flight ${s.inFlightCount} · invalid ${c.invalid} of ${c.total}`,
