@@ -48,17 +48,22 @@ test('the data dir is made private (0700); no stack.json with the database URL, 
   }
 });
 
+/** What starting the stack on `dataDir` throws (a stack that starts is stopped again: undefined). */
+async function startError(dataDir: string): Promise<unknown> {
+  return startStack(externalConfig(dataDir)).then(
+    async (s) => {
+      await s.stop();
+      return undefined;
+    },
+    (e: unknown) => e,
+  );
+}
+
 test('a directory everyone can write (like /tmp) is refused as the data dir, and left as it was', async () => {
   const shared = await mkdtemp(path.join(os.tmpdir(), 'shipbatch-shared-'));
   await chmod(shared, 0o1777);
   try {
-    const err = await startStack(externalConfig(shared)).then(
-      async (s) => {
-        await s.stop();
-        return undefined;
-      },
-      (e: unknown) => e,
-    );
+    const err = await startError(shared);
     assert.ok(err instanceof StartupError, `refused: ${String(err)}`);
     assert.match(
       describeStartupError(err),
@@ -78,13 +83,7 @@ test(
     await chmod(theirs, 0o755);
     await chown(theirs, OTHER_UID, OTHER_UID);
     try {
-      const err = await startStack(externalConfig(theirs)).then(
-        async (s) => {
-          await s.stop();
-          return undefined;
-        },
-        (e: unknown) => e,
-      );
+      const err = await startError(theirs);
       assert.ok(err instanceof StartupError, `refused: ${String(err)}`);
       assert.match(
         describeStartupError(err),
