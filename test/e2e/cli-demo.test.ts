@@ -17,6 +17,25 @@ import { removeDataDir } from '../helpers/data-dir';
 
 const ROOT = path.join(import.meta.dirname, '..', '..');
 
+/** `npm start` (scripts/run.mjs start) with `env`: its exit code and its output; SIGTERM after `killAfterMs`. */
+async function npmStart(
+  env: NodeJS.ProcessEnv,
+  killAfterMs?: number,
+): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'run.mjs'), 'start'], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  const killer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGTERM'), killAfterMs);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  clearTimeout(killer);
+  return { code, output };
+}
+
 function processesMentioning(needle: string): string[] {
   const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
   return out.split('\n').filter((l) => l.includes(needle) && !l.includes('ps -eo'));
@@ -39,15 +58,7 @@ test('CI=true npm start runs the whole demo unattended, exits 0 and leaves nothi
   delete env.DATABASE_URL;
   delete env.SHIPBATCH_TASK_QUEUE;
   try {
-    const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'run.mjs'), 'start'], {
-      cwd: ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    const { code, output } = await npmStart(env);
     assert.equal(code, 0, output);
 
     assert.match(
@@ -120,19 +131,9 @@ test('npm start with a UPS server other than the sandbox stops before starting a
       delete env.TEMPORAL_ADDRESS;
       delete env.TEMPORAL_NAMESPACE;
       delete env.DATABASE_URL;
-      const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'run.mjs'), 'start'], {
-        cwd: ROOT,
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let output = '';
-      child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (output += c.toString()));
       // A demo that does start would run on (UPS does not answer): it must stop long before this. SIGTERM
       // lets a demo that did start stop what it started.
-      const killer = setTimeout(() => child.kill('SIGTERM'), 90_000);
-      const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-      clearTimeout(killer);
+      const { code, output } = await npmStart(env, 90_000);
       assert.equal(code, 2, `${transport}: ${output}`);
       assert.match(output, new RegExp(`SHIPBATCH_UPS_TRANSPORT=${transport}`), output);
       assert.match(output, /only against the UPS sandbox/, output);
