@@ -1,0 +1,25 @@
+/** PostgreSQL (the ledger) stopped for 20 s and started again, twice: rows in flight settle, none is lost. */
+import { BASE_ENV, BASE_KNOBS, moments, plainWorkers, type Scenario } from '../scenario';
+
+const stops = (ci: boolean) => (ci ? 1 : 2);
+
+export const pgRestart: Scenario = {
+  name: 'pg-restart',
+  description: 'PostgreSQL stopped (fast shutdown) for 20 s and started again (2×; CI 1×)',
+  rows: { full: 600, ci: 200 },
+  workers: plainWorkers(3),
+  knobs: BASE_KNOBS,
+  env: BASE_ENV,
+  concurrency: 12,
+  rules: { reviewWhereUnanswered: false, noAmbiguity: false },
+  planned: (ci) => ({ faults: stops(ci) }),
+  async schedule(ctx) {
+    for (const at of moments(stops(ctx.ci), ctx.random, 0.2, 0.7)) {
+      if (!(await ctx.untilSettled(at))) return;
+      ctx.fault('stop PostgreSQL for 20 s');
+      await ctx.stack.stopPostgres();
+      await ctx.sleep(20_000);
+      await ctx.stack.startPostgres();
+    }
+  },
+};

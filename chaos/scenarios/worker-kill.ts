@@ -1,0 +1,26 @@
+/** Worker SIGKILL at random moments: a random working worker killed and restarted at once, 25 times. */
+import { BASE_ENV, BASE_KNOBS, moments, plainWorkers, type Scenario } from '../scenario';
+import { randomVictim } from './victims';
+
+const kills = (ci: boolean) => (ci ? 3 : 25);
+
+export const workerKill: Scenario = {
+  name: 'worker-kill',
+  description: 'a random worker SIGKILLed at random moments (25×; CI 3×), restarted at once',
+  rows: { full: 2000, ci: 250 },
+  workers: plainWorkers(3),
+  knobs: BASE_KNOBS,
+  env: BASE_ENV,
+  concurrency: 12,
+  rules: { reviewWhereUnanswered: false, noAmbiguity: false },
+  planned: (ci) => ({ kills: kills(ci) }),
+  async schedule(ctx) {
+    for (const at of moments(kills(ctx.ci), ctx.random, 0.03, 0.92)) {
+      if (!(await ctx.untilSettled(at))) return;
+      const victim = await randomVictim(ctx);
+      if (victim === undefined) return;
+      ctx.fault(`SIGKILL worker ${victim + 1}`);
+      await ctx.fleet.kill(victim);
+    }
+  },
+};
