@@ -22,6 +22,11 @@ export async function openPool(opts: PoolOptions): Promise<pg.Pool> {
   });
   // Idle clients can die with the server; without a listener pg would crash the process.
   pool.on('error', () => undefined);
+  // So can a client checked out of the pool (a transaction, the migration lock), which the pool's idle
+  // listener no longer covers: pg then emits 'error' on the client itself, and with no listener the worker
+  // crashed whenever PostgreSQL restarted mid-transaction. The query in progress (or the next one) fails
+  // with that error all the same, and release() drops the broken client.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   try {
     await pool.query('SELECT 1');
   } catch (err) {
