@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import type { BatchResult } from '../domain/batch';
 import { FINAL_PHASES } from '../domain/batch';
-import { readCallLog, shipmentsPerReference } from '../ups-sandbox/call-log';
+import { readCallLog, shipmentsPerReference, type CallLogEntry } from '../ups-sandbox/call-log';
 import { readShipments } from '../ups-sandbox/store';
 
 /** What a scenario allows. */
@@ -47,6 +47,22 @@ interface LedgerRow {
   status: string;
   shipment_id: string | null;
   cost_cents: string | null;
+}
+
+/** How each injected fault kind shows in the sandbox's call log (UPS codes from ups-sandbox/README.md). */
+const FAULT_EVIDENCE: Record<string, (c: CallLogEntry) => boolean> = {
+  rate_limit: (c) => c.outcome === 'fault' && c.code === '10429',
+  unavailable: (c) => c.outcome === 'fault' && c.code === '190001',
+  hang: (c) => c.code === 'hang',
+  timeout_after_create: (c) => c.code === 'timeout_after_create',
+  hang_after_create: (c) => c.code === 'hang_after_create',
+  slow: (c) => c.slowMs !== undefined,
+};
+
+/** The fault kinds of `kinds` that the sandbox's call log shows no trace of (the scenario did not happen). */
+export function faultKindsMissing(sandboxDir: string, kinds: readonly string[]): string[] {
+  const calls = readCallLog(sandboxDir);
+  return kinds.filter((k) => !calls.some((c) => FAULT_EVIDENCE[k]?.(c) ?? false));
 }
 
 const TERMINAL = new Set(['shipped', 'failed', 'needs_review', 'cancelled', 'voided', 'invalid']);

@@ -10,7 +10,7 @@ import { loadConfig } from '../temporal.config';
 import { openPool } from '../db/pool';
 import { ShipbatchClient } from '../client/batches';
 import { settleBatch, settledRows, startChaosBatch, StuckBatchError } from './batch';
-import { checkBatch, type Breach, type CheckFigures } from './checks';
+import { checkBatch, faultKindsMissing, type Breach, type CheckFigures } from './checks';
 import { plainWorkers, seeded, type Scenario, type ScenarioContext } from './scenario';
 import { chaosStackEnv, type ChaosStack } from './stack';
 import { WorkerFleet, type FleetFigures } from './workers';
@@ -167,6 +167,9 @@ export async function runScenario(
       outcome.breaches.push({
         why: `schedule not met: ${scheduled} of ${planned.faults} faults before the batch closed`,
       });
+    const missing = faultKindsMissing(sandboxDir, planned.upsFaults ?? []);
+    if (missing.length > 0)
+      outcome.breaches.push({ why: `schedule not met: no ${missing.join(', ')} in the sandbox's call log` });
     if (f.uncleanStops > 0)
       outcome.breaches.push({ why: `${f.uncleanStops} SIGTERMed workers did not exit 0` });
     if (f.crashes > 0) outcome.breaches.push({ why: `${f.crashes} worker processes exited by themselves` });

@@ -48,7 +48,13 @@ export interface Scenario {
   /** Inject the faults; resolves when the schedule is complete. */
   schedule(ctx: ScenarioContext): Promise<void>;
   /** The schedule's promise, as text, for the report (e.g. "25 SIGKILLs"), checked against the figures. */
-  planned(ci: boolean): { kills?: number; terms?: number; faults?: number };
+  planned(ci: boolean): {
+    kills?: number;
+    terms?: number;
+    faults?: number;
+    /** Fault kinds the sandbox's call log must show (ups-sandbox/knobs.ts names). */
+    upsFaults?: readonly string[];
+  };
 }
 
 /** The latency and call timings most scenarios share: calls of 300–700 ms under a 5 s timeout. */

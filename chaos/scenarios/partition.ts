@@ -27,7 +27,8 @@ export const partition: Scenario = {
   env: { ...BASE_ENV, SHIPBATCH_UPS_CALL_TIMEOUT: '45s' },
   concurrency: 12,
   rules: { reviewWhereUnanswered: false, noAmbiguity: false },
-  planned: (ci) => ({ faults: partitions(ci) }),
+  // The cut worker's creates went on at UPS (slow ones) while it was cut off.
+  planned: (ci) => ({ faults: partitions(ci), upsFaults: ['slow'] }),
   async schedule(ctx) {
     for (const at of moments(partitions(ctx.ci), ctx.random, 0.15, 0.6)) {
       if (!(await ctx.untilSettled(at))) return;

@@ -41,7 +41,7 @@ export const upsFaults: Scenario = {
   env: BASE_ENV,
   concurrency: 12,
   rules: { reviewWhereUnanswered: true, noAmbiguity: false },
-  planned: () => ({ faults: CERTAIN_FAULTS.length }),
+  planned: () => ({ faults: CERTAIN_FAULTS.length, upsFaults: CERTAIN_FAULTS }),
   async schedule(ctx) {
     for (const kind of CERTAIN_FAULTS) ctx.fault(`UPS ${kind} (rule, first create) + random rates`);
     return Promise.resolve();
