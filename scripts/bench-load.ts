@@ -12,41 +12,15 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { asyncLocalStorage, Context, type Info } from '@temporalio/activity';
 import { noopMetricMeter } from '@temporalio/common';
-import type pg from 'pg';
 import { openPool } from '../db/pool';
 import { loadBatch } from '../activities/batch/load';
 import { BatchInputSchema } from '../domain/batch';
 import { loadConfig } from '../temporal.config';
-import { generateOrders } from './gen-example-orders';
+import { createSourceTable } from '../bench/source-table';
 import { startStack } from '../stack/stack';
 
 const N = Number(process.env['BENCH_ROWS'] ?? 100_000);
 const root = new URL('../examples/', import.meta.url);
-
-/** A source table of `n` orders (text columns, as a CSV import makes them), filled inside PostgreSQL. */
-async function createSourceTable(pool: pg.Pool, table: string, n: number): Promise<void> {
-  const base = generateOrders();
-  const cols = Object.keys(base[0]!);
-  await pool.query(
-    `CREATE TABLE ${table} (id serial PRIMARY KEY, ${cols.map((c) => `${c} text`).join(', ')}, tracking text)`,
-  );
-  // The 200 example orders once, then multiplied by generate_series: one round trip, not n.
-  await pool.query(
-    `CREATE TEMP TABLE seed AS SELECT * FROM jsonb_to_recordset($1::jsonb)
-      AS t(${cols.map((c) => `${c} text`).join(', ')})`,
-    [JSON.stringify(base)],
-  );
-  await pool.query(
-    `INSERT INTO ${table} (${cols.join(', ')})
-     SELECT ${cols.map((c) => (c === 'order_id' ? `'ORD-' || (g * 1000 + s.n)` : `s.${c}`)).join(', ')}
-       FROM generate_series(0, $1::int - 1) AS g
-       CROSS JOIN LATERAL (SELECT seed.*, row_number() OVER () AS n FROM seed) AS s
-      WHERE g * ${base.length} + s.n <= $2
-      ORDER BY g, s.n`,
-    [Math.ceil(n / base.length), n],
-  );
-  await pool.query('DROP TABLE seed');
-}
 
 /** Run `fn` as an activity would run: Context.current() works, heartbeats are counted. */
 async function asActivity<T>(fn: () => Promise<T>): Promise<{ result: T; heartbeats: number }> {

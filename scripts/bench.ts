@@ -1,6 +1,7 @@
 /**
- * `npm run bench [name…]`: runs the benchmark scripts `scripts/bench-<name>.ts` one after the other
- * (all of them by default), each in its own process so one's memory does not colour the next's.
+ * `npm run bench [name…]`: runs the benchmark scripts `scripts/bench-<name>.ts` one after the other, each in
+ * its own process so one's memory does not colour the next's. No name runs `throughput` (the bound and
+ * shipbatch against it, in one run); `all` runs every one.
  * Benchmarks print their measurements; they never pass or fail on timings.
  */
 import { spawnSync } from 'node:child_process';
@@ -12,7 +13,8 @@ const available = (await readdir(dir))
   .map((f) => /^bench-(.+)\.ts$/.exec(f)?.[1])
   .filter((n): n is string => n !== undefined)
   .sort();
-const wanted = process.argv.slice(2);
+const args = process.argv.slice(2);
+const wanted = args.includes('all') ? available : args.length > 0 ? args : ['throughput'];
 const unknown = wanted.filter((n) => !available.includes(n));
 if (unknown.length > 0) {
   process.stderr.write(
@@ -21,7 +23,7 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 let failed = 0;
-for (const name of wanted.length > 0 ? wanted : available) {
+for (const name of wanted) {
   process.stdout.write(`\n== bench ${name}\n`);
   const res = spawnSync(process.execPath, ['--import', 'tsx', path.join(dir, `bench-${name}.ts`)], {
     stdio: 'inherit',

@@ -23,6 +23,7 @@ import { toActivityFailure, UpsError, upsOutageOf, type UpsOutageSign } from '..
 import type { RecoveredLabels } from '../ups/normalize';
 import { estimateRowCost } from './row-cost';
 import {
+  lockAndClaim,
   lockRow,
   settleClaim,
   stampCreate,
@@ -81,30 +82,7 @@ export async function shipRow(
   const { pool, ups } = deps;
   const { batchId, rowNo } = args;
   const ctx = Context.current();
-  const claimed = await inTransaction(pool, async (c): Promise<Claimed> => {
-    const row = await lockRow(c, batchId, rowNo);
-    if (!row)
-      throw ApplicationFailure.create({
-        type: 'BatchSourceError',
-        message: `row ${rowNo} is not in the ledger`,
-        nonRetryable: true,
-      });
-    if (row.status === 'pending') {
-      if (row.cancelRequested) {
-        // Never sent (a pending row has no create that may still appear): the cancel wins.
-        await cancelUnsentRow(c, batchId, rowNo);
-        return { kind: 'cancelled' };
-      }
-      return { kind: 'create', row, claim: await takeClaim(c, batchId, rowNo) };
-    }
-    if (row.status === 'in_flight') {
-      // A row claimed before claims existed (claim 0) may have sent a create at an unknown time.
-      const maySent = row.createSentAgoMs !== null || row.claim === 0;
-      const claim = await takeClaim(c, batchId, rowNo);
-      return maySent ? { kind: 'reconcile', row, claim } : { kind: 'create', row, claim };
-    }
-    return { kind: 'settled', row };
-  });
+  const claimed = await claimRow(pool, batchId, rowNo);
   if (claimed.kind === 'cancelled') return { rowNo, status: 'cancelled', costCents: 0 };
   if (claimed.kind === 'settled') {
     const { row } = claimed;
@@ -181,6 +159,41 @@ export async function shipRow(
   });
   if (stored !== 'stored' && stored !== 'same') return stored;
   return { rowNo, status: 'shipped', costCents: result.totalCents, currency: result.currency };
+}
+
+/**
+ * Step 1: the row locked and, when it may be shipped, claimed for this attempt. The path of almost every row
+ * (pending, or in flight) takes one statement; a settled row, a pending row under a cancel or a missing one
+ * is decided in a transaction of its own.
+ */
+async function claimRow(pool: pg.Pool, batchId: string, rowNo: number): Promise<Claimed> {
+  const fast = await lockAndClaim(pool, batchId, rowNo);
+  if (fast.row && fast.claim !== undefined) return toClaimed(fast.row, fast.claim);
+  return inTransaction(pool, async (c): Promise<Claimed> => {
+    const row = await lockRow(c, batchId, rowNo);
+    if (!row)
+      throw ApplicationFailure.create({
+        type: 'BatchSourceError',
+        message: `row ${rowNo} is not in the ledger`,
+        nonRetryable: true,
+      });
+    if (row.status === 'pending' && row.cancelRequested) {
+      // Never sent (a pending row has no create that may still appear): the cancel wins.
+      await cancelUnsentRow(c, batchId, rowNo);
+      return { kind: 'cancelled' };
+    }
+    if (row.status === 'pending' || row.status === 'in_flight')
+      return toClaimed(row, await takeClaim(c, batchId, rowNo));
+    return { kind: 'settled', row };
+  });
+}
+
+/** A claimed row: a pending one is created; an in-flight one reconciles first if a create may have left. */
+function toClaimed(row: LockedRow, claim: number): Claimed {
+  if (row.status === 'pending') return { kind: 'create', row, claim };
+  // A row claimed before claims existed (claim 0) may have sent a create at an unknown time.
+  const maySent = row.createSentAgoMs !== null || row.claim === 0;
+  return { kind: maySent ? 'reconcile' : 'create', row, claim };
 }
 
 /**

@@ -33,6 +33,7 @@ export async function storeShipped(
   rowNo: number,
   s: ShippedRecord,
 ): Promise<StoreOutcome> {
+  if (await storeOnOpenRow(pool, batchId, rowNo, s)) return 'stored';
   return inTransaction(pool, async (c) => {
     const row = await lockRow(c, batchId, rowNo);
     if (!row) throw new Error(`row ${rowNo} of ${batchId} is not in the ledger`);
@@ -47,34 +48,56 @@ export async function storeShipped(
       );
       return 'extra';
     }
-    await c.query(
-      `UPDATE batch_rows SET status = 'shipped', tracking_numbers = $3, shipment_id = $4, cost_cents = $5,
-              currency = $6, shipped_at = now(), updated_at = now(), ups_error_code = NULL,
-              ups_error_message = NULL, review_reason = NULL, resolved_by = $7, cost_estimated = $8
-        WHERE batch_id = $1 AND row_no = $2`,
-      [
-        batchId,
-        rowNo,
-        s.trackingNumbers,
-        s.shipmentId ?? null,
-        s.costCents,
-        s.currency,
-        s.resolvedBy ?? null,
-        s.costEstimated === true,
-      ],
-    );
-    for (const [i, label] of s.labels.entries()) {
-      if (label.image.length === 0) continue;
-      await c.query(
-        `INSERT INTO labels (batch_id, row_no, package_index, tracking_number, format, image)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (batch_id, row_no, package_index) DO UPDATE
-           SET tracking_number = EXCLUDED.tracking_number, format = EXCLUDED.format, image = EXCLUDED.image`,
-        [batchId, rowNo, i, label.trackingNumber, label.format, label.image],
-      );
-    }
+    // Opened again since the first statement looked (an operator's restart): store it now.
+    if (!(await storeOnOpenRow(c, batchId, rowNo, s))) throw new Error(`row ${rowNo} of ${batchId} changed`);
     return 'stored';
   });
+}
+
+/**
+ * The shipment, its labels and `shipped`, in ONE statement (one round trip, atomic as a statement is) when the
+ * row is open (not shipped, voided or cancelled); false, with nothing written, when it is closed or missing.
+ * Each label is its own binary parameter: a 31 KB GIF is not turned into hex text.
+ */
+async function storeOnOpenRow(db: Db, batchId: string, rowNo: number, s: ShippedRecord): Promise<boolean> {
+  const labels = s.labels.map((label, i) => ({ i, label })).filter(({ label }) => label.image.length > 0);
+  const params: unknown[] = [
+    batchId,
+    rowNo,
+    s.trackingNumbers,
+    s.shipmentId ?? null,
+    s.costCents,
+    s.currency,
+    s.resolvedBy ?? null,
+    s.costEstimated === true,
+  ];
+  const values = labels.map(({ i, label }) => {
+    params.push(i, label.trackingNumber, label.format, label.image);
+    const n = params.length;
+    return `($${n - 3}::int, $${n - 2}::text, $${n - 1}::text, $${n}::bytea)`;
+  });
+  const insertLabels =
+    values.length === 0
+      ? ''
+      : `, stored_labels AS (
+         INSERT INTO labels (batch_id, row_no, package_index, tracking_number, format, image)
+         SELECT $1, $2, l.i, l.tracking_number, l.format, l.image
+           FROM stored CROSS JOIN (VALUES ${values.join(', ')}) AS l(i, tracking_number, format, image)
+         ON CONFLICT (batch_id, row_no, package_index) DO UPDATE
+           SET tracking_number = EXCLUDED.tracking_number, format = EXCLUDED.format, image = EXCLUDED.image
+       )`;
+  const { rows } = await db.query<{ stored: number }>(
+    `WITH stored AS (
+       UPDATE batch_rows SET status = 'shipped', tracking_numbers = $3, shipment_id = $4, cost_cents = $5,
+              currency = $6, shipped_at = now(), updated_at = now(), ups_error_code = NULL,
+              ups_error_message = NULL, review_reason = NULL, resolved_by = $7, cost_estimated = $8
+        WHERE batch_id = $1 AND row_no = $2 AND status NOT IN ('shipped', 'voided', 'cancelled')
+        RETURNING row_no
+     )${insertLabels}
+     SELECT count(*)::int AS stored FROM stored`,
+    params,
+  );
+  return rows[0]!.stored > 0;
 }
 
 /** An extra shipment's void: done, or refused (it stays listed for review with UPS's reason). */
