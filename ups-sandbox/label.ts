@@ -5,7 +5,7 @@
  * Speed matters (one label per package, up to 100,000 per batch), so the GIF path never goes through
  * a per-label RGBA canvas:
  * - the label is composed directly in a 1-byte-per-pixel index buffer (0 white, 1 black) that
- *   gifenc encodes as is (`./label/bitmap`);
+ *   `./label/gif-encoder` encodes as is (`./label/bitmap`);
  * - text is drawn from a glyph cache: pureimage rasterizes each (font, size, character) once from
  *   the DejaVu TTFs, and the thresholded coverage is kept as horizontal runs that are blitted with
  *   `Uint8Array.fill` (`./label/fonts`, `./label/glyphs`);

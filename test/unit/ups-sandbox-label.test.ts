@@ -292,3 +292,45 @@ test('renderLabelZpl: user text cannot inject ZPL commands', () => {
   );
   assert.ok(zpl.includes('^FDA_5EB_7EC^FS'), 'escaped shipper name');
 });
+
+test('the two-colour GIF encoder: omggif decodes every pixel back, through dictionary resets and every code width', async () => {
+  const { encodeTwoColourGif } = await import('../../ups-sandbox/label/gif-encoder');
+  const gifenc = (await import('node:module')).createRequire(import.meta.url)('gifenc') as {
+    GIFEncoder(): {
+      writeFrame(index: Uint8Array, w: number, h: number, o: { palette: number[][] }): void;
+      finish(): void;
+      bytesView(): Uint8Array;
+    };
+  };
+  let seed = 7;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed / 2 ** 31);
+  const cases: [string, number, number, (i: number) => number][] = [
+    ['one pixel', 1, 1, () => 1],
+    ['all white', 64, 64, () => 0],
+    ['noise (the dictionary fills and is cleared many times)', 300, 200, () => (random() < 0.5 ? 1 : 0)],
+    ['sparse noise (long strings, 12-bit codes)', 812, 400, () => (random() < 0.02 ? 1 : 0)],
+    ['stripes', 97, 31, (i) => (i % 3 === 0 ? 1 : 0)],
+  ];
+  for (const [name, w, h, pixel] of cases) {
+    const index = Uint8Array.from({ length: w * h }, (_, i) => pixel(i));
+    const gif = encodeTwoColourGif(index, w, h);
+    const img = decodeGif(gif);
+    assert.equal(img.width, w, name);
+    assert.equal(img.height, h, name);
+    for (let i = 0; i < w * h; i++) {
+      const black = img.rgba[i * 4]! === 0;
+      if (black !== (index[i] === 1)) assert.fail(`${name}: pixel ${i} decoded ${black ? 'black' : 'white'}`);
+    }
+    // No larger than what a general encoder makes of the same pixels.
+    const ref = gifenc.GIFEncoder();
+    ref.writeFrame(index, w, h, {
+      palette: [
+        [255, 255, 255],
+        [0, 0, 0],
+      ],
+    });
+    ref.finish();
+    assert.ok(gif.length <= ref.bytesView().length + 16, `${name}: ${gif.length} bytes`);
+  }
+  assert.throws(() => encodeTwoColourGif(new Uint8Array(3), 2, 2), /expected 4 pixels/);
+});

@@ -6,7 +6,9 @@
 import bwipjs from 'bwip-js/node';
 import { BLACK, WHITE, type Raster } from './bitmap';
 import { maxiFullMessage, type MaxiCodeData } from './maxicode';
-import { LABEL_WIDTH_PX as W } from './types';
+import { LABEL_WIDTH_PX } from './types';
+// Plain constants: hot drawing loops read them per pixel row (an imported binding may be a getter).
+const W = LABEL_WIDTH_PX;
 
 type Point = [number, number];
 

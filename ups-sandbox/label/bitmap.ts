@@ -1,10 +1,13 @@
 /**
- * The label bitmap: one byte per pixel (0 white, 1 black), the palette-index buffer that gifenc
- * encodes as is, so the GIF path never goes through an RGBA canvas. Rectangles and frames are filled
+ * The label bitmap: one byte per pixel (0 white, 1 black), the palette-index buffer that the GIF encoder
+ * (`./gif-encoder`) encodes as is, so the GIF path never goes through an RGBA canvas. Rectangles and frames are filled
  * with `Uint8Array.fill`, row by row.
  */
-import { createRequire } from 'node:module';
-import { LABEL_HEIGHT_PX as H, LABEL_WIDTH_PX as W } from './types';
+import { encodeTwoColourGif } from './gif-encoder';
+import { LABEL_HEIGHT_PX, LABEL_WIDTH_PX } from './types';
+// Plain constants: hot drawing loops read them per pixel row (an imported binding may be a getter).
+const H = LABEL_HEIGHT_PX;
+const W = LABEL_WIDTH_PX;
 
 /** Palette index of white paper. */
 export const WHITE = 0;
@@ -35,31 +38,7 @@ export class Raster {
   }
 }
 
-interface GifEncoder {
-  writeFrame(index: Uint8Array, width: number, height: number, opts: { palette: number[][] }): void;
-  finish(): void;
-  bytesView(): Uint8Array;
-}
-
-interface GifencModule {
-  GIFEncoder(opts?: { initialCapacity?: number }): GifEncoder;
-}
-
-const requireHere = createRequire(import.meta.url);
-let gifenc: GifencModule | undefined;
-
 /** Encode a full-label index buffer (see {@link Raster.px}) as a 2-colour GIF89a. */
 export function encodeGif(index: Uint8Array): Buffer {
-  // gifenc is CommonJS whose named exports Node's ESM loader cannot see; require it directly.
-  gifenc ??= requireHere('gifenc') as GifencModule;
-  const gif = gifenc.GIFEncoder({ initialCapacity: 64 * 1024 });
-  gif.writeFrame(index, W, H, {
-    palette: [
-      [255, 255, 255],
-      [0, 0, 0],
-    ],
-  });
-  gif.finish();
-  const bytes = gif.bytesView();
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return encodeTwoColourGif(index, W, H);
 }

@@ -6,7 +6,10 @@
 import * as PImage from 'pureimage';
 import { BLACK, type Raster } from './bitmap';
 import { advanceEm, getFaces, MAX_CACHED_GLYPHS, measure, type Align, type FontId } from './fonts';
-import { LABEL_HEIGHT_PX as H, LABEL_WIDTH_PX as W } from './types';
+import { LABEL_HEIGHT_PX, LABEL_WIDTH_PX } from './types';
+// Plain constants: hot drawing loops read them per pixel row (an imported binding may be a getter).
+const H = LABEL_HEIGHT_PX;
+const W = LABEL_WIDTH_PX;
 
 /** One rasterized glyph: advance in px, and black runs relative to the pen (origin on the baseline). */
 interface Glyph {
