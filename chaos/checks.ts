@@ -13,7 +13,7 @@ import { readShipments } from '../ups-sandbox/store';
 export interface CheckRules {
   /**
    * The scenario makes UPS fail to answer (faults, hangs): a row may need review, but only one whose
-   * lookups or creates UPS failed to answer. Otherwise no row may need review.
+   * reconcile lookups (`recover_label` by its reference) UPS failed to answer. Otherwise no row may.
    */
   reviewWhereUnanswered: boolean;
   /** A deploy: no row may become doubtful (no label recovery for any row). */
@@ -82,8 +82,11 @@ export async function checkBatch(
   const perReference = shipmentsPerReference(sandboxDir);
   const shipmentIds = new Set(readShipments(sandboxDir).map((s) => s.shipmentId));
   const calls = readCallLog(sandboxDir);
+  // Rows whose reconcile UPS failed to answer: a label recovery by their reference faulted or hung.
   const unanswered = new Set(
-    calls.filter((c) => c.outcome === 'fault' || c.outcome === 'hang').flatMap((c) => c.reference ?? []),
+    calls
+      .filter((c) => c.tool === 'recover_label' && (c.outcome === 'fault' || c.outcome === 'hang'))
+      .flatMap((c) => c.reference ?? []),
   );
   const lookedUp = new Set(calls.filter((c) => c.tool === 'recover_label').flatMap((c) => c.reference ?? []));
   const breaches: Breach[] = [];
@@ -119,7 +122,7 @@ export async function checkBatch(
     }
     if (r.status === 'needs_review') {
       if (!rules.reviewWhereUnanswered) breach('needs review although UPS answered every call');
-      else if (!unanswered.has(r.reference)) breach('needs review, yet UPS answered every call about it');
+      else if (!unanswered.has(r.reference)) breach('needs review, yet UPS answered every lookup of it');
     }
     if (rules.noAmbiguity && lookedUp.has(r.reference)) breach('became doubtful (looked up by reference)');
   }

@@ -65,6 +65,18 @@ export const BASE_ENV: Record<string, string> = {
   SHIPBATCH_UPS_SESSIONS: '2',
 };
 
+/**
+ * What most scenarios share: three plain workers on the base knobs and timings, batch concurrency 12, and
+ * the strict rules (no row may need review; doubtful rows are allowed and reconciled).
+ */
+export const COMMON = {
+  workers: plainWorkers(3),
+  knobs: BASE_KNOBS,
+  env: BASE_ENV,
+  concurrency: 12,
+  rules: { reviewWhereUnanswered: false, noAmbiguity: false },
+} satisfies Partial<Scenario>;
+
 /** `n` worker slots named `w1…wn` with no configuration of their own. */
 export function plainWorkers(n: number): () => Promise<Omit<WorkerSpec, 'knobsFile'>[]> {
   return () => Promise.resolve(Array.from({ length: n }, (_, i) => ({ name: `w${i + 1}` })));

@@ -1,5 +1,5 @@
 /** PostgreSQL (the ledger) stopped for 20 s and started again, twice: rows in flight settle, none is lost. */
-import { BASE_ENV, BASE_KNOBS, moments, plainWorkers, type Scenario } from '../scenario';
+import { COMMON, moments, type Scenario } from '../scenario';
 
 const stops = (ci: boolean) => (ci ? 1 : 2);
 
@@ -7,11 +7,7 @@ export const pgRestart: Scenario = {
   name: 'pg-restart',
   description: 'PostgreSQL stopped (fast shutdown) for 20 s and started again (2×; CI 1×)',
   rows: { full: 600, ci: 200 },
-  workers: plainWorkers(3),
-  knobs: BASE_KNOBS,
-  env: BASE_ENV,
-  concurrency: 12,
-  rules: { reviewWhereUnanswered: false, noAmbiguity: false },
+  ...COMMON,
   planned: (ci) => ({ faults: stops(ci) }),
   async schedule(ctx) {
     for (const at of moments(stops(ctx.ci), ctx.random, 0.2, 0.7)) {

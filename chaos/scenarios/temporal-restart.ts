@@ -1,5 +1,5 @@
 /** The Temporal dev server SIGKILLed and started again on its SQLite file, three times. */
-import { BASE_ENV, BASE_KNOBS, moments, plainWorkers, type Scenario } from '../scenario';
+import { COMMON, moments, type Scenario } from '../scenario';
 
 const restarts = (ci: boolean) => (ci ? 1 : 3);
 
@@ -8,11 +8,7 @@ export const temporalRestart: Scenario = {
   description:
     'the Temporal dev server SIGKILLed and restarted on the same SQLite file after 5 s (3×; CI 1×)',
   rows: { full: 600, ci: 200 },
-  workers: plainWorkers(3),
-  knobs: BASE_KNOBS,
-  env: BASE_ENV,
-  concurrency: 12,
-  rules: { reviewWhereUnanswered: false, noAmbiguity: false },
+  ...COMMON,
   planned: (ci) => ({ faults: restarts(ci) }),
   async schedule(ctx) {
     for (const at of moments(restarts(ctx.ci), ctx.random, 0.15, 0.8)) {

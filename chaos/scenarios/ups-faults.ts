@@ -3,7 +3,7 @@
  * creates whose answer is lost after the shipment was made (`timeout_after_create`, `hang_after_create`) and
  * creates that land after the call timed out (`slow`). The first creates get one of each for certain.
  */
-import { BASE_ENV, BASE_KNOBS, plainWorkers, type Scenario } from '../scenario';
+import { BASE_KNOBS, COMMON, type Scenario } from '../scenario';
 
 /** Each kind once for certain (the first creates), whatever the random draws do. */
 export const CERTAIN_FAULTS = [
@@ -20,7 +20,7 @@ export const upsFaults: Scenario = {
   description:
     'UPS: 5 % 429 (Retry-After) + 5 % 503 on every tool, 1 % hangs, 1 % answers lost after the create, 1 % creates landing after the timeout',
   rows: { full: 800, ci: 250 },
-  workers: plainWorkers(3),
+  ...COMMON,
   knobs: {
     ...BASE_KNOBS,
     faultRates: {
@@ -38,8 +38,6 @@ export const upsFaults: Scenario = {
     hangMs: 20_000,
     rules: CERTAIN_FAULTS.map((fault) => ({ tool: 'create_shipment', fault, times: 1 })),
   },
-  env: BASE_ENV,
-  concurrency: 12,
   rules: { reviewWhereUnanswered: true, noAmbiguity: false },
   planned: () => ({ faults: CERTAIN_FAULTS.length, upsFaults: CERTAIN_FAULTS }),
   async schedule(ctx) {

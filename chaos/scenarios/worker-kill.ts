@@ -1,5 +1,5 @@
 /** Worker SIGKILL at random moments: a random working worker killed and restarted at once, 25 times. */
-import { BASE_ENV, BASE_KNOBS, moments, plainWorkers, type Scenario } from '../scenario';
+import { COMMON, moments, type Scenario } from '../scenario';
 import { randomVictim } from './victims';
 
 const kills = (ci: boolean) => (ci ? 3 : 25);
@@ -8,11 +8,7 @@ export const workerKill: Scenario = {
   name: 'worker-kill',
   description: 'a random worker SIGKILLed at random moments (25×; CI 3×), restarted at once',
   rows: { full: 2000, ci: 250 },
-  workers: plainWorkers(3),
-  knobs: BASE_KNOBS,
-  env: BASE_ENV,
-  concurrency: 12,
-  rules: { reviewWhereUnanswered: false, noAmbiguity: false },
+  ...COMMON,
   planned: (ci) => ({ kills: kills(ci) }),
   async schedule(ctx) {
     for (const at of moments(kills(ctx.ci), ctx.random, 0.03, 0.92)) {

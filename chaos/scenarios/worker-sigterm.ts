@@ -2,7 +2,7 @@
  * A deploy, five times: a worker's replacement starts and the old process gets SIGTERM mid-batch. Its
  * shutdown grace lets its creates finish, so no row becomes doubtful and every old process exits 0.
  */
-import { BASE_ENV, BASE_KNOBS, moments, plainWorkers, type Scenario } from '../scenario';
+import { COMMON, moments, type Scenario } from '../scenario';
 import { randomVictim } from './victims';
 
 const terms = (ci: boolean) => (ci ? 1 : 5);
@@ -11,11 +11,8 @@ export const workerSigterm: Scenario = {
   name: 'worker-sigterm',
   description: 'a worker SIGTERMed mid-create and replaced, as in a deploy (5×; CI 1×)',
   rows: { full: 600, ci: 200 },
-  workers: plainWorkers(3),
-  knobs: BASE_KNOBS,
-  env: BASE_ENV,
-  concurrency: 12,
-  rules: { reviewWhereUnanswered: false, noAmbiguity: true },
+  ...COMMON,
+  rules: { ...COMMON.rules, noAmbiguity: true },
   planned: (ci) => ({ terms: terms(ci) }),
   async schedule(ctx) {
     for (const at of moments(terms(ctx.ci), ctx.random, 0.1, 0.85)) {
