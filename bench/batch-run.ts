@@ -73,6 +73,7 @@ function shipRowLatencies(runs: temporal.api.history.v1.IHistory[]): {
   windowMs: number;
   beforeMs: number;
   afterMs: number;
+  longestGap: { ms: number; after: string; before: string };
 } {
   const out: number[] = [];
   let first = Infinity;
@@ -80,6 +81,26 @@ function shipRowLatencies(runs: temporal.api.history.v1.IHistory[]): {
   const events = runs.flatMap((h) => h.events ?? []);
   const begin = ms(events[0]?.eventTime);
   const end = ms(events[events.length - 1]?.eventTime);
+  // The longest wait between two events before the first row: where a slow start went.
+  let longestGap = { ms: 0, after: '', before: '' };
+  const activityOf = new Map<string, string>();
+  for (const e of events) {
+    const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
+    if (name) activityOf.set(String(e.eventId), name);
+  }
+  const typeName = (e: temporal.api.history.v1.IHistoryEvent | undefined) => {
+    const scheduled =
+      e?.activityTaskScheduledEventAttributes?.activityType?.name ??
+      activityOf.get(String(e?.activityTaskStartedEventAttributes?.scheduledEventId)) ??
+      activityOf.get(String(e?.activityTaskCompletedEventAttributes?.scheduledEventId));
+    return `${EventType[e?.eventType ?? 0]?.replace('EVENT_TYPE_', '') ?? '?'}${scheduled ? ` (${scheduled})` : ''}`;
+  };
+  for (let i = 1; i < events.length; i++) {
+    if (events[i]!.activityTaskScheduledEventAttributes?.activityType?.name === 'shipRow') break;
+    const gap = ms(events[i]!.eventTime) - ms(events[i - 1]!.eventTime);
+    if (gap > longestGap.ms)
+      longestGap = { ms: gap, after: typeName(events[i - 1]), before: typeName(events[i]) };
+  }
   for (const h of runs) {
     const scheduled = new Map<string, number>();
     for (const e of h.events ?? []) {
@@ -102,6 +123,7 @@ function shipRowLatencies(runs: temporal.api.history.v1.IHistory[]): {
     windowMs: Math.max(0, last - first),
     beforeMs: first - begin,
     afterMs: end - last,
+    longestGap,
   };
 }
 
@@ -166,7 +188,11 @@ export async function runBenchBatch(opts: {
   const wallS = (performance.now() - t0) / 1000;
   const runs = await histories(client, workflowId, runId);
   const events = runs.map((h) => h.events?.length ?? 0);
-  const { sorted, windowMs, beforeMs, afterMs } = shipRowLatencies(runs);
+  const { sorted, windowMs, beforeMs, afterMs, longestGap } = shipRowLatencies(runs);
+  if (longestGap.ms > 2000)
+    opts.progress?.(
+      `${label}: ${(longestGap.ms / 1000).toFixed(1)} s passed between ${longestGap.after} and ${longestGap.before} before the first row`,
+    );
   const { rows: ledger } = await pool.query<{ ms: number }>(
     `SELECT extract(epoch FROM shipped_at - in_flight_since) * 1000 AS ms FROM batch_rows
       WHERE batch_id = $1 AND status = 'shipped' AND in_flight_since IS NOT NULL ORDER BY 1`,

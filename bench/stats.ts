@@ -7,17 +7,17 @@ export function percentile(sorted: readonly number[], p: number): number {
 
 /** Samples the peak RSS of this process every 100 ms until stopped; `reset` starts a new peak. */
 export class RssSampler {
-  private peakBytes = process.memoryUsage().rss;
+  private peakBytes = process.memoryUsage.rss();
   private readonly timer = setInterval(() => {
-    this.peakBytes = Math.max(this.peakBytes, process.memoryUsage().rss);
+    this.peakBytes = Math.max(this.peakBytes, process.memoryUsage.rss());
   }, 100);
 
   get peakMb(): number {
-    return Math.round(Math.max(this.peakBytes, process.memoryUsage().rss) / 1e6);
+    return Math.round(Math.max(this.peakBytes, process.memoryUsage.rss()) / 1e6);
   }
 
   reset(): void {
-    this.peakBytes = process.memoryUsage().rss;
+    this.peakBytes = process.memoryUsage.rss();
   }
 
   stop(): void {

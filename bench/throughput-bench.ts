@@ -21,7 +21,15 @@ import { measureCalls, type CallRate } from './call-rate';
 import { cpuByComponent, cpuSince, type CpuSeconds } from './cpu';
 import { renderRequests } from './requests';
 import { RssSampler } from './stats';
-import type { BatchStep, BenchStep, NoopStep, SandboxStep } from './throughput-plan';
+import {
+  UNBOUND_CALLS_PER_SECOND,
+  type BatchStep,
+  type BenchStep,
+  type NoopStep,
+  type SandboxStep,
+} from './throughput-plan';
+
+const WARM_CREATES_PER_SESSION = 12;
 
 export type StepResult =
   | { step: NoopStep | BatchStep; batch: BatchFigures; cpu: CpuSeconds }
@@ -31,6 +39,7 @@ export class ThroughputBench {
   readonly results = new Map<string, StepResult>();
   private readonly rss = new RssSampler();
   private readonly sandboxDirs: string[] = [];
+  private warmed = 0;
 
   private constructor(
     private readonly config: ShipbatchConfig,
@@ -61,16 +70,17 @@ export class ThroughputBench {
             role: 'b',
             id: step.id,
             title: step.title,
+            // Only the preview calls UPS here (its 20 rows): the same sessions and cap as shipbatch's cases.
             latencyMs: 0,
-            sessions: 1,
+            sessions: 16,
             concurrency: step.concurrency,
-            callsPerSecond: 1,
+            callsPerSecond: UNBOUND_CALLS_PER_SECOND,
             rows: step.rows,
           }
         : step;
     const ups = this.upsClient(batchStep);
     try {
-      if (step.kind === 'batch') await this.warm(ups, step.sessions);
+      await this.warm(ups, batchStep.sessions);
       const taskQueue = `bench-${step.id}-${process.pid}`;
       const worker = await this.worker(taskQueue, ups, step.concurrency, step.kind === 'noop');
       const cpuBefore = cpuByComponent();
@@ -113,10 +123,17 @@ export class ThroughputBench {
     });
   }
 
-  /** Start every session (process spawn, MCP initialize, first label's fonts) before anything is timed. */
+  /**
+   * Start every session (process spawn, MCP initialize, fonts) and let its label code warm up (a few creates
+   * each: the first labels of a process cost several times a warm one) before anything is timed, as a
+   * long-running server would be.
+   */
   private async warm(ups: UpsClient, sessions: number): Promise<void> {
-    const requests = await renderRequests(sessions, 'batch-bench-warm');
-    await Promise.all(requests.map((r) => ups.rateShipmentRequest(r)));
+    const requests = await renderRequests(
+      sessions * WARM_CREATES_PER_SESSION,
+      `batch-bench-warm-${++this.warmed}`,
+    );
+    await measureCalls(requests.length, sessions, (i) => ups.createShipment(requests[i]!));
   }
 
   private async worker(

@@ -20,8 +20,9 @@ export interface CaseSummary {
   title: string;
   kind: 'K' | 'S' | 'b' | 'c' | 'd';
   rows: number;
-  /** rows/s over the whole batch (calls/s for S). */
+  /** rows/s over the whole batch, load and preview included (calls/s for S). */
   rowsPerS: number;
+  /** rows/s while shipping: first shipRow scheduled → last completed. The ratios use this rate. */
   windowRowsPerS?: number;
   p50Ms: number;
   p99Ms: number;
@@ -39,6 +40,12 @@ export interface CaseSummary {
   /** Workflow start → first shipRow, last shipRow → close (seconds). */
   beforeS?: number;
   afterS?: number;
+  /**
+   * What the machine's cores allow when every part shares them: cores × 1000 / (CPU ms per row, all parts).
+   * Not a term of the bound (each term is measured with the machine to itself); it tells when the terms
+   * together, not one of them, are what binds.
+   */
+  cpuCeilingRowsPerS?: number;
   /** (b)/bound, (b)/(a) = b/K, (b)/(c) at the same latency. */
   ofBound?: number;
   ofNoop?: number;
@@ -58,7 +65,11 @@ function perRow(cpu: CpuSeconds, n: number): CpuSeconds {
   return out;
 }
 
-export function summarize(plan: ThroughputPlan, results: ReadonlyMap<string, StepResult>): ThroughputSummary {
+export function summarize(
+  plan: ThroughputPlan,
+  results: ReadonlyMap<string, StepResult>,
+  cores: number,
+): ThroughputSummary {
   const cases: CaseSummary[] = [];
   const noopAt = (c: number) =>
     [...results.values()].find((r) => r.step.kind === 'noop' && r.step.concurrency === c);
@@ -103,6 +114,7 @@ export function summarize(plan: ThroughputPlan, results: ReadonlyMap<string, Ste
       peakRssMb: b.peakRssMb,
       ledgerBytesPerRow: step.kind === 'noop' ? undefined : Math.round(b.ledgerBytesPerRow),
       cpuMsPerRow: perRow(r.cpu, b.completed),
+      cpuCeilingRowsPerS: cpuCeiling(perRow(r.cpu, b.completed), cores),
       beforeS: b.beforeS,
       afterS: b.afterS,
     };
@@ -113,21 +125,28 @@ export function summarize(plan: ThroughputPlan, results: ReadonlyMap<string, Ste
         windowOverLatency: perS(step.concurrency, step.latencyMs),
         sessionsOverLatency: perS(step.sessions, step.latencyMs),
         callsPerSecond: step.callsPerSecond,
-        noopCeiling: k && !('calls' in k) ? k.batch.rowsPerS : Infinity,
+        noopCeiling: k && !('calls' in k) ? k.batch.windowRowsPerS : Infinity,
         sandboxCeiling: s && 'calls' in s ? s.calls.perS : Infinity,
       };
       const binding = (Object.keys(terms) as (keyof BoundTerms)[]).reduce((a, t) =>
         terms[t] < terms[a] ? t : a,
       );
       summary.bound = { rowsPerS: terms[binding], binding, terms };
-      summary.ofBound = b.rowsPerS / terms[binding];
-      if (k && !('calls' in k)) summary.ofNoop = b.rowsPerS / k.batch.rowsPerS;
+      // Rates while shipping (the window): the bound's terms are rates, and load and preview are steps of their
+      // own whose time does not depend on them (the preview rates 20 rows, whatever the batch's size).
+      summary.ofBound = b.windowRowsPerS / terms[binding];
+      if (k && !('calls' in k)) summary.ofNoop = b.windowRowsPerS / k.batch.windowRowsPerS;
       const c = baselineAt(step.latencyMs);
-      if (c && !('calls' in c)) summary.ofBaseline = b.rowsPerS / c.batch.rowsPerS;
+      if (c && !('calls' in c)) summary.ofBaseline = b.windowRowsPerS / c.batch.windowRowsPerS;
     }
     cases.push(summary);
   }
   return { cases };
+}
+
+function cpuCeiling(msPerRow: CpuSeconds, cores: number): number {
+  const total = Object.values(msPerRow).reduce((a, b) => a + b, 0);
+  return total > 0 ? (cores * 1000) / total : Infinity;
 }
 
 const TERM_NAMES: Record<keyof BoundTerms, string> = {
@@ -190,7 +209,8 @@ export function formatTable(summary: ThroughputSummary): string {
     const t = c.bound.terms;
     out.push(
       `${c.id}: bound terms C/L ${num(t.windowOverLatency)}, P/L ${num(t.sessionsOverLatency)}, R ${num(t.callsPerSecond, 0)}, ` +
-        `K ${num(t.noopCeiling)}, S ${num(t.sandboxCeiling)} rows/s`,
+        `K ${num(t.noopCeiling)}, S ${num(t.sandboxCeiling)} rows/s; the cores shared by every part allow ` +
+        `${num(c.cpuCeilingRowsPerS)} rows/s`,
     );
   }
   return out.join('\n');

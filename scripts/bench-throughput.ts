@@ -35,7 +35,7 @@ try {
   await bench.close();
   await stack.stop();
 }
-const summary = summarize(plan, bench.results);
+const summary = summarize(plan, bench.results, os.cpus().length);
 console.log(formatTable(summary));
 const out =
   process.env.BENCH_JSON ||
