@@ -70,6 +70,10 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<Ma
     String(opts.uiPort),
     '--namespace',
     opts.namespace,
+    // Eager activities: the worker that completes a workflow task gets the activities it scheduled in the
+    // reply, with no trip through matching (less server CPU per row; `npm run bench`, docs/design.md §10).
+    '--dynamic-config-value',
+    'system.enableActivityEagerExecution=true',
     '--log-level',
     'warn',
     ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),

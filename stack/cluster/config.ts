@@ -201,6 +201,9 @@ system.namespaceCacheRefreshInterval:
   - value: 2s
 limit.maxIDLength:
   - value: 255
+# Eager activities: a worker completing a workflow task gets the activities it scheduled in the reply.
+system.enableActivityEagerExecution:
+  - value: true
 `;
 
 /**
