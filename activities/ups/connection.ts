@@ -34,6 +34,20 @@ export function sandboxTarget(env: Record<string, string> = {}): UpsServerTarget
   return { transport: 'stdio', command: process.execPath, args: [SANDBOX_BIN], env };
 }
 
+/**
+ * A signal of one call that follows `parent`. The MCP SDK leaves the abort listener it adds to a request's
+ * signal in place, so it gets this one, not the caller's: an activity making thousands of calls under its one
+ * cancellation signal (a preview rating every row) would otherwise collect a listener per call.
+ */
+function callSignal(parent: AbortSignal | undefined): { signal: AbortSignal | undefined; done(): void } {
+  if (!parent) return { signal: undefined, done: () => undefined };
+  const own = new AbortController();
+  const follow = () => own.abort(parent.reason);
+  if (parent.aborted) follow();
+  else parent.addEventListener('abort', follow, { once: true });
+  return { signal: own.signal, done: () => parent.removeEventListener('abort', follow) };
+}
+
 /** The session broke or could not be opened; `sent` tells whether the request may have left. */
 export class UpsTransportError extends Error {
   constructor(
@@ -294,11 +308,12 @@ export class UpsMcpConnection implements UpsCaller {
         await opts.beforeSend?.();
         ready = true;
       }
+      const call = callSignal(opts.signal);
       try {
         return this.scrubResult(
           (await client.callTool({ name, arguments: args }, undefined, {
             timeout: opts.timeoutMs,
-            signal: opts.signal,
+            signal: call.signal,
           })) as CallToolResult,
         );
       } catch (caught) {
@@ -335,6 +350,8 @@ export class UpsMcpConnection implements UpsCaller {
           true,
           { cause: err },
         );
+      } finally {
+        call.done();
       }
     }
   }

@@ -5,6 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -51,6 +52,16 @@ for (const transport of ['stdio', 'http'] as const) {
     });
     after(async () => {
       await h.close();
+    });
+
+    test('many calls under one signal (an activity rating a page) leave no abort listener on it', async () => {
+      // The MCP SDK never removes the listener it adds to a request's signal: handed the activity's own
+      // signal, every call of a long activity (a preview rating thousands of rows) would leave one there.
+      const activity = new AbortController();
+      for (let i = 0; i < 15; i++) {
+        await h.client.rateShipmentRequest(shipmentRequest(ref('listeners')), activity.signal);
+      }
+      assert.equal(getEventListeners(activity.signal, 'abort').length, 0);
     });
 
     test('lists the real server tools with their argument names', async () => {
