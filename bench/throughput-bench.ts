@@ -51,7 +51,8 @@ export class ThroughputBench {
   ) {}
 
   static async open(config: ShipbatchConfig, stack: RunningStack): Promise<ThroughputBench> {
-    const pool = await openPool({ url: stack.databaseUrl, max: 10 });
+    // As the worker sizes its pool (workers/main.ts): a connection for every activity slot of the largest case.
+    const pool = await openPool({ url: stack.databaseUrl, max: 60 });
     const connection = await Connection.connect({ address: stack.temporalAddress });
     const client = new Client({ connection, namespace: stack.namespace });
     const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
