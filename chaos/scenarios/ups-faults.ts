@@ -20,7 +20,7 @@ export const upsFaults: Scenario = {
   name: 'ups-faults',
   description:
     'UPS: 5 % 429 (Retry-After) + 5 % 503 on every tool, 1 % hangs, 1 % answers lost after the create, 1 % creates landing 4 s late; label recovery lagging 2 s',
-  rows: { full: 800, ci: 250 },
+  rows: { full: 800, ci: 200 },
   ...COMMON,
   knobs: {
     ...BASE_KNOBS,
