@@ -165,8 +165,8 @@ export function formatTable(summary: ThroughputSummary): string {
   const header = [
     'case',
     'rows',
-    'rows/s',
-    'window rows/s',
+    'rows/s (whole)',
+    'rows/s (shipping)',
     'p50 ms',
     'p99 ms',
     'bound (term)',
@@ -193,7 +193,8 @@ export function formatTable(summary: ThroughputSummary): string {
     if (c.kind === 'S') continue;
     out.push(
       `${c.id}: ${c.phase}, shipped ${c.shipped}, failed ${c.failed}, needs review ${c.needsReview}; runs ${c.runs}, ` +
-        `events/run max ${c.maxEventsPerRun}, peak RSS ${c.peakRssMb} MB, ledger ${c.ledgerBytesPerRow} B/row; ` +
+        `events/run max ${c.maxEventsPerRun}, peak RSS ${c.peakRssMb} MB, ` +
+        `${c.ledgerBytesPerRow === undefined ? '' : `ledger ${c.ledgerBytesPerRow} B/row; `}` +
         `before the first row ${num(c.beforeS)} s, after the last ${num(c.afterS)} s`,
     );
   }
