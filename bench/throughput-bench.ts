@@ -113,7 +113,13 @@ export class ThroughputBench {
   private upsClient(step: Pick<BatchStep, 'sessions' | 'latencyMs' | 'callsPerSecond'>): UpsClient {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'shipbatch-bench-ups-'));
     this.sandboxDirs.push(dir);
-    const latency = step.latencyMs > 0 ? { kind: 'fixed', ms: step.latencyMs } : { kind: 'none' };
+    // UPS latency L as a spread around L (uniform, ±20 %), not a constant: with a constant every row of a
+    // window answers at the same moment, and the rows then queue for the CPU in waves that a real UPS,
+    // whose answers vary, does not make. The mean is L, which is what C/L and P/L use.
+    const latency =
+      step.latencyMs > 0
+        ? { kind: 'uniform', minMs: step.latencyMs * 0.8, maxMs: step.latencyMs * 1.2 }
+        : { kind: 'none' };
     return createUpsClient({
       ...this.config.ups,
       transport: 'sandbox',

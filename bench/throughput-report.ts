@@ -26,6 +26,9 @@ export interface CaseSummary {
   windowRowsPerS?: number;
   p50Ms: number;
   p99Ms: number;
+  /** Per row in the ledger: claimed (in_flight) → shipped, the worker's own part of p50/p99. */
+  ledgerP50Ms?: number;
+  ledgerP99Ms?: number;
   phase?: string;
   shipped?: number;
   failed?: number;
@@ -105,6 +108,8 @@ export function summarize(
       windowRowsPerS: b.windowRowsPerS,
       p50Ms: b.p50Ms,
       p99Ms: b.p99Ms,
+      ledgerP50Ms: b.ledgerP50Ms,
+      ledgerP99Ms: b.ledgerP99Ms,
       phase: b.phase,
       shipped: b.shipped,
       failed: b.failed,
@@ -194,6 +199,7 @@ export function formatTable(summary: ThroughputSummary): string {
     out.push(
       `${c.id}: ${c.phase}, shipped ${c.shipped}, failed ${c.failed}, needs review ${c.needsReview}; runs ${c.runs}, ` +
         `events/run max ${c.maxEventsPerRun}, peak RSS ${c.peakRssMb} MB, ` +
+        `${Number.isNaN(c.ledgerP50Ms ?? NaN) ? '' : `claimed → shipped p50 ${num(c.ledgerP50Ms, 0)} ms p99 ${num(c.ledgerP99Ms, 0)} ms, `}` +
         `${c.ledgerBytesPerRow === undefined ? '' : `ledger ${c.ledgerBytesPerRow} B/row; `}` +
         `before the first row ${num(c.beforeS)} s, after the last ${num(c.afterS)} s`,
     );
