@@ -79,7 +79,8 @@ test('no product file imports scripts/ or test/; the front doors import nothing 
     if (!PRODUCT.includes(from)) continue;
     for (const dep of deps) {
       const to = top(dep);
-      if (to === 'scripts' || to === 'test' || to === 'chaos' || to === 'bench') broken.push(`${file} → ${dep}`);
+      if (to === 'scripts' || to === 'test' || to === 'chaos' || to === 'bench')
+        broken.push(`${file} → ${dep}`);
       if ((from === 'client' || from === 'agent') && to === 'activities') broken.push(`${file} → ${dep}`);
       // Workflow code runs in the sandbox: it may know the activities' types (`import type * as activities`, as
       // the samples do), nothing else of them.
