@@ -16,46 +16,13 @@ import { sandboxTarget } from '../activities/ups/connection';
 import { UpsSessionPool } from '../activities/ups/session-pool';
 import type { ShipmentRequestBody } from '../domain/shipment-schema';
 import { loadConfig } from '../temporal.config';
-import { readFileSync } from 'node:fs';
-import { openBatchRenderer, PAGE_ROWS } from '../inputs/template/render';
-import { ShipperSchema } from '../domain/shipment-schema';
-import { BAD_ROWS, generateOrders } from './gen-example-orders';
+import { exampleShipper as shipper, renderRequests, requestReference } from '../bench/requests';
 
 const N = Number(process.env.BENCH_SHIPMENTS ?? 400);
 const N_LATENCY = Number(process.env.BENCH_LATENCY_SHIPMENTS ?? 96);
 const LATENCY_MS = Number(process.env.BENCH_UPS_LATENCY_MS ?? 300);
 const POOLS = (process.env.BENCH_POOLS ?? '1 4 16').split(/\s+/).filter(Boolean).map(Number);
 const IN_FLIGHT = 32;
-const root = new URL('../examples/', import.meta.url);
-const shipper = ShipperSchema.parse(JSON.parse(readFileSync(new URL('shipper.json', root), 'utf8')));
-const bad = new Set<number>(Object.values(BAD_ROWS));
-const good = generateOrders().filter((_, i) => !bad.has(i + 1));
-
-/** Every request the benchmark sends, rendered up front (rendering is not what is measured). */
-async function renderRequests(count: number): Promise<ShipmentRequestBody[]> {
-  const opened = await openBatchRenderer({
-    templateSource: readFileSync(new URL('template.njk', root), 'utf8'),
-    shipper,
-    batch: { id: 'batch-bench' },
-  });
-  if (!opened.ok) throw new Error(opened.error);
-  const out: ShipmentRequestBody[] = [];
-  try {
-    while (out.length < count) {
-      const rows = Array.from({ length: Math.min(PAGE_ROWS, count - out.length) }, (_, i) => {
-        const rowNo = out.length + i + 1;
-        return { rowNo, data: good[rowNo % good.length]! };
-      });
-      for (const r of await opened.renderer.renderRows(rows)) {
-        if (!r.ok) throw new Error(JSON.stringify(r.errors));
-        out.push(r.request);
-      }
-    }
-  } finally {
-    opened.renderer.dispose();
-  }
-  return out;
-}
 
 const prepared = await renderRequests(N + 1 + POOLS.reduce((sum, size) => sum + size + N + N_LATENCY, 0));
 let seq = 0;
@@ -63,8 +30,7 @@ const references: string[] = [];
 function request(): ShipmentRequestBody {
   const r = prepared[seq++];
   if (!r) throw new Error('the benchmark ran out of prepared requests');
-  const ref = (r.ShipmentRequest.Request as { TransactionReference?: { CustomerContext?: string } })
-    .TransactionReference?.CustomerContext;
+  const ref = requestReference(r);
   if (ref) references.push(ref);
   return r;
 }

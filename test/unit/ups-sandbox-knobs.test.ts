@@ -19,18 +19,7 @@ import { readCallLog } from '../../ups-sandbox/call-log';
 import { createSandboxServer, openSandboxState, slowCallsSettled } from '../../ups-sandbox/server';
 import { readShipments } from '../../ups-sandbox/store';
 import { shipmentRequest } from '../helpers/ups-sandbox';
-
-/** A small seeded PRNG (mulberry32): deterministic draws in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded as mulberry32 } from '../../chaos/scenario';
 
 /** A random function that always returns `value` and counts its calls. */
 function constant(value: number): (() => number) & { calls: number } {
