@@ -1,7 +1,7 @@
 /**
  * The batch on the production-like cluster: a few hundred rows shipped by two worker
- * processes while the Temporal history service, then matching, is SIGKILLed and restarted by the
- * cluster's supervisor. Zero duplicate shipments (the sandbox's own record, by reference), zero lost
+ * processes while each Temporal service in turn — history, matching, frontend, then Temporal's own worker
+ * service — is SIGKILLed and restarted by the cluster's supervisor. Zero duplicate shipments (the sandbox's own record, by reference), zero lost
  * rows, ledger totals = BatchResult. Run by `npm run test:cluster` (needs SHIPBATCH_CLUSTER_DATA_DIR).
  */
 import { after, before, test } from 'node:test';
@@ -18,6 +18,7 @@ import type { BatchStatus } from '../../domain/batch';
 import { statusQuery } from '../../domain/messages';
 import { shipmentsPerReference } from '../../ups-sandbox/call-log';
 import { isAlive, readClusterState } from '../../stack/cluster/state';
+import { SERVICES, type Service } from '../../stack/cluster/config';
 import { isPortOpen } from '../../stack/processes';
 import { processExited, startWorkerProcess } from '../helpers/worker-process';
 import { batchInput, createOrdersTable, makeOrders, startBatch } from '../helpers/batch';
@@ -71,13 +72,13 @@ async function waitShipped(handle: WorkflowHandle, atLeast: number, timeoutMs: n
  * SIGKILL one Temporal service and wait until the supervisor has restarted it (a new pid listening
  * on its port). Returns the seconds it was down.
  */
-async function killService(service: 'history' | 'matching'): Promise<number> {
+async function killService(service: Service): Promise<number> {
   const before = await readClusterState(clusterDir!);
   const entry = before?.processes[service];
   assert.ok(entry?.pid && isAlive(entry.pid), `${service} runs before the kill`);
   const killedAt = Date.now();
   process.kill(entry.pid, 'SIGKILL');
-  const port = before!.ports[service];
+  const port = service === 'worker' ? before!.ports.workerMembership : before!.ports[service];
   for (const deadline = Date.now() + 120_000; Date.now() < deadline; await sleep(100)) {
     const now = await readClusterState(clusterDir!);
     const pid = now?.processes[service]?.pid;
@@ -104,7 +105,7 @@ after(async () => {
   rmSync(sandboxDir, { recursive: true, force: true });
 });
 
-test(`${ROWS} rows, two workers, history then matching SIGKILLed and restarted: zero duplicates, zero lost`, async () => {
+test(`${ROWS} rows, two workers, every Temporal service SIGKILLed in turn and restarted: zero duplicates, zero lost`, async () => {
   const table = await createOrdersTable(pool, makeOrders(ROWS));
   const workers = [startWorker('w1'), startWorker('w2')];
   const started = Date.now();
@@ -115,13 +116,13 @@ test(`${ROWS} rows, two workers, history then matching SIGKILLed and restarted: 
       batchInput(table, { mode: 'auto', options: { concurrency: 8 } }),
     );
 
-    const atHistoryKill = await waitShipped(handle, ROWS / 5, 300_000);
-    assert.ok(atHistoryKill.counts.shipped < ROWS, 'history is killed mid-batch');
-    const historyDown = await killService('history');
-
-    const atMatchingKill = await waitShipped(handle, ROWS / 2, 300_000);
-    assert.ok(atMatchingKill.counts.shipped < ROWS, 'matching is killed mid-batch');
-    const matchingDown = await killService('matching');
+    // history, matching, frontend, worker: each killed at the next fifth of the batch.
+    const kills: { service: Service; atShipped: number; downS: number }[] = [];
+    for (const [i, service] of SERVICES.entries()) {
+      const at = await waitShipped(handle, (ROWS * (i + 1)) / (SERVICES.length + 1), 300_000);
+      assert.ok(at.counts.shipped < ROWS, `${service} is killed mid-batch`);
+      kills.push({ service, atShipped: at.counts.shipped, downS: await killService(service) });
+    }
 
     const result = await connection.withDeadline(Date.now() + 600_000, () => handle.result());
     const seconds = (Date.now() - started) / 1000;
@@ -148,9 +149,11 @@ test(`${ROWS} rows, two workers, history then matching SIGKILLed and restarted: 
     );
     assert.ok(identities.size >= 2, `rows spread over both workers (${[...identities].join(', ')})`);
     process.stderr.write(
-      `kill test: ${ROWS} rows in ${seconds.toFixed(1)} s; history killed at ${atHistoryKill.counts.shipped} shipped, ` +
-        `back after ${historyDown.toFixed(1)} s; matching killed at ${atMatchingKill.counts.shipped} shipped, ` +
-        `back after ${matchingDown.toFixed(1)} s; ${shipments.size} shipments, ${duplicates} duplicates, ` +
+      `kill test: ${ROWS} rows in ${seconds.toFixed(1)} s; ` +
+        kills
+          .map((k) => `${k.service} killed at ${k.atShipped} shipped, back after ${k.downS.toFixed(1)} s; `)
+          .join('') +
+        `${shipments.size} shipments, ${duplicates} duplicates, ` +
         `${ROWS - result.counts.shipped} lost; ${identities.size} worker identities\n`,
     );
   } finally {
