@@ -123,7 +123,7 @@ export function summarize(
       beforeS: b.beforeS,
       afterS: b.afterS,
     };
-    if (step.kind === 'batch' && step.role !== 'c') {
+    if (step.kind === 'batch' && step.role === 'b') {
       const k = noopAt(step.concurrency);
       const s = sandboxAt(step.sessions);
       const terms: BoundTerms = {
