@@ -36,6 +36,13 @@ interface LockedRowColumns {
   shipment_id: string | null;
 }
 
+/**
+ * A new claim on the row, as the SET of an UPDATE of batch_rows: in flight, the next fencing number. Columns
+ * are qualified: {@link lockAndClaim} joins a CTE with columns of the same names.
+ */
+const TAKE_CLAIM_SET = `status = 'in_flight', claim = batch_rows.claim + 1, attempts = batch_rows.attempts + 1,
+            in_flight_since = COALESCE(batch_rows.in_flight_since, now()), updated_at = now()`;
+
 /** The row, locked for the statement's transaction ($1 batch, $2 row). */
 const LOCK_ROW = `SELECT r.status, r.reference, r.request, r.in_flight_since, r.cost_cents, r.currency, r.claim,
             r.shipment_id, (extract(epoch FROM now() - r.create_sent_at) * 1000)::float8 AS sent_ago_ms,
@@ -84,8 +91,7 @@ export async function lockAndClaim(
   const { rows } = await pool.query<LockedRowColumns & { new_claim: number | null }>(
     `WITH cur AS (${LOCK_ROW}),
      taken AS (
-       UPDATE batch_rows SET status = 'in_flight', claim = batch_rows.claim + 1, attempts = attempts + 1,
-              in_flight_since = COALESCE(batch_rows.in_flight_since, now()), updated_at = now()
+       UPDATE batch_rows SET ${TAKE_CLAIM_SET}
          FROM cur
         WHERE batch_rows.batch_id = $1 AND batch_rows.row_no = $2
           AND (cur.status = 'in_flight' OR (cur.status = 'pending' AND NOT cur.cancel_requested))
@@ -106,9 +112,7 @@ export async function lockAndClaim(
  */
 export async function takeClaim(c: pg.PoolClient, batchId: string, rowNo: number): Promise<number> {
   const { rows } = await c.query<{ claim: number }>(
-    `UPDATE batch_rows SET status = 'in_flight', claim = claim + 1, attempts = attempts + 1,
-            in_flight_since = COALESCE(in_flight_since, now()), updated_at = now()
-      WHERE batch_id = $1 AND row_no = $2 RETURNING claim`,
+    `UPDATE batch_rows SET ${TAKE_CLAIM_SET} WHERE batch_id = $1 AND row_no = $2 RETURNING claim`,
     [batchId, rowNo],
   );
   return rows[0]!.claim;

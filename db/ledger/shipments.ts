@@ -1,5 +1,6 @@
 /** Shipments in the ledger: a row's shipment and its `labels`, and the `extra_shipments` to void. */
 import type pg from 'pg';
+import type { RowStatus } from '../../domain/row-status';
 import type { PackageLabel } from '../../domain/label';
 import { lockRow } from './claims';
 import { inTransaction, type Db } from './transaction';
@@ -21,6 +22,9 @@ export interface ShippedRecord {
  */
 export type StoreOutcome = 'stored' | 'same' | 'extra';
 
+/** A row in one of these states takes no shipment of its own any more: another one is extra. */
+const CLOSED_STATUSES: readonly RowStatus[] = ['shipped', 'voided', 'cancelled'];
+
 /**
  * Record a shipment UPS made for a row: result, labels and `shipped` in one transaction. A shipment
  * exists whoever receives it, so any attempt may store it — superseded or not — as long as the row holds
@@ -37,8 +41,7 @@ export async function storeShipped(
   return inTransaction(pool, async (c) => {
     const row = await lockRow(c, batchId, rowNo);
     if (!row) throw new Error(`row ${rowNo} of ${batchId} is not in the ledger`);
-    const closed = row.status === 'shipped' || row.status === 'voided' || row.status === 'cancelled';
-    if (closed) {
+    if (CLOSED_STATUSES.includes(row.status)) {
       // Without a shipment id nothing can be voided or told apart: taken as the row's own.
       if (s.shipmentId === undefined || s.shipmentId === row.shipmentId) return 'same';
       await c.query(
@@ -91,7 +94,7 @@ async function storeOnOpenRow(db: Db, batchId: string, rowNo: number, s: Shipped
        UPDATE batch_rows SET status = 'shipped', tracking_numbers = $3, shipment_id = $4, cost_cents = $5,
               currency = $6, shipped_at = now(), updated_at = now(), ups_error_code = NULL,
               ups_error_message = NULL, review_reason = NULL, resolved_by = $7, cost_estimated = $8
-        WHERE batch_id = $1 AND row_no = $2 AND status NOT IN ('shipped', 'voided', 'cancelled')
+        WHERE batch_id = $1 AND row_no = $2 AND status NOT IN (${CLOSED_STATUSES.map((c) => `'${c}'`).join(', ')})
         RETURNING row_no
      )${insertLabels}
      SELECT count(*)::int AS stored FROM stored`,
