@@ -67,40 +67,49 @@ async function histories(client: Client, workflowId: string, firstRunId: string)
   return runs;
 }
 
-/** shipRow scheduled → completed per activity (ms, ascending) and the window first scheduled → last completed. */
-function shipRowLatencies(runs: temporal.api.history.v1.IHistory[]): {
-  sorted: number[];
-  windowMs: number;
-  beforeMs: number;
-  afterMs: number;
-  longestGap: { ms: number; after: string; before: string };
+/** The longest wait between two events of the first run before its first row: where a slow start went. */
+function longestGapBeforeFirstRow(first: temporal.api.history.v1.IHistory | undefined): {
+  ms: number;
+  after: string;
+  before: string;
 } {
-  const out: number[] = [];
-  let first = Infinity;
-  let last = -Infinity;
-  const events = runs.flatMap((h) => h.events ?? []);
-  const begin = ms(events[0]?.eventTime);
-  const end = ms(events[events.length - 1]?.eventTime);
-  // The longest wait between two events before the first row: where a slow start went.
-  let longestGap = { ms: 0, after: '', before: '' };
+  const events = first?.events ?? [];
+  // Event ids are per run: the names of this run's activities, by the id of their scheduled event.
   const activityOf = new Map<string, string>();
   for (const e of events) {
     const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
     if (name) activityOf.set(String(e.eventId), name);
   }
-  const typeName = (e: temporal.api.history.v1.IHistoryEvent | undefined) => {
-    const scheduled =
-      e?.activityTaskScheduledEventAttributes?.activityType?.name ??
-      activityOf.get(String(e?.activityTaskStartedEventAttributes?.scheduledEventId)) ??
-      activityOf.get(String(e?.activityTaskCompletedEventAttributes?.scheduledEventId));
-    return `${EventType[e?.eventType ?? 0]?.replace('EVENT_TYPE_', '') ?? '?'}${scheduled ? ` (${scheduled})` : ''}`;
+  const typeName = (e: temporal.api.history.v1.IHistoryEvent) => {
+    const activity =
+      e.activityTaskScheduledEventAttributes?.activityType?.name ??
+      activityOf.get(String(e.activityTaskStartedEventAttributes?.scheduledEventId)) ??
+      activityOf.get(String(e.activityTaskCompletedEventAttributes?.scheduledEventId));
+    return `${EventType[e.eventType ?? 0]?.replace('EVENT_TYPE_', '') ?? '?'}${activity ? ` (${activity})` : ''}`;
   };
+  let longest = { ms: 0, after: '', before: '' };
   for (let i = 1; i < events.length; i++) {
     if (events[i]!.activityTaskScheduledEventAttributes?.activityType?.name === 'shipRow') break;
     const gap = ms(events[i]!.eventTime) - ms(events[i - 1]!.eventTime);
-    if (gap > longestGap.ms)
-      longestGap = { ms: gap, after: typeName(events[i - 1]), before: typeName(events[i]) };
+    if (gap > longest.ms)
+      longest = { ms: gap, after: typeName(events[i - 1]!), before: typeName(events[i]!) };
   }
+  return longest;
+}
+
+/**
+ * shipRow scheduled → completed per activity (ms, ascending), the window first scheduled → last completed, and
+ * the time before it (workflow started → first shipRow) and after it (last completed → closed).
+ */
+function shipRowLatencies(runs: temporal.api.history.v1.IHistory[]): {
+  sorted: number[];
+  windowMs: number;
+  beforeMs: number;
+  afterMs: number;
+} {
+  const out: number[] = [];
+  let first = Infinity;
+  let last = -Infinity;
   for (const h of runs) {
     const scheduled = new Map<string, number>();
     for (const e of h.events ?? []) {
@@ -118,12 +127,14 @@ function shipRowLatencies(runs: temporal.api.history.v1.IHistory[]): {
       }
     }
   }
+  const begin = ms(runs[0]?.events?.[0]?.eventTime);
+  const lastRun = runs[runs.length - 1]?.events ?? [];
+  const end = ms(lastRun[lastRun.length - 1]?.eventTime);
   return {
     sorted: out.sort((a, b) => a - b),
     windowMs: Math.max(0, last - first),
     beforeMs: first - begin,
     afterMs: end - last,
-    longestGap,
   };
 }
 
@@ -188,7 +199,8 @@ export async function runBenchBatch(opts: {
   const wallS = (performance.now() - t0) / 1000;
   const runs = await histories(client, workflowId, runId);
   const events = runs.map((h) => h.events?.length ?? 0);
-  const { sorted, windowMs, beforeMs, afterMs, longestGap } = shipRowLatencies(runs);
+  const { sorted, windowMs, beforeMs, afterMs } = shipRowLatencies(runs);
+  const longestGap = longestGapBeforeFirstRow(runs[0]);
   if (longestGap.ms > 2000)
     opts.progress?.(
       `${label}: ${(longestGap.ms / 1000).toFixed(1)} s passed between ${longestGap.after} and ${longestGap.before} before the first row`,
