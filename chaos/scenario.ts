@@ -83,8 +83,24 @@ export function plainWorkers(n: number): () => Promise<Omit<WorkerSpec, 'knobsFi
 }
 
 /** `n` sorted fractions of the batch drawn in [from, to]: the moments of a schedule, by progress. */
-export function moments(n: number, random: () => number, from = 0.05, to = 0.9): number[] {
+function moments(n: number, random: () => number, from: number, to: number): number[] {
   return Array.from({ length: n }, () => from + random() * (to - from)).sort((a, b) => a - b);
+}
+
+/**
+ * A schedule's loop: `inject` once at each of `count` seeded moments of the batch's progress in [from, to].
+ * It ends early when the batch closes first, or when `inject` returns false (nothing left to break).
+ */
+export async function atMoments(
+  ctx: Pick<ScenarioContext, 'random' | 'untilSettled'>,
+  count: number,
+  [from, to]: [number, number],
+  inject: () => Promise<boolean | void>,
+): Promise<void> {
+  for (const at of moments(count, ctx.random, from, to)) {
+    if (!(await ctx.untilSettled(at))) return;
+    if ((await inject()) === false) return;
+  }
 }
 
 /** A small seeded generator (mulberry32): a run's schedule is reproduced by its seed. */

@@ -4,7 +4,7 @@
  * The cut worker reaches Temporal through a TCP proxy; its sandbox makes creates last 30 s meanwhile.
  */
 import { startTcpProxy, type TcpProxy } from '../tcp-proxy';
-import { BASE_ENV, BASE_KNOBS, moments, type Scenario } from '../scenario';
+import { BASE_ENV, BASE_KNOBS, atMoments, type Scenario } from '../scenario';
 
 const partitions = (ci: boolean) => (ci ? 1 : 2);
 let proxy: TcpProxy | undefined;
@@ -30,8 +30,7 @@ export const partition: Scenario = {
   // The cut worker's creates went on at UPS (slow ones) while it was cut off.
   planned: (ci) => ({ faults: partitions(ci), upsFaults: ['slow'] }),
   async schedule(ctx) {
-    for (const at of moments(partitions(ctx.ci), ctx.random, 0.15, 0.6)) {
-      if (!(await ctx.untilSettled(at))) return;
+    await atMoments(ctx, partitions(ctx.ci), [0.15, 0.6], async () => {
       await ctx.setKnobs({ rules: [{ tool: 'create_shipment', fault: 'slow', ms: 30_000 }] }, [CUT]);
       // Creates sent from now on last 30 s; let some leave before the cut.
       await ctx.sleep(3000);
@@ -40,6 +39,6 @@ export const partition: Scenario = {
       await ctx.sleep(35_000);
       proxy!.heal();
       await ctx.setKnobs({}, [CUT]);
-    }
+    });
   },
 };

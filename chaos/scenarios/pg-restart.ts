@@ -1,5 +1,5 @@
 /** PostgreSQL (the ledger) stopped for 20 s and started again, twice: rows in flight settle, none is lost. */
-import { COMMON, moments, type Scenario } from '../scenario';
+import { COMMON, atMoments, type Scenario } from '../scenario';
 
 const stops = (ci: boolean) => (ci ? 1 : 2);
 
@@ -10,12 +10,11 @@ export const pgRestart: Scenario = {
   ...COMMON,
   planned: (ci) => ({ faults: stops(ci) }),
   async schedule(ctx) {
-    for (const at of moments(stops(ctx.ci), ctx.random, 0.2, 0.7)) {
-      if (!(await ctx.untilSettled(at))) return;
+    await atMoments(ctx, stops(ctx.ci), [0.2, 0.7], async () => {
       ctx.fault('stop PostgreSQL for 20 s');
       await ctx.stack.stopPostgres();
       await ctx.sleep(20_000);
       await ctx.stack.startPostgres();
-    }
+    });
   },
 };

@@ -1,5 +1,5 @@
 /** The Temporal dev server SIGKILLed and started again on its SQLite file, three times. */
-import { COMMON, moments, type Scenario } from '../scenario';
+import { COMMON, atMoments, type Scenario } from '../scenario';
 
 const restarts = (ci: boolean) => (ci ? 1 : 3);
 
@@ -11,12 +11,11 @@ export const temporalRestart: Scenario = {
   ...COMMON,
   planned: (ci) => ({ faults: restarts(ci) }),
   async schedule(ctx) {
-    for (const at of moments(restarts(ctx.ci), ctx.random, 0.15, 0.8)) {
-      if (!(await ctx.untilSettled(at))) return;
+    await atMoments(ctx, restarts(ctx.ci), [0.15, 0.8], async () => {
       ctx.fault('SIGKILL the Temporal dev server');
       await ctx.stack.killTemporal();
       await ctx.sleep(5000);
       await ctx.stack.startTemporal();
-    }
+    });
   },
 };

@@ -1,5 +1,5 @@
 /** Worker SIGKILL at random moments: a random working worker killed and restarted at once, 25 times. */
-import { COMMON, moments, type Scenario } from '../scenario';
+import { COMMON, atMoments, type Scenario } from '../scenario';
 import { randomVictim } from './victims';
 
 const kills = (ci: boolean) => (ci ? 3 : 25);
@@ -11,12 +11,11 @@ export const workerKill: Scenario = {
   ...COMMON,
   planned: (ci) => ({ kills: kills(ci) }),
   async schedule(ctx) {
-    for (const at of moments(kills(ctx.ci), ctx.random, 0.03, 0.92)) {
-      if (!(await ctx.untilSettled(at))) return;
+    await atMoments(ctx, kills(ctx.ci), [0.03, 0.92], async () => {
       const victim = await randomVictim(ctx);
-      if (victim === undefined) return;
+      if (victim === undefined) return false;
       ctx.fault(`SIGKILL worker ${victim + 1}`);
       await ctx.fleet.kill(victim);
-    }
+    });
   },
 };

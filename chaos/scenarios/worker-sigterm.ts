@@ -2,7 +2,7 @@
  * A deploy, five times: a worker's replacement starts and the old process gets SIGTERM mid-batch. Its
  * shutdown grace lets its creates finish, so no row becomes doubtful and every old process exits 0.
  */
-import { COMMON, moments, type Scenario } from '../scenario';
+import { COMMON, atMoments, type Scenario } from '../scenario';
 import { randomVictim } from './victims';
 
 const terms = (ci: boolean) => (ci ? 1 : 5);
@@ -15,13 +15,12 @@ export const workerSigterm: Scenario = {
   rules: { ...COMMON.rules, noAmbiguity: true },
   planned: (ci) => ({ terms: terms(ci) }),
   async schedule(ctx) {
-    for (const at of moments(terms(ctx.ci), ctx.random, 0.1, 0.85)) {
-      if (!(await ctx.untilSettled(at))) return;
+    await atMoments(ctx, terms(ctx.ci), [0.1, 0.85], async () => {
       const victim = await randomVictim(ctx);
-      if (victim === undefined) return;
+      if (victim === undefined) return false;
       ctx.fault(`SIGTERM worker ${victim + 1}`);
       const code = await ctx.fleet.deploy(victim);
       if (code !== 0) ctx.fault(`worker ${victim + 1} exited ${code} after SIGTERM (not a clean stop)`);
-    }
+    });
   },
 };
