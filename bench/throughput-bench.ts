@@ -29,6 +29,9 @@ import {
   type SandboxStep,
 } from './throughput-plan';
 
+/** What a step's UPS client is made of. */
+type UpsSetup = Pick<BatchStep, 'sessions' | 'latencyMs' | 'callsPerSecond'>;
+
 const WARM_CREATES_PER_SESSION = 12;
 
 export type StepResult =
@@ -64,24 +67,12 @@ export class ThroughputBench {
       this.results.set(step.id, await this.sandboxCeiling(step));
       return;
     }
-    const batchStep: BatchStep =
-      step.kind === 'noop'
-        ? {
-            kind: 'batch',
-            role: 'b',
-            id: step.id,
-            title: step.title,
-            // Only the preview calls UPS here (its 20 rows): the same sessions and cap as shipbatch's cases.
-            latencyMs: 0,
-            sessions: 16,
-            concurrency: step.concurrency,
-            callsPerSecond: UNBOUND_CALLS_PER_SECOND,
-            rows: step.rows,
-          }
-        : step;
-    const ups = this.upsClient(batchStep);
+    // The no-op cases call UPS only in the preview (its 20 rows): the same sessions and cap as shipbatch's.
+    const upsSetup: UpsSetup =
+      step.kind === 'noop' ? { sessions: 16, latencyMs: 0, callsPerSecond: UNBOUND_CALLS_PER_SECOND } : step;
+    const ups = this.upsClient(upsSetup);
     try {
-      await this.warm(ups, batchStep.sessions);
+      await this.warm(ups, upsSetup.sessions);
       const taskQueue = `bench-${step.id}-${process.pid}`;
       const worker = await this.worker(taskQueue, ups, step.concurrency, step.kind === 'noop');
       const cpuBefore = cpuByComponent();
@@ -110,7 +101,7 @@ export class ThroughputBench {
     for (const dir of this.sandboxDirs) rmSync(dir, { recursive: true, force: true });
   }
 
-  private upsClient(step: Pick<BatchStep, 'sessions' | 'latencyMs' | 'callsPerSecond'>): UpsClient {
+  private upsClient(step: UpsSetup): UpsClient {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'shipbatch-bench-ups-'));
     this.sandboxDirs.push(dir);
     // UPS latency L as a spread around L (uniform, ±20 %), not a constant: with a constant every row of a
@@ -180,7 +171,11 @@ export class ThroughputBench {
   }
 
   private async sandboxCeiling(step: SandboxStep): Promise<StepResult> {
-    const ups = this.upsClient({ sessions: step.sessions, latencyMs: 0, callsPerSecond: 100_000 });
+    const ups = this.upsClient({
+      sessions: step.sessions,
+      latencyMs: 0,
+      callsPerSecond: UNBOUND_CALLS_PER_SECOND,
+    });
     try {
       const t = performance.now();
       await this.warm(ups, step.sessions);
