@@ -37,7 +37,7 @@ export interface CheckFigures {
   needsReview: number;
   /** Rows UPS was asked about by reference (a create whose outcome was not known). */
   doubtful: number;
-  /** Calls the sandbox failed on purpose (faults, hangs) or served late (`slow`). */
+  /** Calls the sandbox failed on purpose (faults, hangs) or served late (`slow`, answered or not). */
   upsFaults: number;
 }
 
@@ -59,10 +59,27 @@ const FAULT_EVIDENCE: Record<string, (c: CallLogEntry) => boolean> = {
   slow: (c) => c.slowMs !== undefined,
 };
 
-/** The fault kinds of `kinds` that the sandbox's call log shows no trace of (the scenario did not happen). */
+/**
+ * Slow creates UPS made (or is making) whose call was never answered, so no call log entry shows them:
+ * their caller gave up and its sandbox process was stopped while UPS went on.
+ */
+function unansweredSlowCreates(sandboxDir: string, calls: CallLogEntry[]): number {
+  const answered = new Set(calls.flatMap((c) => c.trackingNumbers ?? []));
+  return readShipments(sandboxDir, { pending: true }).filter(
+    (r) => r.slowMs !== undefined && !r.packages.some((p) => answered.has(p.trackingNumber)),
+  ).length;
+}
+
+/**
+ * The fault kinds of `kinds` that the sandbox's record shows no trace of (the scenario did not happen):
+ * its call log, and for `slow` also the shipments of slow creates nobody heard back from.
+ */
 export function faultKindsMissing(sandboxDir: string, kinds: readonly string[]): string[] {
   const calls = readCallLog(sandboxDir);
-  return kinds.filter((k) => !calls.some((c) => FAULT_EVIDENCE[k]?.(c) ?? false));
+  const slowUnanswered = kinds.includes('slow') ? unansweredSlowCreates(sandboxDir, calls) : 0;
+  return kinds.filter(
+    (k) => !(k === 'slow' && slowUnanswered > 0) && !calls.some((c) => FAULT_EVIDENCE[k]?.(c) ?? false),
+  );
 }
 
 const TERMINAL = new Set(['shipped', 'failed', 'needs_review', 'cancelled', 'voided', 'invalid']);
@@ -80,7 +97,7 @@ export async function checkBatch(
     [batchId],
   );
   const perReference = shipmentsPerReference(sandboxDir);
-  const shipmentIds = new Set(readShipments(sandboxDir).map((s) => s.shipmentId));
+  const shipmentIds = new Set(readShipments(sandboxDir, { pending: true }).map((s) => s.shipmentId));
   const calls = readCallLog(sandboxDir);
   // Rows whose reconcile UPS failed to answer: a label recovery by their reference faulted or hung.
   const unanswered = new Set(
@@ -157,8 +174,9 @@ export async function checkBatch(
       lost,
       needsReview: count('needs_review'),
       doubtful: lookedUp.size,
-      upsFaults: calls.filter((c) => c.outcome === 'fault' || c.outcome === 'hang' || c.slowMs !== undefined)
-        .length,
+      upsFaults:
+        calls.filter((c) => c.outcome === 'fault' || c.outcome === 'hang' || c.slowMs !== undefined).length +
+        unansweredSlowCreates(sandboxDir, calls),
     },
     breaches,
   };

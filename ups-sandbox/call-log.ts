@@ -66,10 +66,13 @@ export function callsPerReference(dataDir: string, tool = 'create_shipment'): Ma
   return counts;
 }
 
-/** How many shipments the sandbox holds for each reference: any count above 1 is a duplicate. */
+/**
+ * How many shipments the sandbox holds for each reference: any count above 1 is a duplicate. Creates
+ * UPS is still making (slow ones whose caller may have gone) count: they will land.
+ */
 export function shipmentsPerReference(dataDir: string): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const rec of readShipments(dataDir)) {
+  for (const rec of readShipments(dataDir, { pending: true })) {
     const ref = rec.customerContext ?? rec.references[0];
     if (ref) counts.set(ref, (counts.get(ref) ?? 0) + 1);
   }
@@ -83,7 +86,7 @@ export function shipmentsPerReference(dataDir: string): Map<string, number> {
  */
 export function liveShipmentsPerReference(dataDir: string): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const rec of readShipments(dataDir)) {
+  for (const rec of readShipments(dataDir, { pending: true })) {
     if (rec.voidedAt) continue;
     const ref = rec.customerContext ?? rec.references[0];
     if (ref) counts.set(ref, (counts.get(ref) ?? 0) + 1);

@@ -180,8 +180,8 @@ function faultFailure(kind: Exclude<FaultKind, 'slow'>, retryAfterSeconds: numbe
 const slowCalls = new WeakMap<SandboxState, Set<Promise<void>>>();
 
 /**
- * Resolves once every `slow` call in progress has passed its delay (its create recorded). A process
- * that wants slow creates to land after its client left waits for this before exiting.
+ * Resolves once every `slow` call in progress has passed its delay (its create landed): for tests that
+ * close an in-process server only once its calls are over.
  */
 export async function slowCallsSettled(state: SandboxState): Promise<void> {
   while ((slowCalls.get(state)?.size ?? 0) > 0) await Promise.all(slowCalls.get(state)!);
@@ -282,6 +282,7 @@ async function serve(
   if (choice?.kind === 'slow') slowMs = slowDelayMs(choice, knobs);
   const afterCreate = fault && AFTER_CREATE_FAULTS.has(fault) ? (fault as AfterCreateFault) : undefined;
   let logged = false;
+  let slowed: Promise<void> | undefined;
   try {
     const bad = argumentErrors(def, args);
     if (bad) throw new ToolFailure(bad);
@@ -289,12 +290,14 @@ async function serve(
       log({ outcome: 'hang', code: 'hang' });
       return await hang(knobs.hangMs, signal);
     }
-    // Slow: served normally once the delay has passed (a create is recorded only then).
-    if (slowMs !== undefined) await slowDown(state, slowMs);
+    // Slow: served normally once the delay has passed. A create is on UPS's record from the start, landing
+    // when the delay ends, so it lands even if this process is stopped meanwhile (UPS has the request).
+    slowed = slowMs === undefined ? undefined : slowDown(state, slowMs);
+    if (name !== 'create_shipment') await slowed;
     if (fault && fault !== 'slow' && !afterCreate) {
       throw Object.assign(faultFailure(fault, knobs.retryAfterSeconds), { injected: true });
     }
-    const body = await dispatch(ctx, name, args, async () => {
+    const body = await dispatch(ctx, name, args, slowMs, async () => {
       if (!afterCreate) return;
       // The shipment is on record; now the answer gets lost.
       logged = true;
@@ -306,9 +309,11 @@ async function serve(
       if (afterCreate === 'hang_after_create') await hang(knobs.hangMs, signal);
       throw faultFailure(afterCreate, knobs.retryAfterSeconds);
     });
+    await slowed;
     log({ outcome: 'ok', trackingNumbers: trackingOf(body) });
     return { content: [{ type: 'text', text: JSON.stringify(body, null, 2) }], structuredContent: body };
   } catch (err) {
+    await slowed;
     if (!(err instanceof ToolFailure)) {
       // Anything unexpected becomes the generic text the real server's SDK wraps exceptions in.
       log({ outcome: 'error', code: 'exception' });
@@ -324,13 +329,14 @@ async function dispatch(
   ctx: ups.UpsContext,
   name: string,
   args: Obj,
+  slowMs: number | undefined,
   afterRecord: () => Promise<void>,
 ): Promise<Obj> {
   switch (name) {
     case 'rate_shipment':
       return ups.rateShipment(ctx, args);
     case 'create_shipment':
-      return ups.createShipment(ctx, args, afterRecord);
+      return ups.createShipment(ctx, args, afterRecord, slowMs);
     case 'void_shipment':
       return ups.voidShipment(ctx, args);
     case 'recover_label':

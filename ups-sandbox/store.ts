@@ -46,7 +46,10 @@ export interface ShipmentRecord {
   publishedCents: number;
   negotiatedCents: number;
   billingWeightLbs: number;
+  /** When UPS made the shipment: it does not exist before (a `slow` create is recorded ahead of it). */
   createdAt: string;
+  /** A `slow` create: UPS took this long to make it (recorded when the request came, landed `createdAt`). */
+  slowMs?: number;
   /** Set once every package is voided. */
   voidedAt?: string;
 }
@@ -143,6 +146,7 @@ export class ShipmentStore {
     this.refresh();
   }
 
+  /** Taken by any shipment, landed or still being made (a tracking number is never reused). */
   hasTrackingNumber(trackingNumber: string): boolean {
     this.refresh();
     return this.byTracking.has(trackingNumber);
@@ -150,24 +154,27 @@ export class ShipmentStore {
 
   findById(shipmentId: string): ShipmentRecord | undefined {
     this.refresh();
-    return this.byId.get(shipmentId);
+    return landed(this.byId.get(shipmentId));
   }
 
   findByTracking(trackingNumber: string): ShipmentRecord | undefined {
     this.refresh();
-    return this.byTracking.get(trackingNumber);
+    return landed(this.byTracking.get(trackingNumber));
   }
 
   /** Shipments carrying `reference` (package reference or customer context), oldest first. */
   findByReference(reference: string, shipperNumber?: string): ShipmentRecord[] {
     this.refresh();
     const list = this.byReference.get(reference) ?? [];
-    return shipperNumber ? list.filter((r) => r.shipperNumber === shipperNumber) : [...list];
+    return list
+      .filter((r) => landed(r) && (!shipperNumber || r.shipperNumber === shipperNumber))
+      .sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt));
   }
 
-  all(): ShipmentRecord[] {
+  /** Every shipment UPS has made so far; with `pending`, also those it is still making (slow creates). */
+  all({ pending = false }: { pending?: boolean } = {}): ShipmentRecord[] {
     this.refresh();
-    return [...this.byId.values()];
+    return [...this.byId.values()].filter((r) => pending || landed(r));
   }
 
   close(): void {
@@ -176,12 +183,17 @@ export class ShipmentStore {
   }
 }
 
+/** `rec` if UPS has made it by now (a slow create is recorded before it lands). */
+function landed(rec: ShipmentRecord | undefined): ShipmentRecord | undefined {
+  return rec && Date.parse(rec.createdAt) <= Date.now() ? rec : undefined;
+}
+
 /** Every shipment recorded in a sandbox data dir (for tests and tools outside the server). */
-export function readShipments(dataDir: string): ShipmentRecord[] {
+export function readShipments(dataDir: string, opts: { pending?: boolean } = {}): ShipmentRecord[] {
   if (!existsSync(path.join(dataDir, 'shipments.jsonl'))) return [];
   const store = new ShipmentStore(dataDir);
   try {
-    return store.all();
+    return store.all(opts);
   } finally {
     store.close();
   }

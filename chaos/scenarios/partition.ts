@@ -1,7 +1,9 @@
 /**
  * A worker cut off from Temporal for longer than the heartbeat timeout (20 s) while its creates go on at UPS:
  * Temporal gives its rows to the other worker, whose attempts must wait the creates out and adopt them.
- * The cut worker reaches Temporal through a TCP proxy; its sandbox makes creates last 30 s meanwhile.
+ * The cut worker reaches Temporal through a TCP proxy; its sandbox makes creates last 30 s meanwhile. Its
+ * SDK times those activities out locally and its pool stops their sandbox processes; UPS finishes the
+ * creates anyway (the sandbox records a slow create when it arrives), as the real UPS would.
  */
 import { startTcpProxy, type TcpProxy } from '../tcp-proxy';
 import { BASE_ENV, BASE_KNOBS, atMoments, type Scenario } from '../scenario';

@@ -311,6 +311,40 @@ describe('a pool of serial sandboxes', () => {
     );
     assert.equal(p.pool.stats().replaced, 1);
   });
+
+  // The chaos partition scenario's sequence: a worker gives up on a create UPS is still making (its
+  // activity timed out), its session's process is stopped, and UPS finishes the shipment anyway.
+  test('a slow create whose call timed out still lands at UPS after its sandbox process was stopped', async () => {
+    const p = configuredPool(
+      'slow-gone',
+      1,
+      { rules: [{ tool: 'create_shipment', fault: 'slow', ms: 4000, times: 1 }] },
+      '1s',
+    );
+    open.push(p.client);
+    await p.client.rateShipmentRequest(shipmentRequest('SBgone-rate'));
+    const pid = readCallLog(p.dataDir).find((e) => e.reference === 'SBgone-rate')!.pid;
+    const started = Date.now();
+    const lost = await p.client.createShipment(shipmentRequest('SBgone-1')).then(
+      () => assert.fail('the slow create should time out'),
+      (err: unknown) => err as UpsError,
+    );
+    assert.deepEqual([lost.category, lost.errorClass], ['transport', 'ambiguous']);
+    // The next call goes to a new process; the one serving the slow create is stopped.
+    await p.client.rateShipmentRequest(shipmentRequest('SBgone-rate-2'));
+    for (let i = 0; i < 50 && isAlive(pid); i++) await sleep(100);
+    assert.equal(isAlive(pid), false, 'the process serving the slow create was stopped');
+    assert.ok(Date.now() - started < 4000, 'stopped while UPS was still making the shipment');
+    assert.equal(
+      await p.client.recoverByReference('SBgone-1', SHIPPER.ShipperNumber),
+      undefined,
+      'not found while UPS is still making it',
+    );
+    await sleep(Math.max(0, started + 4300 - Date.now()));
+    const landed = await p.client.recoverByReference('SBgone-1', SHIPPER.ShipperNumber);
+    assert.ok(landed?.shipmentId, 'the create landed at UPS after its delay');
+    assert.equal(shipmentsPerReference(p.dataDir).get('SBgone-1'), 1);
+  });
 });
 
 describe('UpsClient over a single session still works (no pool)', () => {

@@ -93,6 +93,43 @@ const shipmentLine = (rec: ShipmentRecord): string => JSON.stringify({ type: 'sh
 
 // --- ShipmentStore ---
 
+test('ShipmentStore: a shipment UPS is still making (createdAt ahead) is found by nothing until it lands', (t) => {
+  const dir = tempDir(t);
+  const store = openStore(t, dir);
+  const made = shipmentRecord({}, [['ROW-S']]);
+  const making = shipmentRecord(
+    { createdAt: new Date(Date.now() + 60_000).toISOString(), slowMs: 60_000 },
+    [['ROW-S']],
+  );
+  store.add(making);
+  store.add(made);
+  const tn = making.packages[0]!.trackingNumber;
+  assert.equal(store.findById(making.shipmentId), undefined);
+  assert.equal(store.findByTracking(tn), undefined);
+  assert.deepEqual(
+    store.findByReference('ROW-S').map((r) => r.shipmentId),
+    [made.shipmentId],
+  );
+  assert.equal(store.hasTrackingNumber(tn), true, 'its tracking number is taken all the same');
+  assert.deepEqual(
+    readShipments(dir).map((r) => r.shipmentId),
+    [made.shipmentId],
+  );
+  assert.equal(readShipments(dir, { pending: true }).length, 2);
+  assert.equal(shipmentsPerReference(dir).get('ROW-S'), 2, 'a duplicate on its way counts');
+
+  // Landed (its createdAt passed): found, and by reference after the one UPS made first.
+  const landed = shipmentRecord({ createdAt: new Date(Date.now() - 1000).toISOString() }, [['ROW-T']]);
+  const early = shipmentRecord({ createdAt: new Date(Date.now() - 5000).toISOString() }, [['ROW-T']]);
+  store.add(landed);
+  store.add(early);
+  assert.deepEqual(
+    store.findByReference('ROW-T').map((r) => r.shipmentId),
+    [early.shipmentId, landed.shipmentId],
+    'oldest first by when UPS made them, not by when they were recorded',
+  );
+});
+
 test('ShipmentStore: find by id, tracking number and reference', (t) => {
   const dir = tempDir(t);
   const store = openStore(t, dir);

@@ -53,11 +53,14 @@ function newTrackingNumber(
 /**
  * create_shipment: validates like the real server and UPS, records the shipment durably, then
  * answers with the ShipmentResponse. `afterRecord` runs between the two (the hang-after-create fault).
+ * With `slowMs` (UPS taking its time) the shipment is recorded now and lands that much later: it
+ * exists from then on whatever becomes of this call.
  */
 export async function createShipment(
   ctx: UpsContext,
   args: Obj,
   afterRecord: () => Promise<void> = () => Promise.resolve(),
+  slowMs?: number,
 ): Promise<Obj> {
   args = toolArgs('create_shipment', args);
   const body = await preflight(ctx, args.request_body, 'ShipmentRequest', { label: 'shipment creation' });
@@ -107,7 +110,8 @@ export async function createShipment(
     publishedCents: quote.publishedCents,
     negotiatedCents: quote.negotiatedCents,
     billingWeightLbs: quote.billableWeightLbs,
-    createdAt: now.toISOString(),
+    createdAt: new Date(now.getTime() + (slowMs ?? 0)).toISOString(),
+    ...(slowMs !== undefined ? { slowMs } : {}),
   };
   ctx.store.add(rec);
   await afterRecord();
