@@ -530,7 +530,11 @@ await import(${JSON.stringify(SANDBOX_BIN)});
         /ups-mcp: sandbox-wrapper: argv=--token \*\*\* --api-key=\*\*\* CLIENT_SECRET=\*\*\*/,
         'auth log',
       ],
-      [log('authRefused'), /UPS call failed .*tool=create_shipment category=auth code=250002/, 'auth log'],
+      [
+        log('authRefused'),
+        /"message":"UPS call failed".*"tool":"create_shipment","category":"auth","code":"250002"/,
+        'auth log',
+      ],
     ] as const) {
       assert.ok(expected.test(text), `the ${where} holds ${expected}: …${text.slice(-600)}`);
     }
