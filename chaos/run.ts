@@ -110,6 +110,7 @@ export async function runScenario(
     const ctx: ScenarioContext = {
       stack,
       fleet,
+      sandboxDir,
       random: seeded(opts.seed),
       ci: opts.ci,
       rows,

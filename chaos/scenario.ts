@@ -11,6 +11,8 @@ import type { CheckRules } from './checks';
 export interface ScenarioContext {
   stack: ChaosStack;
   fleet: WorkerFleet;
+  /** The data dir every worker's sandbox shares (its shipments and call log). */
+  sandboxDir: string;
   /** The run's seeded random numbers in [0, 1). */
   random: () => number;
   /** The small configuration (CI). */

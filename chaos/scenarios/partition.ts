@@ -5,10 +5,14 @@
  * SDK times those activities out locally and its pool stops their sandbox processes; UPS finishes the
  * creates anyway (the sandbox records a slow create when it arrives), as the real UPS would.
  */
+import { readShipments } from '../../ups-sandbox/store';
 import { startTcpProxy, type TcpProxy } from '../tcp-proxy';
 import { BASE_ENV, BASE_KNOBS, atMoments, type Scenario } from '../scenario';
 
 const partitions = (ci: boolean) => (ci ? 1 : 2);
+/** Slow creates UPS has on record, landed or not (only the cut worker's sandbox makes them). */
+const slowCreates = (sandboxDir: string) =>
+  readShipments(sandboxDir, { pending: true }).filter((r) => r.slowMs !== undefined).length;
 let proxy: TcpProxy | undefined;
 const CUT = 1;
 
@@ -33,9 +37,13 @@ export const partition: Scenario = {
   planned: (ci) => ({ faults: partitions(ci), upsFaults: ['slow'] }),
   async schedule(ctx) {
     await atMoments(ctx, partitions(ctx.ci), [0.15, 0.6], async () => {
+      const before = slowCreates(ctx.sandboxDir);
       await ctx.setKnobs({ rules: [{ tool: 'create_shipment', fault: 'slow', ms: 30_000 }] }, [CUT]);
-      // Creates sent from now on last 30 s; let some leave before the cut.
-      await ctx.sleep(3000);
+      // Creates sent from now on last 30 s: cut once one is at UPS (the other session's may follow).
+      for (let waited = 0; waited < 20_000 && slowCreates(ctx.sandboxDir) === before; waited += 250) {
+        await ctx.sleep(250);
+      }
+      await ctx.sleep(1000);
       ctx.fault('partition worker cut from Temporal for 35 s');
       proxy!.partition();
       await ctx.sleep(35_000);
