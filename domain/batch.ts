@@ -204,6 +204,12 @@ export interface ExtraShipmentCounts {
   notVoided: number;
 }
 
+/** The first row numbers that need an operator (failed, needs review): numbers only, no row data. */
+export interface ActionRows {
+  failed: number[];
+  needsReview: number[];
+}
+
 /** Why a batch waits for UPS: failures about UPS itself, not about one row. */
 export type UpsOutageKind = 'auth' | 'unreachable' | 'unavailable' | 'rate_limited';
 

@@ -1,8 +1,10 @@
 /**
- * The Web UI's current details of a batch: a few lines of markdown about its phase, counts, costs and,
- * while it waits for UPS, the outage. Set again at every phase change and after every row.
+ * The Web UI's current details of a batch: a few lines of markdown about its phase, counts, costs, what the
+ * operator can do next (the exact signal payloads, to paste into the UI's Send a Signal dialog) and, while
+ * it waits for UPS, the outage. Set again at every phase change and after every row. Row numbers and the
+ * preview's hash only: never row data.
  */
-import type { UpsOutage } from '../domain/batch';
+import type { ActionRows, UpsOutage } from '../domain/batch';
 import { formatCents } from '../domain/money';
 import type { BatchState } from './batch-state';
 
@@ -15,7 +17,50 @@ export function progressMarkdown(s: BatchState): string {
     `shipped ${c.shipped} · failed ${c.failed} · needs review ${c.needsReview} · pending ${c.pending} · in flight ${s.inFlightCount} · invalid ${c.invalid} of ${c.total}`,
     `cost so far ${money(s.actualCostCents)} (estimate ${money(s.estimatedCostCents)})`,
     ...(s.upsOutage ? [outageMarkdown(s.upsOutage)] : []),
+    ...nextStepMarkdown(s),
   ].join('\n\n');
+}
+
+/** A payload as inline code (JSON has no backticks: it cannot close the span). */
+const payload = (value: object) => `\`${JSON.stringify(value)}\``;
+
+/** What the operator can send now, with the payloads; nothing in phases that need no one. */
+function nextStepMarkdown(s: BatchState): string[] {
+  if (s.phase === 'awaiting_approval') {
+    const hash = s.preview?.previewHash;
+    const approve = hash ? { previewHash: hash } : {};
+    return [
+      `**Next: approve or reject.** Send a Signal \`approve\` with ${payload(approve)} to ship the rows of this ` +
+        `preview (add \`"by"\` with your name), or \`reject\` with ${payload({ reason: 'why' })}.`,
+    ];
+  }
+  if (s.phase !== 'awaiting_action') return [];
+  const rows = s.actionRows ?? { failed: [], needsReview: [] };
+  const lines = [
+    `**Next: act on the rows below**, or Send a Signal \`finish\` with ${payload({})} to close the batch as it is.`,
+  ];
+  if (s.counts.failed > 0) {
+    lines.push(
+      `Failed ${s.counts.failed}: rows ${rowList(rows.failed, s.counts.failed)}. ` +
+        `\`restart\` with ${payload({ scope: 'failed' })} ships them again.`,
+    );
+  }
+  if (s.counts.needsReview > 0) {
+    const row = rows.needsReview[0] ?? 1;
+    lines.push(
+      `Needs review ${s.counts.needsReview}: rows ${rowList(rows.needsReview, s.counts.needsReview)}. ` +
+        `\`restart\` with ${payload({ scope: 'needs_review' })} asks UPS about them again; ` +
+        `\`resolve\` with ${payload({ row, outcome: 'shipped', trackingNumber: '1Z…' })} (found at UPS) or ` +
+        `${payload({ row, outcome: 'retry' })} (not shipped: ship again) settles one.`,
+    );
+  }
+  return lines;
+}
+
+/** The row numbers shown, and how many more there are. */
+function rowList(shown: ActionRows['failed'], count: number): string {
+  const more = count - shown.length;
+  return shown.length === 0 ? `(${count})` : `${shown.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
 }
 
 /** The outage for the Web UI's current details: what, since when, what happens next. */

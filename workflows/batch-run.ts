@@ -73,6 +73,7 @@ export class BatchRun {
     if (totals.currency) s.currency = totals.currency;
     s.extraShipments = totals.extraShipments;
     s.estimatedCostRows = totals.estimatedCostRows;
+    s.actionRows = totals.actionRows;
   }
 
   /** Whether the attention phase should hand over to a new run (history or Updates growing). */

@@ -15,6 +15,7 @@ import {
   RestartSchema,
   ResumeSchema,
   SetModeSchema,
+  type ActionRows,
   type BatchInput,
   type BatchMode,
   type BatchPreview,
@@ -117,6 +118,8 @@ export class BatchState implements CarriedState {
   extraShipments?: ExtraShipmentCounts;
   /** From the ledger: shipped rows whose cost is a rate quote, when there are any. */
   estimatedCostRows?: number;
+  /** From the ledger: the first rows that need an operator, for the Web UI (absent in older histories). */
+  actionRows?: ActionRows;
 
   constructor(
     readonly batchId: string,

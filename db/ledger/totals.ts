@@ -1,5 +1,11 @@
 /** A batch's totals straight from the ledger: row counts by status, shipped cost, extra shipments. */
-import { COUNT_FIELD, emptyCounts, type ExtraShipmentCounts, type RowCounts } from '../../domain/batch';
+import {
+  COUNT_FIELD,
+  emptyCounts,
+  type ActionRows,
+  type ExtraShipmentCounts,
+  type RowCounts,
+} from '../../domain/batch';
 import type { RowStatus } from '../../domain/row-status';
 import type { Db } from './transaction';
 
@@ -12,7 +18,15 @@ export interface LedgerTotals {
   extraShipments?: ExtraShipmentCounts;
   /** Shipped rows whose cost is a rate quote rather than UPS's charges (present only when there are any). */
   estimatedCostRows?: number;
+  /**
+   * The first row numbers that need an operator (failed, needs review), for the Web UI's current details;
+   * present only when there are any: the first {@link ACTION_ROWS_SHOWN} of each kind.
+   */
+  actionRows?: ActionRows;
 }
+
+/** How many row numbers of each kind the totals name. */
+export const ACTION_ROWS_SHOWN = 10;
 
 export async function ledgerTotals(db: Db, batchId: string): Promise<LedgerTotals> {
   const { rows } = await db.query<{
@@ -51,5 +65,21 @@ export async function ledgerTotals(db: Db, batchId: string): Promise<LedgerTotal
     currency,
     ...(found > 0 ? { extraShipments: { found, voided, notVoided: found - voided } } : {}),
     ...(estimated > 0 ? { estimatedCostRows: estimated } : {}),
+    ...(counts.failed + counts.needsReview > 0 ? { actionRows: await actionRows(db, batchId, counts) } : {}),
+  };
+}
+
+async function actionRows(db: Db, batchId: string, counts: RowCounts): Promise<ActionRows> {
+  const first = async (status: RowStatus, count: number): Promise<number[]> => {
+    if (count === 0) return [];
+    const { rows } = await db.query<{ row_no: number }>(
+      `SELECT row_no FROM batch_rows WHERE batch_id = $1 AND status = $2 ORDER BY row_no LIMIT $3`,
+      [batchId, status, ACTION_ROWS_SHOWN],
+    );
+    return rows.map((r) => r.row_no);
+  };
+  return {
+    failed: await first('failed', counts.failed),
+    needsReview: await first('needs_review', counts.needsReview),
   };
 }

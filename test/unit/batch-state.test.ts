@@ -163,3 +163,49 @@ test('progress text for the Web UI: phase, mode, counts, costs with two decimals
     ].join('\n\n'),
   );
 });
+
+/** The payload in the first inline code after `name` in the details (what an operator would copy). */
+function payloadAfter(details: string, name: string): unknown {
+  const m = new RegExp(`\`${name}\` with \`([^\`]+)\``).exec(details);
+  assert.ok(m, `a ${name} payload in: ${details}`);
+  return JSON.parse(m[1]!);
+}
+
+test('current details while awaiting approval: the approve payload with the current hash is accepted as it is', () => {
+  const s = waiting();
+  const details = progressMarkdown(s);
+  assert.match(details, /\*\*Next: approve or reject\.\*\*/);
+  const approve = payloadAfter(details, 'approve');
+  assert.deepEqual(approve, { previewHash: 'h1' });
+  assert.equal(s.checkApprove(approve).ok, true, 'pasted unchanged, it approves');
+  assert.equal(s.checkReject(payloadAfter(details, 'reject')).ok, true);
+  // A new preview: the details name the new hash, the old payload is stale.
+  s.preview = { ...s.preview!, previewHash: 'h2' };
+  assert.deepEqual(payloadAfter(progressMarkdown(s), 'approve'), { previewHash: 'h2' });
+  assert.equal(s.checkApprove(approve).ok, false);
+  s.phase = 'executing';
+  assert.doesNotMatch(progressMarkdown(s), /Next:/, 'nothing to do while it ships');
+});
+
+test('current details while awaiting action: the rows by number and restart / resolve / finish payloads that apply', () => {
+  const s = new BatchState('batch-x', input);
+  s.phase = 'awaiting_action';
+  s.counts = { ...s.counts, total: 40, shipped: 25, failed: 12, needsReview: 3 };
+  s.actionRows = { failed: [1, 2, 3, 5, 8, 13, 21, 22, 23, 30], needsReview: [4, 9, 17] };
+  const details = progressMarkdown(s);
+  assert.match(details, /Failed 12: rows 1, 2, 3, 5, 8, 13, 21, 22, 23, 30 and 2 more\./);
+  assert.match(details, /Needs review 3: rows 4, 9, 17\./);
+  assert.equal(s.checkFinish(payloadAfter(details, 'finish')).ok, true);
+  const restart = payloadAfter(details, 'restart');
+  assert.deepEqual(restart, { scope: 'failed' });
+  assert.equal(s.checkRestart(restart).ok, true);
+  assert.equal(s.checkRestart({ scope: 'needs_review' }).ok, true);
+  assert.deepEqual(payloadAfter(details, 'resolve'), { row: 4, outcome: 'shipped', trackingNumber: '1Z…' });
+  assert.match(details, /`\{"row":4,"outcome":"retry"\}`/);
+  assert.equal(s.checkResolve({ row: 4, outcome: 'retry' }).ok, true);
+  // Only what applies: no failed rows, no restart of failed ones.
+  s.counts = { ...s.counts, failed: 0 };
+  s.actionRows = { failed: [], needsReview: [4, 9, 17] };
+  assert.doesNotMatch(progressMarkdown(s), /Failed|"scope":"failed"/);
+  assert.doesNotMatch(details, /Jane|Receiver|Street|Ave/, 'no row data');
+});

@@ -8,7 +8,12 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { ApplicationFailure, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import {
+  ApplicationFailure,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import type { BatchInputArg } from '../../domain/batch';
 import { cancelSignal, finishSignal, resolveUpdate, statusQuery } from '../../domain/messages';
 import type { ShipmentRequestBody } from '../../domain/shipment-schema';
@@ -79,6 +84,12 @@ function batchId(prefix: string): string {
   return `batch-${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
+/** The Web UI's current details of a batch (the SDK's built-in metadata query). */
+async function currentDetails(handle: { query: WorkflowHandle['query'] }): Promise<string> {
+  const meta = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+  return meta.currentDetails ?? '';
+}
+
 /** The workflow failed at start with InvalidBatchInput whose message matches `why`. */
 function invalidInput(why: RegExp) {
   return (err: unknown) => {
@@ -120,6 +131,10 @@ test('resolve Updates in awaiting_action hand over to a new run after updatesPer
         [...failing],
       );
       assert.equal((await waitForRuns(id, (n) => n >= 1)).length, 1, 'one run so far');
+      // The Web UI's current details name the failed rows and the payloads that act on them.
+      const details = await currentDetails(handle);
+      assert.match(details, /Failed 3: rows 2, 4, 5\. `restart` with `\{"scope":"failed"\}`/);
+      assert.match(details, /`finish` with `\{\}`/);
 
       // The operator shipped them by hand with a corrected address: UPS now rates them.
       writeFileSync(sbx.knobsFile, '{}');
@@ -132,6 +147,9 @@ test('resolve Updates in awaiting_action hand over to a new run after updatesPer
 
       const s1 = await resolve(r1!);
       assert.equal(s1.phase, 'awaiting_action');
+      // Current details follow the actions (applied by the workflow after the Update answered).
+      await waitForStatus(handle, (s) => s.counts.failed === 2);
+      assert.match(await currentDetails(handle), /Failed 2: rows 4, 5\./);
       const s2 = await resolve(r2!);
       assert.equal(s2.phase, 'awaiting_action');
       // Two Updates: the run hands over to a new one, which keeps waiting with the same counts.

@@ -23,6 +23,8 @@ export async function attention(run: BatchRun): Promise<'finish' | 'cancel' | 'c
     if (s.phase !== 'awaiting_action') {
       run.enter('awaiting_action');
       s.attentionDeadline = Date.now() + durationToMs(run.opts.attentionTimeout);
+    } else {
+      run.showProgress(); // the rows left after the last actions
     }
     if (s.actions.length === 0) {
       const acted = await condition(
