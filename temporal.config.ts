@@ -4,6 +4,7 @@
  * @temporalio/envconfig (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS variables, profiles).
  */
 import { readFileSync } from 'node:fs';
+import { isIPv4, isIPv6 } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -23,6 +24,27 @@ const positiveInt = z.coerce.number().int().positive();
 const duration = z
   .string()
   .regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration such as 500ms, 30s, 5m, 2h or 7d');
+
+/**
+ * `host:port` to listen on, or `off`. The Temporal runtime binds it as a socket address, so the host is an IP
+ * (`localhost` is taken as 127.0.0.1); IPv6 in brackets (`[::1]:9464`). `off` parses to undefined.
+ */
+const listenAddress = z.string().transform((text, ctx): string | undefined => {
+  const value = text.trim();
+  if (value.toLowerCase() === 'off') return undefined;
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value);
+  const host = m?.[1] ?? (m?.[2] === 'localhost' ? '127.0.0.1' : m?.[2]);
+  const portNo = Number(m?.[3]);
+  const ipOk = host !== undefined && (m?.[1] !== undefined ? isIPv6(host) : isIPv4(host));
+  if (!m || !ipOk || !(portNo >= 1 && portNo <= 65535)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'expected host:port with an IP address and a port 1-65535 (e.g. 127.0.0.1:9464), or off',
+    });
+    return z.NEVER;
+  }
+  return m[1] !== undefined ? `[${host}]:${portNo}` : `${host}:${portNo}`;
+});
 
 const stringList = z.preprocess((v) => {
   if (typeof v !== 'string') return v;
@@ -122,6 +144,8 @@ const SETTINGS = {
   workerMaxActivities: ['SHIPBATCH_WORKER_MAX_ACTIVITIES', positiveInt.default(32)],
   /** How long a stopping worker (SIGTERM, a deploy) lets calls in flight finish; default: the UPS call timeout + 10s. */
   workerShutdownGrace: ['SHIPBATCH_WORKER_SHUTDOWN_GRACE', duration.optional()],
+  /** Where the worker serves Prometheus metrics (activities/metrics.ts and the SDK's); unset or `off`: nowhere. */
+  metricsAddress: ['SHIPBATCH_METRICS_ADDRESS', listenAddress.optional()],
 } as const satisfies Record<string, readonly [string, z.ZodType]>;
 
 /**
@@ -155,6 +179,7 @@ const SHOWN_VALUES: ReadonlySet<string> = new Set([
   'SHIPBATCH_UPS_SANDBOX_DATA_DIR',
   'SHIPBATCH_WORKER_MAX_ACTIVITIES',
   'SHIPBATCH_WORKER_SHUTDOWN_GRACE',
+  'SHIPBATCH_METRICS_ADDRESS',
 ]);
 
 type Settings = { [K in keyof typeof SETTINGS]: z.output<(typeof SETTINGS)[K][1]> };
@@ -214,6 +239,8 @@ export interface ShipbatchConfig {
     maxConcurrentActivities: number;
     /** Time a stopping worker gives its activities to finish before cancelling them. */
     shutdownGraceMs: number;
+    /** `host:port` of the worker's Prometheus endpoint (`/metrics`); undefined: no metrics served. */
+    metricsAddress?: string;
   };
 }
 
@@ -385,6 +412,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ShipbatchConfi
       shutdownGraceMs: s.workerShutdownGrace
         ? durationMs(s.workerShutdownGrace)
         : durationMs(s.upsCallTimeout) + 10_000,
+      ...(s.metricsAddress ? { metricsAddress: s.metricsAddress } : {}),
     },
   };
 }

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { createBatchActivities } from './batch';
 import { createStackCheckActivities } from './stack-check';
 import type { UpsClient } from './ups/client';
+import type { ShipbatchMetrics } from './metrics';
 
 /** What the activities need from the worker process: long-lived resources, opened once. */
 export interface ActivityDeps {
@@ -17,6 +18,8 @@ export interface ActivityDeps {
   callTimeoutMs: number;
   /** Whether a doubtful row not found after the grace is created again (else: needs review). */
   recreateAfterGrace: boolean;
+  /** Where row outcomes and render times are recorded (activities/metrics.ts); default: nowhere. */
+  metrics?: ShipbatchMetrics;
 }
 
 /** The activities registered on the `shipbatch` task queue, bound to the worker's resources. */

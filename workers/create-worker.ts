@@ -5,6 +5,7 @@ import type pg from 'pg';
 import type { ShipbatchConfig } from '../temporal.config';
 import { createActivities } from '../activities';
 import type { UpsClient } from '../activities/ups/client';
+import type { ShipbatchMetrics } from '../activities/metrics';
 
 const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -45,6 +46,8 @@ export async function createShipbatchWorker(opts: {
   pool: pg.Pool;
   ups: UpsClient;
   identity?: string;
+  /** shipbatch's metrics (workers/main.ts, when SHIPBATCH_METRICS_ADDRESS is set); default: none. */
+  metrics?: ShipbatchMetrics;
 }): Promise<Worker> {
   const identity = opts.identity ?? `shipbatch-worker@${os.hostname()}:${process.pid}`;
   return Worker.create({
@@ -61,6 +64,7 @@ export async function createShipbatchWorker(opts: {
       reconcileGraceMs: opts.config.ups.reconcileGraceMs,
       callTimeoutMs: opts.config.ups.callTimeoutMs,
       recreateAfterGrace: opts.config.ups.recreateAfterGrace,
+      ...(opts.metrics ? { metrics: opts.metrics } : {}),
     }),
     maxConcurrentActivityTaskExecutions: opts.config.worker.maxConcurrentActivities,
     // A deploy's SIGTERM lets the creates in flight finish (else each would become a doubtful row).

@@ -3,8 +3,9 @@
  * activities. Exits 0 after a graceful shutdown on SIGINT/SIGTERM, 1 when Temporal or PostgreSQL is
  * unreachable or the configuration is bad (with a message that says which).
  */
-import { Runtime } from '@temporalio/worker';
+import { Runtime, type RuntimeOptions } from '@temporalio/worker';
 import { loadConfig } from '../temporal.config';
+import { createMetrics, histogramBuckets } from '../activities/metrics';
 import { openPool } from '../db/pool';
 import { migrate } from '../db/migrate';
 import { createUpsClient } from '../activities/ups/from-config';
@@ -15,7 +16,10 @@ async function main(): Promise<void> {
   const config = loadConfig();
   // The SDK's entries at SHIPBATCH_LOG_LEVEL and up, an expected activity failure on one line (workers/log.ts);
   // we handle signals ourselves, below.
-  Runtime.install({ logger: createWorkerLogger(config.logLevel), shutdownSignals: [] });
+  const logger = createWorkerLogger(config.logLevel);
+  installRuntime({ logger, shutdownSignals: [] }, config.worker.metricsAddress);
+  // shipbatch's own metrics go to the same endpoint as the SDK's (activities/metrics.ts).
+  const metrics = config.worker.metricsAddress ? createMetrics(Runtime.instance().metricMeter) : undefined;
   const pool = await openPool({
     url: config.database.url,
     max: config.worker.maxConcurrentActivities + 2,
@@ -26,11 +30,15 @@ async function main(): Promise<void> {
     await migrate(pool);
     const connection = await connectWorker(config);
     // UPS server output is kept for error messages; shown live only at debug level.
-    const ups = createUpsClient(config.ups, (line) => {
-      if (config.logLevel === 'debug') process.stderr.write(`ups-mcp: ${line}\n`);
-    });
+    const ups = createUpsClient(
+      config.ups,
+      (line) => {
+        if (config.logLevel === 'debug') process.stderr.write(`ups-mcp: ${line}\n`);
+      },
+      metrics,
+    );
     try {
-      const worker = await createShipbatchWorker({ config, connection, pool, ups });
+      const worker = await createShipbatchWorker({ config, connection, pool, ups, metrics });
       const stop = (signal: string) => {
         process.stderr.write(`worker: ${signal} received, finishing in-flight tasks…\n`);
         worker.shutdown();
@@ -50,6 +58,38 @@ async function main(): Promise<void> {
   } finally {
     await pool.end();
   }
+}
+
+/**
+ * The runtime, with the Prometheus endpoint when `metricsAddress` is set (the SDK's `temporal_*` metrics and
+ * shipbatch's); an address that cannot be bound is an error naming the variable.
+ */
+function installRuntime(options: RuntimeOptions, metricsAddress: string | undefined): void {
+  if (!metricsAddress) {
+    Runtime.install(options);
+    return;
+  }
+  try {
+    Runtime.install({
+      ...options,
+      telemetryOptions: {
+        metrics: {
+          prometheus: {
+            bindAddress: metricsAddress,
+            countersTotalSuffix: true,
+            histogramBucketOverrides: histogramBuckets(),
+          },
+        },
+      },
+    });
+  } catch (err) {
+    throw new Error(
+      `cannot serve metrics at SHIPBATCH_METRICS_ADDRESS=${metricsAddress}: ${(err as Error).message}; ` +
+        'choose a free host:port, or set it to off',
+      { cause: err },
+    );
+  }
+  process.stderr.write(`worker: Prometheus metrics at http://${metricsAddress}/metrics\n`);
 }
 
 main().catch((err: unknown) => {

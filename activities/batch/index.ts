@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { BatchInput, PendingAction } from '../../domain/batch';
 import type { RowStatus } from '../../domain/row-status';
 import type { UpsClient } from '../ups/client';
+import { NO_METRICS, type ShipbatchMetrics } from '../metrics';
 import { loadBatch } from './load';
 import { requestCancel } from '../../db/ledger/batches';
 import { markRows, pendingRows } from '../../db/ledger/rows';
@@ -21,13 +22,15 @@ export interface BatchActivityDeps {
   reconcileGraceMs: number;
   callTimeoutMs: number;
   recreateAfterGrace: boolean;
+  metrics?: ShipbatchMetrics;
 }
 
 export function createBatchActivities(deps: BatchActivityDeps) {
   const { pool, ups } = deps;
+  const metrics = deps.metrics ?? NO_METRICS;
   return {
     loadBatch: (args: { batchId: string; input: BatchInput }) =>
-      loadBatch(pool, args, deps.statementTimeoutMs),
+      loadBatch(pool, args, deps.statementTimeoutMs, metrics),
     previewBatch: (args: { batchId: string; previewRows: number; rateAll: boolean; concurrency: number }) =>
       previewBatch(pool, ups, args),
     pendingRows: (args: { batchId: string; afterRowNo: number; limit: number }) =>
@@ -41,6 +44,7 @@ export function createBatchActivities(deps: BatchActivityDeps) {
             reconcileGraceMs: deps.reconcileGraceMs,
             callTimeoutMs: deps.callTimeoutMs,
             recreateAfterGrace: deps.recreateAfterGrace,
+            metrics,
           },
           args,
         ),
@@ -55,9 +59,16 @@ export function createBatchActivities(deps: BatchActivityDeps) {
       rows?: number[];
       /** Why, for rows moved to needs_review. */
       reason?: string;
-    }) => markRows(pool, args.batchId, args.from, args.to, args.rows, args.reason),
-    settleRow: (args: { batchId: string; rowNo: number; reason: string }) => settleRow(pool, args),
-    applyRowAction: (args: { batchId: string; action: PendingAction }) => applyRowAction(pool, ups, args),
+    }) => {
+      const moved = await markRows(pool, args.batchId, args.from, args.to, args.rows, args.reason);
+      // The cancel's rows that UPS could not be asked about: an outcome the ledger records here.
+      if (args.to === 'needs_review' || args.to === 'failed')
+        metrics.rowOutcome(args.batchId, args.to, moved);
+      return moved;
+    },
+    settleRow: (args: { batchId: string; rowNo: number; reason: string }) => settleRow(pool, args, metrics),
+    applyRowAction: (args: { batchId: string; action: PendingAction }) =>
+      applyRowAction(pool, ups, args, metrics),
     voidShippedRows: (args: { batchId: string }) => keepAlive(() => voidShippedRows(pool, ups, args)),
     writeBack: (args: { batchId: string }) => keepAlive(() => writeBack(pool, args)),
   };

@@ -20,6 +20,7 @@ import { openBatchRenderer } from '../../inputs/template';
 import { getBatch, markLoaded, upsertBatch } from '../../db/ledger/batches';
 import { insertRows, LedgerConflictError, loadProgress, type LedgerRowInsert } from '../../db/ledger/rows';
 import { ledgerTotals } from '../../db/ledger/totals';
+import { NO_METRICS, type ShipbatchMetrics } from '../metrics';
 
 /** Source rows read, rendered and inserted per page (one INSERT per page). */
 export const LOAD_PAGE_ROWS = 1000;
@@ -44,6 +45,7 @@ export async function loadBatch(
   pool: pg.Pool,
   args: { batchId: string; input: BatchInput },
   statementTimeoutMs: number,
+  metrics: ShipbatchMetrics = NO_METRICS,
 ): Promise<LoadSummary> {
   const { batchId, input } = args;
   await upsertBatch(pool, batchId, input);
@@ -104,9 +106,11 @@ export async function loadBatch(
           throw err;
         }
         if (page.rows.length === 0) break;
+        const renderStarted = performance.now();
         const rendered = await renderer.renderRows(
           page.rows.map((r, i) => ({ rowNo: lastRowNo + i + 1, data: r.data })),
         );
+        metrics.templateRendered(page.rows.length, performance.now() - renderStarted);
         const inserts: LedgerRowInsert[] = page.rows.map((r, i) => {
           const rowNo = lastRowNo + i + 1;
           const result = rendered[i]!;

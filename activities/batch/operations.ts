@@ -16,6 +16,7 @@ import { markRows, rowStatuses, settleExhaustedRow } from '../../db/ledger/rows'
 import { shippedRows, storeShipped } from '../../db/ledger/shipments';
 import { markWrittenBack, rowsToWriteBack } from '../../db/ledger/write-back';
 import { inTransaction } from '../../db/ledger/transaction';
+import { NO_METRICS, type ShipbatchMetrics } from '../metrics';
 
 export interface RowActionResult {
   /** Rows put back to be dispatched again. */
@@ -59,8 +60,9 @@ export async function applyRowAction(
   pool: pg.Pool,
   ups: UpsClient,
   args: { batchId: string; action: PendingAction },
+  metrics: ShipbatchMetrics = NO_METRICS,
 ): Promise<RowActionResult> {
-  const r = await applyRowActionUnbounded(pool, ups, args);
+  const r = await applyRowActionUnbounded(pool, ups, args, metrics);
   return { ...r, problems: boundProblems(r.problems, `shipbatch rows ${args.batchId}`) };
 }
 
@@ -68,6 +70,7 @@ async function applyRowActionUnbounded(
   pool: pg.Pool,
   ups: UpsClient,
   args: { batchId: string; action: PendingAction },
+  metrics: ShipbatchMetrics,
 ): Promise<RowActionResult> {
   const { batchId, action } = args;
   if (action.kind === 'restart') {
@@ -103,7 +106,7 @@ async function applyRowActionUnbounded(
   if (problems.length === 0) {
     // UPS told the operator, not us, what it charged: the row's cost is a rate quote, marked as such.
     const quote = await estimateRowCost(pool, ups, batchId, action.row);
-    await storeShipped(pool, batchId, action.row, {
+    const stored = await storeShipped(pool, batchId, action.row, {
       trackingNumbers: [action.trackingNumber],
       costCents: quote?.cents ?? null,
       currency: quote?.currency ?? null,
@@ -111,6 +114,7 @@ async function applyRowActionUnbounded(
       labels: [],
       resolvedBy: 'operator',
     });
+    if (stored === 'stored') metrics.rowOutcome(batchId, 'shipped');
   }
   return { requeued: 0, problems };
 }
@@ -119,8 +123,11 @@ async function applyRowActionUnbounded(
 export async function settleRow(
   pool: pg.Pool,
   args: { batchId: string; rowNo: number; reason: string },
+  metrics: ShipbatchMetrics = NO_METRICS,
 ): Promise<RowStatus> {
-  return settleExhaustedRow(pool, args.batchId, args.rowNo, args.reason);
+  const { status, changed } = await settleExhaustedRow(pool, args.batchId, args.rowNo, args.reason);
+  if (changed && (status === 'failed' || status === 'needs_review')) metrics.rowOutcome(args.batchId, status);
+  return status;
 }
 
 /** Void every shipped row through UPS (cancel with voidShipped); refusals are reported per row. */

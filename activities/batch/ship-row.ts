@@ -34,6 +34,7 @@ import {
 import { settleExtraShipment, storeShipped, type ShippedRecord } from '../../db/ledger/shipments';
 import { inTransaction } from '../../db/ledger/transaction';
 import { cancelUnsentRow } from '../../db/ledger/rows';
+import { NO_METRICS, type ShipbatchMetrics } from '../metrics';
 
 export interface ShipRowResult {
   rowNo: number;
@@ -63,6 +64,8 @@ export interface ShipRowDeps {
   recreateAfterGrace: boolean;
   /** Waits between lookups that failed for a transient reason (429, 503, timeout) before needs_review. */
   lookupRetryDelaysMs?: readonly number[];
+  /** Where each outcome this attempt records in the ledger is counted (shipped, failed, needs_review). */
+  metrics?: ShipbatchMetrics;
 }
 
 /** How often the reconcile lookup asks again while waiting out the grace period. */
@@ -106,7 +109,7 @@ export async function shipRow(
       const why =
         `reference ${row.reference} not found at UPS, but the UPS server may still run an earlier create ` +
         '(it can hold calls past the timeout): check UPS, then resolve the row';
-      return settled(pool, await settleClaim(pool, k, 'needs_review', { message: why }), 'needs_review', k);
+      return settled(deps, await settleClaim(pool, k, 'needs_review', { message: why }), 'needs_review', k);
     }
     // Not found for the whole grace after any earlier create could have landed: it never reached UPS.
   }
@@ -121,7 +124,7 @@ export async function shipRow(
     if (err instanceof SendWithheld) {
       if (err.reason === 'cancel_requested') {
         // The batch was cancelled and this row provably has no shipment: it is cancelled, unsent.
-        return settled(pool, await settleClaim(pool, k, 'cancelled'), 'cancelled', k);
+        return settled(deps, await settleClaim(pool, k, 'cancelled'), 'cancelled', k);
       }
       return superseded(pool, k);
     }
@@ -142,7 +145,8 @@ export async function shipRow(
       return { rowNo, status: 'pending', costCents: 0, upsDown: outage };
     }
     if (err.errorClass === 'definitive') {
-      await settleClaim(pool, k, 'failed', { code: err.code, message: err.message });
+      if (await settleClaim(pool, k, 'failed', { code: err.code, message: err.message }))
+        (deps.metrics ?? NO_METRICS).rowOutcome(batchId, 'failed');
     } else if (err.errorClass === 'retryable') {
       // UPS provably did not create it (a 503 before processing): the retry need not reconcile.
       await settleClaim(pool, k, 'pending');
@@ -223,7 +227,7 @@ async function reconcile(
     if (found.kind === 'failed') {
       const why = `could not tell whether reference ${row.reference} shipped: ${found.message}`;
       return settled(
-        deps.pool,
+        deps,
         await settleClaim(deps.pool, k, 'needs_review', { message: why }),
         'needs_review',
         k,
@@ -305,6 +309,7 @@ async function storeShipment(
   s: ShippedRecord,
 ): Promise<'stored' | 'same' | ShipRowResult> {
   const outcome = await storeShipped(deps.pool, k.batchId, k.rowNo, s);
+  if (outcome === 'stored') (deps.metrics ?? NO_METRICS).rowOutcome(k.batchId, 'shipped');
   if (outcome !== 'extra') return outcome;
   try {
     const res = await deps.ups.voidShipment(s.shipmentId!, undefined, Context.current().cancellationSignal);
@@ -334,8 +339,17 @@ async function superseded(pool: pg.Pool, k: Claim): Promise<ShipRowResult> {
   };
 }
 
-/** The result of a settle: `status` when this attempt's write took, else the row as another attempt left it. */
-async function settled(pool: pg.Pool, took: boolean, status: RowStatus, k: Claim): Promise<ShipRowResult> {
-  if (took) return { rowNo: k.rowNo, status, costCents: 0 };
-  return superseded(pool, k);
+/**
+ * The result of a settle: `status` when this attempt's write took (a row needing review is counted then),
+ * else the row as another attempt left it.
+ */
+async function settled(
+  deps: ShipRowDeps,
+  took: boolean,
+  status: RowStatus,
+  k: Claim,
+): Promise<ShipRowResult> {
+  if (!took) return superseded(deps.pool, k);
+  if (status === 'needs_review') (deps.metrics ?? NO_METRICS).rowOutcome(k.batchId, status);
+  return { rowNo: k.rowNo, status, costCents: 0 };
 }

@@ -22,6 +22,7 @@ import {
   type VoidResult,
 } from './normalize';
 import { rateRequestFromShipmentRequest } from './rate-request';
+import { NO_METRICS, type ShipbatchMetrics } from '../metrics';
 
 /** UPS Rating request options: one service or all, optionally with time in transit. */
 export type RateRequestOption = 'Rate' | 'Shop' | 'Ratetimeintransit' | 'Shoptimeintransit';
@@ -34,6 +35,8 @@ export interface UpsClientOptions {
   callTimeoutMs: number;
   /** Calls started per second across this client (0 = unlimited). */
   callsPerSecond?: number;
+  /** Where each call's outcome and duration are recorded (default: nowhere). */
+  metrics?: ShipbatchMetrics;
 }
 
 export interface AddressInput {
@@ -78,6 +81,14 @@ export class UpsClient {
     signal?: AbortSignal,
     hook?: () => Promise<void>,
   ): Promise<unknown> {
+    // Timed from when the request leaves (the session wait and pacing have their own measure); a call that
+    // failed before it left, from its start. A call the hook withheld was no call: not counted.
+    const started = performance.now();
+    let sentAt: number | undefined;
+    const done = <T>(outcome: string, value: T): T => {
+      (this.opts.metrics ?? NO_METRICS).upsCall(tool, outcome, performance.now() - (sentAt ?? started));
+      return value;
+    };
     // Classification goes by role: the create tool may be configured under another name.
     const creating = tool === this.opts.tools.create;
     // Paced once the call has a session, so starts at the server are spaced, not places in line; the
@@ -87,6 +98,7 @@ export class UpsClient {
         throw new UpsTransportError(`${tool}: cancelled before it was sent`, false, { cause: err });
       });
       await hook?.();
+      sentAt = performance.now();
     };
     let result;
     try {
@@ -97,23 +109,30 @@ export class UpsClient {
       });
     } catch (err) {
       if (err instanceof SendWithheld) throw err;
-      throw classifyUpsFailure(tool, err, creating);
+      const failure = classifyUpsFailure(tool, err, creating);
+      throw done(failure.category, failure);
     }
     const text = (result.content ?? [])
       .map((c) => (c.type === 'text' ? c.text : ''))
       .join('\n')
       .trim();
-    if (result.isError) throw classifyToolError(tool, text, creating);
-    if (result.structuredContent) return result.structuredContent;
+    if (result.isError) {
+      const failure = classifyToolError(tool, text, creating);
+      throw done(failure.category, failure);
+    }
+    if (result.structuredContent) return done('ok', result.structuredContent);
     try {
-      return JSON.parse(text) as unknown;
+      return done('ok', JSON.parse(text) as unknown);
     } catch {
-      throw new UpsError({
-        tool,
-        message: `${tool} answered with text that is not JSON: ${text.slice(0, 200)}`,
-        errorClass: creating ? 'ambiguous' : 'definitive',
-        category: 'unknown',
-      });
+      throw done(
+        'unknown',
+        new UpsError({
+          tool,
+          message: `${tool} answered with text that is not JSON: ${text.slice(0, 200)}`,
+          errorClass: creating ? 'ambiguous' : 'definitive',
+          category: 'unknown',
+        }),
+      );
     }
   }
 

@@ -3,6 +3,7 @@ import type { ShipbatchConfig } from '../../temporal.config';
 import { UpsClient } from './client';
 import { sandboxTarget, type UpsServerTarget } from './connection';
 import { UpsSessionPool } from './session-pool';
+import type { ShipbatchMetrics } from '../metrics';
 
 /** Where the configured UPS MCP server is (sandbox by default). */
 export function upsServerTarget(ups: ShipbatchConfig['ups']): UpsServerTarget {
@@ -23,15 +24,18 @@ export function upsServerTarget(ups: ShipbatchConfig['ups']): UpsServerTarget {
 
 /**
  * The worker's UPS client, from configuration: a pool of `ups.sessions` sessions (stdio: that many
- * server processes), one call per session at a time.
+ * server processes), one call per session at a time; calls and the pool recorded on `metrics` when given.
  */
 export function createUpsClient(
   ups: ShipbatchConfig['ups'],
   onServerLog?: (line: string) => void,
+  metrics?: ShipbatchMetrics,
 ): UpsClient {
-  return new UpsClient(UpsSessionPool.forTarget(upsServerTarget(ups), ups.sessions, onServerLog), {
+  const pool = UpsSessionPool.forTarget(upsServerTarget(ups), ups.sessions, onServerLog, metrics);
+  return new UpsClient(pool, {
     tools: ups.tools,
     callTimeoutMs: ups.callTimeoutMs,
     callsPerSecond: ups.callsPerSecond,
+    metrics,
   });
 }

@@ -20,6 +20,7 @@ import {
   type UpsCaller,
   type UpsServerTarget,
 } from './connection';
+import { NO_METRICS, type ShipbatchMetrics } from '../metrics';
 
 /** One session of the pool (a {@link UpsMcpConnection} in production; a stub in unit tests). */
 export interface UpsSession {
@@ -71,17 +72,20 @@ export class UpsSessionPool implements UpsCaller {
    * @param size sessions at most (1…{@link MAX_UPS_SESSIONS})
    * @param openSession creates a session (not yet connected: it connects on its first call)
    * @param label how {@link describe} names the server (no secrets)
+   * @param metrics where the wait for a session and the sessions busy are recorded
    */
   constructor(
     readonly size: number,
     private readonly openSession: UpsSessionFactory,
     private readonly label = 'UPS MCP server',
+    private readonly metrics: ShipbatchMetrics = NO_METRICS,
   ) {
     if (!Number.isInteger(size) || size < 1 || size > MAX_UPS_SESSIONS) {
       throw new RangeError(
         `UPS session pool size must be an integer from 1 to ${MAX_UPS_SESSIONS}, got ${String(size)}`,
       );
     }
+    this.showSessions();
   }
 
   /** A pool of sessions with one target (stdio: one server process per session). */
@@ -89,9 +93,10 @@ export class UpsSessionPool implements UpsCaller {
     target: UpsServerTarget,
     size: number,
     onServerLog?: (line: string) => void,
+    metrics?: ShipbatchMetrics,
   ): UpsSessionPool {
     const label = new UpsMcpConnection(target).describe();
-    return new UpsSessionPool(size, () => new UpsMcpConnection(target, onServerLog), label);
+    return new UpsSessionPool(size, () => new UpsMcpConnection(target, onServerLog), label, metrics);
   }
 
   describe(): string {
@@ -114,7 +119,10 @@ export class UpsSessionPool implements UpsCaller {
    * sent).
    */
   async callTool(name: string, args: Record<string, unknown>, opts: CallOptions): Promise<CallToolResult> {
+    const waitStarted = performance.now();
     const slot = await this.acquire(name, opts.signal);
+    this.metrics.sessionWait(performance.now() - waitStarted);
+    this.showSessions();
     let broken = false;
     try {
       return await slot.session.callTool(name, args, opts);
@@ -222,5 +230,13 @@ export class UpsSessionPool implements UpsCaller {
     if (next && !this.closed)
       next.resolve(slot); // stays busy: handed over directly, FIFO
     else slot.busy = false;
+    this.showSessions();
+  }
+
+  /** The sessions gauges: busy now, and the pool's size. */
+  private showSessions(): void {
+    let busy = 0;
+    for (const s of this.slots) if (s.busy) busy++;
+    this.metrics.sessions(busy, this.size);
   }
 }

@@ -132,25 +132,31 @@ export async function rowStatuses(
 
 /**
  * Settle a row whose shipRow retries ran out: in_flight becomes needs_review (it may exist at UPS), pending
- * becomes failed (it did not ship), any other status stays. Returns the row's status now.
+ * becomes failed (it did not ship), any other status stays. Returns the row's status now and whether this
+ * call changed it.
  */
 export async function settleExhaustedRow(
   db: Db,
   batchId: string,
   rowNo: number,
   reason: string,
-): Promise<RowStatus> {
-  const { rows } = await db.query<{ status: RowStatus }>(
-    `UPDATE batch_rows
-        SET status = CASE status WHEN 'in_flight' THEN 'needs_review' WHEN 'pending' THEN 'failed' ELSE status END,
-            review_reason = CASE WHEN status = 'in_flight' THEN $3 ELSE review_reason END,
-            ups_error_code = CASE WHEN status = 'pending' THEN 'retries_exhausted' ELSE ups_error_code END,
-            ups_error_message = CASE WHEN status = 'pending' THEN $3 ELSE ups_error_message END,
+): Promise<{ status: RowStatus; changed: boolean }> {
+  // `was`: the status before, from the row locked by the subquery (the latest committed version, the one
+  // the UPDATE then changes), so a retried or concurrent settle sees that it changed nothing.
+  const { rows } = await db.query<{ status: RowStatus; was: RowStatus }>(
+    `UPDATE batch_rows r
+        SET status = CASE r.status WHEN 'in_flight' THEN 'needs_review' WHEN 'pending' THEN 'failed' ELSE r.status END,
+            review_reason = CASE WHEN r.status = 'in_flight' THEN $3 ELSE r.review_reason END,
+            ups_error_code = CASE WHEN r.status = 'pending' THEN 'retries_exhausted' ELSE r.ups_error_code END,
+            ups_error_message = CASE WHEN r.status = 'pending' THEN $3 ELSE r.ups_error_message END,
             updated_at = now()
-      WHERE batch_id = $1 AND row_no = $2 RETURNING status`,
+       FROM (SELECT batch_id, row_no, status FROM batch_rows WHERE batch_id = $1 AND row_no = $2 FOR UPDATE) before
+      WHERE r.batch_id = before.batch_id AND r.row_no = before.row_no
+      RETURNING r.status, before.status AS was`,
     [batchId, rowNo, reason.slice(0, 2000)],
   );
-  return rows[0]?.status ?? 'failed';
+  const row = rows[0];
+  return row ? { status: row.status, changed: row.status !== row.was } : { status: 'failed', changed: false };
 }
 
 /** A pending row that was never sent, cancelled (inside the caller's claim transaction). */
