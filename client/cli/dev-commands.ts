@@ -28,7 +28,7 @@ export async function devCommand(f: { worker?: boolean; json?: boolean }, io: Io
   } catch (err) {
     return reportStartupFailure(io, err);
   }
-  const { stack, worker, config } = services;
+  const { stack, worker, config, metricsAddress } = services;
   try {
     let checked = '';
     if (worker) {
@@ -56,6 +56,7 @@ export async function devCommand(f: { worker?: boolean; json?: boolean }, io: Io
           uiUrl: stack.uiUrl ?? null,
           database: describeDatabaseUrl(stack.databaseUrl),
           taskQueue: worker ? config.taskQueue : null,
+          metricsUrl: metricsAddress ? `http://${metricsAddress}/metrics` : null,
           logDir: stack.logDir,
           stateFile,
         })}\n`,
@@ -70,6 +71,7 @@ export async function devCommand(f: { worker?: boolean; json?: boolean }, io: Io
           ? `  Worker            polling task queue ${config.taskQueue}${checked}`
           : '  Worker            none (--no-worker): run `shipbatch worker`',
       );
+      if (metricsAddress) say(`  Metrics           http://${metricsAddress}/metrics (Prometheus)`);
       say(`  Logs              ${stack.logDir}`);
       say(`  State file        ${stateFile} (other shipbatch commands here use these services)`);
       say('');

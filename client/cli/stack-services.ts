@@ -3,6 +3,7 @@
  * (waited for until it polls), stopped again worker first. Start-up failures are one line naming the cause
  * and the fix (describeStartupError), never a trace.
  */
+import net from 'node:net';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { ConfigError, describeConfig, loadConfig, type ShipbatchConfig } from '../../temporal.config';
@@ -31,6 +32,8 @@ export class StartupFailed extends Error {
 export interface Services {
   stack: RunningStack;
   worker?: ManagedProcess;
+  /** host:port of the worker's Prometheus endpoint, when it serves one. */
+  metricsAddress?: string;
   config: ShipbatchConfig;
   /** Stop the worker first, then the stack (idempotent). */
   stop(): Promise<void>;
@@ -63,6 +66,7 @@ export async function bringUp(
   opts.log(`starting the embedded stack (${JSON.stringify(describeConfig(config).temporal)})`);
   let stack: RunningStack | undefined;
   let worker: ManagedProcess | undefined;
+  let metricsAddress: string | undefined;
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -75,6 +79,8 @@ export async function bringUp(
     const env = { ...process.env, ...stackEnv(stack) };
     const stackConfig = loadConfig(env);
     if (opts.worker) {
+      metricsAddress = await devMetricsAddress(stackConfig, opts.log);
+      env.SHIPBATCH_METRICS_ADDRESS = metricsAddress ?? 'off';
       worker = await startProcess('worker', process.execPath, ['--import', TSX, WORKER_MAIN], {
         logDir: stack.logDir,
         env,
@@ -98,11 +104,53 @@ export async function bringUp(
         await connection.close();
       }
     }
-    return { stack, worker, config: stackConfig, stop };
+    if (metricsAddress) opts.log(`worker metrics (Prometheus) at http://${metricsAddress}/metrics`);
+    return { stack, worker, config: stackConfig, stop, ...(metricsAddress ? { metricsAddress } : {}) };
   } catch (err) {
     await stop();
     throw new StartupFailed(describeStartupError(err), err instanceof ConfigError ? 2 : 1);
   }
+}
+
+/** Where `shipbatch dev` and `npm start` serve the worker's metrics unless SHIPBATCH_METRICS_ADDRESS says. */
+export const DEV_METRICS_HOST = '127.0.0.1';
+export const DEV_METRICS_PORT = 9464;
+/** Ports tried after {@link DEV_METRICS_PORT} when it is taken (another dev, a Prometheus exporter). */
+const DEV_METRICS_TRIES = 10;
+
+/**
+ * The metrics address of the dev worker: SHIPBATCH_METRICS_ADDRESS when the environment sets it (`off`: none),
+ * else 127.0.0.1:9464, or the next free port of the ten after it (said on `log`), or none when all are taken.
+ */
+async function devMetricsAddress(
+  config: ShipbatchConfig,
+  log: (line: string) => void,
+): Promise<string | undefined> {
+  if (process.env.SHIPBATCH_METRICS_ADDRESS?.trim()) return config.worker.metricsAddress;
+  for (let port = DEV_METRICS_PORT; port < DEV_METRICS_PORT + DEV_METRICS_TRIES; port++) {
+    if (await canListen(DEV_METRICS_HOST, port)) {
+      if (port !== DEV_METRICS_PORT) {
+        log(
+          `${DEV_METRICS_HOST}:${DEV_METRICS_PORT} is taken: the worker's metrics go to port ${port} instead`,
+        );
+      }
+      return `${DEV_METRICS_HOST}:${port}`;
+    }
+  }
+  log(
+    `no worker metrics: ports ${DEV_METRICS_PORT}-${DEV_METRICS_PORT + DEV_METRICS_TRIES - 1} on ${DEV_METRICS_HOST} ` +
+      'are taken; set SHIPBATCH_METRICS_ADDRESS=host:port',
+  );
+  return undefined;
+}
+
+/** True when a TCP server can listen on host:port right now. */
+function canListen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
+  });
 }
 
 /** `invalid configuration:\n  A\n  B` → `invalid configuration: A; B`. */

@@ -41,6 +41,7 @@ test('shipbatch dev serves the stack; commands in the same directory find it; Ct
     'DATABASE_URL',
     'SHIPBATCH_DATA_DIR',
     'SHIPBATCH_TASK_QUEUE',
+    'SHIPBATCH_METRICS_ADDRESS',
   ]) {
     delete devEnv[v];
   }
@@ -61,6 +62,12 @@ test('shipbatch dev serves the stack; commands in the same directory find it; Ct
     assert.match(output, /shipbatch: ready/, output);
     assert.match(output, new RegExp(`Temporal Web UI\\s+http://127\\.0\\.0\\.1:${uiPort}`));
     assert.match(output, /Worker\s+polling task queue shipbatch \(stack check stack-check-\d+ written by /);
+    // The worker's metrics are on, at 127.0.0.1:9464 or (taken) the next free port, as printed.
+    const metricsUrl = /Metrics\s+(http:\/\/127\.0\.0\.1:94(?:6[4-9]|7[0-3])\/metrics)/.exec(output)?.[1];
+    assert.ok(metricsUrl, output);
+    const metrics = await (await fetch(metricsUrl)).text();
+    assert.match(metrics, /^temporal_\w+/m, "the SDK's metrics");
+    assert.match(metrics, /^shipbatch_ups_sessions 4$/m, "shipbatch's, with the default pool size");
     const ui = await fetch(`http://127.0.0.1:${uiPort}/`);
     assert.equal(ui.status, 200);
     assert.match(await ui.text(), /<html/i);
