@@ -5,6 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { MetricMeter, MetricTags } from '@temporalio/common';
 import { ConfigError, loadConfig } from '../../temporal.config';
@@ -227,4 +229,20 @@ test('the Grafana dashboard queries only metrics that exist, with a Prometheus d
     'temporal_workflow_task_execution_latency_bucket',
   ])
     assert.ok(temporal.has(name), `${name} has a panel`);
+});
+
+test('the README names every metric with its labels', () => {
+  const readme = readFileSync(path.join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+  const section = readme.slice(
+    readme.indexOf('\n## Metrics\n'),
+    readme.indexOf('\n## Running in production'),
+  );
+  assert.ok(section.length > 1000, 'the Metrics section');
+  for (const def of Object.values(METRICS)) {
+    const row = section
+      .split('\n')
+      .find((l) => l.startsWith(`| \`${scrapedNames(def)[0]!.replace(/_bucket$/, '')}\``));
+    assert.ok(row, `${def.name} has a row`);
+    for (const label of def.labels) assert.ok(row.includes(`\`${label}\``), `${def.name}: label ${label}`);
+  }
 });
