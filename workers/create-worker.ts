@@ -6,6 +6,7 @@ import type { ShipbatchConfig } from '../temporal.config';
 import { createActivities } from '../activities';
 import type { UpsClient } from '../activities/ups/client';
 import type { ShipbatchMetrics } from '../activities/metrics';
+import { activityLogContext } from './log';
 
 const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -66,6 +67,8 @@ export async function createShipbatchWorker(opts: {
       recreateAfterGrace: opts.config.ups.recreateAfterGrace,
       ...(opts.metrics ? { metrics: opts.metrics } : {}),
     }),
+    // Every log entry of an activity names its row (workers/log.ts).
+    interceptors: { activity: [activityLogContext] },
     maxConcurrentActivityTaskExecutions: opts.config.worker.maxConcurrentActivities,
     // A deploy's SIGTERM lets the creates in flight finish (else each would become a doubtful row).
     shutdownGraceTime: opts.config.worker.shutdownGraceMs,

@@ -274,6 +274,19 @@ export function formatLogEntry(entry: LogEntry): string {
   }
 }
 
+/**
+ * A line of the worker process itself (started, stopping, stopped, a fatal error) in the same JSON Lines
+ * format, written whatever SHIPBATCH_LOG_LEVEL says: supervisors and tests wait for these.
+ */
+export function processLine(
+  level: 'INFO' | 'ERROR',
+  message: string,
+  meta?: LogMetadata,
+  write: (text: string) => void = (text) => void process.stderr.write(text),
+): void {
+  write(formatLogEntry({ level, message, meta, timestampNanos: BigInt(Date.now()) * 1_000_000n }));
+}
+
 const SEVERITIES: readonly LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
 
 /**

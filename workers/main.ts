@@ -10,11 +10,11 @@ import { openPool } from '../db/pool';
 import { migrate } from '../db/migrate';
 import { createUpsClient } from '../activities/ups/from-config';
 import { connectWorker, createShipbatchWorker } from './create-worker';
-import { createWorkerLogger } from './log';
+import { createWorkerLogger, processLine } from './log';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  // The SDK's entries at SHIPBATCH_LOG_LEVEL and up, an expected activity failure on one line (workers/log.ts);
+  // The SDK's entries at SHIPBATCH_LOG_LEVEL and up, as JSON lines (workers/log.ts);
   // we handle signals ourselves, below.
   const logger = createWorkerLogger(config.logLevel);
   installRuntime({ logger, shutdownSignals: [] }, config.worker.metricsAddress);
@@ -40,17 +40,19 @@ async function main(): Promise<void> {
     try {
       const worker = await createShipbatchWorker({ config, connection, pool, ups, metrics });
       const stop = (signal: string) => {
-        process.stderr.write(`worker: ${signal} received, finishing in-flight tasks…\n`);
+        processLine('INFO', `worker: ${signal} received, finishing in-flight tasks…`, { signal });
         worker.shutdown();
       };
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
-      process.stderr.write(
+      processLine(
+        'INFO',
         `worker: polling task queue ${config.taskQueue} on ${config.temporal.address} ` +
-          `(namespace ${config.temporal.namespace}); UPS via ${ups.connection.describe()}\n`,
+          `(namespace ${config.temporal.namespace}); UPS via ${ups.connection.describe()}`,
+        { taskQueue: config.taskQueue, namespace: config.temporal.namespace },
       );
       await worker.run();
-      process.stderr.write('worker: stopped\n');
+      processLine('INFO', 'worker: stopped');
     } finally {
       await ups.close();
       await connection.close();
@@ -89,10 +91,10 @@ function installRuntime(options: RuntimeOptions, metricsAddress: string | undefi
       { cause: err },
     );
   }
-  process.stderr.write(`worker: Prometheus metrics at http://${metricsAddress}/metrics\n`);
+  processLine('INFO', `worker: Prometheus metrics at http://${metricsAddress}/metrics`);
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`worker: ${err instanceof Error ? err.message : String(err)}\n`);
+  processLine('ERROR', `worker: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });

@@ -54,7 +54,16 @@ test('the worker exits 1 naming PostgreSQL (not its password) when the database 
 test('the worker exits 1 with the variable named on bad configuration', async () => {
   const run = await runWorker({ SHIPBATCH_WORKER_MAX_ACTIVITIES: '-3' });
   assert.equal(run.code, 1);
-  assert.match(run.stderr, /SHIPBATCH_WORKER_MAX_ACTIVITIES="-3"/);
+  // The process's own lines are JSON lines like the rest of its log.
+  const fatal = run.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { level: string; message: string })
+    .find((l) => l.level === 'ERROR');
+  assert.match(
+    fatal?.message ?? run.stderr,
+    /^worker: invalid configuration:[\s\S]*SHIPBATCH_WORKER_MAX_ACTIVITIES="-3"/,
+  );
 });
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
