@@ -9,6 +9,7 @@ import path from 'node:path';
 import { loadConfig } from '../temporal.config';
 import { nodeTestArgs, summarise } from './test-report';
 import { startStack, stackEnv } from '../stack/stack';
+import { ensureChromium } from '../stack/chromium';
 
 async function testFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
@@ -22,6 +23,8 @@ async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const files = args.length > 0 ? args : await testFiles('test');
   const config = loadConfig();
+  // The Web UI tests drive Debian's Chromium: installed here when missing, never skipped.
+  if (files.some((f) => path.normalize(f).split(path.sep).includes('browser'))) await ensureChromium();
   const started = Date.now();
   const stack = await startStack(config, { ephemeral: true });
   const tapFile = path.join(stack.dataDir, 'report.tap');
@@ -30,7 +33,12 @@ async function main(): Promise<number> {
   const code = await new Promise<number>((resolve) => {
     const child = spawn(process.execPath, nodeTestArgs(files, tapFile), {
       stdio: 'inherit',
-      env: { ...process.env, ...stackEnv(stack) },
+      // The dev server's Web UI, for the browser tests (absent when TEMPORAL_ADDRESS named another server).
+      env: {
+        ...process.env,
+        ...stackEnv(stack),
+        ...(stack.uiUrl ? { SHIPBATCH_TEST_WEB_UI: stack.uiUrl } : {}),
+      },
     });
     const forward = (signal: NodeJS.Signals) => {
       stopping = true;

@@ -14,7 +14,8 @@ async function isExecutable(file: string): Promise<boolean> {
   }
 }
 
-async function onPath(name: string): Promise<string | undefined> {
+/** The first executable `name` in PATH, if any. */
+export async function onPath(name: string): Promise<string | undefined> {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
     if (dir && (await isExecutable(path.join(dir, name)))) return path.join(dir, name);
   }

@@ -29,9 +29,11 @@ function nextStepMarkdown(s: BatchState): string[] {
   if (s.phase === 'awaiting_approval') {
     const hash = s.preview?.previewHash;
     const approve = hash ? { previewHash: hash } : {};
+    // The payload on a line of its own: the operator copies it into the Send a Signal dialog.
     return [
-      `**Next: approve or reject.** Send a Signal \`approve\` with ${payload(approve)} to ship the rows of this ` +
-        `preview (add \`"by"\` with your name), or \`reject\` with ${payload({ reason: 'why' })}.`,
+      `**Next: approve or reject.** Send a Signal \`approve\` with`,
+      payload(approve),
+      `to ship the rows of this preview (add \`"by"\` with your name), or \`reject\` with ${payload({ reason: 'why' })}.`,
     ];
   }
   if (s.phase !== 'awaiting_action') return [];

@@ -166,7 +166,7 @@ test('progress text for the Web UI: phase, mode, counts, costs with two decimals
 
 /** The payload in the first inline code after `name` in the details (what an operator would copy). */
 function payloadAfter(details: string, name: string): unknown {
-  const m = new RegExp(`\`${name}\` with \`([^\`]+)\``).exec(details);
+  const m = new RegExp(`\`${name}\` with\\s+\`([^\`]+)\``).exec(details);
   assert.ok(m, `a ${name} payload in: ${details}`);
   return JSON.parse(m[1]!);
 }
