@@ -97,10 +97,9 @@ test('ShipmentStore: a shipment UPS is still making (createdAt ahead) is found b
   const dir = tempDir(t);
   const store = openStore(t, dir);
   const made = shipmentRecord({}, [['ROW-S']]);
-  const making = shipmentRecord(
-    { createdAt: new Date(Date.now() + 60_000).toISOString(), slowMs: 60_000 },
-    [['ROW-S']],
-  );
+  const making = shipmentRecord({ createdAt: new Date(Date.now() + 60_000).toISOString(), slowMs: 60_000 }, [
+    ['ROW-S'],
+  ]);
   store.add(making);
   store.add(made);
   const tn = making.packages[0]!.trackingNumber;
