@@ -159,28 +159,72 @@ export function billableWeightLbs(pkg: RatablePackage): number {
   return Math.max(1, Math.ceil(Math.max(actualLbs, dimLbs) - 1e-9));
 }
 
+/** The two ends of a lane: countries (any case) and, where known, postal codes. */
+export interface LaneEnds {
+  originCountry: string;
+  originPostalCode?: string;
+  destCountry: string;
+  destPostalCode?: string;
+}
+
+/** Whether both ends are in the US (or PR): the domestic services and zones apply. */
+export function isDomesticLane(originCountry: string, destCountry: string): boolean {
+  return (
+    DOMESTIC_COUNTRIES.has(originCountry.toUpperCase()) && DOMESTIC_COUNTRIES.has(destCountry.toUpperCase())
+  );
+}
+
+/**
+ * The zone of a lane: domestic from the ZIPs ({@link upsZone}); crossing a border, Canada/Mexico 5,
+ * Europe 7, elsewhere 8 (by the end that is not the US, else by the destination). A US/PR postal code
+ * on the US end of an international lane must still be a ZIP when given.
+ *
+ * @throws Error `Invalid postal code <zip>` when a domestic ZIP is missing or malformed
+ */
+export function laneZone(ends: LaneEnds): number {
+  const originCountry = ends.originCountry.toUpperCase();
+  const destCountry = ends.destCountry.toUpperCase();
+  if (isDomesticLane(originCountry, destCountry)) {
+    return upsZone(ends.originPostalCode ?? '', ends.destPostalCode ?? '');
+  }
+  if (DOMESTIC_COUNTRIES.has(originCountry) && ends.originPostalCode !== undefined) {
+    zipPrefix(ends.originPostalCode);
+  }
+  if (DOMESTIC_COUNTRIES.has(destCountry) && ends.destPostalCode !== undefined) {
+    zipPrefix(ends.destPostalCode);
+  }
+  return internationalZone(DOMESTIC_COUNTRIES.has(destCountry) ? originCountry : destCountry);
+}
+
+/**
+ * Service codes UPS offers on a lane (what a Shop request returns): domestic US (and PR) 01, 02, 03,
+ * 12, 13, 14, 59; anything crossing a border 07, 08, 11, 54, 65.
+ */
+export function laneServices(originCountry: string, destCountry: string): string[] {
+  return isDomesticLane(originCountry, destCountry) ? [...DOMESTIC_SERVICES] : [...INTERNATIONAL_SERVICES];
+}
+
+/** Whether a service runs on the ground network (no delivery guarantee in the sandbox). */
+export function isGroundService(code: string): boolean {
+  return GROUND_SERVICES.has(code);
+}
+
 interface Lane {
-  domestic: boolean;
   originCountry: string;
   destCountry: string;
 }
 
 function lane(shipment: RatableShipment): Lane {
-  const originCountry = (shipment.Shipper?.Address?.CountryCode ?? 'US').toUpperCase();
-  const destCountry = (shipment.ShipTo.Address.CountryCode ?? 'US').toUpperCase();
   return {
-    domestic: DOMESTIC_COUNTRIES.has(originCountry) && DOMESTIC_COUNTRIES.has(destCountry),
-    originCountry,
-    destCountry,
+    originCountry: (shipment.Shipper?.Address?.CountryCode ?? 'US').toUpperCase(),
+    destCountry: (shipment.ShipTo.Address.CountryCode ?? 'US').toUpperCase(),
   };
 }
 
-/**
- * Service codes UPS would return for a Shop request: domestic US (and PR) 01, 02, 03, 12, 13, 14, 59;
- * anything crossing a border 07, 08, 11, 54, 65.
- */
+/** Service codes UPS would return for a Shop request of this shipment ({@link laneServices}). */
 export function shoppableServices(shipment: RatableShipment): string[] {
-  return lane(shipment).domestic ? [...DOMESTIC_SERVICES] : [...INTERNATIONAL_SERVICES];
+  const { originCountry, destCountry } = lane(shipment);
+  return laneServices(originCountry, destCountry);
 }
 
 /** Published base cents for one package on UPS Ground: 1050 + 85/zone + (40 + 12×zone) per pound. */
@@ -188,7 +232,13 @@ function groundBaseCents(zone: number, lbs: number): number {
   return 1_050 + zone * 85 + lbs * (40 + zone * 12);
 }
 
-function transitDays(code: string, zone: number): number {
+/**
+ * UPS business days in transit of a service in a zone: the one model behind Rating's
+ * `BusinessDaysInTransit` and the Time in Transit answer. Next Day Air (01, 13, 14) 1; 2nd Day Air
+ * (02, 59) 2; 3 Day Select (12) 3; Ground (03) zone − 1 within 1..5; Worldwide Express, Express Plus
+ * and Saver (07, 54, 65) 1 up to zone 5, else 2; Expedited (08) 3 or 5; Standard (11) 3 or 6.
+ */
+export function transitDays(code: string, zone: number): number {
   switch (code) {
     case '03':
       return Math.min(5, Math.max(1, zone - 1));
@@ -222,24 +272,19 @@ function transitDays(code: string, zone: number): number {
  * @throws Error `Invalid postal code <zip>` when a US/PR postal code is missing (domestic) or malformed
  */
 export function quoteService(shipment: RatableShipment, serviceCode: string): ServiceQuote {
-  const { domestic, originCountry, destCountry } = lane(shipment);
-  const offered: readonly string[] = domestic ? DOMESTIC_SERVICES : INTERNATIONAL_SERVICES;
+  const { originCountry, destCountry } = lane(shipment);
+  const offered = laneServices(originCountry, destCountry);
   const multiplier = SERVICE_MULTIPLIER_BP[serviceCode];
   if (multiplier === undefined || !offered.includes(serviceCode)) {
     throw new Error(`Invalid service code ${serviceCode}`);
   }
 
-  const originZip = shipment.ShipFrom?.Address?.PostalCode ?? shipment.Shipper?.Address?.PostalCode;
-  const destZip = shipment.ShipTo.Address.PostalCode;
-  let zone: number;
-  if (domestic) {
-    zone = upsZone(originZip ?? '', destZip ?? '');
-  } else {
-    // Still reject a malformed US ZIP on the US end of an international lane.
-    if (DOMESTIC_COUNTRIES.has(originCountry) && originZip !== undefined) zipPrefix(originZip);
-    if (DOMESTIC_COUNTRIES.has(destCountry) && destZip !== undefined) zipPrefix(destZip);
-    zone = internationalZone(DOMESTIC_COUNTRIES.has(destCountry) ? originCountry : destCountry);
-  }
+  const zone = laneZone({
+    originCountry,
+    originPostalCode: shipment.ShipFrom?.Address?.PostalCode ?? shipment.Shipper?.Address?.PostalCode,
+    destCountry,
+    destPostalCode: shipment.ShipTo.Address.PostalCode,
+  });
 
   if (shipment.Package.length === 0) throw new Error('Shipment must contain at least one package');
   const ground = GROUND_SERVICES.has(serviceCode);
