@@ -29,6 +29,10 @@ export const UPS_CODES = {
    * UPS OnLine Tools XML error list (10002: "well formed but not valid"); not confirmed for the REST APIs.
    */
   invalidRequest: '10002',
+  /** UPS's common error "Missing Required field, {0}." (documented for all APIs). */
+  missingRequiredField: '20007',
+  /** UPS's common error "The field, {0}, contains invalid data, {1}." (documented for all APIs). */
+  invalidFieldData: '20008',
 } as const;
 
 /** A failure the tool reports; `payload` is the object (or plain text) after the prefix. */
@@ -52,6 +56,21 @@ export function upsHttpError(
     message,
     details: { response: { errors: [{ code: upsCode, message }] } },
     ...extra,
+  });
+}
+
+/**
+ * A UPS API error whose body lists its errors at the top level, `{"errors": [{code, message}]}` (the Time
+ * in Transit API's errorResponse; Rating and Shipping nest them under `response`). The real server looks
+ * for a code and message at the top and under `response` only, so it reports the HTTP status as the code
+ * and "UPS API returned HTTP <status>" as the message; the UPS code is only in `details.errors`.
+ */
+export function upsErrorListHttpError(statusCode: number, upsCode: string, message: string): ToolFailure {
+  return new ToolFailure({
+    status_code: statusCode,
+    code: String(statusCode),
+    message: `UPS API returned HTTP ${statusCode}`,
+    details: { errors: [{ code: upsCode, message }] },
   });
 }
 

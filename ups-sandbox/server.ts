@@ -116,8 +116,17 @@ export function openSandboxState(dataDir: string, env: NodeJS.ProcessEnv = proce
 type Obj = JsonObject;
 type AfterCreateFault = 'hang_after_create' | 'timeout_after_create';
 
-/** The row reference a call is about, for the call log and per-reference fault rules. */
+/**
+ * The row reference a call is about, for the call log and per-reference fault rules: from the request
+ * body (CustomerContext, the recovery's reference, the first package reference), else the call's
+ * `trans_id` (the UPS transId header; the only place a get_time_in_transit or validate_address call can
+ * carry one).
+ */
 export function callReference(tool: string, args: Obj): string | undefined {
+  return bodyReference(tool, args) ?? (text(args.trans_id) || undefined);
+}
+
+function bodyReference(tool: string, args: Obj): string | undefined {
   const body = isObj(args.request_body) ? args.request_body : {};
   const part = (body.ShipmentRequest ?? body.RateRequest ?? body.LabelRecoveryRequest) as Obj | undefined;
   if (!isObj(part)) return undefined;
@@ -345,15 +354,23 @@ async function dispatch(
       return ups.validateAddress(ctx, args);
     case 'track_package':
       return ups.trackPackage(ctx, args);
+    case 'get_time_in_transit':
+      return ups.getTimeInTransit(ctx, args);
     default:
       throw new ToolFailure(`Unknown tool: ${name}`);
   }
 }
 
+/** The UPS code of a failure (under `details.response.errors`, or `details.errors` for Time in Transit). */
 function failureCode(f: ToolFailure): string | undefined {
   if (typeof f.payload === 'string') return undefined;
-  const details = f.payload.details as { response?: { errors?: { code?: string }[] } } | null | undefined;
-  return details?.response?.errors?.[0]?.code ?? (f.payload.code as string | undefined);
+  type Errors = { errors?: { code?: string }[] };
+  const details = f.payload.details as (Errors & { response?: Errors }) | null | undefined;
+  return (
+    details?.response?.errors?.[0]?.code ??
+    details?.errors?.[0]?.code ??
+    (f.payload.code as string | undefined)
+  );
 }
 
 function trackingOf(body: Obj): string[] | undefined {

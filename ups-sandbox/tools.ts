@@ -75,6 +75,11 @@ const ARGUMENTS: Record<string, Record<string, Arg>> = {
     version: str('Version', 'v1'),
     ...common,
   },
+  get_time_in_transit: {
+    request_body: dict('Request Body'),
+    version: str('Version', 'v1'),
+    ...common,
+  },
 };
 
 const DESCRIPTIONS: Record<string, string> = {
@@ -89,6 +94,10 @@ const DESCRIPTIONS: Record<string, string> = {
   void_shipment:
     'Void a shipment using UPS Shipping API (`DELETE /shipments/{version}/void/cancel/{shipmentidentificationnumber}`).',
   recover_label: 'Recover forward or return labels (`POST /labels/{version}/recovery`).',
+  get_time_in_transit:
+    'Get transit-time estimates (`POST /shipments/{version}/transittimes`). `request_body` is a UPS ' +
+    'TimeInTransitRequest: originCountryCode, originPostalCode, destinationCountryCode, ' +
+    'destinationPostalCode, weight, weightUnitOfMeasure, shipDate, numberOfPackages, ...',
 };
 
 function property(arg: Arg): Property {

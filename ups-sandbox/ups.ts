@@ -1,8 +1,8 @@
 /**
  * The simulated UPS APIs behind the sandbox's tools: Rating, Shipping (ship, void, label recovery),
- * Address Validation and Tracking. Each function takes the tool's arguments and returns the UPS REST
+ * Address Validation, Tracking and Time in Transit. Each function takes the tool's arguments and returns the UPS REST
  * response body, or throws a `ToolFailure` (errors.ts) shaped as the real server reports it. One file
- * an API in `./ups/` (`rating`, `shipping`, `labels`, `address`, `tracking`), on the shared
+ * an API in `./ups/` (`rating`, `shipping`, `labels`, `address`, `tracking`, `transit`), on the shared
  * `./ups/context` and the checks before any answer, `./ups/checks`.
  */
 export type { UpsContext } from './ups/context';
@@ -11,3 +11,4 @@ export { createShipment, voidShipment } from './ups/shipping';
 export { recoverLabel } from './ups/labels';
 export { validateAddress } from './ups/address';
 export { trackPackage } from './ups/tracking';
+export { getTimeInTransit } from './ups/transit';

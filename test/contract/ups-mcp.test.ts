@@ -68,6 +68,7 @@ for (const transport of ['stdio', 'http'] as const) {
       const tools = await h.connection.listTools();
       assert.deepEqual([...tools].sort(), [
         'create_shipment',
+        'get_time_in_transit',
         'rate_shipment',
         'recover_label',
         'track_package',
