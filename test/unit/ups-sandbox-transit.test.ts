@@ -527,6 +527,33 @@ test('dates: business days from the pickup, weekends skipped; a weekend ship dat
   assert.equal(byLevel(ems(international({ shipDate: '2026-12-06' })))['01']!.nextDayPickupIndicator, '1');
 });
 
+test('one country outside the US is a domestic request: postal codes needed, weight and bill type not', () => {
+  const body = {
+    originCountryCode: 'DE',
+    originPostalCode: '10115',
+    destinationCountryCode: 'de',
+    shipDate: '2026-12-04',
+  };
+  assert.deepEqual(directError(body), {
+    code: '20007',
+    message: 'Missing Required field, destinationPostalCode.',
+  });
+  const answer = ems({ ...body, destinationPostalCode: '80331' });
+  assert.equal(answer.destinationCountryName, 'GERMANY');
+  assert.equal(answer.dutyType, undefined);
+  // Rating's services for a lane outside the US, with their days; no filter (that is for US lanes).
+  assert.deepEqual(
+    answer.services.map((s) => [s.serviceLevel, s.businessTransitDays, s.totalTransitDays]),
+    [
+      ['21', 2, 0],
+      ['01', 2, 0],
+      ['28', 2, 0],
+      ['05', 5, 0],
+      ['03', 6, 0],
+    ],
+  );
+});
+
 test('the same request gets the same answer, whatever the day it is asked (dates given)', () => {
   const first = ems(domestic(), context());
   const again = ems(domestic(), context({}, new Date('2026-12-20T03:00:00Z')));

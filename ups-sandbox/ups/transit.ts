@@ -247,7 +247,9 @@ export function getTimeInTransit(ctx: UpsContext, args: Obj): Obj {
   ] as const) {
     if (!/^[A-Z]{2}$/.test(code)) throw invalid(field, code);
   }
-  const domestic = isDomesticLane(origin, dest);
+  // A domestic request in UPS's terms: one country (the US and PR count as one). Rating's lanes are
+  // domestic between US/PR ends only; that decides the services and zones.
+  const domestic = isDomesticLane(origin, dest) || origin === dest;
   const originPostal = str(f, 'originPostalCode');
   const destPostal = str(f, 'destinationPostalCode');
   if (domestic && originPostal === undefined) throw missing('originPostalCode');
@@ -327,7 +329,7 @@ export function getTimeInTransit(ctx: UpsContext, args: Obj): Obj {
     destPostalCode: destPostal,
   });
   let codes = laneServices(origin, dest);
-  if (domestic && f.get('returnUnfilterdServices') !== true) {
+  if (isDomesticLane(origin, dest) && f.get('returnUnfilterdServices') !== true) {
     const ground = transitDays('03', zone);
     codes = codes.filter((c) => transitDays(c, zone) <= ground);
   }
