@@ -232,23 +232,35 @@ function endOf(prefix: 'origin' | 'destination', f: Map<string, Value>, country:
   return out;
 }
 
-/** get_time_in_transit: UPS's transit times for every service on the lane (see the module comment). */
-export function getTimeInTransit(ctx: UpsContext, args: Obj): Obj {
-  args = toolArgs('get_time_in_transit', args);
-  const f = readFields(args.request_body as Obj);
+/** A request UPS accepted, in the terms the answer needs. */
+interface TransitRequest {
+  fields: Map<string, Value>;
+  origin: string;
+  dest: string;
+  /** One country (the US and PR count as one): UPS's domestic request. */
+  domestic: boolean;
+  originPostal?: string;
+  destPostal?: string;
+  /** Weight rounded to the tenth (UPS keeps tenths), and its unit. */
+  weight?: number;
+  unit?: string;
+  billType?: string;
+  contents?: number;
+  currency?: string;
+  residential?: string;
+  shipDay: number;
+  shipTime: string;
+}
 
+/** UPS's checks of the fields: the first problem is a 400 (20007 missing, 20008 invalid). */
+function checkRequest(f: Map<string, Value>, now: Date): TransitRequest {
   const origin = str(f, 'originCountryCode')?.toUpperCase();
   if (origin === undefined) throw missing('originCountryCode');
   const dest = str(f, 'destinationCountryCode')?.toUpperCase();
   if (dest === undefined) throw missing('destinationCountryCode');
-  for (const [field, code] of [
-    ['originCountryCode', origin],
-    ['destinationCountryCode', dest],
-  ] as const) {
-    if (!/^[A-Z]{2}$/.test(code)) throw invalid(field, code);
-  }
-  // A domestic request in UPS's terms: one country (the US and PR count as one). Rating's lanes are
-  // domestic between US/PR ends only; that decides the services and zones.
+  if (!/^[A-Z]{2}$/.test(origin)) throw invalid('originCountryCode', origin);
+  if (!/^[A-Z]{2}$/.test(dest)) throw invalid('destinationCountryCode', dest);
+  // Domestic in UPS's terms. Rating's lanes are domestic between US/PR ends only; those decide services.
   const domestic = isDomesticLane(origin, dest) || origin === dest;
   const originPostal = str(f, 'originPostalCode');
   const destPostal = str(f, 'destinationPostalCode');
@@ -292,7 +304,6 @@ export function getTimeInTransit(ctx: UpsContext, args: Obj): Obj {
     if (v !== undefined && v < 1) throw invalid(name, v);
   }
 
-  const now = ctx.now?.() ?? new Date();
   const today = Math.floor(now.getTime() / DAY_MS);
   const shipDateText = str(f, 'shipDate');
   const shipDay = shipDateText === undefined ? today : dayOf(shipDateText);
@@ -302,34 +313,55 @@ export function getTimeInTransit(ctx: UpsContext, args: Obj): Obj {
   const shipTime = str(f, 'shipTime') ?? now.toISOString().slice(11, 19);
   if (!/^(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d$/.test(shipTime)) throw invalid('shipTime', shipTime);
 
-  // The address check: fields UPS does not recognise are listed, with no times.
+  return {
+    fields: f,
+    origin,
+    dest,
+    domestic,
+    originPostal,
+    destPostal,
+    weight: tenths,
+    unit,
+    billType,
+    contents,
+    currency,
+    residential,
+    shipDay,
+    shipTime,
+  };
+}
+
+/** The address fields UPS does not recognise (answered with a validationList, not an error). */
+function unknownFields(r: TransitRequest, rejectedPostalCodes: readonly string[]): string[] {
   const unknown: string[] = [];
-  const rejected = ctx.knobs().rejectPostalCodes;
   for (const [prefix, country, postal] of [
-    ['origin', origin, originPostal],
-    ['destination', dest, destPostal],
+    ['origin', r.origin, r.originPostal],
+    ['destination', r.dest, r.destPostal],
   ] as const) {
     if (!COUNTRIES.has(country)) unknown.push(`${prefix}CountryCode`);
     else if (postal !== undefined && ZIP_COUNTRIES.has(country) && !US_ZIP.test(postal)) {
       unknown.push(`${prefix}PostalCode`);
-    } else if (prefix === 'destination' && postal !== undefined && rejected.includes(postal.slice(0, 5))) {
+    } else if (
+      prefix === 'destination' &&
+      postal !== undefined &&
+      rejectedPostalCodes.includes(postal.slice(0, 5))
+    ) {
       unknown.push(`${prefix}PostalCode`);
     }
   }
-  if (unknown.length > 0) {
-    return {
-      validationList: { invalidFieldList: unknown, destinationAmbiguous: false, originAmbiguous: false },
-    };
-  }
+  return unknown;
+}
 
+/** One entry per service on the lane, fastest first (see the module comment). */
+function serviceTimes(r: TransitRequest): Obj[] {
   const zone = laneZone({
-    originCountry: origin,
-    originPostalCode: originPostal,
-    destCountry: dest,
-    destPostalCode: destPostal,
+    originCountry: r.origin,
+    originPostalCode: r.originPostal,
+    destCountry: r.dest,
+    destPostalCode: r.destPostal,
   });
-  let codes = laneServices(origin, dest);
-  if (isDomesticLane(origin, dest) && f.get('returnUnfilterdServices') !== true) {
+  let codes = laneServices(r.origin, r.dest);
+  if (isDomesticLane(r.origin, r.dest) && r.fields.get('returnUnfilterdServices') !== true) {
     const ground = transitDays('03', zone);
     codes = codes.filter((c) => transitDays(c, zone) <= ground);
   }
@@ -339,50 +371,62 @@ export function getTimeInTransit(ctx: UpsContext, args: Obj): Obj {
     return x[0] - y[0] || x[1].localeCompare(y[1]) || x[2] - y[2];
   });
 
-  const pickupDay = firstWeekday(shipDay);
-  const shipDate = isoDay(shipDay);
-  const services = codes.map((code) => {
+  const pickupDay = firstWeekday(r.shipDay);
+  const intl = !r.domestic;
+  return codes.map((code) => {
     const business = transitDays(code, zone);
     const delivery = addBusinessDays(pickupDay, business);
     const commit = COMMIT_TIME[code] ?? '23:00:00';
     return {
       serviceLevel: transitServiceLevel(code) ?? code,
       serviceLevelDescription: serviceName(code),
-      shipDate,
+      shipDate: isoDay(r.shipDay),
       deliveryDate: isoDay(delivery.day),
       commitTime: commit,
       deliveryTime: commit,
       deliveryDayOfWeek: DAY_NAMES[weekday(delivery.day)]!,
-      nextDayPickupIndicator: !domestic && pickupDay !== shipDay ? '1' : '0',
+      nextDayPickupIndicator: intl && pickupDay !== r.shipDay ? '1' : '0',
       saturdayPickupIndicator: '0',
       saturdayDeliveryIndicator: '0',
       guaranteeIndicator: isGroundService(code) ? '0' : '1',
       // UPS fills these for international requests only; domestic ones carry the defaults.
-      totalTransitDays: domestic ? 0 : business + delivery.restDays,
+      totalTransitDays: intl ? business + delivery.restDays : 0,
       businessTransitDays: business,
-      restDaysCount: domestic ? 0 : delivery.restDays,
+      restDaysCount: intl ? delivery.restDays : 0,
       holidayCount: 0,
       delayCount: 0,
       pickupDate: isoDay(pickupDay),
-      pickupTime: domestic ? '' : '17:00:00',
-      cstccutoffTime: domestic ? '' : '16:00:00',
+      pickupTime: intl ? '17:00:00' : '',
+      cstccutoffTime: intl ? '16:00:00' : '',
     };
   });
+}
 
-  const type = billType ?? '03';
+/** get_time_in_transit: UPS's transit times for every service on the lane (see the module comment). */
+export function getTimeInTransit(ctx: UpsContext, args: Obj): Obj {
+  args = toolArgs('get_time_in_transit', args);
+  const r = checkRequest(readFields(args.request_body as Obj), ctx.now?.() ?? new Date());
+  const unknown = unknownFields(r, ctx.knobs().rejectPostalCodes);
+  if (unknown.length > 0) {
+    return {
+      validationList: { invalidFieldList: unknown, destinationAmbiguous: false, originAmbiguous: false },
+    };
+  }
+  const services = serviceTimes(r);
+  const billType = r.billType ?? '03';
   return {
     emsResponse: {
-      shipDate,
-      shipTime,
-      billType: type,
-      ...(domestic ? {} : { dutyType: type === '02' ? '02' : '01' }),
-      residentialIndicator: residential ?? '02',
-      ...endOf('destination', f, dest),
-      ...endOf('origin', f, origin),
-      ...(currency === undefined ? {} : { shipmentContentsCurrencyCode: currency }),
-      ...(unit === undefined ? {} : { weightUnitOfMeasure: unit }),
-      weight: (tenths ?? 0).toFixed(1),
-      shipmentContentsValue: (contents === undefined ? 0 : Math.round(contents * 10) / 10).toFixed(1),
+      shipDate: isoDay(r.shipDay),
+      shipTime: r.shipTime,
+      billType,
+      ...(r.domestic ? {} : { dutyType: billType === '02' ? '02' : '01' }),
+      residentialIndicator: r.residential ?? '02',
+      ...endOf('destination', r.fields, r.dest),
+      ...endOf('origin', r.fields, r.origin),
+      ...(r.currency === undefined ? {} : { shipmentContentsCurrencyCode: r.currency }),
+      ...(r.unit === undefined ? {} : { weightUnitOfMeasure: r.unit }),
+      weight: (r.weight ?? 0).toFixed(1),
+      shipmentContentsValue: (r.contents === undefined ? 0 : Math.round(r.contents * 10) / 10).toFixed(1),
       guaranteeSuspended: false,
       numberOfServices: services.length,
       services,
