@@ -1,20 +1,23 @@
 /**
  * The calls `scripts/conformance.ts` sends to both the real UPS MCP server and the sandbox: every
- * decision the real server makes before it calls UPS, by kind. Pure data (plus small builders) so
- * the contract tests can send the same calls to the sandbox alone.
+ * decision the real server makes before it calls UPS, by kind (rate shopping's: Shop and
+ * get_time_in_transit, in `conformance/transit-cases`). Pure data (plus small builders) so the contract
+ * tests can send the same calls to the sandbox alone.
  */
 import { ARGUMENT_CASES, ELICITATION_CASES, LOCAL_VS_UPS_CASES } from './conformance/call-cases';
 import { DEFAULT_CASES, RULE_CASES } from './conformance/rule-cases';
 import { STRUCTURE_CASES } from './conformance/structure-cases';
+import { SHOP_CASES, TRANSIT_ARGUMENT_CASES, TRANSIT_LOCAL_VS_UPS_CASES } from './conformance/transit-cases';
 import type { ConformanceCase } from './conformance/builders';
 
 export { shipBody, shipment, shipTo, type ConformanceCase } from './conformance/builders';
+export { transitBody } from './conformance/transit-cases';
 
 /** Every case, in the order the comparison runs them. */
 export const CONFORMANCE_CASES: ConformanceCase[] = [
   // --- tool listing and server identity ---
   {
-    name: 'tool listing (the six tools shipbatch uses)',
+    name: 'tool listing (the seven tools the sandbox serves)',
     kind: 'listing',
     call: 'listTools',
     tools: [
@@ -24,6 +27,7 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
       'create_shipment',
       'void_shipment',
       'recover_label',
+      'get_time_in_transit',
     ],
   },
   { name: 'server info and capabilities', kind: 'listing', call: 'serverInfo' },
@@ -33,4 +37,7 @@ export const CONFORMANCE_CASES: ConformanceCase[] = [
   ...ARGUMENT_CASES,
   ...LOCAL_VS_UPS_CASES,
   ...ELICITATION_CASES,
+  ...SHOP_CASES,
+  ...TRANSIT_ARGUMENT_CASES,
+  ...TRANSIT_LOCAL_VS_UPS_CASES,
 ];

@@ -344,6 +344,52 @@ const EXPECTED: Record<string, Expected> = {
   'track_package: unknown package': SENT,
   'validate_address: complete address': SENT,
   'validate_address: response_format is not an argument': SENT,
+
+  // rate shopping: Shop needs no service (and looks at none); get_time_in_transit checks only its arguments
+  'rate_shipment: Shop with request_body {}': unsupported(EVERYTHING.filter((f) => f !== 'service_code')),
+  'rate_shipment: Shoptimeintransit without Service': SENT,
+  'rate_shipment: Shop with an unknown service code': SENT,
+  'rate_shipment: Shop to a residential address': SENT,
+  'rate_shipment: Shop without packaging': unsupported(PACKAGE_1),
+  'rate_shipment: requestoption "shopping" is not Shop: a service is required': unsupported(['service_code']),
+  'get_time_in_transit: no arguments': {
+    errors: ['request_body missing'],
+    text: /input_value=\{\}, input_type=dict/,
+  },
+  'get_time_in_transit: body fields as arguments of their own': {
+    errors: ['request_body missing'],
+    text: /input_value=\{'originCountryCode': 'US\.\.\./,
+  },
+  'get_time_in_transit: request_body not JSON': {
+    errors: ['request_body dict_type'],
+    text: /input_value='US to US', input_type=str/,
+  },
+  'get_time_in_transit: request_body as a JSON list string': {
+    errors: ['request_body dict_type'],
+    text: /input_value=\[\{'originCountryCode': 'US'\}\], input_type=list/,
+  },
+  'get_time_in_transit: request_body null': {
+    errors: ['request_body dict_type'],
+    text: /input_value=None, input_type=NoneType/,
+  },
+  'get_time_in_transit: request_body a long text': {
+    errors: ['request_body dict_type'],
+    text: /input_value='yyyyyyyyyyyyyyyyyyyyyyyy\.\.\.yyyyyyyyyyyyyyyyyyyyyyy', input_type=str/,
+  },
+  'get_time_in_transit: request_body as a JSON string': SENT,
+  'get_time_in_transit: version null': { errors: ['version string_type'] },
+  'get_time_in_transit: version a number': { errors: ['version string_type'] },
+  'get_time_in_transit: trans_id a number': { errors: ['trans_id string_type'] },
+  'get_time_in_transit: transaction_src a list': { errors: ['transaction_src string_type'] },
+  'get_time_in_transit: complete domestic request': SENT,
+  'get_time_in_transit: complete international request': SENT,
+  'get_time_in_transit: request_body {}': SENT,
+  'get_time_in_transit: originCountryCode only': SENT,
+  'get_time_in_transit: fields of the wrong JSON types': SENT,
+  'get_time_in_transit: a 100,000-character postal code': SENT,
+  'get_time_in_transit: unknown country code': SENT,
+  'get_time_in_transit: unknown argument idempotency_key is ignored': SENT,
+  'get_time_in_transit: empty version and trans_id': SENT,
 };
 
 function check(c: ConformanceCase, result: CallToolResult): void {
@@ -480,6 +526,13 @@ describe('ups-sandbox decides like the real ups-mcp server (stdio)', () => {
       'transaction_src',
     ]);
     assert.deepEqual(args('recover_label'), ['request_body', 'version', 'trans_id', 'transaction_src']);
+    assert.deepEqual(args('get_time_in_transit'), ['request_body', 'version', 'trans_id', 'transaction_src']);
+    assert.deepEqual(byName.get_time_in_transit!.inputSchema.required, ['request_body']);
+    assert.deepEqual(byName.get_time_in_transit!.inputSchema.properties!.version, {
+      type: 'string',
+      default: 'v1',
+      title: 'Version',
+    });
     assert.deepEqual(byName.void_shipment!.inputSchema.required, ['shipmentidentificationnumber']);
     assert.deepEqual(byName.track_package!.inputSchema.properties!.returnSignature, {
       type: 'boolean',
