@@ -4,15 +4,20 @@
  * knobs file.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { UpsClient, type UpsClientOptions } from '../../activities/ups/client';
 import { sandboxTarget, type UpsServerTarget } from '../../activities/ups/connection';
 import { UpsSessionPool } from '../../activities/ups/session-pool';
 import type { ShipmentRequestBody } from '../../domain/shipment-schema';
 import { loadConfig } from '../../temporal.config';
+import { createSandboxServer, openSandboxState, slowCallsSettled } from '../../ups-sandbox/server';
 
 const SANDBOX_BIN = fileURLToPath(new URL('../../bin/ups-sandbox.js', import.meta.url));
 
@@ -192,5 +197,49 @@ export function shipmentRequest(
       },
       LabelSpecification: { LabelImageFormat: { Code: opts.format ?? 'GIF' } },
     },
+  };
+}
+
+/** A sandbox MCP server in this process, reached by an MCP client over linked in-memory transports. */
+export interface InProcessSandbox {
+  /** The sandbox's data dir (shipments, call log). */
+  dir: string;
+  client: Client;
+  setKnobs(k: Record<string, unknown>): void;
+  call(name: string, args: unknown, signal?: AbortSignal): Promise<CallToolResult>;
+  /** Resolves once no `slow` call is in its delay. */
+  settled(): Promise<void>;
+}
+
+/** A sandbox server on a fresh data dir with a knobs file; closed and removed after the test. */
+export async function inProcessSandbox(
+  t: TestContext,
+  initial: Record<string, unknown> = {},
+): Promise<InProcessSandbox> {
+  const dir = tempDir('ups-in-process');
+  const knobsFile = path.join(dir, 'knobs.json');
+  writeFileSync(knobsFile, JSON.stringify(initial));
+  const state = openSandboxState(path.join(dir, 'data'), { UPS_SANDBOX_KNOBS_FILE: knobsFile });
+  const server = createSandboxServer(state);
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverSide);
+  const client = new Client({ name: 'in-process-test', version: '0' });
+  await client.connect(clientSide);
+  t.after(async () => {
+    await slowCallsSettled(state);
+    await client.close();
+    await server.close();
+    state.store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    dir: state.dataDir,
+    client,
+    setKnobs: (k) => writeFileSync(knobsFile, JSON.stringify(k)),
+    call: async (name, args, signal) =>
+      (await client.callTool({ name, arguments: args as Record<string, unknown> }, undefined, {
+        signal,
+      })) as CallToolResult,
+    settled: () => slowCallsSettled(state),
   };
 }

@@ -1,10 +1,8 @@
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import {
   FaultPicker,
@@ -16,9 +14,8 @@ import {
   type Knobs,
 } from '../../ups-sandbox/knobs';
 import { readCallLog } from '../../ups-sandbox/call-log';
-import { createSandboxServer, openSandboxState, slowCallsSettled } from '../../ups-sandbox/server';
 import { readShipments } from '../../ups-sandbox/store';
-import { shipmentRequest } from '../helpers/ups-sandbox';
+import { inProcessSandbox, shipmentRequest } from '../helpers/ups-sandbox';
 import { seeded as mulberry32 } from '../../chaos/scenario';
 
 /** A random function that always returns `value` and counts its calls. */
@@ -455,42 +452,6 @@ test('FaultPicker: a slow rule carries its ms, counts times per reference like a
 });
 
 // --- slow and recoverVisibleAfterMs: through a sandbox server (in process) ---
-
-interface InProcessSandbox {
-  dir: string;
-  client: Client;
-  setKnobs(k: Record<string, unknown>): void;
-  call(name: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<CallToolResult>;
-  settled(): Promise<void>;
-}
-
-/** A sandbox server on a fresh data dir with a knobs file, reached by an MCP client in memory. */
-async function inProcessSandbox(t: TestContext, initial: Record<string, unknown>): Promise<InProcessSandbox> {
-  const dir = tempDir();
-  const knobsFile = path.join(dir, 'knobs.json');
-  writeFileSync(knobsFile, JSON.stringify(initial));
-  const state = openSandboxState(path.join(dir, 'data'), { UPS_SANDBOX_KNOBS_FILE: knobsFile });
-  const server = createSandboxServer(state);
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverSide);
-  const client = new Client({ name: 'knobs-test', version: '0' });
-  await client.connect(clientSide);
-  t.after(async () => {
-    await slowCallsSettled(state);
-    await client.close();
-    await server.close();
-    state.store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return {
-    dir: state.dataDir,
-    client,
-    setKnobs: (k) => writeFileSync(knobsFile, JSON.stringify(k)),
-    call: async (name, args, signal) =>
-      (await client.callTool({ name, arguments: args }, undefined, { signal })) as CallToolResult,
-    settled: () => slowCallsSettled(state),
-  };
-}
 
 const textOf = (res: CallToolResult): string =>
   res.content.map((c) => (c.type === 'text' ? c.text : '')).join('');

@@ -6,19 +6,14 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { readCallLog } from '../../ups-sandbox/call-log';
 import { ToolFailure } from '../../ups-sandbox/errors';
 import { KnobSource } from '../../ups-sandbox/knobs';
-import { createSandboxServer, openSandboxState } from '../../ups-sandbox/server';
 import { transitServiceLevel } from '../../ups-sandbox/services';
 import { ShipmentStore } from '../../ups-sandbox/store';
 import { TOOLS } from '../../ups-sandbox/tools';
+import { inProcessSandbox } from '../helpers/ups-sandbox';
 import * as ups from '../../ups-sandbox/ups';
 
 type Obj = Record<string, unknown>;
@@ -28,33 +23,13 @@ const PREFIX = `Error executing tool ${TOOL}: `;
 /** Friday 4 December 2026, 15:00 UTC. */
 const FRIDAY = new Date('2026-12-04T15:00:00Z');
 
-interface Sandbox {
-  dir: string;
-  call(args: unknown): Promise<CallToolResult>;
-  setKnobs(k: Obj): void;
-}
-
-/** The sandbox MCP server in this process, over linked in-memory transports. */
-async function sandbox(t: TestContext, knobs: Obj = {}): Promise<Sandbox> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'ups-sandbox-transit-'));
-  const knobsFile = path.join(dir, 'knobs.json');
-  writeFileSync(knobsFile, JSON.stringify(knobs));
-  const state = openSandboxState(path.join(dir, 'data'), { UPS_SANDBOX_KNOBS_FILE: knobsFile });
-  const server = createSandboxServer(state);
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverSide);
-  const client = new Client({ name: 'transit-test', version: '0' });
-  await client.connect(clientSide);
-  t.after(async () => {
-    await client.close();
-    await server.close();
-    state.store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+/** The in-process sandbox, calling get_time_in_transit. */
+async function sandbox(t: TestContext, knobs: Obj = {}) {
+  const sbx = await inProcessSandbox(t, knobs);
   return {
-    dir: state.dataDir,
-    call: async (args) => (await client.callTool({ name: TOOL, arguments: args as Obj })) as CallToolResult,
-    setKnobs: (k) => writeFileSync(knobsFile, JSON.stringify(k)),
+    dir: sbx.dir,
+    call: (args: unknown) => sbx.call(TOOL, args),
+    setKnobs: (k: Obj) => sbx.setKnobs(k),
   };
 }
 
