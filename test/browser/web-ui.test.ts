@@ -13,7 +13,7 @@ import { ShipbatchClient } from '../../client/batches';
 import type { BatchInputArg, BatchStatus } from '../../domain/batch';
 import { readCallLog } from '../../ups-sandbox/call-log';
 import { openTestEnvironment, type TestEnvironment } from '../helpers/environment';
-import { batchInput, createOrdersTable, makeOrders } from '../helpers/batch';
+import { batchInput, createOrdersTable, makeOrders, waitForStatus } from '../helpers/batch';
 import { launchChromium, payloadIn, webUiBase, WebUi } from './web-ui-driver';
 
 let env: TestEnvironment;
@@ -38,19 +38,9 @@ after(async () => {
 
 const BAD_ZIP = '99950';
 
-/** Poll the batch's status until `pred` holds. */
-async function statusUntil(
-  id: string,
-  pred: (s: BatchStatus) => boolean,
-  timeoutMs = 60_000,
-): Promise<BatchStatus> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const s = await client.getBatch(id);
-    if (pred(s)) return s;
-    if (Date.now() > deadline) throw new Error(`timed out; last status ${JSON.stringify(s)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+/** The batch's status once `pred` holds (the shared poll of test/helpers/batch.ts, by batch id). */
+function statusUntil(id: string, pred: (s: BatchStatus) => boolean): Promise<BatchStatus> {
+  return waitForStatus(env.client.workflow.getHandle(id), pred);
 }
 
 async function confirmBatch(
