@@ -45,7 +45,7 @@ export class UpsError extends Error {
   readonly statusCode?: number;
   /** The server's top-level `code` (an HTTP status string, REQUEST_ERROR, VALIDATION_ERROR, ...). */
   readonly serverCode?: string;
-  /** The first UPS error code (`details.response.errors[0].code`), e.g. 120802. */
+  /** The first UPS error code (`details.response.errors` or, Time in Transit, `details.errors`), e.g. 120802. */
   readonly upsCode?: string;
   readonly upsErrors: UpsErrorDetail[];
   /** Fields the server said are missing (ELICITATION_UNSUPPORTED and the like). */
@@ -126,11 +126,14 @@ const DEFINITIVE_SERVER_CODES = new Set([
  */
 export const LABEL_NOT_FOUND_CODES: ReadonlySet<string> = new Set(['190202']);
 
-/** Category and class of a UPS error code (`details.response.errors[].code`). */
+/** Category and class of a UPS error code (`details.response.errors[].code` or `details.errors[].code`). */
 function classifyUpsCode(
   code: string,
 ): { category: UpsErrorCategory; errorClass: UpsErrorClass } | undefined {
   if (code === '10429') return { category: 'rate_limit', errorClass: 'retryable' };
+  // UPS's common codes for a request that misses a required field or holds invalid data (documented
+  // for all APIs; Time in Transit answers them in `details.errors`).
+  if (code === '20007' || code === '20008') return { category: 'validation', errorClass: 'definitive' };
   if (code === '190001' || code === '190002') return { category: 'unavailable', errorClass: 'retryable' };
   if (code === '250002' || code === '250003' || code === '250001')
     return { category: 'auth', errorClass: 'definitive' };
@@ -143,6 +146,22 @@ function classifyUpsCode(
   if (/^1112\d\d$/.test(code)) return { category: 'service', errorClass: 'definitive' };
   if (/^120[1-9]\d\d$/.test(code)) return { category: 'address', errorClass: 'definitive' };
   return undefined;
+}
+
+/**
+ * UPS's errors in a failure payload. Most UPS APIs answer `{"response": {"errors": [...]}}`, which the
+ * server passes on as `details.response.errors`; Time in Transit puts `{"errors": [...]}` at the top of
+ * its body, so they arrive as `details.errors`. The first of the two that holds a list wins.
+ */
+function upsErrorsOf(payload: Obj): UpsErrorDetail[] {
+  const details = isObj(payload.details) ? payload.details : undefined;
+  const response = details && isObj(details.response) ? details.response : undefined;
+  const errors = Array.isArray(response?.errors)
+    ? response.errors
+    : Array.isArray(details?.errors)
+      ? details.errors
+      : [];
+  return errors.filter(isObj).map((e) => ({ code: text(e.code), message: text(e.message) }));
 }
 
 /** Seconds or an HTTP date, from wherever a server put it. */
@@ -201,17 +220,18 @@ export function classifyToolError(
   }
   const statusCode = typeof payload.status_code === 'number' ? payload.status_code : undefined;
   const serverCode = payload.code === undefined ? undefined : text(payload.code);
-  const details = isObj(payload.details) ? payload.details : undefined;
-  const response = details && isObj(details.response) ? details.response : undefined;
-  const upsErrors = (Array.isArray(response?.errors) ? response.errors : [])
-    .filter(isObj)
-    .map((e) => ({ code: text(e.code), message: text(e.message) }));
+  const upsErrors = upsErrorsOf(payload);
   const upsCode = upsErrors.find((e) => e.code)?.code;
   const missing = (Array.isArray(payload.missing) ? payload.missing : []).map((m) =>
     isObj(m) ? text(m.dot_path ?? m.flat_key) : text(m),
   );
+  // When the server found no message where it looks (Time in Transit's errors), its text is only
+  // "UPS API returned HTTP <status>": UPS's own message says more.
+  const serverMessage = text(payload.message);
+  const generic = serverMessage === '' || serverMessage === `UPS API returned HTTP ${statusCode}`;
   const message =
-    text(payload.message ?? upsErrors[0]?.message) ||
+    (generic ? upsErrors.find((e) => e.message)?.message : undefined) ||
+    serverMessage ||
     `${tool} failed with ${serverCode ?? `HTTP ${statusCode ?? '?'}`}`;
   const base = { tool, statusCode, serverCode, upsCode, upsErrors, missing, message };
 

@@ -9,6 +9,7 @@ import {
   toActivityFailure,
   UPS_FAILURE_TYPES,
   UpsError,
+  upsOutageOf,
   type UpsErrorCategory,
   type UpsErrorClass,
   type UpsErrorDetail,
@@ -23,6 +24,7 @@ import {
   validationError,
 } from '../../ups-sandbox/errors';
 import { elicitationUnsupported, type MissingField } from '../../ups-sandbox/preflight';
+import { inProcessSandbox } from '../helpers/ups-sandbox';
 
 /** A missing field as the sandbox's preflight reports it. */
 const field = (dot_path: string, flat_key: string, prompt: string): MissingField => ({
@@ -39,6 +41,12 @@ const VOID = 'void_shipment';
 const RECOVER = 'recover_label';
 const TRACK = 'track_package';
 const XAV = 'validate_address';
+const TNT = 'get_time_in_transit';
+
+/** What the sandbox answers get_time_in_transit for a negative weight (UPS 20008), as the real server prints it. */
+const TNT_20008 =
+  'Error executing tool get_time_in_transit: {"status_code": 400, "code": "400", "message": "UPS API returned HTTP 400", ' +
+  '"details": {"errors": [{"code": "20008", "message": "The field, weight, contains invalid data, -1."}]}}';
 
 /** The text the sandbox (like the real server) puts in the isError result of `tool`. */
 function toolText(tool: string, failure: ToolFailure): string {
@@ -538,6 +546,79 @@ const ROWS: Row[] = [
     category: 'validation',
     code: '9999999',
   },
+  // --- Time in Transit: UPS's errors at the top of its body, so the server reports details.errors ---
+  {
+    name: 'Time in Transit 20008 (invalid data) as the real server prints it: details.errors, no response wrapper',
+    tool: TNT,
+    text: TNT_20008,
+    errorClass: 'definitive',
+    category: 'validation',
+    code: '20008',
+    statusCode: 400,
+    upsErrors: [{ code: '20008', message: 'The field, weight, contains invalid data, -1.' }],
+    // The server found no message where it looks (message, response.errors): the UPS one is shown.
+    message: 'The field, weight, contains invalid data, -1.',
+  },
+  {
+    name: 'Time in Transit 20007 (missing field)',
+    tool: TNT,
+    text:
+      'Error executing tool get_time_in_transit: {"status_code": 400, "code": "400", "message": "UPS API returned HTTP 400", ' +
+      '"details": {"errors": [{"code": "20007", "message": "Missing Required field, originCountryCode."}]}}',
+    errorClass: 'definitive',
+    category: 'validation',
+    code: '20007',
+    statusCode: 400,
+    upsErrors: [{ code: '20007', message: 'Missing Required field, originCountryCode.' }],
+    message: 'Missing Required field, originCountryCode.',
+  },
+  {
+    name: 'details.errors with a code that means UPS is down is still read (retryable, not a row error)',
+    tool: TNT,
+    text:
+      'Error executing tool get_time_in_transit: {"status_code": 503, "code": "503", "message": "UPS API returned HTTP 503", ' +
+      '"details": {"errors": [{"code": "190001", "message": "The service is temporarily unavailable"}]}}',
+    errorClass: 'retryable',
+    category: 'unavailable',
+    code: '190001',
+    statusCode: 503,
+    message: 'The service is temporarily unavailable',
+  },
+  {
+    name: "the server's own message wins over details.errors",
+    tool: TNT,
+    text:
+      'Error executing tool get_time_in_transit: {"status_code": 400, "code": "400", "message": "Bad request", ' +
+      '"details": {"errors": [{"code": "20008", "message": "The field, shipDate, contains invalid data, x."}]}}',
+    errorClass: 'definitive',
+    category: 'validation',
+    code: '20008',
+    message: 'Bad request',
+  },
+  {
+    name: 'details.response.errors is read before details.errors',
+    tool: RATE,
+    text:
+      'Error executing tool rate_shipment: {"status_code": 400, "code": "400", "message": "Invalid ShipTo postal code", ' +
+      '"details": {"response": {"errors": [{"code": "120208", "message": "Invalid ShipTo postal code"}]}, ' +
+      '"errors": [{"code": "20008", "message": "x"}]}}',
+    errorClass: 'definitive',
+    category: 'address',
+    code: '120208',
+    upsErrors: [{ code: '120208', message: 'Invalid ShipTo postal code' }],
+  },
+  {
+    name: 'details.errors that is not a list of objects is ignored',
+    tool: TNT,
+    text:
+      'Error executing tool get_time_in_transit: {"status_code": 400, "code": "400", "message": "UPS API returned HTTP 400", ' +
+      '"details": {"errors": "20008"}}',
+    errorClass: 'definitive',
+    category: 'validation',
+    code: '400',
+    upsErrors: [],
+    message: 'UPS API returned HTTP 400',
+  },
   // --- server preflight ---
   {
     name: 'VALIDATION_ERROR missing path parameter',
@@ -750,6 +831,53 @@ for (const row of ROWS) {
     assert.ok(err.message.length > 0);
   });
 }
+
+test("Time in Transit's errors from the sandbox: UPS code and message read from details.errors, a row error", async (t) => {
+  const sandbox = await inProcessSandbox(t);
+  const transit = async (body: Record<string, unknown>): Promise<string> => {
+    const result = await sandbox.call(TNT, { request_body: body });
+    assert.equal(result.isError, true);
+    const first = result.content[0];
+    assert.ok(first && first.type === 'text');
+    return first.text;
+  };
+  const lane = {
+    originCountryCode: 'US',
+    originPostalCode: '10005',
+    destinationCountryCode: 'US',
+    destinationPostalCode: '90001',
+    weightUnitOfMeasure: 'LBS',
+  };
+  // The literal rows above are what the sandbox really answers.
+  assert.equal(await transit({ ...lane, weight: '-1' }), TNT_20008);
+
+  for (const [body, code, message] of [
+    [{ ...lane, weight: '-1' }, '20008', 'The field, weight, contains invalid data, -1.'],
+    [{ ...lane, originCountryCode: undefined }, '20007', 'Missing Required field, originCountryCode.'],
+    [{ ...lane, shipDate: '12/04/2026' }, '20008', 'The field, shipDate, contains invalid data, 12/04/2026.'],
+  ] as const) {
+    const err = classifyToolError(TNT, await transit(body));
+    assert.deepEqual(
+      [err.errorClass, err.category, err.code, err.upsCode, err.statusCode, err.message],
+      ['definitive', 'validation', code, code, 400, message],
+    );
+    assert.deepEqual(err.upsErrors, [{ code, message }]);
+    assert.equal(err.retryable, false);
+    // About the request, not UPS: no outage, and Temporal does not retry it.
+    assert.equal(upsOutageOf(err), undefined);
+    const failure = toActivityFailure(err, { rowNo: 7 });
+    assert.equal(failure.nonRetryable, true);
+    assert.equal(failure.type, UPS_FAILURE_TYPES.definitive);
+    assert.equal(failure.message, `${TNT}: ${code}: ${message}`);
+    assert.deepEqual(failure.details?.[0], {
+      code,
+      category: 'validation',
+      upsErrors: [{ code, message }],
+      missing: [],
+      rowNo: 7,
+    });
+  }
+});
 
 test('classifyToolError: a failed OAuth token request that never reached UPS is not an auth rejection', () => {
   // The server fetches a token (POST .../security/v1/oauth/token) before every expired-token call;
