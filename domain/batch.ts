@@ -4,6 +4,14 @@
  * all validate with these same schemas.
  */
 import { z } from 'zod';
+import {
+  ADDRESS_CHECKS,
+  ServiceChoiceSchema,
+  type AddressCheckSummary,
+  type AddressOutcome,
+  type PreflightProgress,
+  type RateShoppingSummary,
+} from './preflight';
 import { ShipperSchema } from './shipment-schema';
 import type { BatchPhase, RowStatus } from './row-status';
 
@@ -62,6 +70,12 @@ export const BatchOptionsSchema = z
     labelFormat: z.enum(['GIF', 'ZPL']).default('GIF'),
     writeBack: z.object({ column: ColumnNameSchema }).strict().optional(),
     templateSetsPayer: z.boolean().default(false),
+    /** Address pre-flight before the preview (UPS Address Validation per row); the CLI defaults to warn. */
+    addressCheck: z.enum(ADDRESS_CHECKS, { error: 'addressCheck must be "off", "warn" or "require"' }).default('off'),
+    /** A corrected address (one candidate that differs) ships the candidate instead of the row's address. */
+    useCorrectedAddress: z.boolean().default(false),
+    /** The service each row ships with: the template's, or the cheapest (within a transit limit). */
+    service: ServiceChoiceSchema.default('template'),
     /** Rows dispatched per workflow run before continuing as new (tests force small runs). */
     rowsPerRun: z.number().int().min(1).max(100_000).default(2_000),
     /** Updates one run accepts in the attention phase before continuing as new (Temporal allows 2,000). */
@@ -252,6 +266,8 @@ export interface BatchStatus {
   extraShipments?: ExtraShipmentCounts;
   /** Present while the batch waits for UPS (phase `waiting_for_ups`). */
   upsOutage?: UpsOutage;
+  /** Present once an address pre-flight or rate shopping started: rows done of all, per step. */
+  preflight?: PreflightProgress;
   updatedAt: string;
 }
 
@@ -263,6 +279,11 @@ export interface PreviewRow {
   service: string;
   estimatedCostCents: number;
   warnings: string[];
+  /** Rate shopping: the template's service and its price (when it differs from `service`). */
+  templateService?: string;
+  templateCostCents?: number;
+  /** Address pre-flight: the outcome, and (row data, ledger only) the candidate or candidates. */
+  address?: { outcome: AddressOutcome; residential?: boolean; candidate?: string; applied?: boolean };
 }
 
 export interface BatchPreview {
@@ -278,6 +299,11 @@ export interface BatchPreview {
   unratedRows?: number;
   /** Present when UPS did not answer at all (nothing rated): the batch waits for UPS, then previews again. */
   upsDown?: { kind: UpsOutageKind; reason: string };
+  /** Present with the address pre-flight: counts per outcome, first rows of each. */
+  addressCheck?: AddressCheckSummary;
+  /** Present with rate shopping: services chosen and the saving. */
+  rateShopping?: RateShoppingSummary;
+  /** Covers the rows, the template, the shipper and the pre-flight's outcomes and chosen services. */
   previewHash: string;
 }
 

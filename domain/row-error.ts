@@ -2,7 +2,8 @@
  * Row-level errors: one per problem found in a row, path-precise, with a code in the seed's family.
  * E-1001 missing field, E-1002 value too long/short or wrong format (generic), E-2001 ZIP / postal code,
  * E-2002 state, E-2003 phone, E-2004 weight, E-2005 address too long, E-2006 unknown service code,
- * E-2007 unknown packaging code, E-2008 package count, E-4003 template (render error or bad JSON).
+ * E-2007 unknown packaging code, E-2008 package count, E-4003 template (render error or bad JSON); from the
+ * pre-flight: E-3001 address not found at UPS, E-3002 ambiguous address, E-3003 no service within the transit limit.
  */
 import type { z } from 'zod';
 
@@ -17,6 +18,9 @@ export type RowErrorCode =
   | 'E-2006'
   | 'E-2007'
   | 'E-2008'
+  | 'E-3001'
+  | 'E-3002'
+  | 'E-3003'
   | 'E-4003';
 
 export interface RowError {

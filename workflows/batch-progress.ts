@@ -17,8 +17,21 @@ export function progressMarkdown(s: BatchState): string {
     `shipped ${c.shipped} · failed ${c.failed} · needs review ${c.needsReview} · pending ${c.pending} · in flight ${s.inFlightCount} · invalid ${c.invalid} of ${c.total}`,
     `cost so far ${money(s.actualCostCents)} (estimate ${money(s.estimatedCostCents)})`,
     ...(s.upsOutage ? [outageMarkdown(s.upsOutage)] : []),
+    ...preflightMarkdown(s),
     ...nextStepMarkdown(s),
   ].join('\n\n');
+}
+
+/** The pre-flight's progress while it runs (address check, rate shopping): rows done of all. */
+function preflightMarkdown(s: BatchState): string[] {
+  if (!s.preflight || (s.phase !== 'previewing' && s.phase !== 'waiting_for_ups')) return [];
+  const step = (what: string, p: { done: number; total: number } | undefined) =>
+    p ? [`${what}: ${p.done} of ${p.total} rows${p.done >= p.total ? ' (done)' : ''}`] : [];
+  const lines = [
+    ...step('address check', s.preflight.addressCheck),
+    ...step('rate shopping', s.preflight.rateShopping),
+  ];
+  return lines.length > 0 ? [lines.join(' · ')] : [];
 }
 
 /** A payload as inline code (JSON has no backticks: it cannot close the span). */

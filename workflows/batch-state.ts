@@ -27,6 +27,7 @@ import {
   type UpsOutage,
   type UpsOutageKind,
 } from '../domain/batch';
+import type { PreflightProgress } from '../domain/preflight';
 import type { BatchPhase } from '../domain/row-status';
 import type { z } from 'zod';
 
@@ -120,6 +121,8 @@ export class BatchState implements CarriedState {
   estimatedCostRows?: number;
   /** From the ledger: the first rows that need an operator, for the Web UI (absent in older histories). */
   actionRows?: ActionRows;
+  /** The address pre-flight's and rate shopping's progress (absent when the batch does neither). */
+  preflight?: PreflightProgress;
 
   constructor(
     readonly batchId: string,
@@ -221,6 +224,7 @@ export class BatchState implements CarriedState {
       ...(this.error ? { error: this.error } : {}),
       ...(this.extraShipments ? { extraShipments: this.extraShipments } : {}),
       ...(this.upsOutage ? { upsOutage: this.upsOutage } : {}),
+      ...(this.preflight ? { preflight: this.preflight } : {}),
       updatedAt: new Date().toISOString(),
     };
   }

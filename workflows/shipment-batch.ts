@@ -14,6 +14,7 @@ import { cancelRest, closeAfterTemporalCancel, watchCancel } from './steps/cance
 import { complete } from './steps/complete';
 import { execute } from './steps/execute';
 import { load } from './steps/load';
+import { preflight } from './steps/preflight';
 import { preview } from './steps/preview';
 
 /**
@@ -39,7 +40,9 @@ export async function shipmentBatch(rawInput: BatchInputArg, carried?: CarriedSt
     if (!carried) {
       const loaded = await load(run);
       if (loaded.total === 0) return run.finish('completed');
-      await preview(run, loaded.valid);
+      await preflight(run);
+      // The pre-flight may have made rows invalid (address check "require", no service within the limit).
+      await preview(run, state.preflight ? state.counts.total - state.counts.invalid : loaded.valid);
       startApprovalClock(run);
     }
     if (state.phase === 'previewing' || state.phase === 'loading' || state.phase === 'awaiting_approval') {

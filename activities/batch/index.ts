@@ -10,6 +10,8 @@ import { markRows, pendingRows } from '../../db/ledger/rows';
 import { ledgerTotals } from '../../db/ledger/totals';
 import { applyRowAction, settleRow, voidShippedRows, writeBack } from './operations';
 import { previewBatch } from './preview';
+import { checkAddressPage, type AddressCheckArgs } from './address-check';
+import { shopRatesPage, type RateShopArgs } from './rate-shop';
 import { probeUps } from './probe';
 import { shipRow } from './ship-row';
 import { keepAlive } from './heartbeat';
@@ -33,6 +35,8 @@ export function createBatchActivities(deps: BatchActivityDeps) {
       loadBatch(pool, args, deps.statementTimeoutMs, metrics),
     previewBatch: (args: { batchId: string; previewRows: number; rateAll: boolean; concurrency: number }) =>
       previewBatch(pool, ups, args),
+    checkAddressPage: (args: AddressCheckArgs) => checkAddressPage(pool, ups, args),
+    shopRatesPage: (args: RateShopArgs) => shopRatesPage(pool, ups, args),
     pendingRows: (args: { batchId: string; afterRowNo: number; limit: number }) =>
       pendingRows(pool, args.batchId, args.afterRowNo, args.limit),
     shipRow: (args: { batchId: string; rowNo: number }) =>

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { Context } from '@temporalio/activity';
 import type pg from 'pg';
-import type { BatchPreview, PreviewRow } from '../../domain/batch';
+import type { BatchOptions, BatchPreview, PreviewRow } from '../../domain/batch';
 import { canonicalJson } from '../../domain/json';
 import { serviceName, type ShipmentRequestBody } from '../../domain/shipment-schema';
 import type { UpsClient } from '../ups/client';
@@ -23,6 +23,9 @@ import {
   type RowEstimate,
 } from '../../db/ledger/estimates';
 import { ledgerTotals } from '../../db/ledger/totals';
+import { addressCheckSummary, rateShoppingSummary } from '../../db/ledger/preflight';
+import { preflightColumns, preflightWarnings } from './preflight-preview';
+import { isShopping, maxTransitDaysOf } from '../../domain/preflight';
 
 /** Cut `name` to at most `max` characters at a word boundary (a single long word is cut hard). */
 export function shortRecipient(name: string, max = 20): string {
@@ -198,9 +201,13 @@ export async function previewBatch(
       cityState: [to.Address.City, to.Address.StateProvinceCode].filter(Boolean).join(', '),
       service: serviceName(shipment.Service.Code),
       estimatedCostCents: r.estimate?.cents ?? 0,
-      warnings: r.estimate?.warnings ?? [],
+      warnings: [...(r.estimate?.warnings ?? []), ...preflightWarnings(r.addressCheck, r.serviceChoice)],
+      ...preflightColumns(r.addressCheck, r.serviceChoice),
     };
   });
+  const options = batch.input.options as Partial<BatchOptions>;
+  const addressCheck = options.addressCheck ?? 'off';
+  const shopping = options.service !== undefined && isShopping(options.service);
   const preview: BatchPreview = {
     totalRows: total,
     validRows: valid,
@@ -211,6 +218,14 @@ export async function previewBatch(
     currency: summary.currency ?? 'USD',
     rowsWithWarnings: summary.withWarnings,
     unratedRows: summary.rated - summary.quoted,
+    ...(addressCheck !== 'off'
+      ? { addressCheck: await addressCheckSummary(pool, args.batchId, addressCheck) }
+      : {}),
+    ...(shopping
+      ? {
+          rateShopping: await rateShoppingSummary(pool, args.batchId, maxTransitDaysOf(options.service!)),
+        }
+      : {}),
     previewHash: previewHash(
       await rowChecksums(pool, args.batchId),
       batch.input.template,
@@ -221,10 +236,15 @@ export async function previewBatch(
   return withoutRowData(preview);
 }
 
-/** The preview as the workflow may hold it: recipients and cities stay in the ledger. */
+/** The preview as the workflow may hold it: recipients, cities and UPS's candidate addresses stay in the ledger. */
 export function withoutRowData(preview: BatchPreview): BatchPreview {
   return {
     ...preview,
-    previewRows: preview.previewRows.map((r) => ({ ...r, recipient: '', cityState: '' })),
+    previewRows: preview.previewRows.map((r) => ({
+      ...r,
+      recipient: '',
+      cityState: '',
+      ...(r.address ? { address: { ...r.address, candidate: undefined } } : {}),
+    })),
   };
 }

@@ -241,9 +241,18 @@ export class UpsClient {
     }
   }
 
-  async validateAddress(address: AddressInput, signal?: AbortSignal): Promise<AddressValidation> {
+  /**
+   * UPS Address Validation (street level) of one address. `transId`, when given, is sent as the call's
+   * transaction id (a row's reference: the call log can tell which row was asked).
+   */
+  async validateAddress(
+    address: AddressInput,
+    signal?: AbortSignal,
+    transId?: string,
+  ): Promise<AddressValidation> {
     const [zip, ext] = address.postalCode.split('-');
     const args = {
+      ...(transId ? { trans_id: transId } : {}),
       addressLine1: address.addressLines[0] ?? '',
       addressLine2: address.addressLines[1] ?? '',
       politicalDivision2: address.city,

@@ -1,4 +1,5 @@
 /** The preview's rows in the ledger: rows to rate, their stored quotes and sum, row checksums. */
+import type { AddressCheckResult, ServiceChoiceResult } from '../../domain/preflight';
 import type { Db } from './transaction';
 
 /** The preview's quote of one row: cents (null when UPS gave none) and the row's warnings. */
@@ -94,16 +95,27 @@ export async function previewDetailRows(
   db: Db,
   batchId: string,
   limit: number,
-): Promise<{ rowNo: number; request: unknown; estimate: RowEstimate | undefined }[]> {
+): Promise<
+  {
+    rowNo: number;
+    request: unknown;
+    estimate: RowEstimate | undefined;
+    addressCheck?: AddressCheckResult;
+    serviceChoice?: ServiceChoiceResult;
+  }[]
+> {
   const { rows } = await db.query<{
     row_no: number;
     request: unknown;
+    address_check: AddressCheckResult | null;
+    service_choice: ServiceChoiceResult | null;
     estimate_cents: string | null;
     estimate_currency: string | null;
     estimate_warnings: string[] | null;
     rated_at: Date | null;
   }>(
-    `SELECT row_no, request, estimate_cents, estimate_currency, estimate_warnings, rated_at FROM batch_rows
+    `SELECT row_no, request, estimate_cents, estimate_currency, estimate_warnings, rated_at, address_check, service_choice
+       FROM batch_rows
       WHERE batch_id = $1 AND status <> 'invalid' ORDER BY row_no LIMIT $2`,
     [batchId, limit],
   );
@@ -118,13 +130,23 @@ export async function previewDetailRows(
           warnings: r.estimate_warnings ?? [],
         }
       : undefined,
+    ...(r.address_check ? { addressCheck: r.address_check } : {}),
+    ...(r.service_choice ? { serviceChoice: r.service_choice } : {}),
   }));
 }
 
-/** `row_no:checksum` of every row, in order (the previewHash input). */
+/**
+ * `row_no:checksum` of every row, in order (the previewHash input). A row the pre-flight settled adds its
+ * address outcome, its chosen service and a digest of the request it ships (what the operator approves);
+ * rows of a batch without pre-flight give the same lines as before it existed.
+ */
 export async function rowChecksums(db: Db, batchId: string): Promise<string[]> {
   const { rows } = await db.query<{ line: string }>(
-    `SELECT row_no || ':' || checksum AS line FROM batch_rows WHERE batch_id = $1 ORDER BY row_no`,
+    `SELECT row_no || ':' || checksum ||
+            CASE WHEN address_checked_at IS NULL AND shopped_at IS NULL THEN ''
+                 ELSE ':' || status || ':' || coalesce(address_check->>'outcome', '-') || ':' ||
+                      coalesce(service_choice->>'code', '-') || ':' || md5(coalesce(request::text, '')) END AS line
+       FROM batch_rows WHERE batch_id = $1 ORDER BY row_no`,
     [batchId],
   );
   return rows.map((r) => r.line);
