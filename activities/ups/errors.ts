@@ -7,10 +7,12 @@
  *   look it up by reference (recover_label) before shipping again.
  */
 import { isObj, text, type JsonObject } from '../../domain/json';
-import type { UpsOutageKind } from '../../domain/batch';
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { UpsTransportError } from './connection';
+
+// Whether an error is about UPS itself rather than the row: ./outage (importers keep this path).
+export { upsOutageOf, type UpsOutageSign } from './outage';
 
 export type UpsErrorClass = 'retryable' | 'definitive' | 'ambiguous';
 
@@ -131,8 +133,7 @@ function classifyUpsCode(
   code: string,
 ): { category: UpsErrorCategory; errorClass: UpsErrorClass } | undefined {
   if (code === '10429') return { category: 'rate_limit', errorClass: 'retryable' };
-  // UPS's common codes for a request that misses a required field or holds invalid data (documented
-  // for all APIs; Time in Transit answers them in `details.errors`).
+  // UPS's common codes (all APIs) for a missing required field and for invalid data.
   if (code === '20007' || code === '20008') return { category: 'validation', errorClass: 'definitive' };
   if (code === '190001' || code === '190002') return { category: 'unavailable', errorClass: 'retryable' };
   if (code === '250002' || code === '250003' || code === '250001')
@@ -148,19 +149,11 @@ function classifyUpsCode(
   return undefined;
 }
 
-/**
- * UPS's errors in a failure payload. Most UPS APIs answer `{"response": {"errors": [...]}}`, which the
- * server passes on as `details.response.errors`; Time in Transit puts `{"errors": [...]}` at the top of
- * its body, so they arrive as `details.errors`. The first of the two that holds a list wins.
- */
+/** UPS's errors: `details.response.errors`, else (Time in Transit's errors, at the top of its body) `details.errors`. */
 function upsErrorsOf(payload: Obj): UpsErrorDetail[] {
-  const details = isObj(payload.details) ? payload.details : undefined;
-  const response = details && isObj(details.response) ? details.response : undefined;
-  const errors = Array.isArray(response?.errors)
-    ? response.errors
-    : Array.isArray(details?.errors)
-      ? details.errors
-      : [];
+  const details = isObj(payload.details) ? payload.details : {};
+  const response = isObj(details.response) ? details.response : {};
+  const errors = [response.errors, details.errors].find((e): e is unknown[] => Array.isArray(e)) ?? [];
   return errors.filter(isObj).map((e) => ({ code: text(e.code), message: text(e.message) }));
 }
 
@@ -225,12 +218,11 @@ export function classifyToolError(
   const missing = (Array.isArray(payload.missing) ? payload.missing : []).map((m) =>
     isObj(m) ? text(m.dot_path ?? m.flat_key) : text(m),
   );
-  // When the server found no message where it looks (Time in Transit's errors), its text is only
-  // "UPS API returned HTTP <status>": UPS's own message says more.
+  // "UPS API returned HTTP <status>": the server found no message where it looks (Time in Transit).
   const serverMessage = text(payload.message);
-  const generic = serverMessage === '' || serverMessage === `UPS API returned HTTP ${statusCode}`;
+  const generic = !serverMessage || serverMessage === `UPS API returned HTTP ${statusCode}`;
   const message =
-    (generic ? upsErrors.find((e) => e.message)?.message : undefined) ||
+    (generic && upsErrors.find((e) => e.message)?.message) ||
     serverMessage ||
     `${tool} failed with ${serverCode ?? `HTTP ${statusCode ?? '?'}`}`;
   const base = { tool, statusCode, serverCode, upsCode, upsErrors, missing, message };
@@ -363,54 +355,4 @@ export function toActivityFailure(err: UpsError, about: { rowNo?: number } = {})
     nextRetryDelay: err.retryAfterMs === undefined ? undefined : Math.max(err.retryAfterMs, 1),
     cause: err,
   });
-}
-
-/** A failure about UPS itself rather than one row: what a batch waits out (phase waiting_for_ups). */
-export interface UpsOutageSign {
-  kind: UpsOutageKind;
-  /** In plain words, for status and the Web UI. */
-  reason: string;
-  /** UPS asked to wait this long (429 / 503 with Retry-After). */
-  retryAfterMs?: number;
-}
-
-/**
- * Whether a UPS error is about UPS itself (credentials refused, UPS or the MCP server unreachable,
- * unavailable, rate limiting) rather than about the row: undefined for row-level errors.
- */
-export function upsOutageOf(err: UpsError): UpsOutageSign | undefined {
-  const sign = outageSign(err);
-  return sign && err.retryAfterMs !== undefined ? { ...sign, retryAfterMs: err.retryAfterMs } : sign;
-}
-
-function outageSign(err: UpsError): UpsOutageSign | undefined {
-  switch (err.category) {
-    case 'auth':
-      return { kind: 'auth', reason: `UPS refused the credentials (${plainCause(err.message)})` };
-    case 'transport':
-      return { kind: 'unreachable', reason: `UPS unreachable: ${plainCause(err.message)}` };
-    case 'unavailable':
-    case 'server':
-      return { kind: 'unavailable', reason: `UPS unavailable: ${plainCause(err.message)}` };
-    case 'rate_limit':
-      return {
-        kind: 'rate_limited',
-        reason: `UPS is refusing calls (rate limit): ${plainCause(err.message)}`,
-      };
-    default:
-      return undefined;
-  }
-}
-
-/** The gist of a transport or HTTP error message, short enough for a status line. */
-function plainCause(message: string): string {
-  const m = message.toLowerCase();
-  if (/connection refused/.test(m)) return 'connection refused';
-  if (/name or service not known|getaddrinfo|nodename nor servname|name resolution/.test(m))
-    return "UPS's address cannot be resolved";
-  if (/timed? ?out|timeout/.test(m)) return 'no answer in time';
-  if (/\b401\b|unauthori[sz]ed|invalid authentication/.test(m)) return 'HTTP 401';
-  if (/\b403\b|forbidden/.test(m)) return 'HTTP 403';
-  const oneLine = message.replace(/\s+/g, ' ').trim();
-  return oneLine.length > 160 ? `${oneLine.slice(0, 157)}…` : oneLine;
 }
