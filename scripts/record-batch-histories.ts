@@ -1,6 +1,6 @@
 /**
  * `npm run record-batch-histories`: run one small batch per scenario (confirm, auto, reject, expired,
- * restart, resolve, cancel with void, cancel mid-restart, attention hand-over, UPS outage, continue-as-new) on a throw-away
+ * restart, resolve, cancel with void, cancel mid-restart, attention hand-over, UPS outage, pre-flight, continue-as-new) on a throw-away
  * stack and write each history to
  * `test/histories/<workflowId>.json`, where the replay test replays them against the current workflow
  * code (docs/design.md §10). Re-record after an intended, patched() behaviour change; keep the old files.
@@ -159,6 +159,29 @@ const scenarios: Record<string, Scenario> = {
     await waitForStatus(h, inPhase('waiting_for_ups'));
     await waitForStatus(h, (s) => (s.upsOutage?.probes ?? 0) >= 1, 60_000);
     knobs({});
+    return h;
+  },
+  async preflight(id, knobs) {
+    // Address check (require) and rate shopping within 2 days; UPS unavailable for the first page, so the
+    // pre-flight waits for UPS and goes on; one unknown ZIP becomes invalid; then approved and shipped.
+    knobs({
+      rejectPostalCodes: ['99999'],
+      rules: [{ tool: 'validate_address', fault: 'unavailable', times: 4 }],
+    });
+    const table = await createOrdersTable(
+      env.pool,
+      makeOrders(4, (i, o) => i === 2 && (o.zip = '99999')),
+    );
+    const h = await startBatch(
+      env.client,
+      env.taskQueue,
+      batchInput(table, {
+        options: { addressCheck: 'require', service: { cheapest: { maxTransitDays: 2 } }, concurrency: 2 },
+      }),
+      id,
+    );
+    const s = await waitForStatus(h, inPhase('awaiting_approval'), 120_000);
+    await h.signal(msg.approveSignal, { previewHash: s.previewHash, by: 'recorder' });
     return h;
   },
   async 'continue-as-new'(id) {
