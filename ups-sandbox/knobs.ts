@@ -63,6 +63,24 @@ const RuleSchema = z
   });
 export type FaultRule = z.infer<typeof RuleSchema>;
 
+/**
+ * One Address Validation candidate of the knob `addressCandidates`, in UPS's limits (Candidate
+ * AddressKeyFormat: up to 3 address lines of 100 characters, city and state of 30); its country is the
+ * request's.
+ */
+const AddressCandidateSchema = z
+  .object({
+    addressLines: z.array(z.string().trim().min(1).max(100)).min(1).max(3),
+    city: z.string().trim().min(1).max(30),
+    state: z.string().trim().min(1).max(30),
+    /** 5 digits or ZIP+4. */
+    postalCode: z.string().regex(/^\d{5}(-\d{4})?$/, 'a 5-digit ZIP or ZIP+4'),
+    /** Default: by the sandbox's business-word rule on the lines. */
+    classification: z.enum(['residential', 'commercial']).optional(),
+  })
+  .strict();
+export type AddressCandidate = z.infer<typeof AddressCandidateSchema>;
+
 export const KnobsSchema = z
   .object({
     /**
@@ -80,6 +98,18 @@ export const KnobsSchema = z
     rules: z.array(RuleSchema).default([]),
     /** ShipTo postal codes (5-digit prefix) rejected as invalid addresses (UPS 120802). */
     rejectPostalCodes: z.array(z.string()).default([]),
+    /**
+     * Address Validation's answer per ShipTo ZIP (5 digits, the call's `zipPrimary`): no candidates,
+     * one (valid — a corrected address when it differs from the input) or several (ambiguous).
+     * `rejectPostalCodes` wins.
+     */
+    addressCandidates: z
+      .record(z.string(), z.array(AddressCandidateSchema))
+      .superRefine((byZip, ctx) => {
+        for (const zip of Object.keys(byZip).filter((k) => !/^\d{5}$/.test(k)))
+          ctx.addIssue({ code: 'custom', path: [zip], message: 'not a 5-digit ZIP' });
+      })
+      .default({}),
     /** How long after creation a shipment can still be voided. */
     voidWindowHours: z
       .number()
