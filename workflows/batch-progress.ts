@@ -24,6 +24,7 @@ export function progressMarkdown(s: BatchState): string {
 
 /** The pre-flight's progress while it runs (address check, rate shopping): rows done of all. */
 function preflightMarkdown(s: BatchState): string[] {
+  if (s.phase === 'awaiting_approval') return preflightOutcomes(s);
   if (!s.preflight || (s.phase !== 'previewing' && s.phase !== 'waiting_for_ups')) return [];
   const step = (what: string, p: { done: number; total: number } | undefined) =>
     p ? [`${what}: ${p.done} of ${p.total} rows${p.done >= p.total ? ' (done)' : ''}`] : [];
@@ -32,6 +33,39 @@ function preflightMarkdown(s: BatchState): string[] {
     ...step('rate shopping', s.preflight.rateShopping),
   ];
   return lines.length > 0 ? [lines.join(' · ')] : [];
+}
+
+/** What the pre-flight found, for the operator about to approve: counts, row numbers and cents only. */
+function preflightOutcomes(s: BatchState): string[] {
+  const out: string[] = [];
+  const a = s.preview?.addressCheck;
+  if (a) {
+    const rows = (label: string, n: number, shown: number[]) =>
+      n > 0 ? [`${label} ${n} (rows ${rowList(shown, n)})`] : [];
+    out.push(
+      [
+        `address check (${a.mode}): valid ${a.valid}`,
+        ...rows('corrected', a.corrected, a.rows.corrected),
+        ...rows('ambiguous', a.ambiguous, a.rows.ambiguous),
+        ...rows('not found', a.notFound, a.rows.notFound),
+        ...rows('unchecked', a.unchecked, a.rows.unchecked),
+        `residential ${a.residential}`,
+        ...(a.invalidated > 0 ? [`made invalid ${a.invalidated}`] : []),
+      ].join(' · '),
+    );
+  }
+  const r = s.preview?.rateShopping;
+  if (r) {
+    const limit = r.maxTransitDays === undefined ? '' : ` within ${r.maxTransitDays} business days`;
+    out.push(
+      `rate shopping (cheapest${limit}): ${r.changed} of ${r.shopped} rows change service, saving ` +
+        `${formatCents(r.savingsCents)} ${r.currency}` +
+        (r.noService > 0
+          ? ` · no service in time: ${r.noService} (rows ${rowList(r.rows.noService, r.noService)})`
+          : ''),
+    );
+  }
+  return out;
 }
 
 /** A payload as inline code (JSON has no backticks: it cannot close the span). */

@@ -209,3 +209,62 @@ test('current details while awaiting action: the rows by number and restart / re
   assert.doesNotMatch(progressMarkdown(s), /Failed|"scope":"failed"/);
   assert.doesNotMatch(details, /Jane|Receiver|Street|Ave/, 'no row data');
 });
+
+test('current details of the pre-flight: progress while previewing, outcomes and the saving before approval', () => {
+  const s = new BatchState('batch-x', input);
+  s.phase = 'previewing';
+  s.preflight = { addressCheck: { done: 500, total: 500 }, rateShopping: { done: 250, total: 498 } };
+  assert.match(
+    progressMarkdown(s),
+    /address check: 500 of 500 rows \(done\) · rate shopping: 250 of 498 rows$/,
+  );
+  const w = waiting();
+  w.preview = {
+    ...w.preview!,
+    addressCheck: {
+      mode: 'require',
+      checked: 500,
+      valid: 480,
+      corrected: 12,
+      ambiguous: 2,
+      notFound: 6,
+      unchecked: 0,
+      residential: 300,
+      invalidated: 8,
+      correctedApplied: 0,
+      rows: {
+        corrected: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+        ambiguous: [40, 41],
+        notFound: [7, 9, 11, 13, 15, 17],
+        unchecked: [],
+      },
+    },
+    rateShopping: {
+      maxTransitDays: 2,
+      shopped: 492,
+      changed: 100,
+      noService: 0,
+      notShopped: 0,
+      services: { '03': 392, '02': 100 },
+      templateCents: 100_000,
+      chosenCents: 87_655,
+      savingsCents: 12_345,
+      currency: 'USD',
+      rows: { noService: [], notShopped: [] },
+    },
+  };
+  const details = progressMarkdown(w);
+  assert.match(
+    details,
+    /address check \(require\): valid 480 · corrected 12 \(rows 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 2 more\) · ambiguous 2 \(rows 40, 41\) · not found 6 \(rows 7, 9, 11, 13, 15, 17\) · residential 300 · made invalid 8/,
+  );
+  assert.match(
+    details,
+    /rate shopping \(cheapest within 2 business days\): 100 of 492 rows change service, saving 123\.45 USD/,
+  );
+  assert.deepEqual(
+    payloadAfter(details, 'approve'),
+    { previewHash: 'h1' },
+    'the approve payload is still there',
+  );
+});
