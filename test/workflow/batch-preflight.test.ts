@@ -69,7 +69,7 @@ describe('address pre-flight', () => {
   const KNOBS = {
     rejectPostalCodes: ['30303'],
     addressCandidates: {
-      '30301': [{ addressLines: ['101 ELM ST'], city: 'ATLANTA', state: 'GA', postalCode: '30301-1234' }],
+      '30301': [{ addressLines: ['1010 ELM ST'], city: 'ATLANTA', state: 'GA', postalCode: '30301-1234' }],
       '30302': [
         { addressLines: ['102 ELM ST', 'APT 1'], city: 'ATLANTA', state: 'GA', postalCode: '30302' },
         { addressLines: ['102 ELM ST', 'APT 2'], city: 'ATLANTA', state: 'GA', postalCode: '30302' },
@@ -178,7 +178,7 @@ describe('address pre-flight', () => {
     assert.equal(preview.previewRows[1]!.address?.candidate, undefined);
     assert.equal(preview.previewRows[1]!.address?.outcome, 'corrected');
     const stored = await ledgerPreview(handle.workflowId);
-    assert.equal(stored.previewRows[1]!.address?.candidate, '101 ELM ST, ATLANTA, GA 30301-1234');
+    assert.equal(stored.previewRows[1]!.address?.candidate, '1010 ELM ST, ATLANTA, GA 30301-1234');
     assert.deepEqual(status.preflight, { addressCheck: { done: 10, total: 10 } });
     warnHash = preview.previewHash;
 
@@ -218,7 +218,7 @@ describe('address pre-flight', () => {
     const corrected = rows[1]!.request.ShipmentRequest.Shipment.ShipTo.Address;
     assert.deepEqual(
       { lines: corrected.AddressLine, city: corrected.City, zip: corrected.PostalCode },
-      { lines: ['101 ELM ST'], city: 'ATLANTA', zip: '30301-1234' },
+      { lines: ['1010 ELM ST'], city: 'ATLANTA', zip: '30301-1234' },
     );
     assert.equal(rows[1]!.address_check!.applied, true);
     assert.equal(status.counts.invalid, 2);
