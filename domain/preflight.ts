@@ -68,7 +68,7 @@ export interface AddressCheckResult {
   error?: string;
 }
 
-/** Candidates kept per ambiguous row (UPS may send dozens). */
+/** Candidates kept per ambiguous row (the real ups-mcp asks UPS for at most 3; another server may send more). */
 export const MAX_KEPT_CANDIDATES = 5;
 
 /**
