@@ -51,9 +51,13 @@ export function checkAddressPage(
         const answer = await ups.validateAddress(asked, signal, row.reference);
         return settledRow(row.rowNo, request, asked, args, addressOutcome(asked, answer));
       } catch (err) {
-        // UPS down: the row is asked again later. Any other refusal is the row's: it ships as it is.
-        if (!(err instanceof UpsError) || upsOutageOf(err)) throw err;
-        return settledRow(row.rowNo, request, asked, args, { outcome: 'unchecked', error: err.message });
+        // UPS down: the row is asked again later. Any other refusal or an answer that cannot be read is
+        // the row's: it ships as it is.
+        if (signal.aborted || (err instanceof UpsError && upsOutageOf(err))) throw err;
+        return settledRow(row.rowNo, request, asked, args, {
+          outcome: 'unchecked',
+          error: (err as Error).message,
+        });
       }
     },
     (settled) => storeAddressChecks(pool, args.batchId, settled),

@@ -42,9 +42,10 @@ export function shopRatesPage(pool: pg.Pool, ups: UpsClient, args: RateShopArgs)
         );
         return chooseService(row.rowNo, request, quotes, args.maxTransitDays);
       } catch (err) {
-        // UPS down: the row is shopped again later. Any other refusal is the row's: it keeps its service.
-        if (!(err instanceof UpsError) || upsOutageOf(err)) throw err;
-        return { rowNo: row.rowNo, outcome: { templateCode, error: err.message } };
+        // UPS down: the row is shopped again later. Any other refusal or an answer that cannot be read is
+        // the row's: it keeps its service.
+        if (signal.aborted || (err instanceof UpsError && upsOutageOf(err))) throw err;
+        return { rowNo: row.rowNo, outcome: { templateCode, error: (err as Error).message } };
       }
     },
     (settled) => storeServiceChoices(pool, args.batchId, settled),

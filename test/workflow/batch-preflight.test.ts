@@ -425,3 +425,46 @@ test('a worker SIGKILLed mid-pre-flight: the next one goes on without asking UPS
     if (second) await processExited(second);
   }
 });
+
+test('a row UPS refuses is left unchecked and unshopped: it ships as the template made it, the others go on', async () => {
+  const sbx = env.sandboxClient('refused');
+  writeFileSync(
+    sbx.knobsFile,
+    JSON.stringify({
+      rules: [
+        { tool: 'validate_address', fault: 'invalid_request', times: 1 },
+        { tool: 'rate_shipment', fault: 'invalid_request', times: 1 },
+      ],
+    }),
+  );
+  const worker = await startWorker(env, { sandbox: sbx, callTimeoutMs: 30_000, reconcileGraceMs: 1000 });
+  try {
+    const table = await createOrdersTable(env.pool, makeOrders(6));
+    const handle = await startBatch(
+      env.client,
+      env.taskQueue,
+      batchInput(table, { options: { addressCheck: 'require', service: 'cheapest', concurrency: 1 } }),
+    );
+    await waitForStatus(handle, inPhase('awaiting_approval'), 120_000);
+    const rows = await ledgerRows(handle.workflowId);
+    const unchecked = rows.filter((r) => r.address_check?.outcome === 'unchecked');
+    assert.equal(unchecked.length, 1);
+    assert.match(unchecked[0]!.address_check!.error!, /10002|invalid/i);
+    const unshopped = rows.filter((r) => !r.service_choice?.code);
+    assert.equal(unshopped.length, 1);
+    assert.ok(unshopped[0]!.service_choice!.error);
+    assert.ok(
+      rows.every((r) => r.status === 'pending'),
+      'a refusal by UPS makes no row invalid, even under require',
+    );
+    const preview = (await handle.query(previewQuery))!;
+    assert.equal(preview.addressCheck!.unchecked, 1);
+    assert.equal(preview.rateShopping!.notShopped, 1);
+    // The unshopped row is rated with its template's service by the preview, so the estimate covers it.
+    assert.ok(Number(unshopped[0]!.estimate_cents) > 0);
+    await handle.terminate('test done');
+  } finally {
+    await worker.stop();
+    await sbx.ups.close();
+  }
+});
