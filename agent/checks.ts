@@ -6,6 +6,8 @@
  */
 import type pg from 'pg';
 import type { TableName } from '../inputs/source/identifiers';
+import type { BatchOptions } from '../domain/batch';
+import type { AddressCheck } from '../domain/preflight';
 import type { Shipper } from '../domain/shipment-schema';
 import { ToolError } from './errors';
 import { allowedSource } from './sources';
@@ -56,4 +58,48 @@ export async function checkPreviewInputs(
   if (!opened.ok) throw new ToolError(`mapping_template: does not compile: ${opened.error}`);
   opened.renderer.dispose();
   return table;
+}
+
+/** The pre-flight arguments of `batch_preview`, each already checked on its own by the tool's schema. */
+export interface PreflightArgs {
+  address_check?: AddressCheck;
+  use_corrected_address?: boolean;
+  service?: 'template' | 'cheapest';
+  max_transit_days?: number;
+}
+
+/**
+ * The batch options of the pre-flight arguments, checked together (as `shipbatch start` checks its flags):
+ * `max_transit_days` only with `service: "cheapest"`, `use_corrected_address` only with an address check.
+ * Throws a {@link ToolError} naming the argument; omitted arguments leave the batch's defaults (no address
+ * check, the template's service).
+ */
+export function preflightOptionsOf(
+  args: PreflightArgs,
+): Partial<Pick<BatchOptions, 'addressCheck' | 'useCorrectedAddress' | 'service'>> {
+  const service = args.service ?? 'template';
+  if (args.max_transit_days !== undefined && service !== 'cheapest') {
+    throw new ToolError(
+      `max_transit_days: applies only with service "cheapest" (service is "${service}"); add service: "cheapest" or leave max_transit_days out`,
+    );
+  }
+  if (args.use_corrected_address && (args.address_check ?? 'off') === 'off') {
+    throw new ToolError(
+      'use_corrected_address: needs an address check; add address_check: "warn" or "require", or leave use_corrected_address out',
+    );
+  }
+  return {
+    ...(args.address_check !== undefined ? { addressCheck: args.address_check } : {}),
+    ...(args.use_corrected_address !== undefined ? { useCorrectedAddress: args.use_corrected_address } : {}),
+    ...(args.service === 'cheapest'
+      ? {
+          service:
+            args.max_transit_days !== undefined
+              ? { cheapest: { maxTransitDays: args.max_transit_days } }
+              : ('cheapest' as const),
+        }
+      : args.service === 'template'
+        ? { service: 'template' as const }
+        : {}),
+  };
 }

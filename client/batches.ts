@@ -198,8 +198,8 @@ export class ShipbatchClient {
   }
 
   /**
-   * The `preview` query (null before the preview is ready), with recipients and cities merged back in
-   * from the ledger (the workflow never holds row data).
+   * The `preview` query (null before the preview is ready), with recipients, cities and UPS's candidate
+   * addresses merged back in from the ledger (the workflow never holds row data).
    */
   async getPreview(batchId: string): Promise<BatchPreview | null> {
     const h = this.handle(batchId);
@@ -210,11 +210,16 @@ export class ShipbatchClient {
     const byRow = new Map(full.previewRows.map((r) => [r.rowNo, r]));
     return {
       ...preview,
-      previewRows: preview.previewRows.map((r) => ({
-        ...r,
-        recipient: byRow.get(r.rowNo)?.recipient ?? r.recipient,
-        cityState: byRow.get(r.rowNo)?.cityState ?? r.cityState,
-      })),
+      previewRows: preview.previewRows.map((r) => {
+        const stored = byRow.get(r.rowNo);
+        return {
+          ...r,
+          recipient: stored?.recipient ?? r.recipient,
+          cityState: stored?.cityState ?? r.cityState,
+          // UPS's candidate address is row data too: only the ledger's copy has it.
+          ...(r.address && stored?.address ? { address: { ...r.address, ...stored.address } } : {}),
+        };
+      }),
     };
   }
 
@@ -320,6 +325,15 @@ export class ShipbatchClient {
     const pool = await this.pool();
     if (!(await ledger.batchExists(pool, id))) throw new BatchNotFoundError(id);
     return ledger.readRows(pool, id, { ...opts, status });
+  }
+
+  /**
+   * The rows the address check lists (`preview.addressCheck.rows`): each row's ShipTo address next to UPS's
+   * answer (its candidates), from the ledger.
+   */
+  async addressCheckRows(batchId: string, rowNos: readonly number[]): Promise<ledger.AddressCheckRow[]> {
+    const id = normalizeBatchId(batchId);
+    return ledger.readAddressChecks(await this.pool(), id, rowNos);
   }
 
   /**

@@ -111,7 +111,7 @@ export { ShipbatchClient, type StartOptions, type StartedBatch } from './batches
 export { BATCH_WORKFLOW_TYPE, type BatchSummary } from './visibility';
 export { batchIdFor, normalizeBatchId } from './batch-ids';
 export type { AttentionItem } from './attention';
-export type { BatchLabel, BatchRow } from './ledger';
+export type { AddressCheckRow, BatchLabel, BatchRow } from './ledger';
 export {
   BatchInputError,
   BatchNotFoundError,
@@ -155,5 +155,16 @@ export {
   type UpsOutage,
   type UpsOutageKind,
 } from '../domain/batch';
+export {
+  ADDRESS_CHECKS,
+  MAX_TRANSIT_DAYS,
+  ServiceChoiceSchema,
+  type AddressCheck,
+  type AddressCheckSummary,
+  type AddressOutcome,
+  type PreflightProgress,
+  type RateShoppingSummary,
+  type ServiceChoice,
+} from '../domain/preflight';
 export { ShipperSchema, type Shipper } from '../domain/shipment-schema';
 export { BATCH_PHASES, ROW_STATUSES, type BatchPhase, type RowStatus } from '../domain/row-status';

@@ -4,6 +4,7 @@
  */
 import type pg from 'pg';
 import type { BatchPreview, RowCounts } from '../domain/batch';
+import type { AddressCheckResult, PostalAddress } from '../domain/preflight';
 import { ROW_STATUSES, type RowStatus } from '../domain/row-status';
 import type { RowError } from '../domain/row-error';
 import { batchExists, getPreview } from '../db/ledger/batches';
@@ -165,6 +166,52 @@ export async function* readLabels(db: pg.Pool, batchId: string, pageSize = 100):
 /** The full preview the preview activity stored (recipients included), or null before it ran. */
 export async function readPreview(db: pg.Pool, batchId: string): Promise<BatchPreview | null> {
   return (await getPreview(db, batchId)) as BatchPreview | null;
+}
+
+/** A row the address check lists: the ShipTo address of its request and UPS's answer (row data). */
+export interface AddressCheckRow {
+  rowNo: number;
+  address: PostalAddress;
+  check: AddressCheckResult;
+}
+
+/**
+ * The address and address check of the given rows (the preview lists the first rows of each outcome): the
+ * request's ShipTo address (UPS's candidate once a correction was applied) next to what UPS answered.
+ */
+export async function readAddressChecks(
+  db: pg.Pool,
+  batchId: string,
+  rowNos: readonly number[],
+): Promise<AddressCheckRow[]> {
+  if (rowNos.length === 0) return [];
+  const { rows } = await db.query<{
+    row_no: number;
+    address: Record<string, unknown> | null;
+    check: AddressCheckResult;
+  }>(
+    `SELECT row_no, request->'ShipmentRequest'->'Shipment'->'ShipTo'->'Address' AS address, address_check AS check
+       FROM batch_rows
+      WHERE batch_id = $1 AND row_no = ANY($2::int[]) AND address_check IS NOT NULL
+      ORDER BY row_no`,
+    [batchId, rowNos.slice(0, 1000)],
+  );
+  const text = (v: unknown) => (typeof v === 'string' ? v : '');
+  return rows.map((r) => {
+    const a = r.address ?? {};
+    const lines = Array.isArray(a.AddressLine) ? a.AddressLine.map(text) : [text(a.AddressLine)];
+    return {
+      rowNo: r.row_no,
+      address: {
+        addressLines: lines,
+        city: text(a.City),
+        state: text(a.StateProvinceCode),
+        postalCode: text(a.PostalCode),
+        countryCode: text(a.CountryCode),
+      },
+      check: r.check,
+    };
+  });
 }
 
 /** Row counts and shipped cost straight from the ledger (works with no worker running). */

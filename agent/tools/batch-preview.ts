@@ -6,8 +6,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { BatchNotFoundError, type BatchPreview, type ShipbatchClient } from '../../client/index';
 import { MAX_FILTER_CHARS, MAX_TEMPLATE_CHARS, ModeSchema, TableNameSchema } from '../../domain/batch';
+import { ADDRESS_CHECKS, MAX_TRANSIT_DAYS } from '../../domain/preflight';
 import { ShipperSchema } from '../../domain/shipment-schema';
-import { checkPreviewInputs } from '../checks';
+import { checkPreviewInputs, preflightOptionsOf } from '../checks';
 import { ToolError } from '../errors';
 import { splitTableName, tableText } from '../sources';
 import { argumentNames } from './answers';
@@ -51,6 +52,35 @@ const PreviewArgs = z
     mode: ModeSchema.optional().describe(
       '"confirm" (default: the batch waits for batch_execute with approved: true) or "auto" (ships right after the preview, without approval; refused unless the server runs with --allow-auto). Case-insensitive.',
     ),
+    address_check: z
+      .enum(ADDRESS_CHECKS, { error: 'address_check must be "off", "warn" or "require"' })
+      .optional()
+      .describe(
+        'UPS Address Validation of every row before the preview: "off" (default), "warn" (outcomes valid/corrected/ambiguous/not found shown in the preview, every row ships) or "require" (ambiguous and not-found addresses become invalid rows that do not ship). Residential addresses are rated as residential.',
+      ),
+    use_corrected_address: z
+      .boolean({ error: 'use_corrected_address must be true or false' })
+      .optional()
+      .describe(
+        "With address_check: a row UPS corrected (one candidate that differs from the row's address) ships UPS's address instead of its own. Default false.",
+      ),
+    service: z
+      .enum(['template', 'cheapest'], { error: 'service must be "template" or "cheapest"' })
+      .optional()
+      .describe(
+        '"template" (default: the service the mapping template sets) or "cheapest" (each row rated with every UPS service; the cheapest one ships, and the preview shows the saving).',
+      ),
+    max_transit_days: z
+      .number({ error: `max_transit_days must be a whole number from 1 to ${MAX_TRANSIT_DAYS}` })
+      .int({ error: `max_transit_days must be a whole number from 1 to ${MAX_TRANSIT_DAYS}` })
+      .min(1, { error: `max_transit_days must be a whole number from 1 to ${MAX_TRANSIT_DAYS}` })
+      .max(MAX_TRANSIT_DAYS, {
+        error: `max_transit_days must be a whole number from 1 to ${MAX_TRANSIT_DAYS}`,
+      })
+      .optional()
+      .describe(
+        'Only with service "cheapest": the cheapest service that delivers within this many business days; rows no service reaches in time become invalid.',
+      ),
   })
   .strict();
 
@@ -65,7 +95,7 @@ export const batchPreviewTool = tool({
     idempotentHint: false,
   },
   description:
-    'Start a UPS shipment batch over the rows of an allowed table (or reuse job_id) and return its cost preview: rows total/valid/invalid, the first rows rated in detail, the total estimate and previewHash. Nothing ships in confirm mode until batch_execute with approved: true; auto mode ships at once and is refused unless the server allows it. When UPS rated no row (down, or the credentials refused) the answer has preview: null, phase waiting_for_ups, the upsOutage and the next step.',
+    'Start a UPS shipment batch over the rows of an allowed table (or reuse job_id) and return its cost preview: rows total/valid/invalid, the first rows rated in detail, the total estimate and previewHash; with address_check, addressCheck (counts per outcome, the first rows of each, and per detailed row its outcome and UPS\'s candidate); with service "cheapest", rateShopping (services chosen, rows changed, savingsCents) and per detailed row the template\'s service and price. Nothing ships in confirm mode until batch_execute with approved: true; auto mode ships at once and is refused unless the server allows it. When UPS rated no row (down, or the credentials refused) the answer has preview: null, phase waiting_for_ups, the upsOutage and the next step.',
   schema: PreviewArgs,
   run: batchPreview,
 });
@@ -76,6 +106,7 @@ async function batchPreview(
   opts: Settings,
 ): Promise<unknown> {
   checkMode(args.mode, opts);
+  const preflight = preflightOptionsOf(args);
   let id: string | undefined;
   let reused = false;
   if (args.job_id !== undefined) {
@@ -104,6 +135,7 @@ async function batchPreview(
         template: args.mapping_template,
         shipper: args.shipper_info,
         ...(args.mode ? { mode: args.mode } : {}),
+        ...(Object.keys(preflight).length > 0 ? { options: preflight } : {}),
       },
       id ? { id } : {},
     );

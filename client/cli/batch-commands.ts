@@ -10,13 +10,22 @@ import type { ShipbatchClient } from '../batches';
 import { formatRowError } from '../ledger';
 import { checkSource, checkTemplateCompiles, readShipperFile, readTemplateFile } from './inputs';
 import { printJson, say, type Io } from './io';
-import { clean, formatMoney, outageLines, outageNext, table } from './output';
+import { clean, formatMoney, outageLines, outageNext, preflightProgressText, table } from './output';
+import {
+  addressCell,
+  addressCheckLines,
+  preflightOptions,
+  rateShoppingLines,
+  templateCell,
+  type AddressRow,
+  type PreflightFlags,
+} from './preflight';
 import { withClient } from './sessions';
 import { watchBatch } from './watch';
 
 // ---------------------------------------------------------------- start
 
-export interface StartFlags {
+export interface StartFlags extends PreflightFlags {
   table: string;
   keyColumn?: string;
   filter?: string;
@@ -34,6 +43,8 @@ export interface StartFlags {
 
 /** Build and check a batch input from `start` flags: files read, template compiled, table and filter checked. */
 export async function prepareBatch(c: ShipbatchClient, f: StartFlags): Promise<BatchInputArg> {
+  // The flags checked together first: a bad combination reads, checks and starts nothing.
+  const preflight = preflightOptions(f);
   const template = await readTemplateFile(f.template);
   const shipper = await readShipperFile(f.shipper);
   await checkTemplateCompiles(f.template, template, shipper);
@@ -49,11 +60,13 @@ export async function prepareBatch(c: ShipbatchClient, f: StartFlags): Promise<B
       ...(f.previewRows !== undefined ? { previewRows: f.previewRows } : {}),
       ...(f.rateAll ? { rateAll: true } : {}),
       ...(f.concurrency !== undefined ? { concurrency: f.concurrency } : {}),
+      ...preflight,
     },
   };
 }
 
 export async function startCommand(f: StartFlags, io: Io): Promise<number> {
+  preflightOptions(f); // before connecting: a bad combination of flags is the caller's (exit 2)
   return withClient(async (c) => {
     const input = await prepareBatch(c, f);
     const started = await c.startBatch(input, { id: f.id });
@@ -109,6 +122,8 @@ export function printStatus(io: Io, s: BatchStatus): void {
   say(io, `  shipped   ${formatMoney(s.actualCostCents, s.currency)} so far`);
   if (s.approval) say(io, `  approved  by ${clean(s.approval.by)} at ${s.approval.at}`);
   if (s.previewHash) say(io, `  preview   ${s.previewHash}`);
+  const preflight = preflightProgressText(s.preflight);
+  if (preflight) say(io, `  preflight ${preflight}`);
   if (s.error) say(io, `  note      ${clean(s.error)}`);
   const extra = s.extraShipments;
   if (extra) {
@@ -169,27 +184,46 @@ async function invalidRows(
   return rows.map((r) => ({ rowNo: r.rowNo, errors: r.errors }));
 }
 
+/**
+ * The preview as text: the detailed rows (with the address check's outcome and, when rate shopping changed a
+ * row's service, the template's service and price), the address check and rate shopping sections, the invalid
+ * rows and the total. `addressRows`: the rows the address check lists, read from the ledger.
+ */
 export function printPreview(
   io: Io,
   id: string,
   p: BatchPreview,
   invalid: { rowNo: number; errors: RowError[] }[],
+  addressRows: readonly AddressRow[] = [],
 ): void {
   say(io, `Preview of ${id}: ${p.totalRows} rows, ${p.validRows} valid, ${p.invalidRows} invalid`);
   say(io);
+  const withAddress = p.addressCheck !== undefined || p.previewRows.some((r) => r.address);
+  const withTemplate = p.rateShopping !== undefined || p.previewRows.some((r) => r.templateService);
   say(
     io,
     table(
-      ['Row', 'Recipient', 'City/State', 'Service', 'Estimate', 'Warnings'],
+      [
+        'Row',
+        'Recipient',
+        'City/State',
+        ...(withAddress ? ['Address'] : []),
+        'Service',
+        'Estimate',
+        ...(withTemplate ? ["Template's service"] : []),
+        'Warnings',
+      ],
       p.previewRows.map((r) => [
         r.rowNo,
         r.recipient,
         r.cityState,
+        ...(withAddress ? [addressCell(r.address)] : []),
         r.service,
         formatMoney(r.estimatedCostCents, p.currency),
+        ...(withTemplate ? [templateCell(r, p.currency)] : []),
         r.warnings.join('; '),
       ]),
-      [0, 4],
+      [0, withAddress ? 5 : 4],
     ),
   );
   if (p.additionalRows > 0)
@@ -199,6 +233,14 @@ export function printPreview(
       io,
       `${p.unratedRows} row${p.unratedRows === 1 ? '' : 's'} not rated by UPS (see the warnings): estimated at the average of the rated rows`,
     );
+  }
+  if (p.addressCheck) {
+    say(io);
+    for (const line of addressCheckLines(p.addressCheck, addressRows, id)) say(io, line);
+  }
+  if (p.rateShopping) {
+    say(io);
+    for (const line of rateShoppingLines(p.rateShopping)) say(io, line);
   }
   if (p.invalidRows > 0) {
     say(io);
@@ -235,7 +277,9 @@ export async function previewCommand(id: string, f: { json?: boolean }, io: Io):
     const invalid = await invalidRows(c, id, 50);
     if (f.json) printJson(io, { ...p, invalid });
     else {
-      printPreview(io, id, p, invalid);
+      const a = p.addressCheck?.rows;
+      const listed = a ? [...a.corrected, ...a.ambiguous, ...a.notFound, ...a.unchecked] : [];
+      printPreview(io, id, p, invalid, await c.addressCheckRows(id, listed));
       const s = await c.getBatch(id);
       if (s.phase === 'awaiting_approval') {
         say(io, `Approve with:   shipbatch approve ${s.batchId} --preview-hash ${p.previewHash}`);

@@ -4,6 +4,7 @@
  */
 import { formatCents } from '../../domain/money';
 import type { RowCounts, UpsOutage } from '../../domain/batch';
+import type { PreflightProgress } from '../../domain/preflight';
 import { rowsToSettle } from '../../domain/row-counts';
 
 /** Cents as money: `$1,234.56` for USD, `1,234.56 EUR` otherwise. */
@@ -119,6 +120,17 @@ export interface ProgressSample {
   currency: string;
   /** While the phase is `waiting_for_ups`. */
   upsOutage?: UpsOutage;
+  /** Once the address check or rate shopping started. */
+  preflight?: PreflightProgress;
+}
+
+/** `address check 3 of 10, rate shopping 0 of 10` (empty when there is no pre-flight). */
+export function preflightProgressText(p: PreflightProgress | undefined): string {
+  if (!p) return '';
+  const parts: string[] = [];
+  if (p.addressCheck) parts.push(`address check ${p.addressCheck.done} of ${p.addressCheck.total}`);
+  if (p.rateShopping) parts.push(`rate shopping ${p.rateShopping.done} of ${p.rateShopping.total}`);
+  return parts.join(', ');
 }
 
 /** What happens next in a UPS outage: by itself, or the operator fixes the credentials and resumes. */
@@ -183,9 +195,11 @@ export function progressLine(s: ProgressSample, rowsPerSecond: number, width = 2
     );
   }
   if (BEFORE_EXECUTION.has(s.phase)) {
+    const preflight = s.phase === 'previewing' ? preflightProgressText(s.preflight) : '';
     return (
       `${s.phase}: ${c.total} rows read, ${c.invalid} invalid` +
-      (s.phase === 'loading' ? '' : `, ${c.total - c.invalid} to ship`)
+      (s.phase === 'loading' ? '' : `, ${c.total - c.invalid} to ship`) +
+      (preflight ? ` | ${preflight}` : '')
     );
   }
   const toShip = c.total - c.invalid;

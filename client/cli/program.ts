@@ -8,6 +8,8 @@ import { BatchInputError } from '../errors';
 import { previewCommand, startCommand, statusCommand, watchCommand, type StartFlags } from './batch-commands';
 import { importCommand, type ImportFlags } from './import-command';
 import { choiceArg, intArg, modeArg, rowsListArg, scopeArg } from './inputs';
+import { MAX_TRANSIT_DAYS } from '../../domain/preflight';
+import { addressCheckArg, CLI_ADDRESS_CHECK, serviceArg } from './preflight';
 import type { Io } from './io';
 import { labelsCommand, rowsCommand } from './ledger-commands';
 import { listCommand } from './list-commands';
@@ -86,15 +88,41 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
         )
         .option('--rate-all', 'rate every row (exact total)')
         .option('--concurrency <n>', 'rows in flight at once', intArg('--concurrency', 1, 256))
+        .option(
+          '--address-check <check>',
+          'UPS Address Validation of every row before the preview: off, warn (outcomes shown in the preview) or require (ambiguous and unknown addresses become invalid rows)',
+          addressCheckArg,
+          CLI_ADDRESS_CHECK,
+        )
+        .option(
+          '--use-corrected-address',
+          "a row UPS corrected (one candidate that differs) ships UPS's address instead of its own (needs an address check)",
+        )
+        .option(
+          '--service <service>',
+          "template (the template's service) or cheapest (each row rated with every UPS service, the cheapest ships)",
+          serviceArg,
+          'template',
+        )
+        .option(
+          '--max-transit-days <n>',
+          `with --service cheapest: only services that deliver within n business days (1-${MAX_TRANSIT_DAYS}); rows no service reaches in time become invalid`,
+          intArg('--max-transit-days', 1, MAX_TRANSIT_DAYS),
+        )
         .option('--wait', 'follow the batch until it closes (progress bar)'),
     ).action(act((f: StartFlags) => startCommand(f, io))),
     'shipbatch start --table orders --template examples/template.njk --shipper examples/shipper.json --name spring',
     'shipbatch start --table orders --filter "state = \'TX\'" --template t.njk --shipper s.json --mode auto --wait',
+    'shipbatch start --table orders --template t.njk --shipper s.json --address-check require --service cheapest --max-transit-days 2',
   );
 
   example(
     json(
-      program.command('status <id>').description('phase, mode, row counts, cost, approval, refused messages'),
+      program
+        .command('status <id>')
+        .description(
+          'phase, mode, row counts, cost, approval, pre-flight progress (address check, rate shopping), refused messages',
+        ),
     ).action(act((id: string, f: { json?: boolean }) => statusCommand(id, f, io))),
     'shipbatch status batch-spring',
   );
@@ -102,7 +130,9 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     json(
       program
         .command('preview <id>')
-        .description('the cost preview: rated rows, invalid rows, total estimate'),
+        .description(
+          'the cost preview: rated rows, address check and rate shopping outcomes, invalid rows, total estimate',
+        ),
     ).action(act((id: string, f: { json?: boolean }) => previewCommand(id, f, io))),
     'shipbatch preview batch-spring',
   );
