@@ -197,8 +197,11 @@ export function rateShoppingLines(s: RateShoppingSummary): string[] {
       (s.notShopped ? `, ${s.notShopped} not shopped (keep the template's service)` : ''),
   ];
   if (services) out.push(`  services: ${services}`);
+  // A transit limit may take rows to a faster, dearer service than the template's: then it costs more.
   out.push(
-    `  saving:   ${formatMoney(s.savingsCents, s.currency)} ` +
+    (s.savingsCents >= 0
+      ? `  saving:   ${formatMoney(s.savingsCents, s.currency)} `
+      : `  costs     ${formatMoney(-s.savingsCents, s.currency)} more `) +
       `(${formatMoney(s.templateCents, s.currency)} with the template's services, ${formatMoney(s.chosenCents, s.currency)} chosen)`,
   );
   if (s.rows.noService.length) out.push(`  no service in time: rows ${s.rows.noService.join(', ')}`);

@@ -374,6 +374,20 @@ test('preview: without a pre-flight the table is as before; require and applied 
     /Rate shopping \(cheapest\): 10 shopped, 4 changed from the template's service, 1 with no service in time \(invalid\)/,
   );
   assert.match(t, /no service in time: rows 7/);
+  const dearer = captured();
+  printPreview(
+    dearer.io,
+    'batch-x',
+    preview({ rateShopping: { ...SHOPPING, chosenCents: 52_000, savingsCents: -2_000 } }),
+    [],
+  );
+  assert.ok(
+    dearer
+      .text()
+      .split('\n')
+      .includes("  costs     $20.00 more ($500.00 with the template's services, $520.00 chosen)"),
+    dearer.text(),
+  );
   assert.match(t, /row 3: E-3002 ShipTo\.Address: UPS Address Validation found 2 possible addresses/);
 });
 
