@@ -174,7 +174,9 @@ test('import → start → preview → approve → watch → rows → labels, as
   );
   const human = await cli('preview', id);
   assert.equal(human.code, 0);
-  assert.match(human.out, /Row\s+Recipient\s+City\/State\s+Service\s+Estimate\s+Warnings/);
+  // The CLI checks addresses by default (--address-check warn): an Address column and its section.
+  assert.match(human.out, /Row\s+Recipient\s+City\/State\s+Address\s+Service\s+Estimate\s+Warnings/);
+  assert.match(human.out, /^Address check \(warn\): 4 checked — 4 valid, 0 corrected, /m);
   assert.match(human.out, /row 4: E-2001 .*PostalCode/);
   assert.match(human.out, /Total estimate: \$[\d,]+\.\d\d for 4 rows/);
   assert.match(human.out, new RegExp(`shipbatch approve ${id} --preview-hash ${preview.previewHash}`));
