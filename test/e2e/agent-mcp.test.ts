@@ -171,6 +171,36 @@ test('lists the four tools with described JSON Schemas; bad arguments are tool e
       previewArgs(table, { mapping_template: '{% if %}' }),
       /mapping_template: does not compile: \[Line 1, Column 7\]/,
     ],
+    [
+      'batch_preview',
+      previewArgs(table, { address_check: 'strict' }),
+      /address_check: address_check must be "off", "warn" or "require"/,
+    ],
+    [
+      'batch_preview',
+      previewArgs(table, { service: 'fastest' }),
+      /service: service must be "template" or "cheapest"/,
+    ],
+    ...[0, 31, 2.5, 1e308, '2', -1].map((bad): [string, Record<string, unknown>, RegExp] => [
+      'batch_preview',
+      previewArgs(table, { service: 'cheapest', max_transit_days: bad }),
+      /max_transit_days: max_transit_days must be a whole number from 1 to 30/,
+    ]),
+    [
+      'batch_preview',
+      previewArgs(table, { max_transit_days: 2 }),
+      /max_transit_days: applies only with service "cheapest" \(service is "template"\)/,
+    ],
+    [
+      'batch_preview',
+      previewArgs(table, { use_corrected_address: 'yes' }),
+      /use_corrected_address: use_corrected_address must be true or false/,
+    ],
+    [
+      'batch_preview',
+      previewArgs(table, { use_corrected_address: true }),
+      /use_corrected_address: needs an address check/,
+    ],
     ['batch_execute', {}, /job_id: .*expected string/],
     ['batch_execute', { job_id: 'x', approved: 'yes' }, /approved: .*expected boolean/],
     ['batch_execute', { job_id: 'batch-no-such-batch' }, /job_id: no batch "batch-no-such-batch"/],
@@ -300,6 +330,69 @@ test('confirm mode: preview → execute without approval refused → execute wit
       );
 
       await refused('batch_set_mode', { job_id: p.job_id, mode: 'auto' }, /refused by batch .*closed/);
+    },
+    { ups: sbx.ups },
+  );
+});
+
+test('address check and rate shopping: batch_preview passes the options and answers with their summaries', async () => {
+  const table = await createImportedOrdersTable(env.pool, makeOrders(5)); // row 4 is in Chicago: UPS knows no such address
+  await env.withWorker(
+    async () => {
+      writeFileSync(sbx.knobsFile, JSON.stringify({ rejectPostalCodes: ['60601'] }));
+      const p = await ok<{
+        job_id: string;
+        validRows: number;
+        invalidRows: number;
+        addressCheck: {
+          mode: string;
+          checked: number;
+          notFound: number;
+          invalidated: number;
+          rows: { notFound: number[] };
+        };
+        rateShopping: {
+          maxTransitDays: number;
+          shopped: number;
+          services: Record<string, number>;
+          savingsCents: number;
+          templateCents: number;
+          chosenCents: number;
+        };
+        previewRows: {
+          rowNo: number;
+          service: string;
+          templateService?: string;
+          address?: { outcome: string };
+        }[];
+      }>(
+        'batch_preview',
+        previewArgs(table, { address_check: 'require', service: 'cheapest', max_transit_days: 2 }),
+      );
+      const { rows } = await env.pool.query<{ options: Record<string, unknown> }>(
+        'SELECT options FROM batches WHERE batch_id = $1',
+        [p.job_id],
+      );
+      assert.equal(rows[0]!.options.addressCheck, 'require');
+      assert.deepEqual(rows[0]!.options.service, { cheapest: { maxTransitDays: 2 } });
+      assert.deepEqual([p.validRows, p.invalidRows], [4, 1]);
+      assert.equal(p.addressCheck.mode, 'require');
+      assert.deepEqual(
+        [p.addressCheck.checked, p.addressCheck.notFound, p.addressCheck.invalidated],
+        [5, 1, 1],
+      );
+      assert.deepEqual(p.addressCheck.rows.notFound, [4]);
+      assert.equal(p.rateShopping.maxTransitDays, 2);
+      assert.equal(p.rateShopping.shopped, 4);
+      assert.equal(
+        Object.values(p.rateShopping.services).reduce((a, b) => a + b, 0),
+        4,
+      );
+      assert.equal(p.rateShopping.savingsCents, p.rateShopping.templateCents - p.rateShopping.chosenCents);
+      assert.ok(p.previewRows.every((r) => r.address?.outcome === 'valid'));
+      const asked = readCallLog(sbx.dataDir).filter((c) => c.tool === 'validate_address');
+      assert.ok(asked.length >= 5, 'one validate_address per row');
+      await env.client.workflow.getHandle(p.job_id).terminate('test done');
     },
     { ups: sbx.ups },
   );
