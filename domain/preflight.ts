@@ -64,6 +64,8 @@ export interface AddressCheckResult {
   candidates?: PostalAddress[];
   /** corrected with `useCorrectedAddress`: the row ships the candidate. */
   applied?: boolean;
+  /** With `applied`: the row's own address, which its request no longer holds. */
+  original?: PostalAddress;
   /** unchecked: why. */
   error?: string;
 }

@@ -101,7 +101,7 @@ export function settledRow(
     const corrected = withAddress(changed ?? request, candidate);
     if (corrected) {
       changed = corrected;
-      outcome = { ...result, applied: true };
+      outcome = { ...result, applied: true, original: asked };
     }
   }
   return { rowNo, outcome, ...(changed ? { request: changed } : {}) };

@@ -123,6 +123,8 @@ export async function demoCommand(
       template,
       shipper: shipper as never,
       mode: 'confirm',
+      // As `shipbatch start` does by default: every address checked with UPS before the preview.
+      options: { addressCheck: 'warn' },
     });
     const id = started.batchId;
     const webUi = stack.uiUrl ? batchPageUrl(stack.uiUrl, stack.namespace, id) : client.webUiUrl(id);

@@ -170,7 +170,10 @@ function addressRowLines(rowNo: number, r: AddressRow | undefined): string[] {
     case 'corrected':
       if (!first) return [`${label} ${address}`];
       return c.applied
-        ? [`${label} ships UPS's ${clean(formatAddress(first))} (instead of the row's address)`]
+        ? [
+            `${label} ${c.original ? clean(formatAddress(c.original)) : "(the row's address)"}`,
+            `${' '.repeat(label.length - 4)}ships UPS's ${clean(formatAddress(first))}`,
+          ]
         : [`${label} ${address}`, `${' '.repeat(label.length - 4)}UPS: ${clean(formatAddress(first))}`];
     case 'ambiguous':
       return [

@@ -364,11 +364,18 @@ test('preview: without a pre-flight the table is as before; require and applied 
         ],
       },
     ],
-    [{ ...ROWS[0]!, check: { ...ROWS[0]!.check, applied: true } }],
+    [
+      {
+        ...ROWS[0]!,
+        address: { ...ROWS[0]!.address, addressLines: ['1010 ELM ST'] },
+        check: { ...ROWS[0]!.check, applied: true, original: ROWS[0]!.address },
+      },
+    ],
   );
   const t = required.text();
   assert.match(t, /Address check \(require\): .* 2 invalidated; 1 ship UPS's correction/);
-  assert.match(t, /row 2: ships UPS's 101 ELM ST, ATLANTA, GA 30301-1234 \(instead of the row's address\)/);
+  // The request now holds UPS's address: the row's own comes from the outcome's `original`.
+  assert.match(t, /row 2: 101 Elm St, Atlanta, GA 30301\n\s+ships UPS's 101 ELM ST, ATLANTA, GA 30301-1234/);
   assert.match(
     t,
     /Rate shopping \(cheapest\): 10 shopped, 4 changed from the template's service, 1 with no service in time \(invalid\)/,
