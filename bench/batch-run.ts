@@ -53,7 +53,8 @@ const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) 
   Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
 
 /** Every run of a workflow (following continue-as-new), with its history. */
-async function histories(client: Client, workflowId: string, firstRunId: string) {
+/** Every run of a workflow so far (following continue-as-new), with its events. */
+export async function histories(client: Client, workflowId: string, firstRunId: string) {
   const runs: temporal.api.history.v1.IHistory[] = [];
   let runId: string | undefined = firstRunId;
   while (runId) {

@@ -22,6 +22,7 @@ import { readCallLog } from '../ups-sandbox/call-log';
 import { shipmentBatch } from '../workflows';
 import { createShipbatchWorker } from '../workers/create-worker';
 import { batchInput, inPhase, waitForStatus } from '../test/helpers/batch';
+import { histories } from './batch-run';
 import { measureCalls } from './call-rate';
 import { cpuByComponent, cpuSince, type CpuSeconds } from './cpu';
 import { activitySpans, callsPerTool, type ActivitySpan, type StepFigures } from './preflight-report';
@@ -71,19 +72,6 @@ export interface PreflightFigures {
 }
 
 type History = temporal.api.history.v1.IHistory;
-
-/** Every run of a workflow so far (following continue-as-new), with its events. */
-async function histories(client: Client, workflowId: string, firstRunId: string): Promise<History[]> {
-  const runs: History[] = [];
-  let runId: string | undefined = firstRunId;
-  while (runId) {
-    const history: History = await client.workflow.getHandle(workflowId, runId).fetchHistory();
-    runs.push(history);
-    const last = history.events?.[history.events.length - 1];
-    runId = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
-  }
-  return runs;
-}
 
 const eventTimeMs = (h: History | undefined) => {
   const t = h?.events?.[0]?.eventTime;

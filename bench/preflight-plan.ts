@@ -2,6 +2,7 @@
  * What `npm run bench preflight` runs (bench/preflight-bench.ts), from BENCH_* variables so a quick run can
  * shrink it.
  */
+import { MAX_PAGE_CONCURRENCY } from '../activities/batch/preflight-page';
 import { UNBOUND_CALLS_PER_SECOND } from './throughput-plan';
 
 export interface PreflightPlan {
@@ -48,7 +49,7 @@ export function preflightPlan(env: NodeJS.ProcessEnv): PreflightPlan {
 }
 
 /** The most rows per second a step can settle: a page asks at most 16 rows at a time. */
-export const PAGE_IN_FLIGHT = 16;
+export const PAGE_IN_FLIGHT = MAX_PAGE_CONCURRENCY;
 
 /**
  * A step's bound, one UPS call per row: min(P, C, 16)/L and R (Infinity at L = 0 with R unbound), and which

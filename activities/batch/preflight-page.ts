@@ -21,7 +21,7 @@ import { mapBounded } from './preview';
 export const PREFLIGHT_PAGE_ROWS = 250;
 
 /** UPS calls in flight at once per page, at most (the session pool and rate cap bound them further). */
-const MAX_PAGE_CONCURRENCY = 16;
+export const MAX_PAGE_CONCURRENCY = 16;
 
 /**
  * Run one page of `step`: `settle` asks UPS about a row and returns what to store (its errors are the row's
