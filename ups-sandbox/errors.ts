@@ -33,6 +33,24 @@ export const UPS_CODES = {
   missingRequiredField: '20007',
   /** UPS's common error "The field, {0}, contains invalid data, {1}." (documented for all APIs). */
   invalidFieldData: '20008',
+  /** Tracking: an inquiry number that is not 7 to 34 characters (as a public client's fixture has it). */
+  invalidInquiryNumber: 'TV1002',
+  /**
+   * Pickup: the pickup date is before today or too far ahead. The code is the one a public client's test
+   * fixture (karrio) shows for "Invalid pickup date"; the other pickup codes below are the sandbox's own
+   * (no public source lists the Pickup API's business-rule codes).
+   */
+  invalidPickupDate: '9560131',
+  /** Pickup: a same-day pickup whose CloseTime has passed. */
+  pickupCloseTimePassed: '9560133',
+  /** Pickup: less than an hour between ReadyTime and CloseTime. */
+  pickupWindowTooShort: '9560134',
+  /** Pickup cancel: no such pickup (a PRN UPS never gave out, or no pickup to cancel for the account). */
+  pickupNotFound: '9510112',
+  /** Pickup cancel: the pickup was cancelled already. */
+  pickupAlreadyCancelled: '9510113',
+  /** Pickup cancel: the pickup's window is over (it was made, or missed); it can no longer be cancelled. */
+  pickupNotCancellable: '9510114',
 } as const;
 
 /** A failure the tool reports; `payload` is the object (or plain text) after the prefix. */

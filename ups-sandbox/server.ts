@@ -356,6 +356,14 @@ async function dispatch(
       return ups.trackPackage(ctx, args);
     case 'get_time_in_transit':
       return ups.getTimeInTransit(ctx, args);
+    case 'rate_pickup':
+      return ups.ratePickup(ctx, args);
+    case 'schedule_pickup':
+      return ups.schedulePickup(ctx, args);
+    case 'cancel_pickup':
+      return ups.cancelPickup(ctx, args);
+    case 'get_pickup_status':
+      return ups.getPickupStatus(ctx, args);
     default:
       throw new ToolFailure(`Unknown tool: ${name}`);
   }

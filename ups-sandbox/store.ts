@@ -69,7 +69,7 @@ export class ShipmentStore {
   private readonly byTracking = new Map<string, ShipmentRecord>();
   private readonly byReference = new Map<string, ShipmentRecord[]>();
 
-  constructor(dataDir: string) {
+  constructor(readonly dataDir: string) {
     mkdirSync(dataDir, { recursive: true });
     this.file = path.join(dataDir, 'shipments.jsonl');
     this.fd = openSync(this.file, 'a+');

@@ -67,10 +67,14 @@ for (const transport of ['stdio', 'http'] as const) {
     test('lists the real server tools with their argument names', async () => {
       const tools = await h.connection.listTools();
       assert.deepEqual([...tools].sort(), [
+        'cancel_pickup',
         'create_shipment',
+        'get_pickup_status',
         'get_time_in_transit',
+        'rate_pickup',
         'rate_shipment',
         'recover_label',
+        'schedule_pickup',
         'track_package',
         'validate_address',
         'void_shipment',

@@ -390,6 +390,123 @@ const EXPECTED: Record<string, Expected> = {
   'get_time_in_transit: unknown country code': SENT,
   'get_time_in_transit: unknown argument idempotency_key is ignored': SENT,
   'get_time_in_transit: empty version and trans_id': SENT,
+
+  // pickup tools: arguments (pydantic: Literal, int and float arguments)
+  'schedule_pickup: no arguments': {
+    errors: [
+      'pickup_date',
+      'ready_time',
+      'close_time',
+      'address_line',
+      'city',
+      'state',
+      'postal_code',
+      'country_code',
+      'contact_name',
+      'phone_number',
+    ].map((f) => `${f} missing`),
+  },
+  'rate_pickup: no arguments': {
+    errors: [
+      'pickup_type',
+      'address_line',
+      'city',
+      'state',
+      'postal_code',
+      'country_code',
+      'pickup_date',
+      'ready_time',
+      'close_time',
+    ].map((f) => `${f} missing`),
+  },
+  'cancel_pickup: no arguments': { errors: ['cancel_by missing'] },
+  'get_pickup_status: no arguments': { errors: ['pickup_type missing'] },
+  'get_pickup_status: pickup_type in capitals': {
+    errors: ['pickup_type literal_error'],
+    text: /Input should be 'oncall', 'smart' or 'both' \[type=literal_error, input_value='ONCALL', input_type=str\]/,
+  },
+  'get_pickup_status: pickup_type a number': {
+    errors: ['pickup_type literal_error'],
+    text: /input_value=1, input_type=int/,
+  },
+  'get_pickup_status: pickup_type "null"': {
+    errors: ['pickup_type literal_error'],
+    text: /input_value=None, input_type=NoneType/,
+  },
+  'get_pickup_status: pickup_type a JSON list string': {
+    errors: ['pickup_type literal_error'],
+    text: /input_value=\['oncall'\], input_type=list/,
+  },
+  'cancel_pickup: cancel_by "PRN"': {
+    errors: ['cancel_by literal_error'],
+    text: /Input should be 'account' or 'prn'/,
+  },
+  'schedule_pickup: five arguments of the wrong kind': {
+    errors: [
+      'residential_indicator literal_error',
+      'quantity int_from_float',
+      'weight float_parsing',
+      'weight_unit literal_error',
+      'rate_pickup_indicator literal_error',
+    ],
+    text: /Input should be a valid integer, got a number with a fractional part/,
+  },
+  'schedule_pickup: quantity "abc", weight null': { errors: ['quantity int_parsing', 'weight float_type'] },
+  'schedule_pickup: quantity "[1]", weight "null"': { errors: ['quantity int_type', 'weight float_type'] },
+  'schedule_pickup: quantity 1e21': {
+    errors: ['quantity int_parsing_size'],
+    text: /input_value=1e\+21, input_type=float/,
+  },
+  'schedule_pickup: quantity "1e3"': { errors: ['quantity int_parsing'] },
+  'schedule_pickup: contact_name and pickup_date numbers': {
+    errors: ['pickup_date string_type', 'contact_name string_type'],
+  },
+  'rate_pickup: service_date_option "04", quantity 2.5': {
+    errors: ['service_date_option literal_error', 'quantity int_from_float'],
+    text: /Input should be '01', '02' or '03'/,
+  },
+  'schedule_pickup: padded and underscored numbers are numbers': SENT,
+  'schedule_pickup: quantity true is 1': SENT,
+
+  // pickup tools: the real tools' own checks
+  'schedule_pickup: ready_time after close_time': {
+    text: /^ready_time \(1700\) must be before close_time \(0900\)$/,
+  },
+  'schedule_pickup: ready_time equal to close_time': {
+    text: /^ready_time \(1200\) must be before close_time \(1200\)$/,
+  },
+  'schedule_pickup: "900" is after "1700" as text': {
+    text: /^ready_time \(900\) must be before close_time \(1700\)$/,
+  },
+  'schedule_pickup: empty ready and close times': {
+    text: /^ready_time \(\) must be before close_time \(\)$/,
+  },
+  'schedule_pickup: no account, payment by shipper account': {
+    text: /^Account number is required when payment_method='01' \(pay by shipper account\)\. Provide account_number argument or set UPS_ACCOUNT_NUMBER env var\.$/,
+  },
+  'schedule_pickup: no account, payment_method "00"': SENT,
+  'schedule_pickup: account from UPS_ACCOUNT_NUMBER': SENT,
+  'cancel_pickup: by prn without prn': { text: /^prn is required when cancel_by='prn'$/ },
+  'cancel_pickup: by account without UPS_ACCOUNT_NUMBER': {
+    text: /^AccountNumber is required via argument or UPS_ACCOUNT_NUMBER env var$/,
+  },
+  'cancel_pickup: by account with UPS_ACCOUNT_NUMBER': SENT,
+  'get_pickup_status: no account': {
+    text: /^AccountNumber is required via argument or UPS_ACCOUNT_NUMBER env var$/,
+  },
+  'get_pickup_status: account as an argument': SENT,
+  'get_pickup_status: account from UPS_ACCOUNT_NUMBER': SENT,
+  'rate_pickup: ready after close is not checked': SENT,
+
+  // pickup tools: sent to UPS as they are
+  'schedule_pickup: complete request': SENT,
+  'schedule_pickup: a 100,000-character address line': SENT,
+  'schedule_pickup: pickup_date not YYYYMMDD': SENT,
+  'schedule_pickup: unknown argument idempotency_key is ignored': SENT,
+  'cancel_pickup: unknown PRN': SENT,
+  'cancel_pickup: a 10,000-character PRN': SENT,
+  'rate_pickup: complete request': SENT,
+  'get_pickup_status: smart pickups': SENT,
 };
 
 function check(c: ConformanceCase, result: CallToolResult): void {
