@@ -81,6 +81,29 @@ const AddressCandidateSchema = z
   .strict();
 export type AddressCandidate = z.infer<typeof AddressCandidateSchema>;
 
+/** What becomes of a package after its label (track_package): delivered, or one of the exception outcomes. */
+export const TRACKING_FATES = ['delivered', 'exception', 'damaged', 'delayed', 'returned'] as const;
+export type TrackingFate = (typeof TRACKING_FATES)[number];
+
+/**
+ * Exceptions and returns, deterministic: a package named by tracking number (else by one of its shipment's
+ * references) gets that fate; any other gets one by `rates`, drawn from a hash of its tracking number (the
+ * same package, the same fate, in every process).
+ */
+const TrackingExceptionsSchema = z
+  .object({
+    rates: z
+      .partialRecord(z.enum(['exception', 'damaged', 'delayed', 'returned']), probability)
+      .refine((r) => Object.values(r).reduce((a, b) => a + (b ?? 0), 0) <= 1, {
+        message: 'the rates add up to more than 1',
+      })
+      .default({}),
+    trackingNumbers: z.record(z.string(), z.enum(TRACKING_FATES)).default({}),
+    references: z.record(z.string(), z.enum(TRACKING_FATES)).default({}),
+  })
+  .strict();
+export type TrackingExceptions = z.infer<typeof TrackingExceptionsSchema>;
+
 export const KnobsSchema = z
   .object({
     /**
@@ -126,6 +149,13 @@ export const KnobsSchema = z
      * answers "not found" until this many ms have passed since its creation. 0: visible at once.
      */
     recoverVisibleAfterMs: z.number().min(0).default(0),
+    /**
+     * track_package's clock: simulated seconds per real second, counted for each shipment from its
+     * creation (1: real time; 86400: a day a second).
+     */
+    trackingClockSpeed: z.number().positive().max(1e9).default(1),
+    /** Exceptions and returns of tracked packages (none by default: every package is delivered). */
+    trackingExceptions: TrackingExceptionsSchema.default({ rates: {}, trackingNumbers: {}, references: {} }),
   })
   .strict();
 export type Knobs = z.infer<typeof KnobsSchema>;

@@ -80,7 +80,7 @@ const FUTURE_DAYS = 60;
 const MAX_WEIGHT: Readonly<Record<string, number>> = { LBS: 150, KGS: 70 };
 
 /** Commit time of each service (end of day is 23:00:00). */
-const COMMIT_TIME: Readonly<Record<string, string>> = {
+export const COMMIT_TIME: Readonly<Record<string, string>> = {
   '14': '08:00:00',
   '01': '10:30:00',
   '13': '15:00:00',
