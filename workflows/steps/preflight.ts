@@ -16,6 +16,12 @@ export async function preflight(run: BatchRun): Promise<void> {
   const checking = opts.addressCheck !== 'off';
   const shopping = isShopping(opts.service);
   if (!checking && !shopping) return;
+  // Shown from the start (status, watch, the Web UI): every valid row is to do; the pages correct the totals.
+  const valid = run.state.counts.total - run.state.counts.invalid;
+  run.state.preflight = {
+    ...(checking ? { addressCheck: { done: 0, total: valid } } : {}),
+    ...(shopping ? { rateShopping: { done: 0, total: valid } } : {}),
+  };
   run.enter('previewing');
   if (checking && opts.addressCheck !== 'off') {
     const args = {
