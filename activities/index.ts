@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { createBatchActivities } from './batch';
 import { createStackCheckActivities } from './stack-check';
+import { createTrackingActivities } from './tracking';
 import type { UpsClient } from './ups/client';
 import type { ShipbatchMetrics } from './metrics';
 
@@ -27,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createStackCheckActivities(deps),
     ...createBatchActivities(deps),
+    ...createTrackingActivities(deps),
   };
 }
 

@@ -71,11 +71,19 @@ export const BatchOptionsSchema = z
     writeBack: z.object({ column: ColumnNameSchema }).strict().optional(),
     templateSetsPayer: z.boolean().default(false),
     /** Address pre-flight before the preview (UPS Address Validation per row); the CLI defaults to warn. */
-    addressCheck: z.enum(ADDRESS_CHECKS, { error: 'addressCheck must be "off", "warn" or "require"' }).default('off'),
+    addressCheck: z
+      .enum(ADDRESS_CHECKS, { error: 'addressCheck must be "off", "warn" or "require"' })
+      .default('off'),
     /** A corrected address (one candidate that differs) ships the candidate instead of the row's address. */
     useCorrectedAddress: z.boolean().default(false),
     /** The service each row ships with: the template's, or the cheapest (within a transit limit). */
     service: ServiceChoiceSchema.default('template'),
+    /** How long the packages are followed after the batch closes (`0s`: not at all; at most 365d). */
+    trackFor: DurationSchema.refine((t) => durationToMs(t) <= 365 * 86_400_000, {
+      error: 'at most 365 days (365d)',
+    }).default('14d'),
+    /** How often a package in transit is looked at (out for delivery: four times as often; at least 1s). */
+    trackEvery: DurationSchema.refine((t) => durationToMs(t) >= 1000, { error: 'at least 1s' }).default('4h'),
     /** Rows dispatched per workflow run before continuing as new (tests force small runs). */
     rowsPerRun: z.number().int().min(1).max(100_000).default(2_000),
     /** Updates one run accepts in the attention phase before continuing as new (Temporal allows 2,000). */

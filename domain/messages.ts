@@ -17,9 +17,12 @@ import type {
   ResumeArgs,
   SetModeArgs,
 } from './batch';
+import type { TrackingState } from './tracking';
 
 export const statusQuery = defineQuery<BatchStatus>('status');
 export const previewQuery = defineQuery<BatchPreview | null>('preview');
+/** The tracking workflow's (`trackBatch`) state: packages per status, exceptions, the next look. */
+export const trackingStatusQuery = defineQuery<TrackingState>('trackingStatus');
 
 export const approveSignal = defineSignal<[ApproveArgs]>('approve');
 export const rejectSignal = defineSignal<[RejectArgs]>('reject');

@@ -1,6 +1,6 @@
 /**
  * `npm run record-batch-histories`: run one small batch per scenario (confirm, auto, reject, expired,
- * restart, resolve, cancel with void, cancel mid-restart, attention hand-over, UPS outage, pre-flight, continue-as-new) on a throw-away
+ * restart, resolve, cancel with void, cancel mid-restart, attention hand-over, UPS outage, pre-flight, tracking, continue-as-new) on a throw-away
  * stack and write each history to
  * `test/histories/<workflowId>.json`, where the replay test replays them against the current workflow
  * code (docs/design.md §10). Re-record after an intended, patched() behaviour change; keep the old files.
@@ -12,6 +12,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { loadConfig } from '../temporal.config';
 import type { shipmentBatch } from '../workflows';
 import * as msg from '../domain/messages';
+import { trackingWorkflowId } from '../domain/tracking';
 import { startStack, stackEnv } from '../stack/stack';
 import { openTestEnvironment } from '../test/helpers/environment';
 import {
@@ -184,6 +185,20 @@ const scenarios: Record<string, Scenario> = {
     await h.signal(msg.approveSignal, { previewHash: s.previewHash, by: 'recorder' });
     return h;
   },
+  async tracking(id, knobs) {
+    // Shipped, then followed to delivery on the sandbox's fast clock (a day per second).
+    knobs({ trackingClockSpeed: 86_400 });
+    const table = await createOrdersTable(env.pool, makeOrders(3));
+    const h = await startBatch(
+      env.client,
+      env.taskQueue,
+      batchInput(table, { mode: 'auto', options: { trackFor: '1h', trackEvery: '1s' } }),
+      id,
+    );
+    await h.result();
+    await env.client.workflow.getHandle(trackingWorkflowId(id)).result();
+    return h;
+  },
   async 'continue-as-new'(id) {
     const table = await createOrdersTable(env.pool, makeOrders(7));
     return startBatch(
@@ -206,10 +221,13 @@ try {
       async () => {
         const h = await run(id, knobs);
         const result = await h.result();
-        // Every run of a continued batch is recorded: each replays on its own.
-        for await (const w of env.client.workflow.list({ query: `WorkflowId = '${id}'` })) {
-          const history = await env.client.workflow.getHandle(id, w.runId).fetchHistory();
-          const file = path.join(OUT, `${id}-run-${w.runId.slice(0, 8)}.json`);
+        // Every run of a continued batch is recorded: each replays on its own; so is its tracking workflow's.
+        const tracker = trackingWorkflowId(id);
+        for await (const w of env.client.workflow.list({
+          query: `WorkflowId = '${id}' OR (WorkflowId = '${tracker}' AND ExecutionStatus != 'Running')`,
+        })) {
+          const history = await env.client.workflow.getHandle(w.workflowId, w.runId).fetchHistory();
+          const file = path.join(OUT, `${w.workflowId}-run-${w.runId.slice(0, 8)}.json`);
           writeFileSync(file, `${historyToJSON(history)}\n`);
         }
         process.stdout.write(`${name}: ${result.phase} ${JSON.stringify(result.counts)}\n`);

@@ -203,6 +203,23 @@ export interface TrackingStatus {
   trackingNumber: string;
   status: string;
   statusCode?: string;
+  /** The newest activity's status type (M, P, I, O, D, X, RS, MV…), when UPS listed activities. */
+  type?: string;
+  /** When the newest activity happened (ISO, as UPS's local date and time, read as UTC). */
+  at?: string;
+  /** Where: "CITY, ST, CC" of the newest activity's address. */
+  location?: string;
+  /** The delivery date (YYYY-MM-DD) once delivered. */
+  deliveredOn?: string;
+}
+
+/** `20261206` and `143005` → `2026-12-06T14:30:05.000Z`; undefined when either is not a date or time. */
+function upsDateTime(date: unknown, time: unknown): string | undefined {
+  const d = /^(\d{4})(\d{2})(\d{2})$/.exec(text(date));
+  if (!d) return undefined;
+  const t = /^(\d{2})(\d{2})(\d{2})$/.exec(text(time, '000000')) ?? ['', '00', '00', '00'];
+  const ms = Date.UTC(Number(d[1]), Number(d[2]) - 1, Number(d[3]), Number(t[1]), Number(t[2]), Number(t[3]));
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
 }
 
 export function normalizeTrackResponse(body: unknown): TrackingStatus {
@@ -210,9 +227,24 @@ export function normalizeTrackResponse(body: unknown): TrackingStatus {
   const pkg = list(shipment?.package)[0];
   if (!pkg) throw new UpsResponseError('no trackResponse.shipment[0].package[0]');
   const current = isObj(pkg.currentStatus) ? pkg.currentStatus : {};
+  const newest = list(pkg.activity)[0];
+  const status = newest && isObj(newest.status) ? newest.status : {};
+  const address =
+    newest && isObj(newest.location) && isObj(newest.location.address) ? newest.location.address : {};
+  const location = [address.city, address.stateProvince, address.countryCode]
+    .map((v) => text(v).trim())
+    .filter(Boolean)
+    .join(', ');
+  const delivered = list(pkg.deliveryDate).find((d) => text(d.type) === 'DEL');
+  const deliveredOn = delivered ? upsDateTime(delivered.date, '000000')?.slice(0, 10) : undefined;
+  const at = newest ? upsDateTime(newest.date, newest.time) : undefined;
   return {
     trackingNumber: text(pkg.trackingNumber),
-    status: text(current.description),
+    status: text(current.description ?? status.description),
     statusCode: current.code === undefined ? undefined : text(current.code),
+    ...(status.type !== undefined ? { type: text(status.type) } : {}),
+    ...(at ? { at } : {}),
+    ...(location ? { location } : {}),
+    ...(deliveredOn ? { deliveredOn } : {}),
   };
 }

@@ -7,6 +7,7 @@ import { CancellationScope, condition, workflowInfo } from '@temporalio/workflow
 import type { BatchResult } from '../../domain/batch';
 import { ledger, ups } from '../batch-activities';
 import type { BatchRun } from '../batch-run';
+import { startTracking } from './tracking';
 import { dispatch, PAGE } from './dispatch';
 
 /** From the moment a cancel is accepted, no create may leave for a row of this batch. */
@@ -51,6 +52,8 @@ export async function cancelRest(run: BatchRun): Promise<BatchResult> {
     for (const problem of voided.problems) s.refuse('cancel', problem);
   }
   await run.refreshCounts();
+  // Rows shipped before the cancel (not voided) are on their way: follow them like a finished batch's.
+  await startTracking(run);
   s.endOutage(); // a closed batch waits for nothing
   s.error = `cancelled: ${s.cancel?.reason ?? ''}`.trim();
   run.enter('cancelled');

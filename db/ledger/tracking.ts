@@ -1,0 +1,164 @@
+/**
+ * The ledger's `package_tracking` (issue 25, docs/design.md §3a): one line per shipped package, seeded from the
+ * shipped rows, the pages of packages due for a look, each page's readings stored in one statement, and the
+ * counts and lists `shipbatch track` shows.
+ */
+import {
+  emptyTrackingCounts,
+  FINAL_TRACKING,
+  type PackageReading,
+  type TrackingCounts,
+  type TrackingStatus,
+} from '../../domain/tracking';
+import type { Db } from './transaction';
+
+const FINAL_SQL = [...FINAL_TRACKING].map((s) => `'${s}'`).join(', ');
+
+/**
+ * One line per package of every shipped (or voided) row not yet tracked; voided rows' packages start voided.
+ * The first look is `firstLookAfterMs` away (a label just made has nothing to tell yet). Idempotent (a retried
+ * seed adds nothing); returns the packages added.
+ */
+export async function seedTracking(db: Db, batchId: string, firstLookAfterMs: number): Promise<number> {
+  const { rowCount } = await db.query(
+    `INSERT INTO package_tracking (batch_id, row_no, tracking_number, status, next_check_at)
+     SELECT r.batch_id, r.row_no, t.number, CASE WHEN r.status = 'voided' THEN 'voided' ELSE 'label_created' END,
+            now() + $2 * interval '1 millisecond'
+       FROM batch_rows r CROSS JOIN LATERAL unnest(r.tracking_numbers) AS t(number)
+      WHERE r.batch_id = $1 AND r.status IN ('shipped', 'voided') AND r.tracking_numbers IS NOT NULL
+     ON CONFLICT (batch_id, tracking_number) DO NOTHING`,
+    [batchId, firstLookAfterMs],
+  );
+  return rowCount ?? 0;
+}
+
+/** Packages due for a look (not final, `next_check_at` passed), the most overdue first. */
+export async function duePackages(
+  db: Db,
+  batchId: string,
+  limit: number,
+): Promise<{ rowNo: number; trackingNumber: string; status: TrackingStatus }[]> {
+  const { rows } = await db.query<{ row_no: number; tracking_number: string; status: TrackingStatus }>(
+    `SELECT row_no, tracking_number, status FROM package_tracking
+      WHERE batch_id = $1 AND status NOT IN (${FINAL_SQL}) AND next_check_at <= now()
+      ORDER BY next_check_at, tracking_number LIMIT $2`,
+    [batchId, limit],
+  );
+  return rows.map((r) => ({ rowNo: r.row_no, trackingNumber: r.tracking_number, status: r.status }));
+}
+
+/** One package's look: what UPS said (or why it could not), and when to look again (none: final). */
+export interface PackageLook {
+  trackingNumber: string;
+  reading?: PackageReading;
+  error?: string;
+  nextCheckAfterMs?: number;
+}
+
+/** Store a page of looks in one statement. */
+export async function storeLooks(db: Db, batchId: string, looks: readonly PackageLook[]): Promise<void> {
+  if (looks.length === 0) return;
+  await db.query(
+    `UPDATE package_tracking p
+        SET status = COALESCE(t.status, p.status),
+            description = COALESCE(t.description, p.description),
+            status_at = COALESCE(t.status_at, p.status_at),
+            location = COALESCE(t.location, p.location),
+            delivered_on = COALESCE(t.delivered_on, p.delivered_on),
+            last_error = t.error,
+            checked_at = now(), checks = p.checks + 1,
+            next_check_at = CASE WHEN t.after_ms IS NULL THEN 'infinity'::timestamptz
+                                 ELSE now() + t.after_ms * interval '1 millisecond' END
+       FROM jsonb_to_recordset($2::jsonb) AS t(tracking_number text, status text, description text,
+              status_at timestamptz, location text, delivered_on date, error text, after_ms bigint)
+      WHERE p.batch_id = $1 AND p.tracking_number = t.tracking_number`,
+    [
+      batchId,
+      JSON.stringify(
+        looks.map((l) => ({
+          tracking_number: l.trackingNumber,
+          status: l.reading?.status ?? null,
+          description: l.reading?.description ?? null,
+          status_at: l.reading?.at ?? null,
+          location: l.reading?.location ?? null,
+          delivered_on: l.reading?.deliveredOn ?? null,
+          error: l.error ?? null,
+          after_ms: l.nextCheckAfterMs ?? null,
+        })),
+      ),
+    ],
+  );
+}
+
+/** Packages per status, packages due now, and when the next one is due (none when every one is final). */
+export async function trackingSummary(
+  db: Db,
+  batchId: string,
+): Promise<{ counts: TrackingCounts; dueNow: number; nextDueAt?: string }> {
+  const { rows } = await db.query<{ status: TrackingStatus; n: number; due: number; next: Date | null }>(
+    `SELECT status, count(*)::int AS n,
+            count(*) FILTER (WHERE status NOT IN (${FINAL_SQL}) AND next_check_at <= now())::int AS due,
+            min(next_check_at) FILTER (WHERE status NOT IN (${FINAL_SQL})) AS next
+       FROM package_tracking WHERE batch_id = $1 GROUP BY status`,
+    [batchId],
+  );
+  const counts = emptyTrackingCounts();
+  let dueNow = 0;
+  let next: Date | undefined;
+  for (const r of rows) {
+    counts[r.status] = r.n;
+    dueNow += r.due;
+    if (r.next && (!next || r.next < next)) next = r.next;
+  }
+  return { counts, dueNow, ...(next ? { nextDueAt: next.toISOString() } : {}) };
+}
+
+/** One package as `shipbatch track` lists it. Row data: for the client, never the workflow. */
+export interface TrackedPackage {
+  rowNo: number;
+  trackingNumber: string;
+  status: TrackingStatus;
+  description: string | null;
+  statusAt: string | null;
+  location: string | null;
+  deliveredOn: string | null;
+  checkedAt: string | null;
+  lastError: string | null;
+}
+
+/** The batch's packages in row order, optionally of one status; `limit`/`afterRow` page through them. */
+export async function trackedPackages(
+  db: Db,
+  batchId: string,
+  opts: { status?: TrackingStatus; afterRow?: number; limit?: number } = {},
+): Promise<TrackedPackage[]> {
+  const { rows } = await db.query<{
+    row_no: number;
+    tracking_number: string;
+    status: TrackingStatus;
+    description: string | null;
+    status_at: Date | null;
+    location: string | null;
+    delivered_on: string | null;
+    checked_at: Date | null;
+    last_error: string | null;
+  }>(
+    `SELECT row_no, tracking_number, status, description, status_at, location, to_char(delivered_on, 'YYYY-MM-DD') AS delivered_on,
+            checked_at, last_error
+       FROM package_tracking
+      WHERE batch_id = $1 AND ($2::text IS NULL OR status = $2) AND row_no > $3
+      ORDER BY row_no, tracking_number LIMIT $4`,
+    [batchId, opts.status ?? null, opts.afterRow ?? 0, opts.limit ?? 1000],
+  );
+  return rows.map((r) => ({
+    rowNo: r.row_no,
+    trackingNumber: r.tracking_number,
+    status: r.status,
+    description: r.description,
+    statusAt: r.status_at?.toISOString() ?? null,
+    location: r.location,
+    deliveredOn: r.delivered_on,
+    checkedAt: r.checked_at?.toISOString() ?? null,
+    lastError: r.last_error,
+  }));
+}

@@ -1,0 +1,109 @@
+/**
+ * After the label: how UPS Tracking's answer becomes a package's status, how soon it is asked again, the
+ * tracking input's limits, and the reading of a Track API body (dates, location, delivery date).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  nextCheckAfterMs,
+  TrackingInputSchema,
+  trackingStatusOf,
+  trackingWorkflowId,
+} from '../../domain/tracking';
+import { normalizeTrackResponse } from '../../activities/ups/normalize';
+
+test('UPS status types and words map onto the ledger statuses', () => {
+  const cases: [string, string, string][] = [
+    ['M', 'Shipper created a label, UPS has not received the package yet.', 'label_created'],
+    ['P', 'Pickup Scan', 'in_transit'],
+    ['I', 'Arrived at Facility', 'in_transit'],
+    ['I', 'Out For Delivery Today', 'out_for_delivery'],
+    ['O', 'Out For Delivery', 'out_for_delivery'],
+    ['D', 'DELIVERED', 'delivered'],
+    ['X', 'THE ADDRESS IS INCORRECT', 'exception'],
+    ['X', 'Returned to sender', 'returned'],
+    ['RS', 'Returned to Shipper', 'returned'],
+    ['MV', 'Voided Information Received', 'voided'],
+    ['X', 'Voided Information Received', 'voided'],
+    ['', '', 'unknown'],
+    ['ZZ', 'something new', 'unknown'],
+  ];
+  for (const [type, words, want] of cases)
+    assert.equal(trackingStatusOf(type, words), want, `${type} ${words}`);
+});
+
+test('a package is asked again sooner when something happens soon, never once it is final', () => {
+  const hour = 3_600_000;
+  assert.equal(nextCheckAfterMs('in_transit', 4 * hour), 4 * hour);
+  assert.equal(nextCheckAfterMs('label_created', 4 * hour), 4 * hour);
+  assert.equal(nextCheckAfterMs('out_for_delivery', 4 * hour), hour);
+  assert.equal(nextCheckAfterMs('exception', 4 * hour), 2 * hour);
+  assert.equal(nextCheckAfterMs('out_for_delivery', 1000), 1000, 'at least a second');
+  for (const s of ['delivered', 'returned', 'voided'] as const)
+    assert.equal(nextCheckAfterMs(s, hour), undefined);
+});
+
+test('the tracking input: defaults, limits, strictness; the workflow id derives from the batch id', () => {
+  const input = TrackingInputSchema.parse({ batchId: 'batch-spring' });
+  assert.deepEqual(input, {
+    batchId: 'batch-spring',
+    trackFor: '14d',
+    pollEvery: '4h',
+    pageSize: 500,
+    eventsPerRun: 3000,
+  });
+  for (const bad of [
+    { batchId: 'spring' },
+    { batchId: 'batch-x', trackFor: '400d' },
+    { batchId: 'batch-x', pollEvery: '500ms' },
+    { batchId: 'batch-x', pageSize: 0 },
+    { batchId: 'batch-x', eventsPerRun: 5000 },
+    { batchId: 'batch-x', extra: 1 },
+  ])
+    assert.ok(!TrackingInputSchema.safeParse(bad).success, JSON.stringify(bad));
+  assert.equal(trackingWorkflowId('batch-spring'), 'tracking-batch-spring');
+});
+
+test('a Track API body: the newest activity gives type, time and place; a delivery date when delivered', () => {
+  const body = {
+    trackResponse: {
+      shipment: [
+        {
+          package: [
+            {
+              trackingNumber: '1ZA1B2C30312345678',
+              currentStatus: { description: 'Delivered', code: '011' },
+              deliveryDate: [{ type: 'DEL', date: '20261207' }],
+              activity: [
+                {
+                  status: { type: 'D', description: 'DELIVERED', code: 'KB', statusCode: '011' },
+                  date: '20261207',
+                  time: '143005',
+                  location: { address: { city: 'PORTLAND', stateProvince: 'OR', countryCode: 'US' } },
+                },
+                { status: { type: 'I', description: 'Departed' }, date: '20261206', time: '010000' },
+              ],
+            },
+          ],
+        },
+      ],
+    },
+  };
+  assert.deepEqual(normalizeTrackResponse(body), {
+    trackingNumber: '1ZA1B2C30312345678',
+    status: 'Delivered',
+    statusCode: '011',
+    type: 'D',
+    at: '2026-12-07T14:30:05.000Z',
+    location: 'PORTLAND, OR, US',
+    deliveredOn: '2026-12-07',
+  });
+  // Junk dates are left out, not turned into NaN.
+  const junk = structuredClone(body);
+  const pkg = junk.trackResponse.shipment[0]!.package[0]!;
+  pkg.activity[0]!.date = '2026-12-07';
+  pkg.deliveryDate = [{ type: 'DEL', date: 'soon' }];
+  const read = normalizeTrackResponse(junk);
+  assert.equal(read.at, undefined);
+  assert.equal(read.deliveredOn, undefined);
+});
