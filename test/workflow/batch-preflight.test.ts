@@ -301,6 +301,9 @@ describe('rate shopping', () => {
       c.reference?.startsWith(rows[0]!.reference.split('-').slice(0, -1).join('-')),
     );
     assert.equal(calls.filter((c) => c.tool === 'rate_shipment').length, rows.length);
+    // addressCheck off (the workflow's default): no address is asked about, no row carries an outcome.
+    assert.equal(readCallLog(sbx.dataDir).filter((c) => c.tool === 'validate_address').length, 0);
+    assert.ok(rows.every((r) => r.address_check === null));
 
     let saving = 0;
     let total = 0;
