@@ -47,6 +47,7 @@ import { BatchInputError, BatchNotFoundError } from './errors';
 import * as ledger from './ledger';
 import { checkRowStatus } from './ledger';
 import { openLedgerPool } from './ledger-pool';
+import * as tracking from './tracking';
 import { clientErrorOf } from './rpc-errors';
 import { batchDetails, batchPageUrl, batchSummary } from './web-ui';
 import { BATCH_WORKFLOW_TYPE, batchListQuery, summaryOf, type BatchSummary } from './visibility';
@@ -355,6 +356,34 @@ export class ShipbatchClient {
     const pool = await this.pool();
     if (!(await ledger.batchExists(pool, id))) throw new BatchNotFoundError(id);
     yield* ledger.readLabels(pool, id);
+  }
+
+  // ---------------------------------------------------------------- tracking (after the label)
+
+  /**
+   * The batch's tracking (issue 25): packages per status, exceptions, phase, deadline, next look, from its
+   * tracking workflow's query (its result once ended; see {@link tracking.BatchTracking}). No tracking (still
+   * open, nothing shipped, `trackFor: '0s'`): TrackingNotFoundError saying why; unknown: BatchNotFoundError.
+   */
+  getTracking(batchId: string): Promise<tracking.BatchTracking> {
+    return tracking.readTracking(this, batchId, this.rpcTimeoutMs);
+  }
+
+  /** The batch's packages (optionally of one tracking status) from the ledger, in row order, a page at a time. */
+  async *trackingPackages(
+    batchId: string,
+    opts: { status?: string; pageSize?: number } = {},
+  ): AsyncGenerator<tracking.TrackedPackage> {
+    const id = normalizeBatchId(batchId);
+    const status = tracking.checkTrackingStatus(opts.status);
+    const pool = await this.pool();
+    if (!(await ledger.batchExists(pool, id))) throw new BatchNotFoundError(id);
+    yield* tracking.streamTrackedPackages(pool, id, { status, pageSize: opts.pageSize });
+  }
+
+  /** Batches whose packages are in exception, with the first `limit` (default 20) of them (tracking.ts). */
+  trackingExceptions(opts: tracking.ExceptionsOptions = {}): Promise<tracking.TrackingExceptions[]> {
+    return tracking.trackingExceptions(this, { ...opts, timeoutMs: this.rpcTimeoutMs });
   }
 
   /** Row counts straight from the ledger (no worker needed). */

@@ -1,7 +1,7 @@
 /**
  * Typed errors of the client library. Each carries the CLI's exit code: {@link BatchInputError},
- * {@link BatchNotFoundError} and {@link BatchRefusedError} are the caller's input (exit 2), the others are
- * failures (exit 1).
+ * {@link BatchNotFoundError}, {@link TrackingNotFoundError} and {@link BatchRefusedError} are the caller's
+ * input (exit 2), the others are failures (exit 1).
  */
 
 /** Base class: every error the client throws on purpose. `fix` says what to do about it, when known. */
@@ -36,6 +36,24 @@ export class BatchNotFoundError extends ShipbatchError {
       ...options,
       fix: 'check the id with `shipbatch list` (ids look like batch-<name>)',
     });
+  }
+
+  override get exitCode(): 2 {
+    return 2;
+  }
+}
+
+/**
+ * The batch exists but has no tracking workflow (issue 25): it is not closed yet, nothing shipped, tracking was
+ * turned off (`trackFor: '0s'`), or it closed before tracking existed. `reason` says which, in words.
+ */
+export class TrackingNotFoundError extends ShipbatchError {
+  constructor(
+    readonly batchId: string,
+    readonly reason: string,
+    options?: { cause?: unknown; fix?: string },
+  ) {
+    super(`batch ${batchId} has no tracking: ${reason}`, options);
   }
 
   override get exitCode(): 2 {

@@ -2,10 +2,13 @@
  * shipbatch's client library for backend services (docs/design.md §9).
  *
  * ```ts
- * import { startBatch, approveBatch, getPreview, closeClient } from 'shipbatch/client';
+ * import { startBatch, approveBatch, getPreview, getTracking, trackingPackages, closeClient } from 'shipbatch/client';
  * const { batchId } = await startBatch({ source: { table: 'orders' }, template, shipper });
  * const preview = await getPreview(batchId);
  * await approveBatch(batchId, { previewHash: preview?.previewHash, by: 'ops' });
+ * // Once it closed with shipped rows, its packages are followed to delivery:
+ * const tracking = await getTracking(batchId); // tracking.counts.delivered, tracking.exceptions…
+ * for await (const p of trackingPackages(batchId, { status: 'exception' })) console.log(p.rowNo, p.description);
  * await closeClient();
  * ```
  *
@@ -27,6 +30,7 @@ import type {
 import { ShipbatchClient, type StartOptions, type StartedBatch } from './batches';
 import type { BatchSummary } from './visibility';
 import type { BatchLabel, BatchRow } from './ledger';
+import type { BatchTracking, TrackedPackage } from './tracking';
 
 let shared: Promise<ShipbatchClient> | undefined;
 
@@ -107,7 +111,39 @@ export async function* batchLabels(batchId: string): AsyncGenerator<BatchLabel> 
   yield* (await defaultClient()).batchLabels(batchId);
 }
 
+/**
+ * The batch's tracking (after the label): packages per status, exceptions, phase, deadline and next look,
+ * from its tracking workflow (see {@link ShipbatchClient.getTracking}). A batch without tracking throws
+ * TrackingNotFoundError saying why.
+ */
+export async function getTracking(batchId: string): Promise<BatchTracking> {
+  return (await defaultClient()).getTracking(batchId);
+}
+/**
+ * The batch's tracked packages from the ledger, optionally of one tracking status (`exception`…), in row
+ * order, a page at a time (see {@link ShipbatchClient.trackingPackages}).
+ */
+export async function* trackingPackages(
+  batchId: string,
+  opts?: { status?: string; pageSize?: number },
+): AsyncGenerator<TrackedPackage> {
+  yield* (await defaultClient()).trackingPackages(batchId, opts);
+}
+
 export { ShipbatchClient, type StartOptions, type StartedBatch } from './batches';
+export {
+  TRACKING_WORKFLOW_TYPE,
+  type BatchTracking,
+  type TrackedPackage,
+  type TrackingExceptions,
+} from './tracking';
+export {
+  TRACKING_STATUSES,
+  trackingWorkflowId,
+  type TrackingCounts,
+  type TrackingState,
+  type TrackingStatus,
+} from '../domain/tracking';
 export { BATCH_WORKFLOW_TYPE, type BatchSummary } from './visibility';
 export { batchIdFor, normalizeBatchId } from './batch-ids';
 export type { AttentionItem } from './attention';
@@ -118,6 +154,7 @@ export {
   BatchRefusedError,
   ConnectionError,
   ShipbatchError,
+  TrackingNotFoundError,
 } from './errors';
 export { loadClientConfig, readDevState } from './config';
 export { writeLabels, type LabelsOutput } from './labels';

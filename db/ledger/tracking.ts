@@ -126,31 +126,23 @@ export interface TrackedPackage {
   lastError: string | null;
 }
 
-/** The batch's packages in row order, optionally of one status; `limit`/`afterRow` page through them. */
-export async function trackedPackages(
-  db: Db,
-  batchId: string,
-  opts: { status?: TrackingStatus; afterRow?: number; limit?: number } = {},
-): Promise<TrackedPackage[]> {
-  const { rows } = await db.query<{
-    row_no: number;
-    tracking_number: string;
-    status: TrackingStatus;
-    description: string | null;
-    status_at: Date | null;
-    location: string | null;
-    delivered_on: string | null;
-    checked_at: Date | null;
-    last_error: string | null;
-  }>(
-    `SELECT row_no, tracking_number, status, description, status_at, location, to_char(delivered_on, 'YYYY-MM-DD') AS delivered_on,
-            checked_at, last_error
-       FROM package_tracking
-      WHERE batch_id = $1 AND ($2::text IS NULL OR status = $2) AND row_no > $3
-      ORDER BY row_no, tracking_number LIMIT $4`,
-    [batchId, opts.status ?? null, opts.afterRow ?? 0, opts.limit ?? 1000],
-  );
-  return rows.map((r) => ({
+type PackageRecord = {
+  row_no: number;
+  tracking_number: string;
+  status: TrackingStatus;
+  description: string | null;
+  status_at: Date | null;
+  location: string | null;
+  delivered_on: string | null;
+  checked_at: Date | null;
+  last_error: string | null;
+};
+
+const PACKAGE_COLUMNS = `row_no, tracking_number, status, description, status_at, location,
+            to_char(delivered_on, 'YYYY-MM-DD') AS delivered_on, checked_at, last_error`;
+
+function packageOf(r: PackageRecord): TrackedPackage {
+  return {
     rowNo: r.row_no,
     trackingNumber: r.tracking_number,
     status: r.status,
@@ -160,5 +152,66 @@ export async function trackedPackages(
     deliveredOn: r.delivered_on,
     checkedAt: r.checked_at?.toISOString() ?? null,
     lastError: r.last_error,
-  }));
+  };
+}
+
+/** The batch's packages in row order, optionally of one status; `limit`/`afterRow` page through them. */
+export async function trackedPackages(
+  db: Db,
+  batchId: string,
+  opts: { status?: TrackingStatus; afterRow?: number; limit?: number } = {},
+): Promise<TrackedPackage[]> {
+  const { rows } = await db.query<PackageRecord>(
+    `SELECT ${PACKAGE_COLUMNS}
+       FROM package_tracking
+      WHERE batch_id = $1 AND ($2::text IS NULL OR status = $2) AND row_no > $3
+      ORDER BY row_no, tracking_number LIMIT $4`,
+    [batchId, opts.status ?? null, opts.afterRow ?? 0, opts.limit ?? 1000],
+  );
+  return rows.map(packageOf);
+}
+
+/**
+ * A page of the batch's packages after the package `after` (row, then tracking number: the table's order),
+ * optionally of one status. Unlike `afterRow`, a row with several packages is never cut between two pages:
+ * the client's package stream (`shipbatch track`) pages with it.
+ */
+export async function trackedPackagesAfter(
+  db: Db,
+  batchId: string,
+  opts: { status?: TrackingStatus; after?: { rowNo: number; trackingNumber: string }; limit?: number } = {},
+): Promise<TrackedPackage[]> {
+  const { rows } = await db.query<PackageRecord>(
+    `SELECT ${PACKAGE_COLUMNS}
+       FROM package_tracking
+      WHERE batch_id = $1 AND ($2::text IS NULL OR status = $2) AND (row_no, tracking_number) > ($3, $4)
+      ORDER BY row_no, tracking_number LIMIT $5`,
+    [
+      batchId,
+      opts.status ?? null,
+      opts.after?.rowNo ?? 0,
+      opts.after?.trackingNumber ?? '',
+      opts.limit ?? 1000,
+    ],
+  );
+  return rows.map(packageOf);
+}
+
+/**
+ * What tells why a batch has no tracking workflow (the client's TrackingNotFoundError): its `trackFor` option,
+ * its shipped rows and the packages the ledger follows; undefined for a batch the ledger does not know.
+ */
+export async function trackingFacts(
+  db: Db,
+  batchId: string,
+): Promise<{ trackFor: string | null; shipped: number; packages: number } | undefined> {
+  const { rows } = await db.query<{ track_for: string | null; shipped: number; packages: number }>(
+    `SELECT b.options->>'trackFor' AS track_for,
+            (SELECT count(*)::int FROM batch_rows r WHERE r.batch_id = b.batch_id AND r.status = 'shipped') AS shipped,
+            (SELECT count(*)::int FROM package_tracking p WHERE p.batch_id = b.batch_id) AS packages
+       FROM batches b WHERE b.batch_id = $1`,
+    [batchId],
+  );
+  const r = rows[0];
+  return r ? { trackFor: r.track_for, shipped: r.shipped, packages: r.packages } : undefined;
 }
