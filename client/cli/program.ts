@@ -13,6 +13,8 @@ import { addressCheckArg, CLI_ADDRESS_CHECK, serviceArg } from './preflight';
 import type { Io } from './io';
 import { labelsCommand, rowsCommand } from './ledger-commands';
 import { listCommand } from './list-commands';
+import { trackCommand, type TrackFlags } from './track-command';
+import { TRACKING_STATUSES } from '../../domain/tracking';
 import {
   approveCommand,
   cancelCommand,
@@ -45,6 +47,7 @@ Examples:
   $ shipbatch watch batch-spring-sale
   $ shipbatch rows batch-spring-sale --csv > results.csv
   $ shipbatch labels batch-spring-sale --out labels.pdf
+  $ shipbatch track batch-spring-sale --status exception   # after the label: where the packages are
 
 Exit codes: 0 ok, 1 failure, 2 bad input (the message names it and the fix).
 Services: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, DATABASE_URL, SHIPBATCH_TASK_QUEUE;
@@ -271,6 +274,35 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     'shipbatch rows batch-spring --status failed',
     'shipbatch rows batch-spring --csv > results.csv',
     'shipbatch rows batch-spring --ndjson | jq -c \'select(.status == "failed")\'',
+  );
+  example(
+    json(
+      program
+        .command('track <id>')
+        .description(
+          "where the packages are (after the label): the tracking phase, exceptions, next look, deadline and packages per status; with --status, those packages with UPS's words",
+        )
+        .option(
+          '--status <status>',
+          `list the packages of one status (${TRACKING_STATUSES.join(', ')})`,
+          choiceArg('--status', TRACKING_STATUSES),
+        )
+        .addOption(
+          new Option(
+            '--csv',
+            'CSV of the packages (all, or those of --status): row,tracking_number,status,description,location,status_at,delivered_on',
+          ).conflicts('json'),
+        ),
+    )
+      .addHelpText(
+        'after',
+        '\n--json prints {"tracking": {...}, "packages": [...]}; packages only with --status (--csv lists them all).\nExit 2 for an unknown batch or one without tracking (not closed yet, nothing shipped, trackFor 0s).',
+      )
+      .action(act((id: string, f: TrackFlags) => trackCommand(id, f, io))),
+    'shipbatch track batch-spring',
+    'shipbatch track batch-spring --status exception',
+    'shipbatch track batch-spring --csv > packages.csv',
+    "shipbatch track batch-spring --status delivered --json | jq '.packages[].deliveredOn'",
   );
   example(
     json(
