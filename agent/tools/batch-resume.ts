@@ -1,5 +1,6 @@
 /**
- * `batch_resume`: without `choice`, the batches that need attention with a recovery prompt each; with
+ * `batch_resume`: without `choice`, the batches that need attention with a recovery prompt each, and the shipped
+ * batches whose packages are in exception (tracking, issue 25) with UPS's words and the next step; with
  * `job_id` and `choice`, resume, restart or cancel. When no worker polls, restart and cancel are sent as
  * signals (recorded in the history at once, applied when a worker runs) and resume says what will happen.
  */
@@ -11,7 +12,7 @@ import { rowsDone, rowsRemaining } from '../../domain/row-counts';
 import { ToolError } from '../errors';
 import { nextStep, probesText, upsNextStep } from './next-step';
 import { RESUME_CHOICES, restartScope } from './resume-choices';
-import { choicesFor, promptFor } from './resume-prompt';
+import { choicesFor, promptFor, TRACKING_EXCEPTIONS_LISTED, trackingExceptionsAnswer } from './resume-prompt';
 import { ACTOR, JobId, jobIdOf, workerState } from './shared';
 import { tool } from './tool';
 
@@ -39,7 +40,7 @@ export const batchResumeTool = tool({
     idempotentHint: false,
   },
   description:
-    'Without choice: list the batches that need attention (awaiting approval or action, waiting for UPS, activities retrying, no worker polling) with a recovery prompt each: rows done, remaining, last error, the UPS outage (reason, since, next probe, whether the operator must fix the credentials), the choices and what each does. With job_id and choice: perform it (resume, restart, cancel). resume on a batch waiting for UPS after refused credentials sends `resume` (ask the user to fix the credentials first); one waiting for UPS otherwise resumes by itself when UPS answers.',
+    "Without choice: list the batches that need attention (awaiting approval or action, waiting for UPS, activities retrying, no worker polling) with a recovery prompt each: rows done, remaining, last error, the UPS outage (reason, since, next probe, whether the operator must fix the credentials), the choices and what each does; and under tracking_exceptions the shipped batches whose packages are in exception (row, tracking number, UPS's words, at most 20 then how many more) with the next step (contact the recipient or UPS). With job_id and choice: perform it (resume, restart, cancel). resume on a batch waiting for UPS after refused credentials sends `resume` (ask the user to fix the credentials first); one waiting for UPS otherwise resumes by itself when UPS answers.",
   schema: ResumeArgs,
   run: batchResume,
 });
@@ -48,6 +49,11 @@ async function batchResume(client: ShipbatchClient, args: z.output<typeof Resume
   const id = args.job_id === undefined ? undefined : jobIdOf(args.job_id);
   if (args.choice === undefined) {
     const items = (await client.attentionBatches()).filter((b) => id === undefined || b.batchId === id);
+    // After the label: batches whose shipped packages are in exception (the tracking's attention list).
+    const tracked = await client.trackingExceptions({
+      ...(id === undefined ? {} : { batchId: id }),
+      limit: TRACKING_EXCEPTIONS_LISTED,
+    });
     return {
       count: items.length,
       batches: items.map((item) => {
@@ -65,7 +71,8 @@ async function batchResume(client: ShipbatchClient, args: z.output<typeof Resume
           prompt: promptFor(item, choices),
         };
       }),
-      ...(items.length === 0
+      ...(tracked.length > 0 ? { tracking_exceptions: tracked.map(trackingExceptionsAnswer) } : {}),
+      ...(items.length === 0 && tracked.length === 0
         ? { note: id ? `batch ${id} needs no attention` : 'no batch needs attention' }
         : {}),
     };

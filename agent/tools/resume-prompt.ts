@@ -2,7 +2,7 @@
  * What `batch_resume` says of a batch that needs attention: the choices the agent can make (resume, restart,
  * cancel), each with its effect in words, and one prompt to relay to the user.
  */
-import type { AttentionItem, RowCounts, UpsOutage } from '../../client/index';
+import type { AttentionItem, RowCounts, TrackingExceptions, UpsOutage } from '../../client/index';
 import { probesText } from './next-step';
 import { offeredChoices, type RestartScope, type ResumeChoice } from './resume-choices';
 
@@ -91,4 +91,60 @@ export function promptFor(item: AttentionItem, choices: Choice[]): string {
     `Last error: ${item.lastError ?? 'none'}.`,
     `Choices (batch_resume with job_id and choice): ${choices.map((c) => `${c.choice}: ${c.effect}`).join(' | ')}`,
   ].join(' ');
+}
+
+/** Packages in exception listed per batch; beyond them, "and N more". */
+export const TRACKING_EXCEPTIONS_LISTED = 20;
+
+/** What to do about one package in exception, read off UPS's words. */
+export function exceptionNextStep(description: string | null): string {
+  const words = (description ?? '').toUpperCase();
+  if (/ADDRESS|RECEIVER|CONSIGNEE|NOT AVAILABLE|REFUSED/.test(words)) {
+    return 'Contact the recipient for a correct or complete address, then UPS (address correction) with the tracking number.';
+  }
+  if (/DAMAGE/.test(words)) {
+    return 'Contact UPS about the damage (a claim) with the tracking number, and the recipient about a replacement.';
+  }
+  if (/WEATHER|DELAY|EMERGENCY|MECHANICAL/.test(words)) {
+    return 'Nothing to do yet: UPS delivers late; the tracking goes on looking at it.';
+  }
+  return "Contact UPS with the tracking number about UPS's message (and the recipient if it concerns them).";
+}
+
+/** One package in exception as `batch_resume` lists it. */
+function exceptionPackage(p: TrackingExceptions['packages'][number]) {
+  return {
+    row: p.rowNo,
+    tracking_number: p.trackingNumber,
+    ups_description: p.description,
+    location: p.location,
+    status_at: p.statusAt,
+    next_step: exceptionNextStep(p.description),
+  };
+}
+
+/**
+ * A batch whose packages are in exception, as `batch_resume` lists it: the packages (at most
+ * {@link TRACKING_EXCEPTIONS_LISTED}, then how many more) with UPS's words and the next step, and a prompt.
+ */
+export function trackingExceptionsAnswer(t: TrackingExceptions) {
+  const listed = t.packages.slice(0, TRACKING_EXCEPTIONS_LISTED);
+  const more = t.exceptions - listed.length;
+  const list = listed.map(
+    (p) => `row ${p.rowNo} (${p.trackingNumber}): ${p.description ?? 'no description from UPS'}`,
+  );
+  const next_step =
+    `Contact the recipient (a wrong or incomplete address, refused) or UPS (damage, a package held) for each package, with its tracking number; UPS's words say which. ` +
+    `The tracking goes on looking at these packages; one leaves this list once UPS moves it on. \`shipbatch track ${t.batchId} --status exception\` lists them all.`;
+  return {
+    job_id: t.batchId,
+    tracking: t.tracking,
+    exceptions: t.exceptions,
+    packages: listed.map(exceptionPackage),
+    ...(more > 0 ? { more } : {}),
+    next_step,
+    prompt:
+      `Batch ${t.batchId} has ${t.exceptions} package(s) in exception after shipping: ${list.join('; ')}` +
+      `${more > 0 ? `; and ${more} more` : ''}. ${next_step}`,
+  };
 }

@@ -99,7 +99,10 @@ async function listed(
     ...(upsOutage ? { upsOutage } : {}),
     choices: [],
   } as AttentionItem;
-  const client = { attentionBatches: () => Promise.resolve([item]) } as unknown as ShipbatchClient;
+  const client = {
+    attentionBatches: () => Promise.resolve([item]),
+    trackingExceptions: () => Promise.resolve([]),
+  } as unknown as ShipbatchClient;
   const r = await callTool(() => Promise.resolve(client), 'batch_resume', {});
   const text = r.content.map((c) => c.text).join('\n');
   assert.notEqual(r.isError, true, text);
