@@ -20,3 +20,6 @@ CREATE TABLE IF NOT EXISTS package_tracking (
 -- The tracking workflow's pages: packages still moving, the most overdue first.
 CREATE INDEX IF NOT EXISTS package_tracking_due_idx ON package_tracking (batch_id, next_check_at)
   WHERE status NOT IN ('delivered', 'returned', 'voided');
+-- `shipbatch track` and the client page a batch's packages in row order, optionally of one status.
+CREATE INDEX IF NOT EXISTS package_tracking_rows_idx ON package_tracking (batch_id, row_no, tracking_number);
+CREATE INDEX IF NOT EXISTS package_tracking_status_idx ON package_tracking (batch_id, status, row_no, tracking_number);
