@@ -67,6 +67,8 @@ export interface TrackingFigures {
   checksP50: number;
   checksP99: number;
   checksMax: number;
+  /** The ledger's looks by final status: packages and looks (those left in exception are asked until the end). */
+  looksByStatus: Record<string, { packages: number; looks: number }>;
   /** trackPage activities, and the packages each asked on average. */
   pages: number;
   runs: number;
@@ -263,6 +265,13 @@ export async function runTrackingBench(
           [batchId],
         )
       ).rows.map((r) => Number(r.checks));
+      const byStatus = (
+        await pool.query<{ status: string; n: number; looks: number }>(
+          `SELECT status, count(*)::int AS n, sum(checks)::int AS looks FROM package_tracking
+            WHERE batch_id = $1 GROUP BY status ORDER BY status`,
+          [batchId],
+        )
+      ).rows;
       const track = callsPerTool(looksLog)[config.ups.tools.track] ?? { calls: 0, notOk: 0 };
       return {
         plan,
@@ -282,6 +291,7 @@ export async function runTrackingBench(
         checksP50: percentile(checks, 0.5),
         checksP99: percentile(checks, 0.99),
         checksMax: checks.length ? checks[checks.length - 1]! : NaN,
+        looksByStatus: Object.fromEntries(byStatus.map((r) => [r.status, { packages: r.n, looks: r.looks }])),
         pages: pages.activities,
         runs: e.runs,
         eventsPerRun: perRun,

@@ -66,6 +66,11 @@ console.log(
     `${f.checksMax}); ${f.pages} trackPage activities`,
 );
 console.log(
+  `looks per package by final status (ledger): ${Object.entries(f.looksByStatus)
+    .map(([s, v]) => `${s} ${(v.looks / v.packages).toFixed(1)} (${v.looks} looks, ${v.packages} packages)`)
+    .join(', ')}`,
+);
+console.log(
   `history: ${f.runs} run(s), at most ${f.maxEventsPerRun} events per run (mean ${f.meanEventsPerRun.toFixed(0)}, ` +
     `${f.totalEvents} in all; per run ${f.eventsPerRun.join(' ')})`,
 );
