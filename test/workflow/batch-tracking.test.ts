@@ -1,7 +1,7 @@
 /**
  * After the label (issue 25): a batch that closes with shipped rows starts its tracking workflow, which follows
  * every package through the sandbox's compressed clock until it is final; exceptions show on the workflow's
- * search attribute; a worker stopped mid-tracking loses nothing; `trackFor: 0s` tracks nothing.
+ * search attribute; a worker stopped, or SIGKILLed, mid-tracking loses nothing; `trackFor: 0s` tracks nothing.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +13,7 @@ import { trackedPackages } from '../../db/ledger/tracking';
 import { readCallLog } from '../../ups-sandbox/call-log';
 import { openTestEnvironment, type TestEnvironment } from '../helpers/environment';
 import { startWorker } from '../helpers/in-process-worker';
+import { processExited, startWorkerProcess } from '../helpers/worker-process';
 import { batchInput, createOrdersTable, makeOrders, startBatch } from '../helpers/batch';
 
 let env: TestEnvironment;
@@ -173,5 +174,45 @@ test('every package delivered: the tracking workflow ends done; trackFor 0s star
   } finally {
     await worker.stop();
     await sbx.ups.close();
+  }
+});
+
+test('a worker SIGKILLed mid-tracking: the next one finishes it, every package delivered in the ledger', async () => {
+  const sandboxDir = env.sandboxClient('kill').dataDir;
+  // About 6 UPS hours a real second: the packages' days in transit take many looks.
+  const knobs = { trackingClockSpeed: 20_000 };
+  let first = startWorkerProcess('tracking-1', { taskQueue: env.taskQueue, sandboxDir, knobs });
+  let second: ReturnType<typeof startWorkerProcess> | undefined;
+  try {
+    const table = await createOrdersTable(env.pool, makeOrders(6));
+    const handle = await startBatch(
+      env.client,
+      env.taskQueue,
+      batchInput(table, { mode: 'auto', options: { trackFor: '1h', trackEvery: '1s' } }),
+    );
+    await handle.result();
+    await waitForTracking(
+      handle.workflowId,
+      (s) => s.lastCheckAt !== undefined && s.counts.delivered < 6 && s.counts.label_created < 6,
+    );
+    first.kill('SIGKILL');
+    await processExited(first);
+    second = startWorkerProcess('tracking-2', { taskQueue: env.taskQueue, sandboxDir, knobs });
+    const end = (await env.client.workflow
+      .getHandle(trackingWorkflowId(handle.workflowId))
+      .result()) as TrackingState;
+    assert.equal(end.phase, 'done');
+    assert.equal(end.counts.delivered, 6);
+    const packages = await trackedPackages(env.pool, handle.workflowId);
+    assert.deepEqual(
+      packages.map((p) => [p.status, /^\d{4}-\d{2}-\d{2}$/.test(p.deliveredOn ?? '')]),
+      Array.from({ length: 6 }, () => ['delivered', true]),
+    );
+    first = second;
+  } finally {
+    first.kill('SIGTERM');
+    second?.kill('SIGTERM');
+    await processExited(first);
+    if (second) await processExited(second);
   }
 });
