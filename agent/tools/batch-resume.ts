@@ -50,10 +50,18 @@ async function batchResume(client: ShipbatchClient, args: z.output<typeof Resume
   if (args.choice === undefined) {
     const items = (await client.attentionBatches()).filter((b) => id === undefined || b.batchId === id);
     // After the label: batches whose shipped packages are in exception (the tracking's attention list).
-    const tracked = await client.trackingExceptions({
-      ...(id === undefined ? {} : { batchId: id }),
-      limit: TRACKING_EXCEPTIONS_LISTED,
-    });
+    // A failure here (e.g. a namespace without the ShipBatchTracking attribute) must not hide the batches
+    // waiting for someone: it is said in the answer instead.
+    let trackingError: string | undefined;
+    const tracked = await client
+      .trackingExceptions({
+        ...(id === undefined ? {} : { batchId: id }),
+        limit: TRACKING_EXCEPTIONS_LISTED,
+      })
+      .catch((err: unknown) => {
+        trackingError = `tracking exceptions could not be read: ${(err as Error).message}`;
+        return [];
+      });
     return {
       count: items.length,
       batches: items.map((item) => {
@@ -72,6 +80,7 @@ async function batchResume(client: ShipbatchClient, args: z.output<typeof Resume
         };
       }),
       ...(tracked.length > 0 ? { tracking_exceptions: tracked.map(trackingExceptionsAnswer) } : {}),
+      ...(trackingError ? { tracking_error: trackingError } : {}),
       ...(items.length === 0 && tracked.length === 0
         ? { note: id ? `batch ${id} needs no attention` : 'no batch needs attention' }
         : {}),

@@ -68,6 +68,8 @@ function fakeClient(
       return Promise.resolve(answer);
     },
     ledgerCounts: () => Promise.resolve({ counts: s().counts }),
+    // No tracked package is in exception: batch_resume lists the outage only.
+    trackingExceptions: () => Promise.resolve([]),
     attentionBatches: (): Promise<AttentionItem[]> =>
       Promise.resolve([
         {
@@ -230,4 +232,14 @@ test('a batch moved on meanwhile: the refusal of resume is a tool error with the
   const r = await tool(client, 'batch_resume', { job_id: ID, choice: 'resume' });
   assert.equal(r.isError, true);
   assert.match(r.text, /refused by batch batch-ups: nothing to resume: the batch is executing/);
+});
+
+test('tracking exceptions that cannot be read do not hide a batch waiting for UPS', async () => {
+  const client = fakeClient(() => status('waiting_for_ups', outage(true)), []);
+  client.trackingExceptions = () => Promise.reject(new Error('ShipBatchTracking is not a search attribute'));
+  const answer = (await tool(client, 'batch_resume', {})).json as unknown as Listed & {
+    tracking_error?: string;
+  };
+  assert.equal(answer.batches[0]!.reason, 'waiting_for_ups');
+  assert.match(answer.tracking_error ?? '', /tracking exceptions could not be read: ShipBatchTracking/);
 });
