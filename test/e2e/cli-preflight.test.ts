@@ -7,60 +7,26 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { ShipbatchClient } from '../../client/batches';
+import type { ShipbatchClient } from '../../client/batches';
 import type { BatchPreview, BatchStatus } from '../../domain/batch';
 import type { ServiceChoiceResult } from '../../domain/preflight';
 import { serviceName } from '../../domain/shipment-schema';
-import { loadConfig } from '../../temporal.config';
+import { BIN, openCliStack, ROOT, type CliStack } from '../helpers/cli-stack';
 
-const ROOT = path.join(import.meta.dirname, '..', '..');
-const BIN = path.join(ROOT, 'bin', 'shipbatch.js');
 const TEMPLATE = path.join(ROOT, 'examples', 'template.njk');
 const SHIPPER = path.join(ROOT, 'examples', 'shipper.json');
-const run = promisify(execFile);
 
+let stack: CliStack;
 let dir: string;
 let env: NodeJS.ProcessEnv;
-let worker: ChildProcess;
-let workerLog = '';
 let client: ShipbatchClient;
-
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
-      cwd: dir,
-      env,
-      maxBuffer: 64 << 20,
-    });
-    return { code: 0, out: stdout, err: stderr };
-  } catch (e) {
-    const x = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof x.code === 'number' ? x.code : -1, out: x.stdout ?? '', err: x.stderr ?? '' };
-  }
-}
-
-async function cliJson<T>(...args: string[]): Promise<T> {
-  const r = await cli(...args, '--json');
-  assert.equal(r.code, 0, `shipbatch ${args.join(' ')} --json: ${r.err}`);
-  return JSON.parse(r.out) as T;
-}
-
-async function waitStatus(id: string, pred: (s: BatchStatus) => boolean, ms = 120_000): Promise<BatchStatus> {
-  const deadline = Date.now() + ms;
-  let last: BatchStatus | undefined;
-  while (Date.now() < deadline) {
-    last = await client.getBatch(id).catch(() => last);
-    if (last && pred(last)) return last;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`timed out; last status ${JSON.stringify(last)}; worker log:\n${workerLog}`);
-}
+const cli = (...args: string[]) => stack.cli(...args);
+const cliJson = <T>(...args: string[]) => stack.cliJson<T>(...args);
+const waitStatus = (id: string, pred: (s: BatchStatus) => boolean) => stack.waitStatus(id, pred);
 
 const CSV = [
   'order_id,name,address1,address2,city,state,zip,phone,service,weight_oz,item',
@@ -80,36 +46,13 @@ const KNOBS = {
 };
 
 before(async () => {
-  if (!process.env.TEMPORAL_ADDRESS || !process.env.DATABASE_URL) {
-    throw new Error('run through `npm test`, which starts Temporal and PostgreSQL');
-  }
-  dir = await mkdtemp(path.join(os.tmpdir(), 'shipbatch-cli-preflight-'));
-  env = {
-    ...process.env,
-    SHIPBATCH_TASK_QUEUE: `cli-preflight-${randomUUID().slice(0, 8)}`,
-    SHIPBATCH_DATA_DIR: path.join(dir, 'data'),
-    SHIPBATCH_UPS_SANDBOX_DATA_DIR: path.join(dir, 'ups'),
-    UPS_SANDBOX_KNOBS_FILE: path.join(dir, 'knobs.json'),
-  };
-  await writeFile(path.join(dir, 'knobs.json'), JSON.stringify(KNOBS));
+  stack = await openCliStack('cli-preflight', KNOBS);
+  ({ dir, env, client } = stack);
   await writeFile(path.join(dir, 'orders.csv'), `${CSV}\n`);
-  client = await ShipbatchClient.connect({ config: loadConfig(env) });
-  worker = spawn(process.execPath, [BIN, 'worker'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  worker.stdout!.on('data', (c: Buffer) => (workerLog += c.toString()));
-  worker.stderr!.on('data', (c: Buffer) => (workerLog += c.toString()));
-  const deadline = Date.now() + 60_000;
-  while (!(await client.workerPolling())) {
-    if (Date.now() > deadline || worker.exitCode !== null)
-      throw new Error(`the worker did not start:\n${workerLog}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 });
 
 after(async () => {
-  worker?.kill('SIGTERM');
-  if (worker && worker.exitCode === null) await new Promise((r) => worker.once('exit', r));
-  await client?.close();
-  await rm(dir, { recursive: true, force: true });
+  await stack?.close();
 });
 
 test('start --address-check require --service cheapest --max-transit-days 2: progress, preview --json and text', async () => {

@@ -9,45 +9,23 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { ShipbatchClient } from '../../client/batches';
+import type { ShipbatchClient } from '../../client/batches';
 import type { BatchTracking, TrackedPackage } from '../../client/tracking';
 import { callTool } from '../../agent/tools/index';
 import { trackedPackages } from '../../db/ledger/tracking';
 import type { Shipper } from '../../domain/shipment-schema';
 import { trackingWorkflowId } from '../../domain/tracking';
-import { loadConfig } from '../../temporal.config';
+import { openCliStack, ROOT, type CliStack } from '../helpers/cli-stack';
 
-const ROOT = path.join(import.meta.dirname, '..', '..');
-const BIN = path.join(ROOT, 'bin', 'shipbatch.js');
-const run = promisify(execFile);
-
+let stack: CliStack;
 let dir: string;
-let env: NodeJS.ProcessEnv;
-let worker: ChildProcess;
-let workerLog = '';
 let client: ShipbatchClient;
 let template: string;
 let shipper: Shipper;
-
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
-      cwd: dir,
-      env,
-      maxBuffer: 64 << 20,
-    });
-    return { code: 0, out: stdout, err: stderr };
-  } catch (e) {
-    const x = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof x.code === 'number' ? x.code : -1, out: x.stdout ?? '', err: x.stderr ?? '' };
-  }
-}
+const cli = (...args: string[]) => stack.cli(...args);
 
 const CSV = [
   'order_id,name,address1,address2,city,state,zip,phone,service,weight_oz,item',
@@ -61,39 +39,16 @@ const CSV = [
 const FAST = { trackingClockSpeed: 86_400 };
 
 before(async () => {
-  if (!process.env.TEMPORAL_ADDRESS || !process.env.DATABASE_URL) {
-    throw new Error('run through `npm test`, which starts Temporal and PostgreSQL');
-  }
-  dir = await mkdtemp(path.join(os.tmpdir(), 'shipbatch-cli-track-'));
-  env = {
-    ...process.env,
-    SHIPBATCH_TASK_QUEUE: `cli-track-${randomUUID().slice(0, 8)}`,
-    SHIPBATCH_DATA_DIR: path.join(dir, 'data'),
-    SHIPBATCH_UPS_SANDBOX_DATA_DIR: path.join(dir, 'ups'),
-    UPS_SANDBOX_KNOBS_FILE: path.join(dir, 'knobs.json'),
-  };
   // A day of UPS's time per real second: the packages' whole life in seconds.
-  await writeFile(path.join(dir, 'knobs.json'), JSON.stringify(FAST));
+  stack = await openCliStack('cli-track', FAST);
+  ({ dir, client } = stack);
   await writeFile(path.join(dir, 'orders.csv'), `${CSV}\n`);
   template = await readFile(path.join(ROOT, 'examples', 'template.njk'), 'utf8');
   shipper = JSON.parse(await readFile(path.join(ROOT, 'examples', 'shipper.json'), 'utf8')) as Shipper;
-  client = await ShipbatchClient.connect({ config: loadConfig(env) });
-  worker = spawn(process.execPath, [BIN, 'worker'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  worker.stdout!.on('data', (c: Buffer) => (workerLog += c.toString()));
-  worker.stderr!.on('data', (c: Buffer) => (workerLog += c.toString()));
-  const deadline = Date.now() + 60_000;
-  while (!(await client.workerPolling())) {
-    if (Date.now() > deadline || worker.exitCode !== null)
-      throw new Error(`the worker did not start:\n${workerLog}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 });
 
 after(async () => {
-  worker?.kill('SIGTERM');
-  if (worker && worker.exitCode === null) await new Promise((r) => worker.once('exit', r));
-  await client?.close();
-  await rm(dir, { recursive: true, force: true });
+  await stack?.close();
 });
 
 /** A CSV line's fields (RFC 4180: quoted fields with doubled quotes; no line breaks inside). */
@@ -151,7 +106,7 @@ test('track: every package to its final status; --status exception, --json, --cs
       )
     ).rows;
   }
-  assert.equal(refs.length, 5, `the rows loaded; worker log:\n${workerLog}`);
+  assert.equal(refs.length, 5, `the rows loaded; worker log:\n${stack.log()}`);
   await writeFile(
     path.join(dir, 'knobs.json'),
     JSON.stringify({
@@ -178,7 +133,7 @@ test('track: every package to its final status; --status exception, --json, --cs
       assert.equal(r.code, 2, r.err);
       assert.match(r.err, /has no tracking|still open/);
     }
-    assert.ok(Date.now() < deadline, `tracking never got there: ${JSON.stringify(tracking)}\n${workerLog}`);
+    assert.ok(Date.now() < deadline, `tracking never got there: ${JSON.stringify(tracking)}\n${stack.log()}`);
     await new Promise((res) => setTimeout(res, 500));
   }
   assert.equal(tracking.batchId, id);
