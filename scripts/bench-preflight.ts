@@ -7,9 +7,8 @@
  * events and wall times; writes JSON (BENCH_JSON, default .data/bench/preflight-<time>.json). See
  * bench/preflight-bench.ts.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeBenchJson } from '../bench/bench-json';
 import os from 'node:os';
-import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { openPool } from '../db/pool';
 import { loadConfig } from '../temporal.config';
@@ -90,31 +89,8 @@ console.log(
   `peak RSS of the worker process ${f.peakRssMb} MB; load average ${loadAtStart.toFixed(2)} at start`,
 );
 
-const out =
-  process.env.BENCH_JSON ||
-  path.join(
-    import.meta.dirname,
-    '..',
-    '.data',
-    'bench',
-    `preflight-${started.toISOString().replace(/[:.]/g, '-')}.json`,
-  );
-mkdirSync(path.dirname(out), { recursive: true });
-writeFileSync(
-  out,
-  `${JSON.stringify(
-    {
-      started: started.toISOString(),
-      machine: {
-        cpus: os.cpus().length,
-        memoryGb: Math.round(os.totalmem() / 2 ** 30),
-        node: process.version,
-      },
-      loadAverageAtStart: loadAtStart,
-      ...f,
-    },
-    null,
-    2,
-  )}\n`,
-);
+const out = writeBenchJson('preflight', started, {
+  loadAverageAtStart: loadAtStart,
+  ...f,
+});
 console.log(`JSON: ${out}`);

@@ -8,9 +8,8 @@
  * writes JSON (BENCH_JSON, default .data/bench/throughput-<time>.json). BENCH_HUGE_ROWS=100000 adds the
  * optional large batch.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeBenchJson } from '../bench/bench-json';
 import os from 'node:os';
-import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../temporal.config';
 import { startStack } from '../stack/stack';
@@ -37,31 +36,8 @@ try {
 }
 const summary = summarize(plan, bench.results, os.cpus().length);
 console.log(formatTable(summary));
-const out =
-  process.env.BENCH_JSON ||
-  path.join(
-    import.meta.dirname,
-    '..',
-    '.data',
-    'bench',
-    `throughput-${started.toISOString().replace(/[:.]/g, '-')}.json`,
-  );
-mkdirSync(path.dirname(out), { recursive: true });
-writeFileSync(
-  out,
-  `${JSON.stringify(
-    {
-      started: started.toISOString(),
-      machine: {
-        cpus: os.cpus().length,
-        memoryGb: Math.round(os.totalmem() / 2 ** 30),
-        node: process.version,
-      },
-      loadAverageAtStart: loadAtStart,
-      ...summary,
-    },
-    null,
-    2,
-  )}\n`,
-);
+const out = writeBenchJson('throughput', started, {
+  loadAverageAtStart: loadAtStart,
+  ...summary,
+});
 console.log(`JSON: ${out}`);

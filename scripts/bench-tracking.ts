@@ -7,9 +7,8 @@
  * per package, history events per run and runs, peak worker RSS and the final counts per status; writes JSON
  * (BENCH_JSON, default .data/bench/tracking-<time>.json). See bench/tracking-bench.ts.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeBenchJson } from '../bench/bench-json';
 import os from 'node:os';
-import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { openPool } from '../db/pool';
 import { loadConfig } from '../temporal.config';
@@ -79,32 +78,9 @@ console.log(
     `${cpuMsPerLook}; load average ${loadAtStart.toFixed(2)} at start, ${loadAtEnd.toFixed(2)} at end`,
 );
 
-const out =
-  process.env.BENCH_JSON ||
-  path.join(
-    import.meta.dirname,
-    '..',
-    '.data',
-    'bench',
-    `tracking-${started.toISOString().replace(/[:.]/g, '-')}.json`,
-  );
-mkdirSync(path.dirname(out), { recursive: true });
-writeFileSync(
-  out,
-  `${JSON.stringify(
-    {
-      started: started.toISOString(),
-      machine: {
-        cpus: os.cpus().length,
-        memoryGb: Math.round(os.totalmem() / 2 ** 30),
-        node: process.version,
-      },
-      loadAverageAtStart: loadAtStart,
-      loadAverageAtEnd: loadAtEnd,
-      ...f,
-    },
-    null,
-    2,
-  )}\n`,
-);
+const out = writeBenchJson('tracking', started, {
+  loadAverageAtStart: loadAtStart,
+  loadAverageAtEnd: loadAtEnd,
+  ...f,
+});
 console.log(`JSON: ${out}`);
