@@ -2,7 +2,7 @@
  * What `npm run bench preflight` runs (bench/preflight-bench.ts), from BENCH_* variables so a quick run can
  * shrink it.
  */
-import { MAX_PAGE_CONCURRENCY } from '../activities/batch/preflight-page';
+import { MAX_PAGE_CONCURRENCY } from '../activities/ups/ask-each';
 import { UNBOUND_CALLS_PER_SECOND } from './throughput-plan';
 
 export interface PreflightPlan {

@@ -3,8 +3,6 @@
  * then pages of packages due for a look through UPS Tracking (the worker's session pool and rate cap), each
  * page's readings stored before the activity returns. The workflow gets counts and the next due time.
  */
-import { setMaxListeners } from 'node:events';
-import { Context } from '@temporalio/activity';
 import type pg from 'pg';
 import { nextCheckAfterMs, trackingStatusOf, type TrackingPage } from '../../domain/tracking';
 import {
@@ -14,13 +12,10 @@ import {
   trackingSummary,
   type PackageLook,
 } from '../../db/ledger/tracking';
-import { mapBounded } from '../batch/preview';
 import { keepAlive } from '../batch/heartbeat';
 import type { UpsClient } from '../ups/client';
-import { UpsError, upsOutageOf, type UpsOutageSign } from '../ups/errors';
-
-/** UPS calls in flight at once per page, at most (the session pool and rate cap bound them further). */
-const MAX_PAGE_CONCURRENCY = 16;
+import { askEach, MAX_PAGE_CONCURRENCY } from '../ups/ask-each';
+import { UpsError, upsOutageOf } from '../ups/errors';
 
 export function createTrackingActivities(deps: { pool: pg.Pool; ups: UpsClient }) {
   const { pool, ups } = deps;
@@ -39,48 +34,43 @@ export async function trackPage(
   ups: UpsClient,
   args: { batchId: string; pollEveryMs: number; pageSize: number; concurrency?: number },
 ): Promise<TrackingPage> {
-  const ctx = Context.current();
-  const concurrency = Math.max(1, Math.min(args.concurrency ?? MAX_PAGE_CONCURRENCY, MAX_PAGE_CONCURRENCY));
-  setMaxListeners(Math.max(10, concurrency + 4), ctx.cancellationSignal);
   const due = await duePackages(pool, args.batchId, args.pageSize);
-  let outage: UpsOutageSign | undefined;
-  const looks = await mapBounded(due, concurrency, async (pkg): Promise<PackageLook | undefined> => {
-    try {
-      const answer = await ups.track(pkg.trackingNumber, ctx.cancellationSignal);
-      const status = trackingStatusOf(answer.type ?? '', answer.status);
-      return {
-        trackingNumber: pkg.trackingNumber,
-        reading: {
-          status,
-          description: answer.status,
-          ...(answer.at ? { at: answer.at } : {}),
-          ...(answer.location ? { location: answer.location } : {}),
-          ...(answer.deliveredOn ? { deliveredOn: answer.deliveredOn } : {}),
-        },
-        nextCheckAfterMs: nextCheckAfterMs(status, args.pollEveryMs),
-      };
-    } catch (err) {
-      if (ctx.cancellationSignal.aborted) throw err;
-      const sign = err instanceof UpsError ? upsOutageOf(err) : undefined;
-      if (sign) {
-        // UPS itself is down: the package stays due and is asked again.
-        outage ??= sign;
-        return undefined;
+  const { answers: looks, outage } = await askEach(
+    due,
+    args.concurrency ?? MAX_PAGE_CONCURRENCY,
+    (pkg) => pkg.rowNo,
+    async (pkg, signal): Promise<PackageLook> => {
+      try {
+        const answer = await ups.track(pkg.trackingNumber, signal);
+        const status = trackingStatusOf(answer.type ?? '', answer.status);
+        return {
+          trackingNumber: pkg.trackingNumber,
+          reading: {
+            status,
+            description: answer.status,
+            ...(answer.at ? { at: answer.at } : {}),
+            ...(answer.location ? { location: answer.location } : {}),
+            ...(answer.deliveredOn ? { deliveredOn: answer.deliveredOn } : {}),
+          },
+          nextCheckAfterMs: nextCheckAfterMs(status, args.pollEveryMs),
+        };
+      } catch (err) {
+        // UPS itself down: the package stays due and is asked again (askEach leaves it out).
+        if (signal.aborted || (err instanceof UpsError && upsOutageOf(err))) throw err;
+        // UPS does not know the number yet (a label just made), or answered unreadably: ask again later.
+        return {
+          trackingNumber: pkg.trackingNumber,
+          error: (err as Error).message.slice(0, 500),
+          nextCheckAfterMs: nextCheckAfterMs(pkg.status, args.pollEveryMs),
+        };
       }
-      // UPS does not know the number yet (a label just made), or answered unreadably: ask again later.
-      return {
-        trackingNumber: pkg.trackingNumber,
-        error: (err as Error).message.slice(0, 500),
-        nextCheckAfterMs: nextCheckAfterMs(pkg.status, args.pollEveryMs),
-      };
-    }
-  });
-  const answered = looks.filter((l): l is PackageLook => l !== undefined);
-  await storeLooks(pool, args.batchId, answered);
+    },
+  );
+  await storeLooks(pool, args.batchId, looks);
   const summary = await trackingSummary(pool, args.batchId);
   return {
-    asked: answered.length,
+    asked: looks.length,
     ...summary,
-    ...(answered.length === 0 && outage ? { upsDown: { kind: outage.kind, reason: outage.reason } } : {}),
+    ...(looks.length === 0 && outage ? { upsDown: { kind: outage.kind, reason: outage.reason } } : {}),
   };
 }
