@@ -194,6 +194,19 @@ export class BatchState implements CarriedState {
     return true;
   }
 
+  /**
+   * Not one answer from UPS for a whole step before approval (the preview's ratings, a pre-flight page): the
+   * batch waits for UPS with this outage, unless one is already on.
+   */
+  startOutage(sign: { kind: UpsOutageKind; reason: string }): void {
+    this.upsOutage ??= {
+      ...sign,
+      since: new Date().toISOString(),
+      probes: 0,
+      needsOperator: sign.kind === 'auth',
+    };
+  }
+
   /** A row got an answer from UPS: the breaker's count starts again. */
   noteUpsAnswered(): void {
     this.consecutiveUpsDown = 0;

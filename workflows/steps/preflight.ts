@@ -62,12 +62,7 @@ async function pages(
     const result = await page(state.preflight?.[step]?.done ?? 0);
     state.preflight = { ...state.preflight, [step]: { done: result.done, total: result.total } };
     if (result.upsDown) {
-      state.upsOutage ??= {
-        ...result.upsDown,
-        since: new Date().toISOString(),
-        probes: 0,
-        needsOperator: result.upsDown.kind === 'auth',
-      };
+      state.startOutage(result.upsDown);
       if ((await waitForUps(run, false)) !== 'resumed') return;
       run.enter('previewing');
       continue;

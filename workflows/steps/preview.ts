@@ -27,12 +27,7 @@ export async function preview(run: BatchRun, validRows: number): Promise<void> {
   let result = await runPreview();
   // UPS did not answer one rating: no $0.00 estimate, no shipping on it; wait for UPS, then rate again.
   while (result.upsDown && !state.cancel && !state.rejected) {
-    state.upsOutage ??= {
-      ...result.upsDown,
-      since: new Date().toISOString(),
-      probes: 0,
-      needsOperator: result.upsDown.kind === 'auth',
-    };
+    state.startOutage(result.upsDown);
     if ((await waitForUps(run, false)) !== 'resumed') break;
     result = await runPreview();
   }
