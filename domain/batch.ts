@@ -12,6 +12,7 @@ import {
   type PreflightProgress,
   type RateShoppingSummary,
 } from './preflight';
+import { PickupOptionSchema } from './pickup';
 import { ShipperSchema } from './shipment-schema';
 import type { BatchPhase, RowStatus } from './row-status';
 
@@ -68,7 +69,18 @@ export const BatchOptionsSchema = z
     approvalTimeout: TimerDurationSchema.default('7d'),
     attentionTimeout: TimerDurationSchema.default('7d'),
     labelFormat: z.enum(['GIF', 'ZPL']).default('GIF'),
-    writeBack: z.object({ column: ColumnNameSchema }).strict().optional(),
+    /**
+     * Write back to the source table: tracking numbers into `column` when the batch closes and, with
+     * `statusColumn`, each row's delivery status as tracking learns it.
+     */
+    writeBack: z
+      .object({ column: ColumnNameSchema, statusColumn: ColumnNameSchema.optional() })
+      .strict()
+      .refine((w) => w.statusColumn?.toLowerCase() !== w.column.toLowerCase(), {
+        error: 'statusColumn must be another column than column',
+        path: ['statusColumn'],
+      })
+      .optional(),
     templateSetsPayer: z.boolean().default(false),
     /** Address pre-flight before the preview (UPS Address Validation per row); the CLI defaults to warn. */
     addressCheck: z
@@ -84,6 +96,8 @@ export const BatchOptionsSchema = z
     }).default('14d'),
     /** How often a package in transit is looked at (out for delivery: four times as often; at least 1s). */
     trackEvery: DurationSchema.refine((t) => durationToMs(t) >= 1000, { error: 'at least 1s' }).default('4h'),
+    /** One UPS on-call pickup for the shipped packages, scheduled once shipping ends (its cost in the preview). */
+    pickup: PickupOptionSchema.optional(),
     /** Rows dispatched per workflow run before continuing as new (tests force small runs). */
     rowsPerRun: z.number().int().min(1).max(100_000).default(2_000),
     /** Updates one run accepts in the attention phase before continuing as new (Temporal allows 2,000). */
