@@ -12,7 +12,7 @@ import {
   type PreflightProgress,
   type RateShoppingSummary,
 } from './preflight';
-import { PickupOptionSchema } from './pickup';
+import { PickupOptionSchema, type PickupQuote, type PickupStatus } from './pickup';
 import { ShipperSchema } from './shipment-schema';
 import type { BatchPhase, RowStatus } from './row-status';
 
@@ -290,6 +290,8 @@ export interface BatchStatus {
   upsOutage?: UpsOutage;
   /** Present once an address pre-flight or rate shopping started: rows done of all, per step. */
   preflight?: PreflightProgress;
+  /** Present with the option `pickup` once shipping ended: the UPS pickup (PRN) or why there is none. */
+  pickup?: PickupStatus;
   updatedAt: string;
 }
 
@@ -325,6 +327,8 @@ export interface BatchPreview {
   addressCheck?: AddressCheckSummary;
   /** Present with rate shopping: services chosen and the saving. */
   rateShopping?: RateShoppingSummary;
+  /** Present with the option `pickup`: the date and window asked for and UPS's charge (not in the total). */
+  pickup?: PickupQuote;
   /** Covers the rows, the template, the shipper and the pre-flight's outcomes and chosen services. */
   previewHash: string;
 }
