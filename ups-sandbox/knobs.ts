@@ -29,7 +29,7 @@ export const FAULT_KINDS = [
   'invalid_request', // HTTP 400, UPS 10002: UPS refuses the request itself (about the call, not UPS being down)
   'request_error', // REQUEST_ERROR (read timeout between server and UPS); nothing is created
   'hang', // never answers (the caller's timeout fires); nothing is created
-  // create_shipment only — the shipment IS created, then the answer is lost (the ambiguous cases):
+  // create_shipment and schedule_pickup only — the shipment (pickup) IS made, then the answer is lost:
   'hang_after_create', // no answer at all
   'timeout_after_create', // REQUEST_ERROR read timeout
   // Not a failure: the call is served normally, only after a delay (rule `ms`, else knob `slowMs`).
@@ -39,7 +39,10 @@ export const FAULT_KINDS = [
 
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
-/** Faults that strike after create_shipment has recorded the shipment. */
+/** The tools that make something at UPS (a shipment, a pickup) before answering: where after-create faults strike. */
+export const RECORDING_TOOLS: ReadonlySet<string> = new Set(['create_shipment', 'schedule_pickup']);
+
+/** Faults that strike after create_shipment (schedule_pickup) has recorded the shipment (pickup). */
 export const AFTER_CREATE_FAULTS: ReadonlySet<FaultKind> = new Set([
   'hang_after_create',
   'timeout_after_create',
@@ -321,7 +324,7 @@ export class FaultPicker {
     if (knobs.faultTools && !knobs.faultTools.includes(tool)) return undefined;
     for (const kind of FAULT_KINDS) {
       const p = knobs.faultRates[kind] ?? 0;
-      if (AFTER_CREATE_FAULTS.has(kind) && tool !== 'create_shipment') continue;
+      if (AFTER_CREATE_FAULTS.has(kind) && !RECORDING_TOOLS.has(tool)) continue;
       if (p > 0 && this.random() < p) return { kind };
     }
     return undefined;

@@ -358,8 +358,12 @@ async function dispatch(
       return ups.getTimeInTransit(ctx, args);
     case 'rate_pickup':
       return ups.ratePickup(ctx, args);
-    case 'schedule_pickup':
-      return ups.schedulePickup(ctx, args);
+    case 'schedule_pickup': {
+      // Like a create: the pickup is on UPS's record, then the answer may be lost (after-create faults).
+      const body = ups.schedulePickup(ctx, args);
+      await afterRecord();
+      return body;
+    }
     case 'cancel_pickup':
       return ups.cancelPickup(ctx, args);
     case 'get_pickup_status':

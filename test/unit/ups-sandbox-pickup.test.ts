@@ -205,6 +205,27 @@ test('a lost answer: scheduling again for the same address and date gives the sa
   );
 });
 
+test('knob: timeout_after_create on schedule_pickup — the pickup is on record, the answer is lost; scheduling again gives its PRN', async (t) => {
+  const dir = tempDir(t);
+  const sbx = await sandbox(t, dir);
+  writeFileSync(
+    path.join(dir, '..', 'knobs.json'),
+    JSON.stringify({ rules: [{ fault: 'timeout_after_create', tool: 'schedule_pickup', times: 1 }] }),
+  );
+  const lost = await sbx.fails('schedule_pickup', pickupArgs());
+  assert.match(lost, /REQUEST_ERROR|timed out|timeout/i, lost);
+  assert.equal(readPickups(dir).length, 1, 'UPS has the pickup although the caller heard nothing');
+  const prn = readPickups(dir)[0]!.prn;
+  assert.deepEqual(
+    pending(await sbx.ok('get_pickup_status', { pickup_type: 'oncall', account_number: ACCOUNT })).map(
+      (s) => s.PRN,
+    ),
+    [prn],
+  );
+  assert.equal(prnOf(await sbx.ok('schedule_pickup', pickupArgs())), prn, 'the rule struck once');
+  assert.equal(readPickups(dir).length, 1);
+});
+
 test('the pool: processes on one data dir agree — concurrent requests for one address give one PRN, concurrent cancels one success', async (t) => {
   const dir = tempDir(t);
   const pool = await Promise.all([1, 2, 3, 4].map(() => sandbox(t, dir)));
