@@ -1,30 +1,21 @@
 /**
  * The `shipbatch` program (commander): every command with its flags, help and examples, each calling its
  * command function with the parsed flags. Flag values are checked here (exit 2 before anything is sent).
+ * The `start` command's definition is start-options.ts's, the operator commands' operation-options.ts's.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BATCH_PHASES, ROW_STATUSES } from '../../domain/row-status';
-import { BatchInputError } from '../errors';
-import { previewCommand, startCommand, statusCommand, watchCommand, type StartFlags } from './batch-commands';
+import { TRACKING_STATUSES } from '../../domain/tracking';
+import { previewCommand, statusCommand, watchCommand } from './batch-commands';
+import { commandKit } from './command-kit';
 import { importCommand, type ImportFlags } from './import-command';
-import { choiceArg, intArg, modeArg, rowsListArg, scopeArg } from './inputs';
-import { MAX_TRANSIT_DAYS } from '../../domain/preflight';
-import { addressCheckArg, CLI_ADDRESS_CHECK, serviceArg } from './preflight';
+import { choiceArg, intArg } from './inputs';
 import type { Io } from './io';
 import { labelsCommand, rowsCommand } from './ledger-commands';
 import { listCommand } from './list-commands';
+import { addOperationCommands } from './operation-options';
+import { addStartCommand } from './start-options';
 import { trackCommand, type TrackFlags } from './track-command';
-import { TRACKING_STATUSES } from '../../domain/tracking';
-import {
-  approveCommand,
-  cancelCommand,
-  finishCommand,
-  modeCommand,
-  rejectCommand,
-  resolveCommand,
-  restartCommand,
-  resumeCommand,
-} from './operation-commands';
 
 function typeArg(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const m = /^([A-Za-z_][A-Za-z0-9_ ]{0,62})=(text|integer|numeric|boolean|date)$/.exec(value);
@@ -62,63 +53,10 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .addHelpText('after', EXAMPLES);
 
-  const act =
-    <A extends unknown[]>(fn: (...args: A) => Promise<number>) =>
-    async (...args: A) => {
-      setCode(await fn(...args));
-    };
-  const json = (c: Command) => c.option('--json', 'machine-readable output (stable field names)');
-  const example = (c: Command, ...lines: string[]) =>
-    c.addHelpText('after', `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}`);
+  const kit = commandKit(program, io, setCode);
+  const { act, json, example } = kit;
 
-  example(
-    json(
-      program
-        .command('start')
-        .description('validate and start a batch over a PostgreSQL table (prints {batchId, runId})')
-        .requiredOption('--table <table>', 'source table or view (schema.table allowed)')
-        .option('--key-column <column>', 'unique key column of the source', 'id')
-        .option('--filter <expr>', 'SQL boolean expression over the source columns (checked, read-only)')
-        .requiredOption('--template <file>', 'nunjucks template rendering the UPS Shipment (JSON)')
-        .requiredOption('--shipper <file>', 'JSON file of the UPS Shipper')
-        .option('--mode <mode>', 'confirm (wait for approval) or auto', modeArg, 'confirm')
-        .option('--name <name>', 'batch name (also gives the id batch-<name>)')
-        .option('--id <id>', 'batch id (batch-…)')
-        .option(
-          '--preview-rows <n>',
-          'rows rated in detail in the preview',
-          intArg('--preview-rows', 0, 1000),
-        )
-        .option('--rate-all', 'rate every row (exact total)')
-        .option('--concurrency <n>', 'rows in flight at once', intArg('--concurrency', 1, 256))
-        .option(
-          '--address-check <check>',
-          'UPS Address Validation of every row before the preview: off, warn (outcomes shown in the preview) or require (ambiguous and unknown addresses become invalid rows)',
-          addressCheckArg,
-          CLI_ADDRESS_CHECK,
-        )
-        .option(
-          '--use-corrected-address',
-          "a row UPS corrected (one candidate that differs) ships UPS's address instead of its own (needs an address check)",
-        )
-        .option(
-          '--service <service>',
-          "template (the template's service) or cheapest (each row rated with every UPS service, the cheapest ships)",
-          serviceArg,
-          'template',
-        )
-        .option(
-          '--max-transit-days <n>',
-          `with --service cheapest: only services that deliver within n business days (1-${MAX_TRANSIT_DAYS}); rows no service reaches in time become invalid`,
-          intArg('--max-transit-days', 1, MAX_TRANSIT_DAYS),
-        )
-        .option('--wait', 'follow the batch until it closes (progress bar)'),
-    ).action(act((f: StartFlags) => startCommand(f, io))),
-    'shipbatch start --table orders --template examples/template.njk --shipper examples/shipper.json --name spring',
-    'shipbatch start --table orders --filter "state = \'TX\'" --template t.njk --shipper s.json --mode auto --wait',
-    'shipbatch start --table orders --template t.njk --shipper s.json --address-check require --service cheapest --max-transit-days 2',
-  );
-
+  addStartCommand(kit);
   example(
     json(
       program
@@ -139,106 +77,7 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     ).action(act((id: string, f: { json?: boolean }) => previewCommand(id, f, io))),
     'shipbatch preview batch-spring',
   );
-  example(
-    json(
-      program
-        .command('approve <id>')
-        .description('approve the preview and ship (refused if the preview changed: exit 2)')
-        .option('--preview-hash <hash>', 'the previewHash you reviewed (a stale one is refused)')
-        .option('--by <name>', 'who approves (default: your user name)'),
-    ).action(
-      act((id: string, f: { previewHash?: string; by?: string; json?: boolean }) =>
-        approveCommand(id, f, io),
-      ),
-    ),
-    'shipbatch approve batch-spring --preview-hash 3f2a… --by alice',
-  );
-  example(
-    json(
-      program
-        .command('reject <id>')
-        .description('reject the preview; nothing ships')
-        .option('--reason <text>', 'why'),
-    ).action(act((id: string, f: { reason?: string; json?: boolean }) => rejectCommand(id, f, io))),
-    'shipbatch reject batch-spring --reason "wrong template"',
-  );
-  example(
-    json(
-      program.command('mode <id> <mode>').description('switch confirm/auto until execution starts'),
-    ).action(
-      act((id: string, mode: string, f: { json?: boolean }) => {
-        // A bad mode → exit 2 before anything is sent.
-        if (!/^(confirm|auto)$/i.test(mode.trim())) {
-          throw new BatchInputError(`mode must be "confirm" or "auto", got ${JSON.stringify(mode)}`);
-        }
-        return modeCommand(id, mode, f, io);
-      }),
-    ),
-    'shipbatch mode batch-spring auto',
-  );
-  example(
-    json(
-      program
-        .command('cancel <id>')
-        .description('stop the batch: no new shipments, in-flight rows settle')
-        .option('--void', 'also void the rows already shipped (UPS void_shipment)')
-        .option('--reason <text>', 'why'),
-    ).action(
-      act((id: string, f: { void?: boolean; reason?: string; json?: boolean }) => cancelCommand(id, f, io)),
-    ),
-    'shipbatch cancel batch-spring --reason "duplicate upload"',
-    'shipbatch cancel batch-spring --void',
-  );
-  example(
-    json(
-      program
-        .command('restart <id>')
-        .description('ship again rows that failed or need review (never a shipped one)')
-        .option('--scope <scope>', 'failed | needs_review | all_unshipped', scopeArg, 'failed')
-        .option('--rows <list>', 'only these row numbers, e.g. 3,7,12', rowsListArg),
-    ).action(
-      act((id: string, f: { scope?: 'failed'; rows?: number[]; json?: boolean }) =>
-        restartCommand(id, f, io),
-      ),
-    ),
-    'shipbatch restart batch-spring',
-    'shipbatch restart batch-spring --scope needs_review --rows 4,9',
-  );
-  example(
-    json(
-      program
-        .command('resolve <id>')
-        .description('settle a row that needs review: it shipped (--tracking) or ship it again (--retry)')
-        .requiredOption('--row <n>', 'row number', intArg('--row', 1, 1_000_000_000))
-        .option('--tracking <number>', 'the tracking number UPS has for it (1Z…)')
-        .option('--retry', 'ship it again'),
-    ).action(
-      act((id: string, f: { row: number; tracking?: string; retry?: boolean; json?: boolean }) =>
-        resolveCommand(id, f, io),
-      ),
-    ),
-    'shipbatch resolve batch-spring --row 12 --tracking 1Z999AA10123456784',
-    'shipbatch resolve batch-spring --row 12 --retry',
-  );
-  example(
-    json(
-      program
-        .command('finish <id>')
-        .description('close a batch waiting for action, leaving failed rows as they are'),
-    ).action(act((id: string, f: { json?: boolean }) => finishCommand(id, f, io))),
-    'shipbatch finish batch-spring',
-  );
-  example(
-    json(
-      program
-        .command('resume <id>')
-        .description(
-          'resume a batch waiting for UPS (waiting_for_ups), e.g. after fixing refused credentials (refused in any other phase: exit 2)',
-        )
-        .option('--by <name>', 'who resumes (default: your user name)'),
-    ).action(act((id: string, f: { by?: string; json?: boolean }) => resumeCommand(id, f, io))),
-    'shipbatch resume batch-spring --by alice',
-  );
+  addOperationCommands(kit);
   example(
     json(
       program
