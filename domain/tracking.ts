@@ -85,6 +85,29 @@ export function trackingStatusOf(type: string, description: string): TrackingSta
   return 'unknown';
 }
 
+/** The statuses of a package on its way, the least advanced first. */
+const ON_THE_WAY: readonly TrackingStatus[] = [
+  'unknown',
+  'label_created',
+  'in_transit',
+  'out_for_delivery',
+  'delivered',
+];
+
+/**
+ * A row's delivery status from its packages' (the write-back's `statusColumn`): `exception` if any package is
+ * in exception, else `returned` if any was returned, else the least advanced of the rest (`unknown` <
+ * `label_created` < `in_transit` < `out_for_delivery` < `delivered`: `delivered` only once every package is).
+ * Voided packages count only when every package is voided (`voided`); none at all is `unknown`.
+ */
+export function rowDeliveryStatus(packages: readonly TrackingStatus[]): TrackingStatus {
+  if (packages.includes('exception')) return 'exception';
+  if (packages.includes('returned')) return 'returned';
+  const moving = packages.filter((s) => s !== 'voided');
+  if (moving.length === 0) return packages.length > 0 ? 'voided' : 'unknown';
+  return moving.reduce((least, s) => (ON_THE_WAY.indexOf(s) < ON_THE_WAY.indexOf(least) ? s : least));
+}
+
 /**
  * How long until a package is asked again: faster while something happens soon (out for delivery: a quarter
  * of the base; an exception: half), the base otherwise; never for a final status.

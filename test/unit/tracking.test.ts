@@ -6,9 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   nextCheckAfterMs,
+  rowDeliveryStatus,
   TrackingInputSchema,
   trackingStatusOf,
   trackingWorkflowId,
+  type TrackingStatus,
 } from '../../domain/tracking';
 import { normalizeTrackResponse } from '../../activities/ups/normalize';
 
@@ -41,6 +43,33 @@ test('a package is asked again sooner when something happens soon, never once it
   assert.equal(nextCheckAfterMs('out_for_delivery', 1000), 1000, 'at least a second');
   for (const s of ['delivered', 'returned', 'voided'] as const)
     assert.equal(nextCheckAfterMs(s, hour), undefined);
+});
+
+test("a row's delivery status from its packages: exception, returned, else the least advanced", () => {
+  const cases: [TrackingStatus[], TrackingStatus][] = [
+    [['delivered'], 'delivered'],
+    [['delivered', 'delivered', 'delivered'], 'delivered'],
+    [['delivered', 'out_for_delivery'], 'out_for_delivery'],
+    [['out_for_delivery', 'in_transit', 'delivered'], 'in_transit'],
+    [['in_transit', 'label_created'], 'label_created'],
+    [['label_created'], 'label_created'],
+    [['delivered', 'unknown'], 'unknown'],
+    // Any package in exception is the row's exception, whatever the others (a return included).
+    [['delivered', 'exception'], 'exception'],
+    [['returned', 'exception', 'delivered'], 'exception'],
+    [['delivered', 'returned'], 'returned'],
+    [['in_transit', 'returned'], 'returned'],
+    // A voided package says nothing of the others; every one voided is a voided row.
+    [['voided', 'delivered'], 'delivered'],
+    [['voided', 'in_transit', 'delivered'], 'in_transit'],
+    [['voided', 'voided'], 'voided'],
+    [['voided', 'exception'], 'exception'],
+    [[], 'unknown'],
+  ];
+  for (const [packages, want] of cases) assert.equal(rowDeliveryStatus(packages), want, packages.join(', '));
+  // The packages' order does not matter.
+  assert.equal(rowDeliveryStatus(['in_transit', 'delivered', 'label_created']), 'label_created');
+  assert.equal(rowDeliveryStatus(['label_created', 'delivered', 'in_transit']), 'label_created');
 });
 
 test('the tracking input: defaults, limits, strictness; the workflow id derives from the batch id', () => {
