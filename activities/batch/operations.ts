@@ -7,7 +7,7 @@ import type pg from 'pg';
 import type { RowStatus } from '../../domain/row-status';
 import type { UpsClient } from '../ups/client';
 import type { PendingAction } from '../../domain/batch';
-import { SourceError, writeBackTracking } from '../../inputs/source';
+import { isDefinitiveWriteBackError, writeBackTracking } from '../../inputs/source';
 import { mapBounded } from './preview';
 import { estimateRowCost } from './row-cost';
 import { getBatch } from '../../db/ledger/batches';
@@ -212,11 +212,4 @@ export async function writeBack(pool: pg.Pool, args: { batchId: string }): Promi
     written += rows.length;
     ctx.heartbeat({ written });
   }
-}
-
-/** Errors a retry cannot fix: a bad column (SourceError), or PostgreSQL's data (22), constraint (23) or schema (42) classes. */
-function isDefinitiveWriteBackError(err: unknown): boolean {
-  if (err instanceof SourceError) return true;
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' && /^(22|23|42)/.test(code);
 }

@@ -19,6 +19,8 @@ export {
   readSourcePage,
   countSource,
   writeBackTracking,
+  writeBackColumn,
+  isDefinitiveWriteBackError,
   sourceTypes,
   DEFAULT_STATEMENT_TIMEOUT_MS,
   MAX_PAGE_SIZE,
@@ -27,4 +29,5 @@ export {
   type SourcePage,
   type ReadPageOptions,
   type WriteBackOptions,
+  type WriteBackColumnOptions,
 } from './source';

@@ -332,6 +332,17 @@ export interface WriteBackOptions {
   statementTimeoutMs?: number;
 }
 
+/** Options of writeBackColumn: one text value per key, and what the column and the values are (messages). */
+export interface WriteBackColumnOptions {
+  table: string;
+  keyColumn: string;
+  column: string;
+  rows: { key: string; value: string }[];
+  /** How messages name the column and the values: `write-back column`, `tracking numbers`. */
+  names: { column: string; values: string };
+  statementTimeoutMs?: number;
+}
+
 const TEXT_TYPES = /^(text|character varying(\(\d+\))?|character(\(\d+\))?)$/;
 const WRITE_BACK_CHUNK = 5_000;
 
@@ -340,19 +351,35 @@ const WRITE_BACK_CHUNK = 5_000;
  * readSourcePage returned). Idempotent: rows that already hold the value are not touched. One transaction.
  * Returns how many rows changed and how many keys matched no row.
  */
-export async function writeBackTracking(
+export function writeBackTracking(
   db: Db,
   opts: WriteBackOptions,
 ): Promise<{ updated: number; missing: number }> {
+  return writeBackColumn(db, {
+    ...opts,
+    rows: opts.rows.map((r) => ({ key: r.key, value: r.trackingNumber })),
+    names: { column: 'write-back column', values: 'tracking numbers' },
+  });
+}
+
+/**
+ * Write a text value per key into `column` of the source (a table, the column text or varchar, both checked
+ * against the catalog first), matched on the key's text form. Idempotent: rows that already hold their value
+ * are not touched. One transaction. Returns how many rows changed and how many keys matched no row.
+ */
+export async function writeBackColumn(
+  db: Db,
+  opts: WriteBackColumnOptions,
+): Promise<{ updated: number; missing: number }> {
   const { rel, key } = await resolve(db, opts.table, opts.keyColumn, undefined);
-  const column = requireColumn(rel, opts.column, 'write-back column');
+  const column = requireColumn(rel, opts.column, opts.names.column);
   const type = rel.columns.find((c) => c.name === column)?.type ?? '';
   if (!TEXT_TYPES.test(type)) {
-    throw new SourceError(`write-back column "${column}" has type ${type}; it must be text or varchar`);
+    throw new SourceError(`${opts.names.column} "${column}" has type ${type}; it must be text or varchar`);
   }
   if (rel.kind !== 'table' && rel.kind !== 'partitioned table') {
     throw new SourceError(
-      `can't write tracking numbers back into ${rel.kind} ${opts.table}: it is not a table`,
+      `can't write ${opts.names.values} back into ${rel.kind} ${opts.table}: it is not a table`,
     );
   }
   const k = quoteIdent(key as string);
@@ -367,14 +394,14 @@ export async function writeBackTracking(
       for (let i = 0; i < opts.rows.length; i += WRITE_BACK_CHUNK) {
         const chunk = opts.rows.slice(i, i + WRITE_BACK_CHUNK);
         const keys = chunk.map((r) => r.key);
-        const values = chunk.map((r) => r.trackingNumber);
+        const values = chunk.map((r) => r.value);
         const r = await client.query<{ matched: string; updated: string }>(
-          // v.tn is never NULL (tracking numbers are strings): `= … IS NOT TRUE` is IS DISTINCT FROM.
+          // v.val is never NULL (the values are strings): `= … IS NOT TRUE` is IS DISTINCT FROM.
           `WITH v AS (SELECT * FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]),
-                                             pg_catalog.unnest($2::pg_catalog.text[])) AS v(k, tn)),
-                u AS (UPDATE ${rel.sql} AS t SET ${c} = v.tn FROM v
+                                             pg_catalog.unnest($2::pg_catalog.text[])) AS v(k, val)),
+                u AS (UPDATE ${rel.sql} AS t SET ${c} = v.val FROM v
                        WHERE ${keyText} OPERATOR(pg_catalog.=) v.k
-                         AND (t.${c} OPERATOR(pg_catalog.=) v.tn) IS NOT TRUE RETURNING 1)
+                         AND (t.${c} OPERATOR(pg_catalog.=) v.val) IS NOT TRUE RETURNING 1)
            SELECT CAST((SELECT pg_catalog.count(*) FROM ${rel.sql} AS t JOIN v
                           ON ${keyText} OPERATOR(pg_catalog.=) v.k) AS pg_catalog.text) AS matched,
                   CAST((SELECT pg_catalog.count(*) FROM u) AS pg_catalog.text) AS updated`,
@@ -386,4 +413,14 @@ export async function writeBackTracking(
     },
   );
   return { updated, missing: opts.rows.length - matched };
+}
+
+/**
+ * A write-back error no retry fixes: a bad column (SourceError), or PostgreSQL's data (22), constraint (23)
+ * or schema (42) classes. Anything else (a timeout, a lost connection) may pass: retry.
+ */
+export function isDefinitiveWriteBackError(err: unknown): boolean {
+  if (err instanceof SourceError) return true;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^(22|23|42)/.test(code);
 }
