@@ -8,6 +8,7 @@ import { FINAL_PHASES, type BatchInputArg, type BatchPreview, type BatchStatus }
 import type { RowError } from '../../domain/row-error';
 import type { ShipbatchClient } from '../batches';
 import { formatRowError } from '../ledger';
+import { afterLabelOptions, type AfterLabelFlags } from './after-label';
 import { checkSource, checkTemplateCompiles, readShipperFile, readTemplateFile } from './inputs';
 import { printJson, say, type Io } from './io';
 import { clean, formatMoney, outageLines, outageNext, preflightProgressText, table } from './output';
@@ -25,7 +26,7 @@ import { watchBatch } from './watch';
 
 // ---------------------------------------------------------------- start
 
-export interface StartFlags extends PreflightFlags {
+export interface StartFlags extends PreflightFlags, AfterLabelFlags {
   table: string;
   keyColumn?: string;
   filter?: string;
@@ -41,10 +42,25 @@ export interface StartFlags extends PreflightFlags {
   json?: boolean;
 }
 
+/**
+ * The batch options of the `start` flags, the flags checked together first: a bad combination is a
+ * BatchInputError naming the flags (exit 2) before anything is read, checked or started.
+ */
+export function startOptions(f: StartFlags): NonNullable<BatchInputArg['options']> {
+  const preflight = preflightOptions(f);
+  const afterLabel = afterLabelOptions(f);
+  return {
+    ...(f.previewRows !== undefined ? { previewRows: f.previewRows } : {}),
+    ...(f.rateAll ? { rateAll: true } : {}),
+    ...(f.concurrency !== undefined ? { concurrency: f.concurrency } : {}),
+    ...preflight,
+    ...afterLabel,
+  };
+}
+
 /** Build and check a batch input from `start` flags: files read, template compiled, table and filter checked. */
 export async function prepareBatch(c: ShipbatchClient, f: StartFlags): Promise<BatchInputArg> {
-  // The flags checked together first: a bad combination reads, checks and starts nothing.
-  const preflight = preflightOptions(f);
+  const options = startOptions(f);
   const template = await readTemplateFile(f.template);
   const shipper = await readShipperFile(f.shipper);
   await checkTemplateCompiles(f.template, template, shipper);
@@ -56,17 +72,12 @@ export async function prepareBatch(c: ShipbatchClient, f: StartFlags): Promise<B
     template,
     shipper,
     mode: f.mode ?? 'confirm',
-    options: {
-      ...(f.previewRows !== undefined ? { previewRows: f.previewRows } : {}),
-      ...(f.rateAll ? { rateAll: true } : {}),
-      ...(f.concurrency !== undefined ? { concurrency: f.concurrency } : {}),
-      ...preflight,
-    },
+    options,
   };
 }
 
 export async function startCommand(f: StartFlags, io: Io): Promise<number> {
-  preflightOptions(f); // before connecting: a bad combination of flags is the caller's (exit 2)
+  startOptions(f); // before connecting: a bad combination of flags is the caller's (exit 2)
   return withClient(async (c) => {
     const input = await prepareBatch(c, f);
     const started = await c.startBatch(input, { id: f.id });

@@ -4,6 +4,7 @@
  * `startCommand`.
  */
 import { MAX_TRANSIT_DAYS } from '../../domain/preflight';
+import { columnArg, durationArg, pickupArg } from './after-label';
 import { startCommand, type StartFlags } from './batch-commands';
 import type { CommandKit } from './command-kit';
 import { intArg, modeArg } from './inputs';
@@ -51,10 +52,36 @@ export function addStartCommand({ program, io, act, json, example }: CommandKit)
           `with --service cheapest: only services that deliver within n business days (1-${MAX_TRANSIT_DAYS}); rows no service reaches in time become invalid`,
           intArg('--max-transit-days', 1, MAX_TRANSIT_DAYS),
         )
+        .option(
+          '--track-for <duration>',
+          'how long the packages are followed after the batch closes, e.g. 30d (default 14d; 0s: not at all; at most 365d)',
+          durationArg('--track-for', 'trackFor'),
+        )
+        .option(
+          '--track-every <duration>',
+          'how often a package in transit is looked at, e.g. 2h (default 4h; at least 1s)',
+          durationArg('--track-every', 'trackEvery'),
+        )
+        .option(
+          '--pickup <window>',
+          'one UPS pickup once shipping ends: HH:MM-HH:MM (ready to close, at least 60 minutes), @YYYY-MM-DD for a date (default: the day shipping ends); its charge is in the preview',
+          pickupArg,
+        )
+        .option(
+          '--write-back <column>',
+          "write each shipped row's tracking number into this text column of the source table when the batch closes",
+          columnArg('--write-back'),
+        )
+        .option(
+          '--write-back-status <column>',
+          "with --write-back: write each row's delivery status into this column as tracking learns it",
+          columnArg('--write-back-status'),
+        )
         .option('--wait', 'follow the batch until it closes (progress bar)'),
     ).action(act((f: StartFlags) => startCommand(f, io))),
     'shipbatch start --table orders --template examples/template.njk --shipper examples/shipper.json --name spring',
     'shipbatch start --table orders --filter "state = \'TX\'" --template t.njk --shipper s.json --mode auto --wait',
     'shipbatch start --table orders --template t.njk --shipper s.json --address-check require --service cheapest --max-transit-days 2',
+    'shipbatch start --table orders --template t.njk --shipper s.json --pickup 09:00-17:00@2026-12-08 --track-for 30d --write-back tracking --write-back-status delivery',
   );
 }

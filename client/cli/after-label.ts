@@ -1,0 +1,129 @@
+/**
+ * After the label in the CLI (issue 25): the `start` flags that say what happens once the labels are made
+ * (`--track-for`, `--track-every`, `--pickup`, `--write-back`, `--write-back-status`), checked with the domain's
+ * schemas and turned into batch options. Pure (tested without a stack).
+ */
+import { InvalidArgumentError } from 'commander';
+import type { z } from 'zod';
+import {
+  BatchOptionsSchema,
+  ColumnNameSchema,
+  DurationSchema,
+  durationToMs,
+  type BatchOptions,
+} from '../../domain/batch';
+import { PickupOptionSchema, type PickupOption } from '../../domain/pickup';
+import { BatchInputError } from '../errors';
+
+/** The after-the-label flags of `start`, as commander parsed them. */
+export interface AfterLabelFlags {
+  trackFor?: string;
+  trackEvery?: string;
+  pickup?: PickupOption;
+  writeBack?: string;
+  writeBackStatus?: string;
+}
+
+/** The rules an invalid value broke, in the schema's words. */
+const rules = (error: z.ZodError): string => error.issues.map((i) => i.message).join('; ');
+
+/** `--track-for` / `--track-every`: a duration the batch option `key` accepts (30s, 5m, 2h, 14d). */
+export function durationArg(flag: string, key: 'trackFor' | 'trackEvery'): (value: string) => string {
+  return (value: string) => {
+    // The format first: the option's own limit (a refinement) cannot read a malformed duration.
+    const format = DurationSchema.safeParse(value.trim());
+    const r = format.success ? BatchOptionsSchema.shape[key].safeParse(format.data) : format;
+    if (!r.success)
+      throw new InvalidArgumentError(`${flag}: ${rules(r.error)}, got ${JSON.stringify(value)}`);
+    return r.data;
+  };
+}
+
+/** `--write-back` / `--write-back-status`: a column name of the source. */
+export function columnArg(flag: string): (value: string) => string {
+  return (value: string) => {
+    const r = ColumnNameSchema.safeParse(value.trim());
+    if (!r.success)
+      throw new InvalidArgumentError(`${flag}: ${rules(r.error)}, got ${JSON.stringify(value)}`);
+    return r.data;
+  };
+}
+
+const PICKUP_FORMAT = 'HH:MM-HH:MM or HH:MM-HH:MM@YYYY-MM-DD (e.g. 09:00-17:00@2026-12-08)';
+const PICKUP_PART: Record<string, string> = {
+  readyTime: 'ready time',
+  closeTime: 'close time',
+  date: 'date',
+};
+
+/** `--pickup 09:00-17:00[@2026-12-08]`: the ready and close times, and the date when given. */
+export function pickupArg(value: string): PickupOption {
+  const [span, date, ...more] = value.trim().split('@');
+  const times = span!.split('-');
+  if (more.length > 0 || times.length !== 2 || date === '')
+    throw new InvalidArgumentError(`--pickup takes ${PICKUP_FORMAT}, got ${JSON.stringify(value)}`);
+  const r = PickupOptionSchema.safeParse({
+    readyTime: times[0]!.trim(),
+    closeTime: times[1]!.trim(),
+    ...(date !== undefined ? { date: date.trim() } : {}),
+  });
+  if (!r.success) {
+    const why = r.error.issues
+      .map((i) => `${PICKUP_PART[String(i.path[0])] ?? i.path.join('.')}: ${i.message}`)
+      .join('; ');
+    throw new InvalidArgumentError(`--pickup ${JSON.stringify(value)}: ${why}`);
+  }
+  return r.data;
+}
+
+/**
+ * The batch options of the after-the-label flags (only those given: the others keep the schema's defaults),
+ * the flags checked together first (a BatchInputError naming them, before anything is read or started):
+ * `--write-back-status` only with `--write-back` and another column, `--track-every` and `--write-back-status`
+ * only with tracking (`--track-for` not 0s).
+ */
+export function afterLabelOptions(
+  f: AfterLabelFlags,
+): Partial<Pick<BatchOptions, 'trackFor' | 'trackEvery' | 'pickup' | 'writeBack'>> {
+  const noTracking = f.trackFor !== undefined && durationToMs(f.trackFor) === 0;
+  if (noTracking && f.trackEvery !== undefined) {
+    throw new BatchInputError(
+      `--track-every ${f.trackEvery} applies only with tracking (--track-for is 0s)`,
+      {
+        fix: 'leave out --track-every, or give --track-for a duration such as 14d',
+      },
+    );
+  }
+  if (f.writeBackStatus !== undefined && f.writeBack === undefined) {
+    throw new BatchInputError(
+      `--write-back-status ${f.writeBackStatus} needs --write-back <column> (the column the tracking numbers go to)`,
+      { fix: 'add --write-back <column>, or leave out --write-back-status' },
+    );
+  }
+  if (noTracking && f.writeBackStatus !== undefined) {
+    throw new BatchInputError(
+      `--write-back-status ${f.writeBackStatus} needs tracking (--track-for is 0s): the status comes from it`,
+      { fix: 'leave out --write-back-status, or give --track-for a duration such as 14d' },
+    );
+  }
+  let writeBack: BatchOptions['writeBack'];
+  if (f.writeBack !== undefined) {
+    const r = BatchOptionsSchema.shape.writeBack.safeParse({
+      column: f.writeBack,
+      ...(f.writeBackStatus !== undefined ? { statusColumn: f.writeBackStatus } : {}),
+    });
+    if (!r.success) {
+      throw new BatchInputError(
+        `--write-back-status ${f.writeBackStatus ?? ''} and --write-back ${f.writeBack}: ${rules(r.error)}`,
+        { fix: 'write the delivery status into another column than the tracking numbers' },
+      );
+    }
+    writeBack = r.data;
+  }
+  return {
+    ...(f.trackFor !== undefined ? { trackFor: f.trackFor } : {}),
+    ...(f.trackEvery !== undefined ? { trackEvery: f.trackEvery } : {}),
+    ...(f.pickup !== undefined ? { pickup: f.pickup } : {}),
+    ...(writeBack !== undefined ? { writeBack } : {}),
+  };
+}

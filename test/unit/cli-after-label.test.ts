@@ -1,0 +1,173 @@
+/**
+ * After the label in the CLI without a stack (issue 25): the `start` flags `--track-for`, `--track-every`,
+ * `--pickup`, `--write-back` and `--write-back-status` parsed by the real program into the batch options the
+ * schema keeps; each bad value and bad combination exit 2 naming the flag before any connection.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BatchOptionsSchema } from '../../domain/batch';
+import { afterLabelOptions, type AfterLabelFlags } from '../../client/cli/after-label';
+import { startOptions, type StartFlags } from '../../client/cli/batch-commands';
+import type { Io } from '../../client/cli/io';
+import { runCli } from '../../client/cli/main';
+import { buildProgram } from '../../client/cli/program';
+import { BatchInputError } from '../../client/errors';
+
+const START = ['start', '--table', 't', '--template', 'x.njk', '--shipper', 'y.json'];
+
+function captured(): { io: Io; text: () => string } {
+  let out = '';
+  return { io: { out: (t) => (out += t), err: (t) => (out += t), tty: false }, text: () => out };
+}
+
+class Parsed extends Error {}
+
+/** The flags the real program parses from `start …`, taken just before its action (nothing connects). */
+async function startFlags(extra: string[]): Promise<StartFlags> {
+  const c = captured();
+  const program = buildProgram(c.io, () => {});
+  let flags: StartFlags | undefined;
+  program.commands
+    .find((cmd) => cmd.name() === 'start')!
+    .hook('preAction', (_cmd, action) => {
+      flags = action.opts<StartFlags>();
+      throw new Parsed();
+    });
+  await assert.rejects(program.parseAsync([...START, ...extra], { from: 'user' }), Parsed, c.text());
+  return flags!;
+}
+
+async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(argv, { out: (t) => (out += t), err: (t) => (err += t), tty: false });
+  return { code, out, err };
+}
+
+test('start: the after-the-label flags reach the batch options, and the schema keeps them', async () => {
+  // startOptions: the options `start` gives the batch (prepareBatch's), from the flags the program parsed.
+  const options = startOptions(
+    await startFlags([
+      '--track-for',
+      '30d',
+      '--track-every',
+      '2h',
+      '--pickup',
+      '09:00-17:00@2026-12-08',
+      '--write-back',
+      'tracking',
+      '--write-back-status',
+      'delivery_status',
+    ]),
+  );
+  assert.deepEqual(options, {
+    addressCheck: 'warn',
+    useCorrectedAddress: false,
+    service: 'template',
+    trackFor: '30d',
+    trackEvery: '2h',
+    pickup: { readyTime: '09:00', closeTime: '17:00', date: '2026-12-08' },
+    writeBack: { column: 'tracking', statusColumn: 'delivery_status' },
+  });
+  const parsed = BatchOptionsSchema.parse(options);
+  assert.equal(parsed.trackFor, '30d');
+  assert.equal(parsed.trackEvery, '2h');
+  assert.deepEqual(parsed.pickup, options.pickup);
+  assert.deepEqual(parsed.writeBack, options.writeBack);
+
+  // No date: the workflow picks the day shipping ends. 0s: no tracking. Tracking numbers only.
+  assert.deepEqual(
+    afterLabelOptions(
+      await startFlags(['--pickup', ' 08:30-09:30 ', '--track-for', '0s', '--write-back', 'tracking']),
+    ),
+    { trackFor: '0s', pickup: { readyTime: '08:30', closeTime: '09:30' }, writeBack: { column: 'tracking' } },
+  );
+  // None given: no key at all, so the schema's defaults (14d, 4h, no pickup, no write-back) stay.
+  const none = startOptions(await startFlags([]));
+  assert.deepEqual(none, { addressCheck: 'warn', useCorrectedAddress: false, service: 'template' });
+  const defaults = BatchOptionsSchema.parse(none);
+  assert.deepEqual(
+    [defaults.trackFor, defaults.trackEvery, defaults.pickup, defaults.writeBack],
+    ['14d', '4h', undefined, undefined],
+  );
+});
+
+test('bad after-the-label values exit 2 before anything is sent, naming the flag and the rule', async () => {
+  const cases: [string[], RegExp][] = [
+    [['--track-for', '2w'], /--track-for: expected a duration such as 30s, 5m, 2h or 7d, got "2w"/],
+    [['--track-for', '14'], /--track-for: expected a duration/],
+    [['--track-for', '366d'], /--track-for: at most 365 days \(365d\), got "366d"/],
+    [['--track-every', '500ms'], /--track-every: at least 1s, got "500ms"/],
+    [['--track-every', 'often'], /--track-every: expected a duration/],
+    [
+      ['--pickup', '09:00-09:30'],
+      /--pickup "09:00-09:30": close time: .*at least 60 minutes after readyTime/,
+    ],
+    [['--pickup', '17:00-09:00'], /--pickup "17:00-09:00": close time: .*at least 60 minutes/],
+    [['--pickup', '9-17'], /--pickup "9-17": ready time: expected a time of day such as 09:00/],
+    [['--pickup', '24:00-25:00'], /--pickup "24:00-25:00": ready time: expected a time of day/],
+    [['--pickup', '09:00-17:00@2026-02-30'], /--pickup "09:00-17:00@2026-02-30": date: not a calendar date/],
+    [['--pickup', '09:00-17:00@08.12.2026'], /date: expected a date such as 2026-12-08/],
+    [['--pickup', '09:00'], /--pickup takes HH:MM-HH:MM or HH:MM-HH:MM@YYYY-MM-DD/],
+    [['--pickup', '09:00-17:00@'], /--pickup takes HH:MM-HH:MM/],
+    [['--pickup', '09:00-12:00-17:00'], /--pickup takes HH:MM-HH:MM/],
+    [['--pickup', '09:00-17:00@2026-12-08@x'], /--pickup takes HH:MM-HH:MM/],
+    [['--write-back', 'tracking; DROP TABLE t'], /--write-back: column must be a plain identifier/],
+    [
+      ['--write-back', 'tracking', '--write-back-status', 'a b'],
+      /--write-back-status: column must be a plain identifier/,
+    ],
+    [
+      ['--write-back-status', 'delivery'],
+      /--write-back-status delivery needs --write-back <column>.*Fix: add --write-back <column>/,
+    ],
+    [
+      ['--write-back', 'tracking', '--write-back-status', 'Tracking'],
+      /--write-back-status Tracking and --write-back tracking: statusColumn must be another column/,
+    ],
+    [
+      ['--track-for', '0s', '--track-every', '1h'],
+      /--track-every 1h applies only with tracking \(--track-for is 0s\)/,
+    ],
+    [
+      ['--track-for', '0s', '--write-back', 'tracking', '--write-back-status', 'delivery'],
+      /--write-back-status delivery needs tracking \(--track-for is 0s\)/,
+    ],
+  ];
+  for (const [extra, message] of cases) {
+    const argv = [...START, ...extra];
+    const r = await cli(argv);
+    assert.equal(r.code, 2, `${argv.join(' ')}: exit ${r.code}; ${r.err}`);
+    assert.match(r.err, message, argv.join(' '));
+    // Refused by the flag checks, never by a connection or the files (x.njk does not exist).
+    assert.doesNotMatch(r.err, /unreachable|template file/, argv.join(' '));
+  }
+  const help = await cli(['start', '--help']);
+  assert.equal(help.code, 0);
+  for (const flag of [
+    '--track-for <duration>',
+    '--track-every <duration>',
+    '--pickup <window>',
+    '--write-back <column>',
+    '--write-back-status <column>',
+  ])
+    assert.ok(help.out.includes(flag), `--help documents ${flag}`);
+  assert.match(help.out, /--pickup 09:00-17:00@2026-12-08/);
+});
+
+test('the flags checked together are BatchInputErrors (exit 2) when called from code too', () => {
+  const refused = (f: AfterLabelFlags, message: RegExp) =>
+    assert.throws(
+      () => afterLabelOptions(f),
+      (e: unknown) => e instanceof BatchInputError && e.exitCode === 2 && message.test(e.message),
+    );
+  refused({ writeBackStatus: 's' }, /needs --write-back/);
+  refused({ writeBack: 'c', writeBackStatus: 'C' }, /another column/);
+  refused({ trackFor: '0s', trackEvery: '1h' }, /applies only with tracking/);
+  refused({ trackFor: '0s', writeBack: 'c', writeBackStatus: 's' }, /needs tracking/);
+  // 0s tracking with a pickup or the tracking numbers written back is fine.
+  assert.deepEqual(afterLabelOptions({ trackFor: '0s', writeBack: 'c' }), {
+    trackFor: '0s',
+    writeBack: { column: 'c' },
+  });
+});
