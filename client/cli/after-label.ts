@@ -1,7 +1,8 @@
 /**
  * After the label in the CLI (issue 25): the `start` flags that say what happens once the labels are made
  * (`--track-for`, `--track-every`, `--pickup`, `--write-back`, `--write-back-status`), checked with the domain's
- * schemas and turned into batch options. Pure (tested without a stack).
+ * schemas and turned into batch options, and the Pickup lines of `preview` and `status`. Pure (tested without a
+ * stack); what UPS or the ledger said passes through {@link clean}.
  */
 import { InvalidArgumentError } from 'commander';
 import type { z } from 'zod';
@@ -12,8 +13,14 @@ import {
   durationToMs,
   type BatchOptions,
 } from '../../domain/batch';
-import { PickupOptionSchema, type PickupOption } from '../../domain/pickup';
+import {
+  PickupOptionSchema,
+  type PickupOption,
+  type PickupQuote,
+  type PickupStatus,
+} from '../../domain/pickup';
 import { BatchInputError } from '../errors';
+import { clean, formatMoney } from './output';
 
 /** The after-the-label flags of `start`, as commander parsed them. */
 export interface AfterLabelFlags {
@@ -126,4 +133,37 @@ export function afterLabelOptions(
     ...(f.pickup !== undefined ? { pickup: f.pickup } : {}),
     ...(writeBack !== undefined ? { writeBack } : {}),
   };
+}
+
+// ---------------------------------------------------------------- preview and status
+
+const pickupWindow = (p: { date: string; readyTime: string; closeTime: string }) =>
+  `${clean(p.date)} ${clean(p.readyTime)}-${clean(p.closeTime)}`;
+
+/** The preview's pickup: `2026-12-08 09:00-17:00, UPS charge $7.45 (not in the total)`, or why no charge. */
+export function pickupQuoteText(q: PickupQuote, currency: string): string {
+  const charge =
+    q.costCents !== undefined
+      ? `UPS charge ${formatMoney(q.costCents, q.currency ?? currency)} (not in the total)`
+      : `no charge from UPS${q.error ? `: ${clean(q.error)}` : ''} (the pickup is still asked for after shipping)`;
+  return `${pickupWindow(q)}, ${charge}`;
+}
+
+const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+
+/**
+ * The status's pickup: `scheduled, PRN 2929602E9CP, 2026-12-08 09:00-17:00, 3 packages, 12.5 lbs, $7.45,
+ * shared with batch-a`, and UPS's reason when it failed.
+ */
+export function pickupStatusText(p: PickupStatus, currency: string): string {
+  const parts = [clean(p.state)];
+  if (p.prn) parts.push(`PRN ${clean(p.prn)}`);
+  parts.push(pickupWindow(p));
+  if (p.quantity !== undefined) parts.push(plural(p.quantity, 'package'));
+  if (p.weight !== undefined)
+    parts.push(/^\d+(\.\d+)?$/.test(p.weight) ? `${p.weight} lbs` : clean(p.weight));
+  if (p.costCents !== undefined) parts.push(formatMoney(p.costCents, p.currency ?? currency));
+  if (p.sharedWith?.length) parts.push(`shared with ${p.sharedWith.map(clean).join(', ')}`);
+  if (p.error) parts.push(clean(p.error));
+  return parts.join(', ');
 }

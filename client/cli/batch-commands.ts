@@ -8,7 +8,7 @@ import { FINAL_PHASES, type BatchInputArg, type BatchPreview, type BatchStatus }
 import type { RowError } from '../../domain/row-error';
 import type { ShipbatchClient } from '../batches';
 import { formatRowError } from '../ledger';
-import { afterLabelOptions, type AfterLabelFlags } from './after-label';
+import { afterLabelOptions, pickupQuoteText, pickupStatusText, type AfterLabelFlags } from './after-label';
 import { checkSource, checkTemplateCompiles, readShipperFile, readTemplateFile } from './inputs';
 import { printJson, say, type Io } from './io';
 import { clean, formatMoney, outageLines, outageNext, preflightProgressText, table } from './output';
@@ -135,6 +135,7 @@ export function printStatus(io: Io, s: BatchStatus): void {
   if (s.previewHash) say(io, `  preview   ${s.previewHash}`);
   const preflight = preflightProgressText(s.preflight);
   if (preflight) say(io, `  preflight ${preflight}`);
+  if (s.pickup) say(io, `  pickup    ${pickupStatusText(s.pickup, s.currency)}`);
   if (s.error) say(io, `  note      ${clean(s.error)}`);
   const extra = s.extraShipments;
   if (extra) {
@@ -267,6 +268,7 @@ export function printPreview(
     `Total estimate: ${formatMoney(p.totalEstimatedCostCents, p.currency)} for ${p.validRows} rows` +
       (p.rowsWithWarnings ? ` (${p.rowsWithWarnings} with warnings)` : ''),
   );
+  if (p.pickup) say(io, `Pickup:         ${pickupQuoteText(p.pickup, p.currency)}`);
   say(io, `Preview hash:   ${p.previewHash}`);
 }
 

@@ -1,13 +1,15 @@
 /**
  * After the label in the CLI without a stack (issue 25): the `start` flags `--track-for`, `--track-every`,
  * `--pickup`, `--write-back` and `--write-back-status` parsed by the real program into the batch options the
- * schema keeps; each bad value and bad combination exit 2 naming the flag before any connection.
+ * schema keeps; each bad value and bad combination exit 2 naming the flag before any connection; the Pickup
+ * lines of `preview` and `status` (hostile text from UPS neutralised).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BatchOptionsSchema } from '../../domain/batch';
+import { BatchOptionsSchema, emptyCounts, type BatchPreview, type BatchStatus } from '../../domain/batch';
+import type { PickupStatus } from '../../domain/pickup';
 import { afterLabelOptions, type AfterLabelFlags } from '../../client/cli/after-label';
-import { startOptions, type StartFlags } from '../../client/cli/batch-commands';
+import { printPreview, printStatus, startOptions, type StartFlags } from '../../client/cli/batch-commands';
 import type { Io } from '../../client/cli/io';
 import { runCli } from '../../client/cli/main';
 import { buildProgram } from '../../client/cli/program';
@@ -170,4 +172,152 @@ test('the flags checked together are BatchInputErrors (exit 2) when called from 
     trackFor: '0s',
     writeBack: { column: 'c' },
   });
+});
+
+function preview(extra: Partial<BatchPreview> = {}): BatchPreview {
+  return {
+    totalRows: 2,
+    validRows: 2,
+    invalidRows: 0,
+    previewRows: [],
+    additionalRows: 2,
+    totalEstimatedCostCents: 4_200,
+    currency: 'USD',
+    rowsWithWarnings: 0,
+    previewHash: 'c'.repeat(64),
+    ...extra,
+  };
+}
+
+const lines = (print: (io: Io) => void): string[] => {
+  const c = captured();
+  print(c.io);
+  return c.text().split('\n');
+};
+
+const previewLines = (extra: Partial<BatchPreview>) =>
+  lines((io) => printPreview(io, 'batch-x', preview(extra), []));
+
+test('preview: a Pickup line with the date, window and UPS charge, or why UPS gave none', () => {
+  const quoted = previewLines({
+    pickup: {
+      date: '2026-12-08',
+      readyTime: '09:00',
+      closeTime: '17:00',
+      costCents: 745,
+      currency: 'USD',
+    },
+  });
+  const at = quoted.indexOf('Total estimate: $42.00 for 2 rows');
+  assert.deepEqual(quoted.slice(at, at + 3), [
+    'Total estimate: $42.00 for 2 rows',
+    'Pickup:         2026-12-08 09:00-17:00, UPS charge $7.45 (not in the total)',
+    `Preview hash:   ${'c'.repeat(64)}`,
+  ]);
+  const foreign = previewLines({
+    currency: 'EUR',
+    pickup: { date: '2026-12-08', readyTime: '10:00', closeTime: '12:00', costCents: 123_456 },
+  });
+  assert.ok(
+    foreign.includes('Pickup:         2026-12-08 10:00-12:00, UPS charge 1,234.56 EUR (not in the total)'),
+    foreign.join('\n'),
+  );
+  const refused = previewLines({
+    pickup: {
+      date: '2026-12-08',
+      readyTime: '09:00',
+      closeTime: '17:00',
+      error: 'UPS: pickup not available\u001b[2J at this address',
+    },
+  });
+  assert.ok(
+    refused.includes(
+      'Pickup:         2026-12-08 09:00-17:00, no charge from UPS: UPS: pickup not available [2J at this address (the pickup is still asked for after shipping)',
+    ),
+    refused.join('\n'),
+  );
+  assert.ok(!refused.join('\n').includes('\u001b'), 'no escape sequence from UPS');
+  const without = previewLines({});
+  assert.ok(!without.some((l) => l.startsWith('Pickup')), 'no pickup asked: no line');
+});
+
+function closedStatus(pickup?: PickupStatus): BatchStatus {
+  return {
+    batchId: 'batch-x',
+    name: 'x',
+    phase: 'completed',
+    mode: 'auto',
+    modeLocked: true,
+    counts: { ...emptyCounts(), total: 3, shipped: 3 },
+    estimatedCostCents: 3_000,
+    actualCostCents: 3_000,
+    currency: 'USD',
+    rejectedMessages: [],
+    ...(pickup ? { pickup } : {}),
+    updatedAt: '2026-12-08T08:00:00.000Z',
+  };
+}
+
+test('status: a pickup line with state, PRN, date and window, packages, weight, charge, sharing and error', () => {
+  const scheduled = lines((io) =>
+    printStatus(
+      io,
+      closedStatus({
+        state: 'scheduled',
+        date: '2026-12-08',
+        readyTime: '09:00',
+        closeTime: '17:00',
+        prn: '2929602E9CP',
+        quantity: 3,
+        weight: '12.5',
+        costCents: 745,
+        currency: 'USD',
+        sharedWith: ['batch-a', 'batch-b'],
+      }),
+    ),
+  );
+  assert.ok(
+    scheduled.includes(
+      '  pickup    scheduled, PRN 2929602E9CP, 2026-12-08 09:00-17:00, 3 packages, 12.5 lbs, $7.45, shared with batch-a, batch-b',
+    ),
+    scheduled.join('\n'),
+  );
+  // In the detail lines, before the counts table.
+  assert.ok(
+    scheduled.indexOf('  phase     completed') < scheduled.findIndex((l) => l.startsWith('  pickup')),
+  );
+  assert.ok(
+    scheduled.findIndex((l) => l.startsWith('  pickup')) < scheduled.findIndex((l) => l.startsWith('total')),
+  );
+
+  const failed = lines((io) =>
+    printStatus(
+      io,
+      closedStatus({
+        state: 'failed',
+        date: '2026-12-08',
+        readyTime: '09:00',
+        closeTime: '10:00',
+        quantity: 1,
+        error: 'UPS refused the pickup:\u001b]0;x\u0007 no service',
+      }),
+    ),
+  );
+  assert.ok(
+    failed.includes(
+      '  pickup    failed, 2026-12-08 09:00-10:00, 1 package, UPS refused the pickup: ]0;x  no service',
+    ),
+    failed.join('\n'),
+  );
+  assert.ok(!failed.join('\n').includes('\u001b'));
+
+  const pending = lines((io) =>
+    printStatus(
+      io,
+      closedStatus({ state: 'pending', date: '2026-12-09', readyTime: '08:00', closeTime: '12:00' }),
+    ),
+  );
+  assert.ok(pending.includes('  pickup    pending, 2026-12-09 08:00-12:00'), pending.join('\n'));
+  const none = lines((io) => printStatus(io, closedStatus()));
+  assert.ok(!none.some((l) => l.includes('pickup')), 'no pickup asked: no line');
 });
