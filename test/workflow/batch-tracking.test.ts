@@ -5,16 +5,14 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { trackingStatusQuery } from '../../domain/messages';
 import { trackingWorkflowId, type TrackingState } from '../../domain/tracking';
 import { trackBatch } from '../../workflows';
 import { trackedPackages } from '../../db/ledger/tracking';
 import { readCallLog } from '../../ups-sandbox/call-log';
 import { openTestEnvironment, type TestEnvironment } from '../helpers/environment';
-import { startWorker } from '../helpers/in-process-worker';
 import { processExited, startWorkerProcess } from '../helpers/worker-process';
 import { batchInput, createOrdersTable, makeOrders, startBatch } from '../helpers/batch';
+import { FAST_TRACKING, trackingSandbox, waitForTracking as waitForTrackingOf } from '../helpers/tracking';
 
 let env: TestEnvironment;
 before(async () => {
@@ -24,28 +22,14 @@ after(async () => {
   await env?.close();
 });
 
-/** Query the tracking workflow until `pred` holds (it may not have started yet). */
-async function waitForTracking(
-  batchId: string,
-  pred: (s: TrackingState) => boolean,
-  timeoutMs = 90_000,
-): Promise<TrackingState> {
-  const handle = env.client.workflow.getHandle(trackingWorkflowId(batchId));
-  const deadline = Date.now() + timeoutMs;
-  let last: TrackingState | undefined;
-  while (Date.now() < deadline) {
-    last = await handle.query(trackingStatusQuery).catch(() => undefined);
-    if (last && pred(last)) return last;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`tracking never got there; last: ${JSON.stringify(last)}`);
-}
+/** Query the batch's tracking workflow until `pred` holds (it may not have started yet). */
+const waitForTracking = (batchId: string, pred: (s: TrackingState) => boolean) =>
+  waitForTrackingOf(env.client, batchId, pred);
 
 test('every package followed to its end through the fast clock; exceptions on the search attribute; a worker stopped mid-way loses nothing', async () => {
-  const sbx = env.sandboxClient('track');
   // A day of UPS's time per real second: a batch's whole life in seconds.
-  writeFileSync(sbx.knobsFile, JSON.stringify({ trackingClockSpeed: 86_400 }));
-  let worker = await startWorker(env, { sandbox: sbx, callTimeoutMs: 30_000, reconcileGraceMs: 1000 });
+  const sbx = trackingSandbox(env, 'track');
+  let worker = await sbx.startWorker();
   try {
     const table = await createOrdersTable(env.pool, makeOrders(8));
     const handle = await startBatch(
@@ -62,22 +46,19 @@ test('every package followed to its end through the fast clock; exceptions on th
       )
     ).rows;
     // Row 2's package gets an address exception; row 3's goes back to the shipper.
-    writeFileSync(
-      sbx.knobsFile,
-      JSON.stringify({
-        trackingClockSpeed: 86_400,
-        trackingExceptions: {
-          references: { [refs[1]!.reference]: 'exception', [refs[2]!.reference]: 'returned' },
-        },
-      }),
-    );
+    sbx.setKnobs({
+      ...FAST_TRACKING,
+      trackingExceptions: {
+        references: { [refs[1]!.reference]: 'exception', [refs[2]!.reference]: 'returned' },
+      },
+    });
     // Mid-way (a first look done, not every package final), the worker goes away and another comes.
     await waitForTracking(
       handle.workflowId,
       (s) => s.lastCheckAt !== undefined && s.counts.label_created < 8,
     );
     await worker.stop();
-    worker = await startWorker(env, { sandbox: sbx, callTimeoutMs: 30_000, reconcileGraceMs: 1000 });
+    worker = await sbx.startWorker();
 
     const state = await waitForTracking(
       handle.workflowId,
@@ -122,9 +103,8 @@ test('every package followed to its end through the fast clock; exceptions on th
 });
 
 test('every package delivered: the tracking workflow ends done; trackFor 0s starts none', async () => {
-  const sbx = env.sandboxClient('done');
-  writeFileSync(sbx.knobsFile, JSON.stringify({ trackingClockSpeed: 86_400 }));
-  const worker = await startWorker(env, { sandbox: sbx, callTimeoutMs: 30_000, reconcileGraceMs: 1000 });
+  const sbx = trackingSandbox(env, 'done');
+  const worker = await sbx.startWorker();
   try {
     const table = await createOrdersTable(env.pool, makeOrders(3));
     const tracked = await startBatch(
@@ -152,7 +132,7 @@ test('every package delivered: the tracking workflow ends done; trackFor 0s star
     // Started by hand over the same packages, a page at a time with a small history budget and a slower
     // clock (about 6 UPS hours a second, so their days in transit take many looks): it continues as new,
     // carries its state, and still ends done.
-    writeFileSync(sbx.knobsFile, JSON.stringify({ trackingClockSpeed: 20_000 }));
+    sbx.setKnobs({ trackingClockSpeed: 20_000 });
     const byHand = await env.client.workflow.start(trackBatch, {
       taskQueue: env.taskQueue,
       workflowId: trackingWorkflowId(untracked.workflowId),
