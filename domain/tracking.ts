@@ -131,6 +131,13 @@ export interface TrackingPage {
   nextDueAt?: string;
   /** Set when not one package was answered, only because UPS did not: the workflow waits and asks again. */
   upsDown?: { kind: string; reason: string };
+  /** With `writeBack.statusColumn`: rows whose delivery status this page wrote into the source table. */
+  statusesWritten?: number;
+  /**
+   * The problem that stopped the delivery-status write-back for this batch (kept in the ledger, logged once):
+   * every page says it from then on; the tracking goes on.
+   */
+  statusWriteBackError?: string;
 }
 
 /** What the tracking workflow's query answers. */

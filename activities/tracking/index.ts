@@ -1,7 +1,8 @@
 /**
  * The tracking workflow's activities (issue 25, docs/design.md §3a): seed the batch's packages into the ledger,
  * then pages of packages due for a look through UPS Tracking (the worker's session pool and rate cap), each
- * page's readings stored before the activity returns. The workflow gets counts and the next due time.
+ * page's readings stored before the activity returns, and with `writeBack.statusColumn` the rows' new delivery
+ * statuses written to the source (status-write-back.ts). The workflow gets counts and the next due time.
  */
 import type pg from 'pg';
 import { nextCheckAfterMs, trackingStatusOf, type TrackingPage } from '../../domain/tracking';
@@ -16,6 +17,7 @@ import { keepAlive } from '../batch/heartbeat';
 import type { UpsClient } from '../ups/client';
 import { askEach, MAX_PAGE_CONCURRENCY } from '../ups/ask-each';
 import { UpsError, upsOutageOf } from '../ups/errors';
+import { writeDeliveryStatuses } from './status-write-back';
 
 export function createTrackingActivities(deps: { pool: pg.Pool; ups: UpsClient }) {
   const { pool, ups } = deps;
@@ -28,7 +30,10 @@ export function createTrackingActivities(deps: { pool: pg.Pool; ups: UpsClient }
   };
 }
 
-/** Look at the next page of due packages; the readings are stored before it returns. */
+/**
+ * Look at the next page of due packages; the readings are stored, and the rows' new delivery statuses
+ * written back, before it returns.
+ */
 export async function trackPage(
   pool: pg.Pool,
   ups: UpsClient,
@@ -67,10 +72,12 @@ export async function trackPage(
     },
   );
   await storeLooks(pool, args.batchId, looks);
+  const statuses = await writeDeliveryStatuses(pool, args.batchId);
   const summary = await trackingSummary(pool, args.batchId);
   return {
     asked: looks.length,
     ...summary,
+    ...statuses,
     ...(looks.length === 0 && outage ? { upsDown: { kind: outage.kind, reason: outage.reason } } : {}),
   };
 }

@@ -15,21 +15,35 @@ import type { Db } from './transaction';
 const FINAL_SQL = [...FINAL_TRACKING].map((s) => `'${s}'`).join(', ');
 
 /**
+ * A batch whose delivery statuses go to its source (`options.writeBack.statusColumn`) and have not been stopped
+ * by a problem: the rows whose packages change are marked for the write-back (db/ledger/write-back.ts).
+ */
+const STATUS_WRITE_BACK_ON = `b.batch_id = $1 AND b.options->'writeBack'->>'statusColumn' IS NOT NULL
+     AND b.delivery_write_back_error IS NULL`;
+
+/**
  * One line per package of every shipped (or voided) row not yet tracked; voided rows' packages start voided.
- * The first look is `firstLookAfterMs` away (a label just made has nothing to tell yet). Idempotent (a retried
- * seed adds nothing); returns the packages added.
+ * The first look is `firstLookAfterMs` away (a label just made has nothing to tell yet). With the status
+ * write-back, the rows are marked for it (their first status). Idempotent (a retried seed adds nothing);
+ * returns the packages added.
  */
 export async function seedTracking(db: Db, batchId: string, firstLookAfterMs: number): Promise<number> {
-  const { rowCount } = await db.query(
-    `INSERT INTO package_tracking (batch_id, row_no, tracking_number, status, next_check_at)
-     SELECT r.batch_id, r.row_no, t.number, CASE WHEN r.status = 'voided' THEN 'voided' ELSE 'label_created' END,
-            now() + $2 * interval '1 millisecond'
-       FROM batch_rows r CROSS JOIN LATERAL unnest(r.tracking_numbers) AS t(number)
-      WHERE r.batch_id = $1 AND r.status IN ('shipped', 'voided') AND r.tracking_numbers IS NOT NULL
-     ON CONFLICT (batch_id, tracking_number) DO NOTHING`,
+  const { rows } = await db.query<{ added: number }>(
+    `WITH added AS (
+       INSERT INTO package_tracking (batch_id, row_no, tracking_number, status, next_check_at)
+       SELECT r.batch_id, r.row_no, t.number, CASE WHEN r.status = 'voided' THEN 'voided' ELSE 'label_created' END,
+              now() + $2 * interval '1 millisecond'
+         FROM batch_rows r CROSS JOIN LATERAL unnest(r.tracking_numbers) AS t(number)
+        WHERE r.batch_id = $1 AND r.status IN ('shipped', 'voided') AND r.tracking_numbers IS NOT NULL
+       ON CONFLICT (batch_id, tracking_number) DO NOTHING
+       RETURNING row_no),
+     marked AS (
+       UPDATE batch_rows r SET delivery_status_pending = true FROM batches b
+        WHERE ${STATUS_WRITE_BACK_ON} AND r.batch_id = $1 AND r.row_no IN (SELECT row_no FROM added))
+     SELECT count(*)::int AS added FROM added`,
     [batchId, firstLookAfterMs],
   );
-  return rowCount ?? 0;
+  return rows[0]?.added ?? 0;
 }
 
 /** Packages due for a look (not final, `next_check_at` passed), the most overdue first. */
@@ -55,11 +69,22 @@ export interface PackageLook {
   nextCheckAfterMs?: number;
 }
 
-/** Store a page of looks in one statement. */
+/**
+ * Store a page of looks in one statement; with the status write-back, the rows of the packages whose status
+ * changed are marked for it in the same statement.
+ */
 export async function storeLooks(db: Db, batchId: string, looks: readonly PackageLook[]): Promise<void> {
   if (looks.length === 0) return;
   await db.query(
-    `UPDATE package_tracking p
+    `WITH t AS (
+       SELECT * FROM jsonb_to_recordset($2::jsonb) AS t(tracking_number text, status text, description text,
+              status_at timestamptz, location text, delivered_on date, error text, after_ms bigint)),
+     marked AS (
+       UPDATE batch_rows r SET delivery_status_pending = true
+         FROM package_tracking p JOIN t ON t.tracking_number = p.tracking_number, batches b
+        WHERE ${STATUS_WRITE_BACK_ON} AND p.batch_id = $1 AND t.status IS NOT NULL AND t.status <> p.status
+          AND r.batch_id = $1 AND r.row_no = p.row_no)
+     UPDATE package_tracking p
         SET status = COALESCE(t.status, p.status),
             description = COALESCE(t.description, p.description),
             status_at = COALESCE(t.status_at, p.status_at),
@@ -69,8 +94,7 @@ export async function storeLooks(db: Db, batchId: string, looks: readonly Packag
             checked_at = now(), checks = p.checks + 1,
             next_check_at = CASE WHEN t.after_ms IS NULL THEN 'infinity'::timestamptz
                                  ELSE now() + t.after_ms * interval '1 millisecond' END
-       FROM jsonb_to_recordset($2::jsonb) AS t(tracking_number text, status text, description text,
-              status_at timestamptz, location text, delivered_on date, error text, after_ms bigint)
+       FROM t
       WHERE p.batch_id = $1 AND p.tracking_number = t.tracking_number`,
     [
       batchId,
