@@ -8,6 +8,7 @@
  * ledger and logged once; tracking goes on.
  */
 import { log } from '@temporalio/activity';
+import type { Logger } from '@temporalio/common';
 import type pg from 'pg';
 import { rowDeliveryStatus, type TrackingPage } from '../../domain/tracking';
 import { isDefinitiveWriteBackError, writeBackColumn } from '../../inputs/source';
@@ -34,8 +35,9 @@ export type StatusWriteBackResult = Pick<TrackingPage, 'statusesWritten' | 'stat
 export async function writeDeliveryStatuses(
   pool: pg.Pool,
   batchId: string,
-  pageSize = STATUS_WRITE_BACK_PAGE,
+  opts: { pageSize?: number; logger?: Pick<Logger, 'warn'> } = {},
 ): Promise<StatusWriteBackResult> {
+  const { pageSize = STATUS_WRITE_BACK_PAGE, logger = log } = opts;
   const target = await statusWriteBackOf(pool, batchId);
   if (!target) return {};
   if (target.stoppedBy !== null) return { statusWriteBackError: target.stoppedBy };
@@ -64,7 +66,7 @@ export async function writeDeliveryStatuses(
             MAX_PROBLEM_CHARS,
           );
         if (await stopStatusWriteBack(pool, batchId, problem)) {
-          log.warn('delivery-status write-back stopped for the batch; tracking goes on', {
+          logger.warn('delivery-status write-back stopped for the batch; tracking goes on', {
             batchId,
             problem,
           });
