@@ -116,6 +116,10 @@ const SETTINGS = {
     z.string().min(1).default('validate_address'),
   ],
   upsToolTrack: ['SHIPBATCH_UPS_TOOL_TRACK', z.string().min(1).default('track_package')],
+  upsToolRatePickup: ['SHIPBATCH_UPS_TOOL_RATE_PICKUP', z.string().min(1).default('rate_pickup')],
+  upsToolSchedulePickup: ['SHIPBATCH_UPS_TOOL_SCHEDULE_PICKUP', z.string().min(1).default('schedule_pickup')],
+  upsToolCancelPickup: ['SHIPBATCH_UPS_TOOL_CANCEL_PICKUP', z.string().min(1).default('cancel_pickup')],
+  upsToolPickupStatus: ['SHIPBATCH_UPS_TOOL_PICKUP_STATUS', z.string().min(1).default('get_pickup_status')],
   /** Sessions in the worker's UPS pool (stdio: server processes); each carries one call at a time. */
   upsSessions: [
     'SHIPBATCH_UPS_SESSIONS',
@@ -171,6 +175,10 @@ const SHOWN_VALUES: ReadonlySet<string> = new Set([
   'SHIPBATCH_UPS_TOOL_RECOVER_LABEL',
   'SHIPBATCH_UPS_TOOL_VALIDATE_ADDRESS',
   'SHIPBATCH_UPS_TOOL_TRACK',
+  'SHIPBATCH_UPS_TOOL_RATE_PICKUP',
+  'SHIPBATCH_UPS_TOOL_SCHEDULE_PICKUP',
+  'SHIPBATCH_UPS_TOOL_CANCEL_PICKUP',
+  'SHIPBATCH_UPS_TOOL_PICKUP_STATUS',
   'SHIPBATCH_UPS_SESSIONS',
   'SHIPBATCH_UPS_CALLS_PER_SECOND',
   'SHIPBATCH_UPS_CALL_TIMEOUT',
@@ -222,6 +230,10 @@ export interface ShipbatchConfig {
       recoverLabel: string;
       validateAddress: string;
       track: string;
+      ratePickup: string;
+      schedulePickup: string;
+      cancelPickup: string;
+      pickupStatus: string;
     };
     /** Sessions in the pool (stdio: server processes); each carries one call at a time. */
     sessions: number;
@@ -397,6 +409,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ShipbatchConfi
         recoverLabel: s.upsToolRecoverLabel,
         validateAddress: s.upsToolValidateAddress,
         track: s.upsToolTrack,
+        ratePickup: s.upsToolRatePickup,
+        schedulePickup: s.upsToolSchedulePickup,
+        cancelPickup: s.upsToolCancelPickup,
+        pickupStatus: s.upsToolPickupStatus,
       },
       sessions: s.upsSessions,
       callsPerSecond: s.upsCallsPerSecond,

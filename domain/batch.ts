@@ -19,7 +19,8 @@ import type { BatchPhase, RowStatus } from './row-status';
 /** A duration as Temporal and the CLI take it: 500ms, 30s, 5m, 2h, 7d. */
 export const DurationSchema = z
   .string()
-  .regex(/^\d{1,9}(ms|s|m|h|d)$/, { error: 'expected a duration such as 30s, 5m, 2h or 7d' });
+  // abort: the limits refined onto a duration compute its milliseconds, which a malformed one does not have.
+  .regex(/^\d{1,9}(ms|s|m|h|d)$/, { error: 'expected a duration such as 30s, 5m, 2h or 7d', abort: true });
 
 /** Milliseconds of a {@link DurationSchema} string. */
 export function durationToMs(text: string): number {
@@ -126,7 +127,11 @@ export const BatchInputSchema = z
     mode: ModeSchema.default('confirm'),
     options: BatchOptionsSchema.default(BatchOptionsSchema.parse({})),
   })
-  .strict();
+  .strict()
+  .refine((b) => !b.options.pickup || !!b.shipper.Phone?.Number, {
+    error: 'options.pickup needs the shipper’s Phone.Number (UPS calls it for a pickup)',
+    path: ['shipper', 'Phone'],
+  });
 /** What a caller passes to start a batch (defaults may be omitted). */
 export type BatchInputArg = z.input<typeof BatchInputSchema>;
 /** The validated input, defaults filled in. */

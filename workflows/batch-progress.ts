@@ -18,6 +18,7 @@ export function progressMarkdown(s: BatchState): string {
     `cost so far ${money(s.actualCostCents)} (estimate ${money(s.estimatedCostCents)})`,
     ...(s.upsOutage ? [outageMarkdown(s.upsOutage)] : []),
     ...preflightMarkdown(s),
+    ...pickupMarkdown(s),
     ...nextStepMarkdown(s),
   ].join('\n\n');
 }
@@ -66,6 +67,24 @@ function preflightOutcomes(s: BatchState): string[] {
     );
   }
   return out;
+}
+
+/** The pickup: before approval its charge, afterwards UPS's answer (PRN, or why there is none). */
+function pickupMarkdown(s: BatchState): string[] {
+  const p = s.pickup;
+  if (!p) {
+    const q = s.phase === 'awaiting_approval' ? s.preview?.pickup : undefined;
+    if (!q) return [];
+    const charge =
+      q.costCents === undefined
+        ? `no charge from UPS (${q.error ?? 'unknown'})`
+        : `${formatCents(q.costCents)} ${q.currency ?? s.currency}`;
+    return [`pickup ${q.date} ${q.readyTime}–${q.closeTime}: ${charge}`];
+  }
+  const what = p.prn ? `${p.state}, PRN ${p.prn}` : p.state;
+  const shared = p.sharedWith?.length ? ` · shared with ${p.sharedWith.join(', ')}` : '';
+  const error = p.error ? ` · ${p.error}` : '';
+  return [`pickup ${p.date} ${p.readyTime}–${p.closeTime}: ${what}${shared}${error}`];
 }
 
 /** A payload as inline code (JSON has no backticks: it cannot close the span). */

@@ -6,7 +6,6 @@
 import {
   ApproveSchema,
   CancelSchema,
-  describeIssues,
   emptyCounts,
   FINAL_PHASES,
   FinishSchema,
@@ -27,9 +26,11 @@ import {
   type UpsOutage,
   type UpsOutageKind,
 } from '../domain/batch';
+import type { PickupStatus } from '../domain/pickup';
 import type { PreflightProgress } from '../domain/preflight';
 import type { BatchPhase } from '../domain/row-status';
 import type { z } from 'zod';
+import { parse, type Parsed } from './message-args';
 
 /** What a new run continues with. */
 export interface CarriedState {
@@ -61,6 +62,8 @@ export interface CarriedState {
   resumeRequested?: boolean;
   /** When the last outage ended and how many checks it took (a quick relapse backs off further). */
   lastOutage?: { endedAt: number; probes: number };
+  /** The batch's UPS pickup once asked for (option `pickup`). */
+  pickup?: PickupStatus;
 }
 
 /** An outage that starts again within this long of the last one continues its backoff. */
@@ -72,15 +75,6 @@ export const BREAKER_TRIPS_AFTER = 3;
 /** Refused messages kept in status (the newest ones). */
 const MAX_REJECTED = 50;
 const MAX_SEEN_UPDATES = 200;
-
-type Parsed<S extends z.ZodType> = { ok: true; value: z.output<S> } | { ok: false; reason: string };
-
-function parse<S extends z.ZodType>(schema: S, raw: unknown): Parsed<S> {
-  const r = schema.safeParse(raw ?? {});
-  return r.success
-    ? { ok: true, value: r.data }
-    : { ok: false, reason: `bad arguments: ${describeIssues(r.error)}` };
-}
 
 export class BatchState implements CarriedState {
   phase: BatchPhase = 'loading';
@@ -106,6 +100,7 @@ export class BatchState implements CarriedState {
   consecutiveUpsDown = 0;
   resumeRequested = false;
   lastOutage?: { endedAt: number; probes: number };
+  pickup?: PickupStatus;
   rejected?: { reason: string };
   /** Why the batch stopped early (set with the phase). */
   error?: string;
@@ -170,6 +165,7 @@ export class BatchState implements CarriedState {
       ...(this.consecutiveUpsDown ? { consecutiveUpsDown: this.consecutiveUpsDown } : {}),
       ...(this.resumeRequested ? { resumeRequested: true } : {}),
       ...(this.lastOutage ? { lastOutage: this.lastOutage } : {}),
+      ...(this.pickup ? { pickup: this.pickup } : {}),
     };
   }
 
@@ -238,6 +234,7 @@ export class BatchState implements CarriedState {
       ...(this.extraShipments ? { extraShipments: this.extraShipments } : {}),
       ...(this.upsOutage ? { upsOutage: this.upsOutage } : {}),
       ...(this.preflight ? { preflight: this.preflight } : {}),
+      ...(this.pickup ? { pickup: this.pickup } : {}),
       updatedAt: new Date().toISOString(),
     };
   }

@@ -14,6 +14,7 @@ import { cancelRest, closeAfterTemporalCancel, watchCancel } from './steps/cance
 import { complete } from './steps/complete';
 import { execute } from './steps/execute';
 import { load } from './steps/load';
+import { schedulePickup } from './steps/pickup';
 import { preflight } from './steps/preflight';
 import { preview } from './steps/preview';
 
@@ -54,6 +55,8 @@ export async function shipmentBatch(rawInput: BatchInputArg, carried?: CarriedSt
       run.enter(state.upsOutage ? 'waiting_for_ups' : 'executing');
       if ((await execute(run)) === 'continue') return await run.handOver();
     }
+    // The packages shipped so far are ready: one pickup for them (a cancel decides in cancelRest).
+    if (!state.cancel) await schedulePickup(run);
     const next = await attention(run);
     if (next === 'cancel') return await cancelRest(run);
     if (next === 'continue') return await run.handOver();

@@ -12,6 +12,7 @@ import { applyRowAction, settleRow, voidShippedRows, writeBack } from './operati
 import { previewBatch } from './preview';
 import { checkAddressPage, type AddressCheckArgs } from './address-check';
 import { shopRatesPage, type RateShopArgs } from './rate-shop';
+import { cancelPickup, schedulePickup } from './pickup';
 import { probeUps } from './probe';
 import { shipRow } from './ship-row';
 import { keepAlive } from './heartbeat';
@@ -75,5 +76,7 @@ export function createBatchActivities(deps: BatchActivityDeps) {
       applyRowAction(pool, ups, args, metrics),
     voidShippedRows: (args: { batchId: string }) => keepAlive(() => voidShippedRows(pool, ups, args)),
     writeBack: (args: { batchId: string }) => keepAlive(() => writeBack(pool, args)),
+    schedulePickup: (args: { batchId: string }) => keepAlive(() => schedulePickup(pool, ups, args)),
+    cancelPickup: (args: { batchId: string }) => keepAlive(() => cancelPickup(pool, ups, args)),
   };
 }

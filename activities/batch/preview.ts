@@ -26,6 +26,7 @@ import { ledgerTotals } from '../../db/ledger/totals';
 import { addressCheckSummary, rateShoppingSummary } from '../../db/ledger/preflight';
 import { preflightColumns, preflightWarnings } from './preflight-preview';
 import { isShopping, maxTransitDaysOf } from '../../domain/preflight';
+import { quotePickup } from './pickup';
 
 /** Cut `name` to at most `max` characters at a word boundary (a single long word is cut hard). */
 export function shortRecipient(name: string, max = 20): string {
@@ -224,6 +225,18 @@ export async function previewBatch(
     ...(shopping
       ? {
           rateShopping: await rateShoppingSummary(pool, args.batchId, maxTransitDaysOf(options.service!)),
+        }
+      : {}),
+    ...(options.pickup
+      ? {
+          pickup: await quotePickup(
+            pool,
+            ups,
+            args.batchId,
+            batch.input.shipper,
+            options.pickup,
+            ctx.cancellationSignal,
+          ),
         }
       : {}),
     previewHash: previewHash(

@@ -21,6 +21,16 @@ import {
   type TrackingStatus,
   type VoidResult,
 } from './normalize';
+import {
+  ratePickupArgs,
+  readPendingPickups,
+  readPickupCreation,
+  readPickupRate,
+  schedulePickupArgs,
+  type PendingPickup,
+  type PickupCharge,
+  type PickupRequest,
+} from './pickup';
 import { rateRequestFromShipmentRequest } from './rate-request';
 import { NO_METRICS, type ShipbatchMetrics } from '../metrics';
 
@@ -89,8 +99,9 @@ export class UpsClient {
       (this.opts.metrics ?? NO_METRICS).upsCall(tool, outcome, performance.now() - (sentAt ?? started));
       return value;
     };
-    // Classification goes by role: the create tool may be configured under another name.
-    const creating = tool === this.opts.tools.create;
+    // Classification goes by role: the create tool may be configured under another name. Scheduling a
+    // pickup makes something at UPS too: a lost answer is ambiguous (the pickup may exist).
+    const creating = tool === this.opts.tools.create || tool === this.opts.tools.schedulePickup;
     // Paced once the call has a session, so starts at the server are spaced, not places in line; the
     // caller's hook runs last, right before the request leaves.
     const beforeSend = async () => {
@@ -268,6 +279,63 @@ export class UpsClient {
     return normalizeTrackResponse(
       await this.call(this.opts.tools.track, { inquiryNumber: trackingNumber }, signal),
     );
+  }
+
+  /** The charge of an on-call pickup (rate_pickup). */
+  async ratePickup(pickup: PickupRequest, signal?: AbortSignal): Promise<PickupCharge> {
+    return this.unreadable(this.opts.tools.ratePickup, 'definitive', async () =>
+      readPickupRate(await this.call(this.opts.tools.ratePickup, ratePickupArgs(pickup), signal)),
+    );
+  }
+
+  /**
+   * Schedule an on-call pickup (schedule_pickup). A failure after the request may have left is
+   * ambiguous: the pickup may exist, so look at {@link pendingPickups} before asking again.
+   */
+  async schedulePickup(
+    pickup: PickupRequest,
+    signal?: AbortSignal,
+    beforeSend?: () => Promise<void>,
+  ): Promise<{ prn: string; charge?: PickupCharge }> {
+    const tool = this.opts.tools.schedulePickup;
+    return this.unreadable(tool, 'ambiguous', async () =>
+      readPickupCreation(await this.call(tool, schedulePickupArgs(pickup), signal, beforeSend)),
+    );
+  }
+
+  /** An account's pending on-call pickups (get_pickup_status). */
+  async pendingPickups(accountNumber: string, signal?: AbortSignal): Promise<PendingPickup[]> {
+    const tool = this.opts.tools.pickupStatus;
+    return this.unreadable(tool, 'definitive', async () =>
+      readPendingPickups(
+        await this.call(tool, { pickup_type: 'oncall', account_number: accountNumber }, signal),
+      ),
+    );
+  }
+
+  /** Cancel an on-call pickup by its PRN (cancel_pickup). */
+  async cancelPickup(prn: string, signal?: AbortSignal): Promise<void> {
+    await this.call(this.opts.tools.cancelPickup, { cancel_by: 'prn', prn }, signal);
+  }
+
+  /** An answer that cannot be read becomes a classified UpsError (`errorClass` says what it may mean). */
+  private async unreadable<T>(
+    tool: string,
+    errorClass: 'definitive' | 'ambiguous',
+    read: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await read();
+    } catch (err) {
+      if (err instanceof UpsError || err instanceof SendWithheld) throw err;
+      throw new UpsError({
+        tool,
+        message: (err as Error).message,
+        errorClass,
+        category: 'unknown',
+        cause: err,
+      });
+    }
   }
 
   async close(): Promise<void> {

@@ -30,6 +30,8 @@ export type UpsErrorCategory =
   | 'not_found'
   | 'already_voided'
   | 'void_window'
+  | 'pickup'
+  | 'already_cancelled'
   | 'tool_missing'
   | 'unknown';
 
@@ -143,6 +145,11 @@ function classifyUpsCode(
   if (code === '190117') return { category: 'already_voided', errorClass: 'definitive' };
   if (code === '190100' || code === '190202' || code === '151044')
     return { category: 'not_found', errorClass: 'definitive' };
+  // Pickup API: no such pickup (9510112), cancelled already (9510113: the cancel's goal holds), past its
+  // window (9510114), a date, close time or window UPS will not take (9560131/3/4).
+  if (code === '9510112') return { category: 'not_found', errorClass: 'definitive' };
+  if (code === '9510113') return { category: 'already_cancelled', errorClass: 'definitive' };
+  if (/^95(10114|6013[134])$/.test(code)) return { category: 'pickup', errorClass: 'definitive' };
   if (/^1205\d\d$/.test(code)) return { category: 'weight', errorClass: 'definitive' };
   if (/^1112\d\d$/.test(code)) return { category: 'service', errorClass: 'definitive' };
   if (/^120[1-9]\d\d$/.test(code)) return { category: 'address', errorClass: 'definitive' };

@@ -19,6 +19,10 @@ const RENAMED: UpsToolNames = {
   recoverLabel: 'ups_recover',
   validateAddress: 'ups_xav',
   track: 'ups_track',
+  ratePickup: 'ups_rate_pickup',
+  schedulePickup: 'ups_schedule_pickup',
+  cancelPickup: 'ups_cancel_pickup',
+  pickupStatus: 'ups_pickup_status',
 };
 
 /** A client whose server answers every call with `answer(tool)`. */

@@ -7,6 +7,7 @@ import { CancellationScope, condition, workflowInfo } from '@temporalio/workflow
 import type { BatchResult } from '../../domain/batch';
 import { ledger, ups } from '../batch-activities';
 import type { BatchRun } from '../batch-run';
+import { cancelPickup, schedulePickup } from './pickup';
 import { startTracking } from './tracking';
 import { dispatch, PAGE } from './dispatch';
 
@@ -52,6 +53,9 @@ export async function cancelRest(run: BatchRun): Promise<BatchResult> {
     for (const problem of voided.problems) s.refuse('cancel', problem);
   }
   await run.refreshCounts();
+  // All voided: the pickup has nothing left to take. Otherwise the shipped packages still need one.
+  if (s.cancel?.voidShipped && s.counts.shipped === 0) await cancelPickup(run);
+  else await schedulePickup(run);
   // Rows shipped before the cancel (not voided) are on their way: follow them like a finished batch's.
   await startTracking(run);
   s.endOutage(); // a closed batch waits for nothing

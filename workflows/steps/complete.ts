@@ -2,6 +2,7 @@
 import type { BatchResult } from '../../domain/batch';
 import { failureMessage, writing } from '../batch-activities';
 import type { BatchRun } from '../batch-run';
+import { schedulePickup } from './pickup';
 import { startTracking } from './tracking';
 
 /** Write tracking numbers back (when asked), then close completed or completed_with_errors. */
@@ -14,6 +15,7 @@ export async function complete(run: BatchRun): Promise<BatchResult> {
       s.refuse('writeBack', `write-back failed: ${failureMessage(err)}`);
     });
   }
+  await schedulePickup(run); // rows restarted and shipped after the first pass; no-op once there is one
   await startTracking(run);
   const bad = s.counts.failed + s.counts.needsReview + s.counts.invalid;
   return run.finish(bad > 0 ? 'completed_with_errors' : 'completed');
