@@ -1,6 +1,6 @@
 /**
  * `npm run record-batch-histories`: run one small batch per scenario (confirm, auto, reject, expired,
- * restart, resolve, cancel with void, cancel mid-restart, attention hand-over, UPS outage, pre-flight, tracking, continue-as-new) on a throw-away
+ * restart, resolve, cancel with void, cancel mid-restart, attention hand-over, UPS outage, pre-flight, tracking, pickup, continue-as-new) on a throw-away
  * stack and write each history to
  * `test/histories/<workflowId>.json`, where the replay test replays them against the current workflow
  * code (docs/design.md §10). Re-record after an intended, patched() behaviour change; keep the old files.
@@ -197,6 +197,30 @@ const scenarios: Record<string, Scenario> = {
     );
     await h.result();
     await env.client.workflow.getHandle(trackingWorkflowId(id)).result();
+    return h;
+  },
+  async pickup(id, knobs) {
+    // A pickup whose first schedule_pickup answer is lost (found again with get_pickup_status); one row fails,
+    // so the batch waits for an operator with its pickup scheduled; cancelled with void, the pickup too.
+    knobs({
+      rejectPostalCodes: ['80203'],
+      rules: [{ fault: 'timeout_after_create', tool: 'schedule_pickup', times: 1 }],
+    });
+    const table = await createOrdersTable(
+      env.pool,
+      makeOrders(3, (i, o) => i === 2 && (o.zip = '80203')),
+    );
+    const day = new Date(Date.now() + 3 * 86_400_000);
+    while (day.getUTCDay() === 0 || day.getUTCDay() === 6) day.setUTCDate(day.getUTCDate() + 1);
+    const pickup = { date: day.toISOString().slice(0, 10), readyTime: '09:00', closeTime: '17:00' };
+    const h = await startBatch(
+      env.client,
+      env.taskQueue,
+      batchInput(table, { mode: 'auto', options: { pickup, trackFor: '0s', concurrency: 2 } }),
+      id,
+    );
+    await waitForStatus(h, (s) => s.phase === 'awaiting_action' && s.pickup?.state === 'scheduled', 60_000);
+    await h.signal(msg.cancelSignal, { reason: 'recorded', voidShipped: true });
     return h;
   },
   async 'continue-as-new'(id) {
