@@ -2,13 +2,14 @@
  * One UPS pickup per batch (issue 25, option `pickup`): its charge in the preview is UPS's rate_pickup
  * answer; once shipping ends it is scheduled exactly once — also when schedule_pickup's answer is lost (the
  * pickup is found again with get_pickup_status, not asked for twice); a refused pickup is the batch's report,
- * not its failure; batches whose requests UPS merged share one PRN, and a batch cancelled with void cancels
+ * not its failure, and a worker killed while the request hangs leaves one pickup; batches whose requests UPS merged share one PRN, and a batch cancelled with void cancels
  * its pickup at UPS only when no other batch still holds it. Real Temporal, PostgreSQL and the sandbox.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { BatchInputArg } from '../../domain/batch';
 import { approveSignal, cancelSignal, previewQuery, statusQuery } from '../../domain/messages';
 import type { PickupOption } from '../../domain/pickup';
@@ -17,6 +18,7 @@ import { packagesOf } from '../../db/ledger/pickup';
 import { readCallLog } from '../../ups-sandbox/call-log';
 import { readPickups } from '../../ups-sandbox/pickups';
 import { openTestEnvironment, type TestEnvironment } from '../helpers/environment';
+import { processExited, startWorkerProcess } from '../helpers/worker-process';
 import {
   batchInput,
   createOrdersTable,
@@ -262,4 +264,50 @@ test('two batches at one address and date share UPS’s PRN: cancelling one with
     },
     { ups: sbx.ups },
   );
+});
+
+test('a worker SIGKILLed while schedule_pickup hangs after UPS made the pickup: the next worker finds it, no second request', async () => {
+  const sandboxDir = env.sandboxClient('pickup-kill').dataDir;
+  // The first schedule_pickup is recorded at UPS, then its answer never comes (the rule counts across processes).
+  const knobs = {
+    rules: [{ fault: 'hang_after_create', tool: 'schedule_pickup', times: 1 }],
+    hangMs: 120_000,
+  };
+  const first = startWorkerProcess('pickup-1', { taskQueue: env.taskQueue, sandboxDir, knobs });
+  let second: ReturnType<typeof startWorkerProcess> | undefined;
+  try {
+    const table = await createOrdersTable(env.pool, makeOrders(2));
+    const id = batchId('tpickupkill');
+    const handle = await startBatch(
+      env.client,
+      env.taskQueue,
+      pickupInput(table, { date: dayAhead(2), readyTime: '08:00', closeTime: '18:00' }, { mode: 'auto' }),
+      id,
+    );
+    const deadline = Date.now() + 60_000;
+    while (readPickups(sandboxDir).length === 0 && Date.now() < deadline) await sleep(200);
+    assert.equal(readPickups(sandboxDir).length, 1, 'UPS made the pickup');
+    first.kill('SIGKILL');
+    await processExited(first);
+    second = startWorkerProcess('pickup-2', { taskQueue: env.taskQueue, sandboxDir, knobs });
+    const result = await handle.result();
+    assert.equal(result.counts.shipped, 2);
+    const atUps = readPickups(sandboxDir);
+    assert.equal(atUps.length, 1, 'still one pickup');
+    assert.deepEqual(
+      calls(sandboxDir, 'schedule_pickup').map((c) => c.outcome),
+      ['hang'],
+      'the successor did not ask again',
+    );
+    const row = await ledgerPickup(id);
+    assert.deepEqual(
+      [row?.state, row?.prn, row?.requests_sent, row?.reconciled],
+      ['scheduled', atUps[0]!.prn, 1, true],
+    );
+  } finally {
+    first.kill('SIGTERM');
+    second?.kill('SIGTERM');
+    await processExited(first);
+    if (second) await processExited(second);
+  }
 });
