@@ -268,3 +268,44 @@ test('current details of the pre-flight: progress while previewing, outcomes and
     'the approve payload is still there',
   );
 });
+
+test('current details and status: the pickup — its charge before approval, UPS’s PRN (and who shares it) after; carried across runs', () => {
+  const s = waiting();
+  s.preview = {
+    ...s.preview!,
+    pickup: { date: '2026-12-08', readyTime: '09:00', closeTime: '17:00', costCents: 748, currency: 'USD' },
+  };
+  assert.match(progressMarkdown(s), /pickup 2026-12-08 09:00–17:00: 7\.48 USD/);
+  s.preview = {
+    ...s.preview,
+    pickup: {
+      date: '2026-12-08',
+      readyTime: '09:00',
+      closeTime: '17:00',
+      error: '9560131: Invalid pickup date',
+    },
+  };
+  assert.match(progressMarkdown(s), /no charge from UPS \(9560131: Invalid pickup date\)/);
+  s.phase = 'awaiting_action';
+  assert.doesNotMatch(progressMarkdown(s), /pickup/, 'the quote belongs to the approval');
+  s.pickup = {
+    state: 'scheduled',
+    date: '2026-12-08',
+    readyTime: '09:00',
+    closeTime: '17:00',
+    prn: '2929AB12345',
+    sharedWith: ['batch-a'],
+  };
+  assert.match(
+    progressMarkdown(s),
+    /pickup 2026-12-08 09:00–17:00: scheduled, PRN 2929AB12345 · shared with batch-a/,
+  );
+  assert.deepEqual(s.status().pickup, s.pickup);
+  const next = new BatchState(
+    'batch-x',
+    input,
+    JSON.parse(JSON.stringify(s.carry())) as ReturnType<BatchState['carry']>,
+  );
+  assert.deepEqual(next.status().pickup, s.pickup, 'a new run keeps it (no second schedule)');
+  assert.equal(new BatchState('batch-y', input).status().pickup, undefined);
+});
