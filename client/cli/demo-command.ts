@@ -10,6 +10,7 @@ import { FINAL_PHASES, type BatchStatus } from '../../domain/batch';
 import { ShipbatchClient } from '../batches';
 import { batchPageUrl } from '../web-ui';
 import { removeDevState } from '../config';
+import { pickupStatusText } from './after-label';
 import { printPreview } from './batch-commands';
 import type { Io } from './io';
 import { writeRowsCsv } from './ledger-commands';
@@ -123,8 +124,9 @@ export async function demoCommand(
       template,
       shipper: shipper as never,
       mode: 'confirm',
-      // As `shipbatch start` does by default: every address checked with UPS before the preview.
-      options: { addressCheck: 'warn' },
+      // As `shipbatch start` does by default: every address checked with UPS before the preview; and one UPS
+      // pickup for the packages (its charge in the preview, its PRN at the end).
+      options: { addressCheck: 'warn', pickup: { readyTime: '09:00', closeTime: '17:00' } },
     });
     const id = started.batchId;
     const webUi = stack.uiUrl ? batchPageUrl(stack.uiUrl, stack.namespace, id) : client.webUiUrl(id);
@@ -183,6 +185,8 @@ export async function demoCommand(
       `   ${final.phase}: ${final.counts.shipped} shipped, ${final.counts.failed} failed, ${final.counts.invalid} invalid; ` +
         `cost ${formatMoney(final.actualCostCents, final.currency)}`,
     );
+
+    if (final.pickup) say(`   pickup   ${pickupStatusText(final.pickup, final.currency)}`);
 
     step('Results');
     const outDir = path.join(config.dataDir, 'out');

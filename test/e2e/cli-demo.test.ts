@@ -67,6 +67,12 @@ test('CI=true npm start runs the whole demo unattended, exits 0 and leaves nothi
     );
     assert.match(output, /approved by demo \(auto-approved\)/);
     assert.match(output, /completed_with_errors: 196 shipped, 0 failed, 4 invalid/);
+    // One UPS pickup for the batch: its charge in the preview, its PRN once shipped.
+    assert.match(output, /Pickup: +\d{4}-\d{2}-\d{2} 09:00-17:00, UPS charge \$\d+\.\d\d/);
+    assert.match(
+      output,
+      /pickup +scheduled, PRN [0-9A-Z]{11}, \d{4}-\d{2}-\d{2} 09:00-17:00, 196 packages, [\d.]+ lbs, \$\d+\.\d\d/,
+    );
     const link = new RegExp(
       `Web UI   http://127\\.0\\.0\\.1:${uiPort}/namespaces/default/workflows/(batch-demo-[0-9-]+)`,
     );
