@@ -1,12 +1,14 @@
 /**
  * What `batch_preview` checks before it starts anything, as `shipbatch start` does: the table is one agents
  * may use (see ./sources) and has the key column, the filter passes the allow-list parser against the table's
- * columns (no row is read), the template compiles. A batch that would only fail in its first activity is
- * never started, and the error names the tool's argument.
+ * columns (no row is read), the template compiles; the batch options its other arguments set are checked with the
+ * domain's schemas. A batch that would only fail in its first activity is never started, and the error names
+ * the tool's argument.
  */
 import type pg from 'pg';
 import type { TableName } from '../inputs/source/identifiers';
-import type { BatchOptions } from '../domain/batch';
+import { durationToMs, type BatchOptions } from '../domain/batch';
+import { PickupOptionSchema } from '../domain/pickup';
 import type { AddressCheck } from '../domain/preflight';
 import type { Shipper } from '../domain/shipment-schema';
 import { ToolError } from './errors';
@@ -101,5 +103,68 @@ export function preflightOptionsOf(
       : args.service === 'template'
         ? { service: 'template' as const }
         : {}),
+  };
+}
+
+/** The after-the-label arguments of `batch_preview`, each already checked on its own by the tool's schema. */
+export interface AfterLabelArgs {
+  pickup?: { ready_time: string; close_time: string; date?: string | undefined };
+  track_for?: string;
+  track_every?: string;
+}
+
+/** The pickup option's fields as `batch_preview` names them. */
+const PICKUP_ARGS: Record<string, string> = {
+  readyTime: 'ready_time',
+  closeTime: 'close_time',
+  date: 'date',
+};
+const pickupWords = (text: string) => text.replace(/\b(readyTime|closeTime)\b/g, (w) => PICKUP_ARGS[w]!);
+
+/**
+ * The batch options of the after-the-label arguments (only those given: the others keep the batch's defaults,
+ * tracking for 14 days every 4 hours and no pickup), checked together as `shipbatch start` checks its flags:
+ * `pickup` with the domain's PickupOptionSchema (a window of at least an hour) and only with a shipper phone
+ * UPS can call, `track_every` only with tracking (`track_for` not 0s). Throws a {@link ToolError} naming the
+ * argument (`pickup.close_time: …`).
+ */
+export function afterLabelOptionsOf(
+  args: AfterLabelArgs,
+  shipper: Shipper,
+): Partial<Pick<BatchOptions, 'trackFor' | 'trackEvery' | 'pickup'>> {
+  if (args.track_every !== undefined && args.track_for !== undefined && durationToMs(args.track_for) === 0) {
+    throw new ToolError(
+      `track_every: applies only with tracking (track_for is "${args.track_for}": no tracking); give track_for a duration such as 14d or leave track_every out`,
+    );
+  }
+  let pickup: BatchOptions['pickup'];
+  if (args.pickup !== undefined) {
+    const { ready_time, close_time, date } = args.pickup;
+    const r = PickupOptionSchema.safeParse({
+      readyTime: ready_time,
+      closeTime: close_time,
+      ...(date !== undefined ? { date } : {}),
+    });
+    if (!r.success) {
+      throw new ToolError(
+        r.error.issues
+          .map(
+            (i) =>
+              `${['pickup', ...i.path.map((k) => PICKUP_ARGS[String(k)] ?? String(k))].join('.')}: ${pickupWords(i.message)}`,
+          )
+          .join('; '),
+      );
+    }
+    if (!shipper.Phone?.Number) {
+      throw new ToolError(
+        'pickup: needs shipper_info.Phone.Number (UPS calls the shipper about the pickup); add it to shipper_info or leave pickup out',
+      );
+    }
+    pickup = r.data;
+  }
+  return {
+    ...(args.track_for !== undefined ? { trackFor: args.track_for } : {}),
+    ...(args.track_every !== undefined ? { trackEvery: args.track_every } : {}),
+    ...(pickup !== undefined ? { pickup } : {}),
   };
 }

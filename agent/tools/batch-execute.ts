@@ -41,7 +41,7 @@ export const batchExecuteTool = tool({
     idempotentHint: true,
   },
   description:
-    'Ship a previewed batch. In confirm mode requires approved: true (after the user saw the preview); in auto mode the batch already proceeds. Returns the batch status (phase, row counts, cost); call again (optionally with wait_seconds) to follow progress.',
+    'Ship a previewed batch. In confirm mode requires approved: true (after the user saw the preview); in auto mode the batch already proceeds. Returns the batch status (phase, row counts, cost; with a pickup, once shipping ended, pickup: state scheduled/failed/cancelled/released/pending, prn, date and window, packages, charge, sharedWith: the batches UPS merged into the same pickup, error); call again (optionally with wait_seconds) to follow progress.',
   schema: ExecuteArgs,
   run: batchExecute,
 });

@@ -5,10 +5,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { BatchNotFoundError, type BatchPreview, type ShipbatchClient } from '../../client/index';
-import { MAX_FILTER_CHARS, MAX_TEMPLATE_CHARS, ModeSchema, TableNameSchema } from '../../domain/batch';
+import {
+  BatchOptionsSchema,
+  MAX_FILTER_CHARS,
+  MAX_TEMPLATE_CHARS,
+  ModeSchema,
+  TableNameSchema,
+} from '../../domain/batch';
+import { MIN_PICKUP_WINDOW_MINUTES, PickupOptionSchema } from '../../domain/pickup';
 import { ADDRESS_CHECKS, MAX_TRANSIT_DAYS } from '../../domain/preflight';
 import { ShipperSchema } from '../../domain/shipment-schema';
-import { checkPreviewInputs, preflightOptionsOf } from '../checks';
+import { afterLabelOptionsOf, checkPreviewInputs, preflightOptionsOf } from '../checks';
 import { ToolError } from '../errors';
 import { splitTableName, tableText } from '../sources';
 import { argumentNames } from './answers';
@@ -81,6 +88,35 @@ const PreviewArgs = z
       .describe(
         'Only with service "cheapest": the cheapest service that delivers within this many business days; rows no service reaches in time become invalid.',
       ),
+    pickup: z
+      .object({
+        ready_time: PickupOptionSchema.shape.readyTime.describe(
+          "When the packages are ready, HH:MM (24 h, the pickup place's time), e.g. 09:00.",
+        ),
+        close_time: PickupOptionSchema.shape.closeTime.describe(
+          `When the pickup place closes, HH:MM (24 h), at least ${MIN_PICKUP_WINDOW_MINUTES} minutes after ready_time, e.g. 17:00.`,
+        ),
+        date: PickupOptionSchema.shape.date.describe(
+          'The pickup day, YYYY-MM-DD. Default: the day shipping ends (the next weekday once close_time has passed).',
+        ),
+      })
+      .strict()
+      .optional()
+      .describe(
+        "One UPS on-call pickup at the shipper's address (shipper_info needs Phone.Number) for the packages shipped, scheduled once shipping ends; the preview shows UPS's charge (not in the total). Omit for no pickup.",
+      ),
+    track_for: BatchOptionsSchema.shape.trackFor
+      .unwrap()
+      .optional()
+      .describe(
+        'How long the shipped packages are followed through UPS Tracking after the batch closes: a duration such as 14d (default), 30d or 12h, at most 365d; "0s" for no tracking.',
+      ),
+    track_every: BatchOptionsSchema.shape.trackEvery
+      .unwrap()
+      .optional()
+      .describe(
+        'How often a package in transit is looked at: a duration such as 4h (default), 30m or 1d, at least 1s (out for delivery: four times as often). Only with tracking (track_for not "0s").',
+      ),
   })
   .strict();
 
@@ -95,7 +131,7 @@ export const batchPreviewTool = tool({
     idempotentHint: false,
   },
   description:
-    'Start a UPS shipment batch over the rows of an allowed table (or reuse job_id) and return its cost preview: rows total/valid/invalid, the first rows rated in detail, the total estimate and previewHash; with address_check, addressCheck (counts per outcome, the first rows of each, and per detailed row its outcome and UPS\'s candidate); with service "cheapest", rateShopping (services chosen, rows changed, savingsCents) and per detailed row the template\'s service and price. Nothing ships in confirm mode until batch_execute with approved: true; auto mode ships at once and is refused unless the server allows it. When UPS rated no row (down, or the credentials refused) the answer has preview: null, phase waiting_for_ups, the upsOutage and the next step.',
+    "Start a UPS shipment batch over the rows of an allowed table (or reuse job_id) and return its cost preview: rows total/valid/invalid, the first rows rated in detail, the total estimate and previewHash; with address_check, addressCheck (counts per outcome, the first rows of each, and per detailed row its outcome and UPS's candidate); with service \"cheapest\", rateShopping (services chosen, rows changed, savingsCents) and per detailed row the template's service and price; with pickup, pickup (date, readyTime, closeTime and UPS's charge costCents/currency, not in the total, or error: why UPS gave none; the pickup is still asked for after shipping). Nothing ships in confirm mode until batch_execute with approved: true; auto mode ships at once and is refused unless the server allows it. When UPS rated no row (down, or the credentials refused) the answer has preview: null, phase waiting_for_ups, the upsOutage and the next step.",
   schema: PreviewArgs,
   run: batchPreview,
 });
@@ -106,7 +142,7 @@ async function batchPreview(
   opts: Settings,
 ): Promise<unknown> {
   checkMode(args.mode, opts);
-  const preflight = preflightOptionsOf(args);
+  const options = { ...preflightOptionsOf(args), ...afterLabelOptionsOf(args, args.shipper_info) };
   let id: string | undefined;
   let reused = false;
   if (args.job_id !== undefined) {
@@ -135,7 +171,7 @@ async function batchPreview(
         template: args.mapping_template,
         shipper: args.shipper_info,
         ...(args.mode ? { mode: args.mode } : {}),
-        ...(Object.keys(preflight).length > 0 ? { options: preflight } : {}),
+        ...(Object.keys(options).length > 0 ? { options } : {}),
       },
       id ? { id } : {},
     );
