@@ -8,7 +8,7 @@ import type { RowStatus } from '../../domain/row-status';
 import type { UpsClient } from '../ups/client';
 import type { PendingAction } from '../../domain/batch';
 import { isDefinitiveWriteBackError, writeBackTracking } from '../../inputs/source';
-import { mapBounded } from './preview';
+import { mapBounded } from '../map-bounded';
 import { estimateRowCost } from './row-cost';
 import { getBatch } from '../../db/ledger/batches';
 import { lockRow } from '../../db/ledger/claims';

@@ -27,6 +27,7 @@ import { addressCheckSummary, rateShoppingSummary } from '../../db/ledger/prefli
 import { preflightColumns, preflightWarnings } from './preflight-preview';
 import { isShopping, maxTransitDaysOf } from '../../domain/preflight';
 import { quotePickup } from './pickup';
+import { mapBounded } from '../map-bounded';
 
 /** Cut `name` to at most `max` characters at a word boundary (a single long word is cut hard). */
 export function shortRecipient(name: string, max = 20): string {
@@ -65,24 +66,6 @@ export function estimateFromSum(sum: number, quoted: number, validRows: number):
   const remaining = Math.max(0, validRows - quoted);
   if (quoted === 0 || remaining === 0) return sum;
   return sum + Math.round((sum * remaining) / quoted);
-}
-
-/** Run `fn` over `items` with at most `limit` at a time, results in input order. */
-export async function mapBounded<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  });
-  await Promise.all(workers);
-  return out;
 }
 
 /** What previewBatch answers when UPS did not answer at all: the workflow waits and previews again. */

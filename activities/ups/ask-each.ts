@@ -6,7 +6,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { Context } from '@temporalio/activity';
-import { mapBounded } from '../batch/preview';
+import { mapBounded } from '../map-bounded';
 import { UpsError, upsOutageOf, type UpsOutageSign } from './errors';
 
 /** UPS calls in flight at once per page, at most (the session pool and rate cap bound them further). */
