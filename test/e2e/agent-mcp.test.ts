@@ -2,8 +2,9 @@
  * `shipbatch-mcp` as an AI agent drives it: the bin spawned over stdio and spoken to with the
  * MCP TypeScript client, against the real stack (npm test's Temporal and PostgreSQL), a worker in this
  * process on the server's task queue and the UPS sandbox. Bad arguments first (no worker needed), then a
- * batch interrupted with no worker, the confirm-mode happy path, restart of a failed row, and a batch
- * waiting for UPS after refused credentials resumed once they are fixed.
+ * batch interrupted with no worker, the confirm-mode happy path, the pre-flight and after-the-label options
+ * (a pickup's charge in the preview, its PRN in the status, shared by two batches), restart of a failed row,
+ * and a batch waiting for UPS after refused credentials resumed once they are fixed.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +19,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { shipmentBatch } from '../../workflows';
+import { defaultPickupDate } from '../../domain/pickup';
 import { readCallLog, shipmentsPerReference } from '../../ups-sandbox/call-log';
+import { readPickups } from '../../ups-sandbox/pickups';
 import { openTestEnvironment, type TestEnvironment } from '../helpers/environment';
 import { makeOrders, SHIPPER, TEMPLATE } from '../helpers/batch';
 import { createImportedOrdersTable } from '../helpers/imported-orders';
@@ -201,6 +204,47 @@ test('lists the four tools with described JSON Schemas; bad arguments are tool e
       previewArgs(table, { use_corrected_address: true }),
       /use_corrected_address: needs an address check/,
     ],
+    // The after-the-label arguments (issue 25): wrong types, impossible times, a short window, junk keys.
+    ...(
+      [
+        ['tomorrow', /pickup: .*expected object, received string/],
+        [{ ready_time: 9, close_time: '17:00' }, /pickup\.ready_time: .*expected string, received number/],
+        [{ ready_time: '25:00', close_time: '26:00' }, /pickup\.ready_time: expected a time of day/],
+        [
+          { ready_time: '09:00', close_time: '09:30' },
+          /pickup\.close_time: close_time must be at least 60 minutes after ready_time/,
+        ],
+        [
+          { ready_time: '09:00', close_time: '17:00', sql: 'DROP TABLE x' },
+          /pickup: Unrecognized key: "sql"/,
+        ],
+        [
+          { ready_time: '09:00', close_time: '17:00', date: '2026-02-30' },
+          /pickup\.date: not a calendar date/,
+        ],
+      ] as const
+    ).map(([pickup, pattern]): [string, Record<string, unknown>, RegExp] => [
+      'batch_preview',
+      previewArgs(table, { pickup }),
+      pattern,
+    ]),
+    [
+      'batch_preview',
+      previewArgs(table, {
+        pickup: { ready_time: '09:00', close_time: '17:00' },
+        shipper_info: { ...SHIPPER, Phone: undefined },
+      }),
+      /pickup: needs shipper_info\.Phone\.Number/,
+    ],
+    ['batch_preview', previewArgs(table, { track_for: 14 }), /track_for: .*expected string, received number/],
+    ['batch_preview', previewArgs(table, { track_for: '2 weeks' }), /track_for: expected a duration/],
+    ['batch_preview', previewArgs(table, { track_for: '400d' }), /track_for: at most 365 days/],
+    ['batch_preview', previewArgs(table, { track_every: '0s' }), /track_every: at least 1s/],
+    [
+      'batch_preview',
+      previewArgs(table, { track_for: '0s', track_every: '1h' }),
+      /track_every: applies only with tracking \(track_for is "0s": no tracking\)/,
+    ],
     ['batch_execute', {}, /job_id: .*expected string/],
     ['batch_execute', { job_id: 'x', approved: 'yes' }, /approved: .*expected boolean/],
     ['batch_execute', { job_id: 'batch-no-such-batch' }, /job_id: no batch "batch-no-such-batch"/],
@@ -214,6 +258,16 @@ test('lists the four tools with described JSON Schemas; bad arguments are tool e
     ['batch_ship_everything', {}, /unknown tool "batch_ship_everything"/],
   ];
   for (const [name, args, pattern] of cases) await refused(name, args, pattern);
+  // A huge value is refused in a few words, not sent back.
+  const huge = '9'.repeat(200_000);
+  for (const [extra, pattern] of [
+    [{ pickup: { ready_time: huge, close_time: '17:00' } }, /pickup\.ready_time: expected a time of day/],
+    [{ pickup: { ready_time: '09:00', close_time: '17:00', date: huge } }, /pickup\.date: expected a date/],
+    [{ track_for: `${huge}d` }, /track_for: expected a duration/],
+  ] as const) {
+    const text = await refused('batch_preview', previewArgs(table, extra), pattern);
+    assert.ok(text.length < 400, `${text.length} characters answered`);
+  }
   // None of them started a batch on the server's task queue (the refused ones check before starting).
   const started = await env.client.workflow.count(`TaskQueue = '${env.taskQueue}'`);
   assert.equal(started.count, 0);
@@ -335,6 +389,16 @@ test('confirm mode: preview → execute without approval refused → execute wit
   );
 });
 
+/** The batch options the ledger recorded for a batch (what its workflow was started with). */
+async function ledgerOptions(jobId: string): Promise<Record<string, unknown>> {
+  const { rows } = await env.pool.query<{ options: Record<string, unknown> }>(
+    'SELECT options FROM batches WHERE batch_id = $1',
+    [jobId],
+  );
+  assert.ok(rows[0], `batch ${jobId} in the ledger`);
+  return rows[0].options;
+}
+
 test('address check and rate shopping: batch_preview passes the options and answers with their summaries', async () => {
   const table = await createImportedOrdersTable(env.pool, makeOrders(5)); // row 4 is in Chicago: UPS knows no such address
   await env.withWorker(
@@ -369,12 +433,9 @@ test('address check and rate shopping: batch_preview passes the options and answ
         'batch_preview',
         previewArgs(table, { address_check: 'require', service: 'cheapest', max_transit_days: 2 }),
       );
-      const { rows } = await env.pool.query<{ options: Record<string, unknown> }>(
-        'SELECT options FROM batches WHERE batch_id = $1',
-        [p.job_id],
-      );
-      assert.equal(rows[0]!.options.addressCheck, 'require');
-      assert.deepEqual(rows[0]!.options.service, { cheapest: { maxTransitDays: 2 } });
+      const options = await ledgerOptions(p.job_id);
+      assert.equal(options.addressCheck, 'require');
+      assert.deepEqual(options.service, { cheapest: { maxTransitDays: 2 } });
       assert.deepEqual([p.validRows, p.invalidRows], [4, 1]);
       assert.equal(p.addressCheck.mode, 'require');
       assert.deepEqual(
@@ -393,6 +454,80 @@ test('address check and rate shopping: batch_preview passes the options and answ
       const asked = readCallLog(sbx.dataDir).filter((c) => c.tool === 'validate_address');
       assert.ok(asked.length >= 5, 'one validate_address per row');
       await env.client.workflow.getHandle(p.job_id).terminate('test done');
+    },
+    { ups: sbx.ups },
+  );
+});
+
+interface PickupAnswers {
+  job_id: string;
+  phase: string;
+  pickup?: {
+    date: string;
+    readyTime: string;
+    closeTime: string;
+    state?: string;
+    prn?: string;
+    costCents?: number;
+    currency?: string;
+    sharedWith?: string[];
+    error?: string;
+  };
+}
+
+test('pickup and tracking: batch_preview passes pickup, track_for and track_every; the preview has UPS’s charge, the status the PRN and the batch sharing it', async () => {
+  // A weekday at least three days ahead: UPS takes the pickup whatever the time of day.
+  const date = defaultPickupDate(new Date(Date.now() + 2 * 86_400_000), '00:00');
+  const pickup = { ready_time: '09:00', close_time: '17:00', date };
+  const schedules = () => readCallLog(sbx.dataDir).filter((c) => c.tool === 'schedule_pickup').length;
+  const scheduledBefore = schedules();
+  await env.withWorker(
+    async () => {
+      const a = await ok<PickupAnswers>(
+        'batch_preview',
+        previewArgs(await createImportedOrdersTable(env.pool, makeOrders(2)), {
+          pickup,
+          track_for: '2d',
+          track_every: '6h',
+        }),
+      );
+      assert.equal(a.phase, 'awaiting_approval');
+      const options = await ledgerOptions(a.job_id);
+      assert.deepEqual(options.pickup, { date, readyTime: '09:00', closeTime: '17:00' });
+      assert.deepEqual([options.trackFor, options.trackEvery], ['2d', '6h']);
+      // The preview's pickup line: the window asked for and UPS's charge for it.
+      assert.deepEqual([a.pickup?.date, a.pickup?.readyTime, a.pickup?.closeTime], [date, '09:00', '17:00']);
+      assert.ok((a.pickup?.costCents ?? 0) > 0, `UPS's charge in the preview: ${JSON.stringify(a.pickup)}`);
+      assert.equal(a.pickup?.currency, 'USD');
+      assert.equal(schedules(), scheduledBefore, 'nothing scheduled before approval');
+
+      await ok('batch_execute', { job_id: a.job_id, approved: true });
+      const doneA = (await untilPhase(a.job_id, 'completed')) as Status & PickupAnswers;
+      assert.equal(doneA.pickup?.state, 'scheduled', JSON.stringify(doneA.pickup));
+      assert.match(doneA.pickup?.prn ?? '', /^[0-9A-Z]{11}$/);
+      assert.equal(doneA.pickup?.date, date);
+      assert.equal(
+        readPickups(sbx.dataDir).filter((p) => p.prn === doneA.pickup?.prn).length,
+        1,
+        'the PRN is UPS’s pickup',
+      );
+
+      // Another batch for the same address and day, in auto mode without tracking: UPS merges the pickups.
+      const b = await ok<PickupAnswers>(
+        'batch_preview',
+        previewArgs(await createImportedOrdersTable(env.pool, makeOrders(2)), {
+          mode: 'auto',
+          pickup,
+          track_for: '0s',
+        }),
+      );
+      const optionsB = await ledgerOptions(b.job_id);
+      assert.deepEqual([optionsB.trackFor, optionsB.trackEvery], ['0s', '4h']);
+      const doneB = (await untilPhase(b.job_id, 'completed')) as Status & PickupAnswers;
+      assert.equal(doneB.pickup?.state, 'scheduled', JSON.stringify(doneB.pickup));
+      assert.equal(doneB.pickup?.prn, doneA.pickup?.prn, 'one pickup for both batches');
+      assert.deepEqual(doneB.pickup?.sharedWith, [a.job_id]);
+      assert.equal(schedules(), scheduledBefore + 2, 'each batch asked once');
     },
     { ups: sbx.ups },
   );
