@@ -16,7 +16,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type pg from 'pg';
 import { createUpsClient } from '../activities/ups/from-config';
-import { trackingSummary } from '../db/ledger/tracking';
+import { recountTracking, trackingSummary } from '../db/ledger/tracking';
 import type { BatchResult, BatchStatus } from '../domain/batch';
 import { statusQuery } from '../domain/messages';
 import { trackingWorkflowId, type TrackingCounts, type TrackingState } from '../domain/tracking';
@@ -77,6 +77,8 @@ export interface TrackingFigures {
   meanEventsPerRun: number;
   totalEvents: number;
   final: TrackingCounts;
+  /** Whether the counts the ledger kept (`tracking_counts`, what the workflow saw) equal a count of the lines. */
+  finalCounted: boolean;
   peakRssMb: number;
   cpu: CpuSeconds;
 }
@@ -273,6 +275,8 @@ export async function runTrackingBench(
         )
       ).rows;
       const track = callsPerTool(looksLog)[config.ups.tools.track] ?? { calls: 0, notOk: 0 };
+      const final = (await trackingSummary(pool, batchId)).counts;
+      const recounted = await recountTracking(pool, batchId);
       return {
         plan,
         batchId,
@@ -298,7 +302,8 @@ export async function runTrackingBench(
         maxEventsPerRun: e.max,
         meanEventsPerRun: e.mean,
         totalEvents: perRun.reduce((a, b) => a + b, 0),
-        final: (await trackingSummary(pool, batchId)).counts,
+        final,
+        finalCounted: Object.entries(recounted).every(([st, n]) => final[st as keyof TrackingCounts] === n),
         peakRssMb: rss.peakMb,
         cpu,
       };

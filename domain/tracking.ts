@@ -123,9 +123,12 @@ export function nextCheckAfterMs(status: TrackingStatus, baseMs: number): number
 export interface TrackingPage {
   /** Packages asked in this page. */
   asked: number;
-  /** Packages per status now (the whole batch, from the ledger). */
+  /** Packages per status now (the whole batch, as the ledger keeps them: `tracking_counts`). */
   counts: TrackingCounts;
-  /** Packages due now that this page did not reach (another page follows at once). */
+  /**
+   * Packages due now that this page did not reach (another page follows at once while above zero), counted up
+   * to the page size: exact below it, "at least another page" at it.
+   */
   dueNow: number;
   /** When the next package is due (ISO), absent when every package is final. */
   nextDueAt?: string;

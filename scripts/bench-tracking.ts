@@ -57,7 +57,8 @@ console.log(
   `tracking ${f.packages} packages; sandbox fates: ${list(f.fates)}; expected end: ${list(f.expected)}`,
 );
 console.log(
-  `${f.ended} after ${f.wallS.toFixed(1)} s (settled: ${f.settled ? 'yes' : 'NO'}); final: ${list(f.final)}`,
+  `${f.ended} after ${f.wallS.toFixed(1)} s (settled: ${f.settled ? 'yes' : 'NO'}); final: ${list(f.final)} ` +
+    `(kept counts = a count of the lines: ${f.finalCounted ? 'yes' : 'NO'})`,
 );
 console.log(
   `track_package: ${f.looks} calls (${f.looksNotOk} not ok) = ${f.looksPerS.toFixed(1)} packages/s looked at, ` +

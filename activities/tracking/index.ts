@@ -2,7 +2,8 @@
  * The tracking workflow's activities (issue 25, docs/design.md §3a): seed the batch's packages into the ledger,
  * then pages of packages due for a look through UPS Tracking (the worker's session pool and rate cap), each
  * page's readings stored before the activity returns, and with `writeBack.statusColumn` the rows' new delivery
- * statuses written to the source (status-write-back.ts). The workflow gets counts and the next due time.
+ * statuses written to the source (status-write-back.ts). The workflow gets counts and the next due time, read
+ * from what the ledger keeps (a few index entries, never a count over the whole batch after every page).
  */
 import type pg from 'pg';
 import { nextCheckAfterMs, trackingStatusOf, type TrackingPage } from '../../domain/tracking';
@@ -73,7 +74,7 @@ export async function trackPage(
   );
   await storeLooks(pool, args.batchId, looks);
   const statuses = await writeDeliveryStatuses(pool, args.batchId);
-  const summary = await trackingSummary(pool, args.batchId);
+  const summary = await trackingSummary(pool, args.batchId, { dueUpTo: args.pageSize });
   return {
     asked: looks.length,
     ...summary,

@@ -1,7 +1,8 @@
 /**
  * The ledger's `package_tracking` (issue 25, docs/design.md §3a): one line per shipped package, seeded from the
  * shipped rows, the pages of packages due for a look, each page's readings stored in one statement, and the
- * counts and lists `shipbatch track` shows.
+ * counts (kept per status by the database as the lines change, 010_tracking_counts.sql) and lists
+ * `shipbatch track` shows.
  */
 import {
   emptyTrackingCounts,
@@ -114,27 +115,44 @@ export async function storeLooks(db: Db, batchId: string, looks: readonly Packag
   );
 }
 
-/** Packages per status, packages due now, and when the next one is due (none when every one is final). */
+/**
+ * Packages per status (kept by the ledger: `tracking_counts`, 010_tracking_counts.sql), packages due now, and
+ * when the next one is due (none when every one is final). Reads a few index entries whatever the batch's size,
+ * so the tracking workflow can ask after every page: `dueUpTo` stops counting the due packages there (the
+ * page's size: "at least another page"), exact below it.
+ */
 export async function trackingSummary(
   db: Db,
   batchId: string,
+  opts: { dueUpTo?: number } = {},
 ): Promise<{ counts: TrackingCounts; dueNow: number; nextDueAt?: string }> {
-  const { rows } = await db.query<{ status: TrackingStatus; n: number; due: number; next: Date | null }>(
-    `SELECT status, count(*)::int AS n,
-            count(*) FILTER (WHERE status NOT IN (${FINAL_SQL}) AND next_check_at <= now())::int AS due,
-            min(next_check_at) FILTER (WHERE status NOT IN (${FINAL_SQL})) AS next
-       FROM package_tracking WHERE batch_id = $1 GROUP BY status`,
+  const { rows } = await db.query<{ counts: Partial<TrackingCounts>; due: number; next: Date | null }>(
+    `SELECT (SELECT COALESCE(jsonb_object_agg(status, packages), '{}'::jsonb)
+               FROM tracking_counts WHERE batch_id = $1) AS counts,
+            (SELECT count(*)::int FROM (
+               SELECT 1 FROM package_tracking
+                WHERE batch_id = $1 AND status NOT IN (${FINAL_SQL}) AND next_check_at <= now() LIMIT $2) AS d) AS due,
+            (SELECT min(next_check_at) FROM package_tracking
+              WHERE batch_id = $1 AND status NOT IN (${FINAL_SQL})) AS next`,
+    [batchId, opts.dueUpTo ?? null],
+  );
+  const r = rows[0]!;
+  return {
+    counts: { ...emptyTrackingCounts(), ...r.counts },
+    dueNow: r.due,
+    ...(r.next ? { nextDueAt: r.next.toISOString() } : {}),
+  };
+}
+
+/** Packages per status counted line by line (what `tracking_counts` must always equal: tests, benchmarks). */
+export async function recountTracking(db: Db, batchId: string): Promise<TrackingCounts> {
+  const { rows } = await db.query<{ status: TrackingStatus; n: number }>(
+    'SELECT status, count(*)::int AS n FROM package_tracking WHERE batch_id = $1 GROUP BY status',
     [batchId],
   );
   const counts = emptyTrackingCounts();
-  let dueNow = 0;
-  let next: Date | undefined;
-  for (const r of rows) {
-    counts[r.status] = r.n;
-    dueNow += r.due;
-    if (r.next && (!next || r.next < next)) next = r.next;
-  }
-  return { counts, dueNow, ...(next ? { nextDueAt: next.toISOString() } : {}) };
+  for (const r of rows) counts[r.status] = r.n;
+  return counts;
 }
 
 /** One package as `shipbatch track` lists it. Row data: for the client, never the workflow. */
