@@ -62,6 +62,15 @@ export const UPS_OPTIONS = {
 /** Preview, shipRow, probe and void; `executeWithOptions` with {@link UPS_OPTIONS} adds a summary. */
 export const ups = proxyActivities<Activities>(UPS_OPTIONS);
 
+/**
+ * The pickup (schedule, cancel): a few minutes of retries, not the shipping's 45, so a UPS that does not answer
+ * holds the batch (and a cancel waiting behind it) briefly; the batch asks again when it closes.
+ */
+export const pickups = proxyActivities<Activities>({
+  ...UPS_OPTIONS,
+  retry: { ...UPS_OPTIONS.retry, maximumInterval: '30s', maximumAttempts: 8 },
+});
+
 /** What an activity failure says: the cause's message when Temporal wrapped it. */
 export function failureMessage(err: unknown): string {
   if (err instanceof ActivityFailure && err.cause) return err.cause.message;

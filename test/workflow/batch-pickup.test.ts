@@ -311,3 +311,34 @@ test('a worker SIGKILLed while schedule_pickup hangs after UPS made the pickup: 
     if (second) await processExited(second);
   }
 });
+
+test('UPS unavailable for the first schedule_pickup calls: retried, each retry looks at UPS first, one pickup', async () => {
+  const sbx = env.sandboxClient('pickup-down');
+  writeFileSync(
+    sbx.knobsFile,
+    JSON.stringify({ rules: [{ fault: 'unavailable', tool: 'schedule_pickup', times: 3 }] }),
+  );
+  const table = await createOrdersTable(env.pool, makeOrders(2));
+  const id = batchId('tpickupdown');
+  await env.withWorker(
+    async () => {
+      const handle = await startBatch(
+        env.client,
+        env.taskQueue,
+        pickupInput(table, { date: dayAhead(2), readyTime: '09:00', closeTime: '17:00' }, { mode: 'auto' }),
+        id,
+      );
+      await handle.result();
+      assert.deepEqual(
+        calls(sbx.dataDir, 'schedule_pickup').map((c) => c.outcome),
+        ['fault', 'fault', 'fault', 'ok'],
+      );
+      assert.equal(calls(sbx.dataDir, 'get_pickup_status').length, 3, 'before every retry');
+      assert.equal(readPickups(sbx.dataDir).length, 1);
+      const row = await ledgerPickup(id);
+      assert.deepEqual([row?.state, row?.requests_sent, row?.reconciled], ['scheduled', 4, false]);
+      assert.equal((await handle.query(statusQuery)).pickup?.prn, readPickups(sbx.dataDir)[0]!.prn);
+    },
+    { ups: sbx.ups },
+  );
+});
