@@ -203,5 +203,13 @@ export {
   type RateShoppingSummary,
   type ServiceChoice,
 } from '../domain/preflight';
+export {
+  PICKUP_STATES,
+  PickupOptionSchema,
+  type PickupOption,
+  type PickupQuote,
+  type PickupState,
+  type PickupStatus,
+} from '../domain/pickup';
 export { ShipperSchema, type Shipper } from '../domain/shipment-schema';
 export { BATCH_PHASES, ROW_STATUSES, type BatchPhase, type RowStatus } from '../domain/row-status';
