@@ -32,7 +32,10 @@ export const TrackingInputSchema = z
     trackFor: DurationSchema.refine((t) => durationToMs(t) <= MAX_TRACK_DAYS * 86_400_000, {
       error: `at most ${MAX_TRACK_DAYS} days`,
     }).default('14d'),
-    /** The base polling interval: in transit every base, out for delivery every base / 4. */
+    /**
+     * The base polling interval: in transit every base, out for delivery every base / 4, an exception from
+     * base / 2 backing off to a day (`nextCheckAfterMs`).
+     */
     pollEvery: DurationSchema.refine((t) => durationToMs(t) >= 1000, { error: 'at least 1s' }).default('4h'),
     /** Packages asked per activity (one ledger page). */
     pageSize: z.number().int().min(1).max(2_000).default(500),
@@ -108,14 +111,31 @@ export function rowDeliveryStatus(packages: readonly TrackingStatus[]): Tracking
   return moving.reduce((least, s) => (ON_THE_WAY.indexOf(s) < ON_THE_WAY.indexOf(least) ? s : least));
 }
 
+/** The longest wait between two looks at a package in exception: a day, or eight bases when that is shorter. */
+const MAX_EXCEPTION_WAIT_MS = 86_400_000;
+
 /**
  * How long until a package is asked again: faster while something happens soon (out for delivery: a quarter
- * of the base; an exception: half), the base otherwise; never for a final status.
+ * of the base), the base otherwise; never for a final status. An exception is asked again after half the base
+ * at first, then, at each look that finds it still in exception, after twice the last wait, up to a day or eight
+ * bases, whichever is shorter: the n-th look in a row to find it in exception waits
+ * min(base/2 × 2^(n−1), 24 h, 8 × base), never under the first wait (a long exception rarely ends within
+ * hours; a delay's end is seen within one such wait). `before` is the package as the ledger had it before this look: its status, and the
+ * wait the previous look chose (`next_check_at − checked_at`; absent before the first look).
  */
-export function nextCheckAfterMs(status: TrackingStatus, baseMs: number): number | undefined {
+export function nextCheckAfterMs(
+  status: TrackingStatus,
+  baseMs: number,
+  before?: { status: TrackingStatus; lastWaitMs?: number },
+): number | undefined {
   if (FINAL_TRACKING.has(status)) return undefined;
   if (status === 'out_for_delivery') return Math.max(1000, Math.round(baseMs / 4));
-  if (status === 'exception') return Math.max(1000, Math.round(baseMs / 2));
+  if (status === 'exception') {
+    const first = Math.max(1000, Math.round(baseMs / 2));
+    if (before?.status !== 'exception' || before.lastWaitMs === undefined) return first;
+    const longest = Math.max(first, Math.min(MAX_EXCEPTION_WAIT_MS, 8 * baseMs));
+    return Math.min(longest, Math.max(first, 2 * before.lastWaitMs));
+  }
   return baseMs;
 }
 

@@ -58,7 +58,7 @@ export async function trackPage(
             ...(answer.location ? { location: answer.location } : {}),
             ...(answer.deliveredOn ? { deliveredOn: answer.deliveredOn } : {}),
           },
-          nextCheckAfterMs: nextCheckAfterMs(status, args.pollEveryMs),
+          nextCheckAfterMs: nextCheckAfterMs(status, args.pollEveryMs, pkg),
         };
       } catch (err) {
         // UPS itself down: the package stays due and is asked again (askEach leaves it out).
@@ -67,7 +67,7 @@ export async function trackPage(
         return {
           trackingNumber: pkg.trackingNumber,
           error: (err as Error).message.slice(0, 500),
-          nextCheckAfterMs: nextCheckAfterMs(pkg.status, args.pollEveryMs),
+          nextCheckAfterMs: nextCheckAfterMs(pkg.status, args.pollEveryMs, pkg),
         };
       }
     },

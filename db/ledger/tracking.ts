@@ -47,19 +47,35 @@ export async function seedTracking(db: Db, batchId: string, firstLookAfterMs: nu
   return rows[0]?.added ?? 0;
 }
 
-/** Packages due for a look (not final, `next_check_at` passed), the most overdue first. */
+/**
+ * Packages due for a look (not final, `next_check_at` passed), the most overdue first, each with its status and
+ * the wait its last look chose (`lastWaitMs`, absent before the first look): what `nextCheckAfterMs` backs
+ * off from.
+ */
 export async function duePackages(
   db: Db,
   batchId: string,
   limit: number,
-): Promise<{ rowNo: number; trackingNumber: string; status: TrackingStatus }[]> {
-  const { rows } = await db.query<{ row_no: number; tracking_number: string; status: TrackingStatus }>(
-    `SELECT row_no, tracking_number, status FROM package_tracking
+): Promise<{ rowNo: number; trackingNumber: string; status: TrackingStatus; lastWaitMs?: number }[]> {
+  const { rows } = await db.query<{
+    row_no: number;
+    tracking_number: string;
+    status: TrackingStatus;
+    last_wait_ms: string | null;
+  }>(
+    `SELECT row_no, tracking_number, status,
+            round(extract(epoch FROM next_check_at - checked_at) * 1000)::bigint AS last_wait_ms
+       FROM package_tracking
       WHERE batch_id = $1 AND status NOT IN (${FINAL_SQL}) AND next_check_at <= now()
       ORDER BY next_check_at, tracking_number LIMIT $2`,
     [batchId, limit],
   );
-  return rows.map((r) => ({ rowNo: r.row_no, trackingNumber: r.tracking_number, status: r.status }));
+  return rows.map((r) => ({
+    rowNo: r.row_no,
+    trackingNumber: r.tracking_number,
+    status: r.status,
+    ...(r.last_wait_ms !== null ? { lastWaitMs: Number(r.last_wait_ms) } : {}),
+  }));
 }
 
 /** One package's look: what UPS said (or why it could not), and when to look again (none: final). */

@@ -45,6 +45,46 @@ test('a package is asked again sooner when something happens soon, never once it
     assert.equal(nextCheckAfterMs(s, hour), undefined);
 });
 
+test('a long exception is asked less and less often: from half the base, doubling, up to a day or eight bases', () => {
+  const hour = 3_600_000;
+  /** The waits chosen by `looks` looks in a row that all find the package in exception. */
+  const waits = (baseMs: number, looks: number, before?: { status: TrackingStatus; lastWaitMs?: number }) => {
+    const out: number[] = [];
+    let last = before;
+    for (let i = 0; i < looks; i++) {
+      const wait = nextCheckAfterMs('exception', baseMs, last)!;
+      out.push(wait);
+      last = { status: 'exception', lastWaitMs: wait };
+    }
+    return out;
+  };
+  // Every 4 h: 2 h, 4 h, 8 h, 16 h, then a day.
+  assert.deepEqual(
+    waits(4 * hour, 7, { status: 'in_transit', lastWaitMs: 4 * hour }),
+    [2, 4, 8, 16, 24, 24, 24].map((h) => h * hour),
+  );
+  // A short base (the benchmark's 2 s, a test's 1 s): eight bases at most; never under a second.
+  assert.deepEqual(waits(2000, 6), [1000, 2000, 4000, 8000, 16_000, 16_000]);
+  assert.deepEqual(waits(1000, 5), [1000, 2000, 4000, 8000, 8000]);
+  // A base over two days: half of it every time (no shorter than the first wait, never backed off past it).
+  assert.deepEqual(waits(72 * hour, 3), [36 * hour, 36 * hour, 36 * hour]);
+  // The first look to find the exception, or one without a wait behind it (never looked at), starts over.
+  for (const status of ['label_created', 'in_transit', 'out_for_delivery', 'unknown'] as const)
+    assert.equal(
+      nextCheckAfterMs('exception', 4 * hour, { status, lastWaitMs: 16 * hour }),
+      2 * hour,
+      status,
+    );
+  assert.equal(nextCheckAfterMs('exception', 4 * hour, { status: 'exception' }), 2 * hour);
+  // A wait shorter than the first one (a base changed) is brought back up to it.
+  assert.equal(nextCheckAfterMs('exception', 4 * hour, { status: 'exception', lastWaitMs: 1000 }), 2 * hour);
+  // Leaving the exception ends the back-off: the package's own status decides.
+  const long = { status: 'exception' as const, lastWaitMs: 24 * hour };
+  assert.equal(nextCheckAfterMs('in_transit', 4 * hour, long), 4 * hour);
+  assert.equal(nextCheckAfterMs('out_for_delivery', 4 * hour, long), hour);
+  assert.equal(nextCheckAfterMs('delivered', 4 * hour, long), undefined);
+});
+
 test("a row's delivery status from its packages: exception, returned, else the least advanced", () => {
   const cases: [TrackingStatus[], TrackingStatus][] = [
     [['delivered'], 'delivered'],

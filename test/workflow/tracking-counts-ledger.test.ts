@@ -3,7 +3,7 @@
  * on the real PostgreSQL without Temporal or UPS: after every change (the seed, looks that move a package, keep
  * it, fail; rows and batches deleted; the same page stored twice at once) they equal a count of the lines; the
  * summary's next due time and its due packages counted up to a page; the migration counts the batches tracked
- * before it.
+ * before it. And the wait each look chose, read back with the due packages: what a long exception backs off from.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,13 +13,19 @@ import path from 'node:path';
 import type pg from 'pg';
 import { openPool } from '../../db/pool';
 import {
+  duePackages,
   recountTracking,
   seedTracking,
   storeLooks,
   trackingSummary,
   type PackageLook,
 } from '../../db/ledger/tracking';
-import { emptyTrackingCounts, TRACKING_STATUSES, type TrackingStatus } from '../../domain/tracking';
+import {
+  emptyTrackingCounts,
+  nextCheckAfterMs,
+  TRACKING_STATUSES,
+  type TrackingStatus,
+} from '../../domain/tracking';
 
 let pool: pg.Pool;
 before(async () => {
@@ -211,4 +217,46 @@ test('the migration counts the batches tracked before it (and may run again)', a
         AND tgname LIKE 'tracking_counts_%'`,
   );
   assert.equal(rows[0]!.n, 4, 'each trigger once');
+});
+
+test("each look's wait is read back with the due packages: a package left in exception backs off to a day", async () => {
+  const hour = 3_600_000;
+  const { batchId, packages } = await trackedBatch([1, 1], [], 0);
+  const [stuck, moving] = packages as [string, string];
+  const chosen: Record<string, number[]> = { [stuck]: [], [moving]: [] };
+  for (let look = 1; look <= 6; look++) {
+    const due = await duePackages(pool, batchId, 10);
+    assert.deepEqual(
+      due.map((p) => [p.trackingNumber, p.lastWaitMs]),
+      packages.map((n) => [n, chosen[n]!.at(-1)]),
+      `look ${look}: both due, each with the wait its last look chose (none before the first)`,
+    );
+    const looks = due.map((pkg): PackageLook => {
+      const status: TrackingStatus = pkg.trackingNumber === stuck ? 'exception' : 'in_transit';
+      const wait = nextCheckAfterMs(status, 4 * hour, pkg)!;
+      chosen[pkg.trackingNumber]!.push(wait);
+      return {
+        trackingNumber: pkg.trackingNumber,
+        reading: { status, description: status },
+        nextCheckAfterMs: wait,
+      };
+    });
+    await storeLooks(pool, batchId, looks);
+    assert.deepEqual(await duePackages(pool, batchId, 10), [], 'nothing due until the waits pass');
+    // The waits pass: both times moved back together, so the wait between them is kept.
+    await pool.query(
+      `UPDATE package_tracking SET checked_at = checked_at - (next_check_at - now() + interval '1 second'),
+              next_check_at = now() - interval '1 second'
+        WHERE batch_id = $1`,
+      [batchId],
+    );
+  }
+  assert.deepEqual(
+    chosen[stuck],
+    [2, 4, 8, 16, 24, 24].map((h) => h * hour),
+  );
+  assert.deepEqual(
+    chosen[moving],
+    Array.from({ length: 6 }, () => 4 * hour),
+  );
 });
