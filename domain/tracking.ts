@@ -176,4 +176,6 @@ export interface TrackingState {
   lastCheckAt?: string;
   nextCheckAt?: string;
   runs: number;
+  /** Why the delivery-status write-back (`writeBack.statusColumn`) stopped for this batch; tracking goes on. */
+  statusWriteBackError?: string;
 }

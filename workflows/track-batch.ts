@@ -89,6 +89,7 @@ export async function trackBatch(
     state.exceptions = page.counts.exception;
     state.lastCheckAt = new Date().toISOString();
     state.nextCheckAt = page.nextDueAt;
+    if (page.statusWriteBackError) state.statusWriteBackError = page.statusWriteBackError;
     show();
     if (!page.nextDueAt) return finish(state, 'done', show);
     let waitMs: number;

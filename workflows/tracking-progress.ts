@@ -12,6 +12,9 @@ export function trackingMarkdown(s: TrackingState): string {
           `**${s.exceptions} in exception**: \`shipbatch track ${s.batchId} --status exception\` lists them with UPS's words.`,
         ]
       : []),
+    ...(s.statusWriteBackError
+      ? [`status write-back stopped (the tracking goes on): ${s.statusWriteBackError}`]
+      : []),
     s.nextCheckAt
       ? `next look ${s.nextCheckAt} · tracking until ${s.deadline}`
       : `tracking until ${s.deadline}`,

@@ -8,7 +8,7 @@
 import { TRACKING_STATUSES, trackingWorkflowId, type TrackingStatus } from '../../domain/tracking';
 import type { BatchTracking, TrackedPackage } from '../tracking';
 import { ChunkedWriter, type Io } from './io';
-import { csvLine, jsonArrayEnd, jsonArrayItem, table, TableLayout } from './output';
+import { clean, csvLine, jsonArrayEnd, jsonArrayItem, table, TableLayout } from './output';
 import { withClient } from './sessions';
 
 export interface TrackFlags {
@@ -92,6 +92,8 @@ export function trackingLines(t: BatchTracking): string[] {
   if (t.nextCheckAt) lines.push(`  next look   ${t.nextCheckAt}`);
   lines.push(`  ${t.phase === 'tracking' ? 'until     ' : 'ended     '}  ${t.deadline}`);
   lines.push(`  from        ${sourceText(t)}`);
+  if (t.statusWriteBackError)
+    lines.push(`  write-back  stopped (tracking goes on): ${clean(t.statusWriteBackError)}`);
   lines.push('');
   lines.push(
     table(

@@ -87,6 +87,16 @@ test('the summary: packages, phase, exceptions with the command listing them, lo
   });
   assert.match(stopped.join('\n'), /stopped \(terminated\) before every package was final/);
   assert.match(stopped.join('\n'), /the ledger \(tracking-batch-t is terminated\)/);
+  assert.doesNotMatch(text, /write-back/);
+  const writeBackStopped = trackingLines({
+    ...STATE,
+    statusWriteBackError: 'status write-back to orders.delivery: unknown column\n\u001b[31m"delivery"',
+  }).join('\n');
+  assert.match(
+    writeBackStopped,
+    /write-back {2}stopped \(tracking goes on\): status write-back to orders\.delivery: unknown column +\[31m"delivery"/,
+    'said once, control characters neutralised',
+  );
 });
 
 test('the CSV: its header, one line per package, formula triggers and quotes neutralised', () => {

@@ -203,6 +203,7 @@ test('a status column that is not there: tracking goes to its end, the problem k
       'every page says it, from the first',
     );
     assert.ok(pages.every((p) => !p.statusesWritten));
+    assert.equal(end.statusWriteBackError, problem, 'the tracking workflow says it (query, Web UI)');
     const source = await sourceColumns(table, null);
     for (const r of await ledgerRows(batchId)) {
       assert.equal(r.delivery_status_written, null);
