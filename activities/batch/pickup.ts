@@ -128,6 +128,7 @@ export async function schedulePickup(
   pool: pg.Pool,
   ups: UpsClient,
   args: { batchId: string },
+  signal: AbortSignal = Context.current().cancellationSignal,
 ): Promise<PickupStatus | undefined> {
   const batch = await getBatch(pool, args.batchId);
   const option = batch?.input.options.pickup;
@@ -146,7 +147,6 @@ export async function schedulePickup(
   });
   const request = pickupRequestOf(shipper, rec, load);
   const told = { quantity: request.quantity, weight: request.weightLbs };
-  const signal = Context.current().cancellationSignal;
   if (!request.phone) {
     await markPickupFailed(pool, args.batchId, 'the shipper has no Phone.Number: UPS needs one for a pickup');
     return statusOf(pool, (await getPickup(pool, args.batchId))!);
@@ -205,8 +205,20 @@ export async function cancelPickup(
   pool: pg.Pool,
   ups: UpsClient,
   args: { batchId: string },
+  signal: AbortSignal = Context.current().cancellationSignal,
 ): Promise<{ pickup?: PickupStatus; problem?: string }> {
-  const before = await getPickup(pool, args.batchId);
+  let before = await getPickup(pool, args.batchId);
+  if (before?.state === 'pending' && before.requestsSent > 0) {
+    // A request may have reached UPS without its answer: a pickup made then would be left behind.
+    const batch = (await getBatch(pool, args.batchId))!;
+    const request = pickupRequestOf(batch.input.shipper, before, { packages: 1, weightLbs: '0.1' });
+    const found = await findAtUps(pool, ups, before, request, signal);
+    if (found) {
+      // Found only to cancel it: what UPS was told is not known here.
+      await markPickupScheduled(pool, args.batchId, { prn: found, reconciled: true });
+      before = (await getPickup(pool, args.batchId))!;
+    }
+  }
   if (!before || !['scheduled', 'released'].includes(before.state) || !before.prn) {
     return before ? { pickup: await statusOf(pool, before) } : {};
   }
@@ -217,12 +229,12 @@ export async function cancelPickup(
   }
   let problem: string | undefined;
   try {
-    await ups.cancelPickup(before.prn, Context.current().cancellationSignal);
-    await markPickupCancelled(pool, args.batchId);
+    await ups.cancelPickup(before.prn, signal);
+    await markPickupCancelled(pool, args.batchId, before.prn);
   } catch (err) {
     if (!(err instanceof UpsError) || err.errorClass !== 'definitive') throw err;
     if (err.category === 'already_cancelled' || err.category === 'not_found') {
-      await markPickupCancelled(pool, args.batchId);
+      await markPickupCancelled(pool, args.batchId, before.prn);
     } else {
       problem = `pickup ${before.prn} not cancelled: ${reason(err)}`;
       await notePickupError(pool, args.batchId, problem);

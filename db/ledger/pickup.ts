@@ -141,8 +141,8 @@ export async function markPickupScheduled(
   batchId: string,
   r: {
     prn: string;
-    quantity: number;
-    weight: string;
+    quantity?: number;
+    weight?: string;
     costCents?: number;
     currency?: string;
     reconciled: boolean;
@@ -152,7 +152,15 @@ export async function markPickupScheduled(
     `UPDATE batch_pickups SET state = 'scheduled', prn = $2, quantity = $3, weight = $4, cost_cents = $5,
             currency = $6, reconciled = $7, last_error = NULL, scheduled_at = now(), updated_at = now()
       WHERE batch_id = $1 AND state = 'pending'`,
-    [batchId, r.prn, r.quantity, r.weight, r.costCents ?? null, r.currency ?? null, r.reconciled],
+    [
+      batchId,
+      r.prn,
+      r.quantity ?? null,
+      r.weight ?? null,
+      r.costCents ?? null,
+      r.currency ?? null,
+      r.reconciled,
+    ],
   );
 }
 
@@ -222,11 +230,12 @@ export async function releasePickup(
 }
 
 /** Cancelled at UPS (or UPS said it was cancelled already). */
-export async function markPickupCancelled(db: Db, batchId: string): Promise<void> {
+export async function markPickupCancelled(db: Db, batchId: string, prn: string): Promise<void> {
+  // The batches that let go of the PRN before this one (`released`) lose it too: it is gone at UPS.
   await db.query(
     `UPDATE batch_pickups SET state = 'cancelled', cancelled_at = now(), updated_at = now()
-      WHERE batch_id = $1 AND state IN ('released', 'scheduled')`,
-    [batchId],
+      WHERE (batch_id = $1 AND state IN ('released', 'scheduled')) OR (prn = $2 AND state = 'released')`,
+    [batchId, prn],
   );
 }
 

@@ -22,16 +22,19 @@ export async function schedulePickup(run: BatchRun): Promise<void> {
   run.showProgress();
 }
 
-/** A batch cancelled with void lets go of its pickup (kept while another batch holds the same PRN). */
+/**
+ * A batch cancelled with void lets go of its pickup (kept while another batch holds the same PRN). Asked even
+ * when no schedule answered (UPS down): a request whose answer was lost may have made one.
+ */
 export async function cancelPickup(run: BatchRun): Promise<void> {
   const s = run.state;
-  if (!run.opts.pickup || !s.pickup) return;
+  if (!run.opts.pickup) return;
   try {
     const r = await pickups.cancelPickup({ batchId: run.batchId });
     if (r.pickup) s.pickup = r.pickup;
     if (r.problem) s.refuse('cancel', r.problem);
   } catch (err) {
     // UPS did not answer: the batch still closes cancelled; the pickup stays as the status shows it.
-    s.refuse('cancel', `pickup ${s.pickup.prn ?? ''} not cancelled: ${failureMessage(err)}`);
+    s.refuse('cancel', `pickup ${s.pickup?.prn ?? ''} not cancelled: ${failureMessage(err)}`);
   }
 }
