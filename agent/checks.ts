@@ -108,7 +108,12 @@ export function preflightOptionsOf(
 
 /** The after-the-label arguments of `batch_preview`, each already checked on its own by the tool's schema. */
 export interface AfterLabelArgs {
-  pickup?: { ready_time: string; close_time: string; date?: string | undefined };
+  pickup?: {
+    ready_time: string;
+    close_time: string;
+    date?: string | undefined;
+    time_zone?: string | undefined;
+  };
   track_for?: string;
   track_every?: string;
 }
@@ -118,8 +123,10 @@ const PICKUP_ARGS: Record<string, string> = {
   readyTime: 'ready_time',
   closeTime: 'close_time',
   date: 'date',
+  timeZone: 'time_zone',
 };
-const pickupWords = (text: string) => text.replace(/\b(readyTime|closeTime)\b/g, (w) => PICKUP_ARGS[w]!);
+const pickupWords = (text: string) =>
+  text.replace(/\b(readyTime|closeTime|timeZone)\b/g, (w) => PICKUP_ARGS[w]!);
 
 /**
  * The batch options of the after-the-label arguments (only those given: the others keep the batch's defaults,
@@ -139,11 +146,12 @@ export function afterLabelOptionsOf(
   }
   let pickup: BatchOptions['pickup'];
   if (args.pickup !== undefined) {
-    const { ready_time, close_time, date } = args.pickup;
+    const { ready_time, close_time, date, time_zone } = args.pickup;
     const r = PickupOptionSchema.safeParse({
       readyTime: ready_time,
       closeTime: close_time,
       ...(date !== undefined ? { date } : {}),
+      ...(time_zone !== undefined ? { timeZone: time_zone } : {}),
     });
     if (!r.success) {
       throw new ToolError(

@@ -21,6 +21,16 @@ const PickupDateSchema = z
     },
   );
 
+/** Whether `tz` is an IANA time zone this runtime knows (America/Chicago, Europe/Berlin, UTC). */
+export function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The shortest ready..close window shipbatch asks UPS for (UPS needs lead time; it refuses shorter ones). */
 export const MIN_PICKUP_WINDOW_MINUTES = 60;
 
@@ -31,14 +41,20 @@ export function minutesOfDay(hhmm: string): number {
 }
 
 /**
- * The batch option `pickup`: when the packages are ready and the place closes; `date` defaults to the day the
- * batch's shipping ends (the next weekday once today's close time has passed).
+ * The batch option `pickup`: when the packages are ready and the place closes, in the pickup place's time (UPS
+ * reads the times so), `timeZone` saying where that is (default UTC; the CLI passes the operator's); `date`
+ * defaults to the day the batch's shipping ends there (the next weekday once today's close is under an hour away).
  */
 export const PickupOptionSchema = z
   .object({
     date: PickupDateSchema.optional(),
     readyTime: TimeOfDaySchema,
     closeTime: TimeOfDaySchema,
+    timeZone: z
+      .string()
+      .max(64)
+      .refine(isTimeZone, { error: 'timeZone must be an IANA time zone such as America/Chicago or UTC' })
+      .optional(),
   })
   .strict()
   .refine((p) => minutesOfDay(p.closeTime) - minutesOfDay(p.readyTime) >= MIN_PICKUP_WINDOW_MINUTES, {
@@ -60,6 +76,8 @@ export interface PickupQuote {
   date: string;
   readyTime: string;
   closeTime: string;
+  /** The pickup place's time zone, when the option named one (else UTC). */
+  timeZone?: string;
   /** UPS's charge for the pickup (rate_pickup), when UPS answered. */
   costCents?: number;
   currency?: string;
@@ -73,6 +91,8 @@ export interface PickupStatus {
   date: string;
   readyTime: string;
   closeTime: string;
+  /** The pickup place's time zone, when not UTC. */
+  timeZone?: string;
   /** UPS's Pickup Request Number. */
   prn?: string;
   /** Packages and total weight told to UPS (UPS takes at most 999 pieces per request). */
@@ -95,15 +115,34 @@ export function upsTime(hhmm: string): string {
   return hhmm.replace(':', '');
 }
 
+/** Lead time UPS needs before a pickup's close: a default date never asks for less. */
+export const PICKUP_LEAD_MINUTES = 60;
+
 /**
- * The pickup date when the option names none: today (in the clock's UTC date) if its close time is still
- * ahead, else the next weekday. UPS picks up Monday to Friday.
+ * The pickup date when the option names none, in the pickup place's time zone: today if its close time is at
+ * least {@link PICKUP_LEAD_MINUTES} ahead and today is a weekday, else the next weekday (UPS picks up Monday to
+ * Friday).
  */
-export function defaultPickupDate(now: Date, closeTime: string): string {
-  const day = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
-  const closesAt = day.getTime() + minutesOfDay(closeTime) * 60_000;
+export function defaultPickupDate(now: Date, closeTime: string, timeZone = 'UTC'): string {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    })
+      .formatToParts(now)
+      .map((p) => [p.type, p.value]),
+  );
+  const day = new Date(Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day)));
+  const minutesNow = Number(parts.hour) * 60 + Number(parts.minute);
   const weekday = (d: Date) => d.getUTCDay() !== 0 && d.getUTCDay() !== 6;
-  if (now.getTime() < closesAt && weekday(day)) return day.toISOString().slice(0, 10);
+  if (minutesNow + PICKUP_LEAD_MINUTES <= minutesOfDay(closeTime) && weekday(day)) {
+    return day.toISOString().slice(0, 10);
+  }
   do day.setUTCDate(day.getUTCDate() + 1);
   while (!weekday(day));
   return day.toISOString().slice(0, 10);

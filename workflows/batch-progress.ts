@@ -69,22 +69,27 @@ function preflightOutcomes(s: BatchState): string[] {
   return out;
 }
 
+/** UPS's words as plain text in markdown: no markup, links or line breaks of theirs. */
+const plain = (text: string) => text.replace(/[\\`*_[\]()#<>|!~\r\n]/g, ' ').slice(0, 300);
+
 /** The pickup: before approval its charge, afterwards UPS's answer (PRN, or why there is none). */
 function pickupMarkdown(s: BatchState): string[] {
+  const window = (w: { date: string; readyTime: string; closeTime: string; timeZone?: string }) =>
+    `pickup ${w.date} ${w.readyTime}–${w.closeTime}${w.timeZone ? ` ${w.timeZone}` : ''}`;
   const p = s.pickup;
-  if (!p) {
-    const q = s.phase === 'awaiting_approval' ? s.preview?.pickup : undefined;
-    if (!q) return [];
-    const charge =
-      q.costCents === undefined
-        ? `no charge from UPS (${q.error ?? 'unknown'})`
-        : `${formatCents(q.costCents)} ${q.currency ?? s.currency}`;
-    return [`pickup ${q.date} ${q.readyTime}–${q.closeTime}: ${charge}`];
+  if (p) {
+    const what = p.prn ? `${p.state}, PRN ${p.prn}` : p.state;
+    const shared = p.sharedWith?.length ? ` · shared with ${p.sharedWith.join(', ')}` : '';
+    const error = p.error ? ` · ${plain(p.error)}` : '';
+    return [`${window(p)}: ${what}${shared}${error}`];
   }
-  const what = p.prn ? `${p.state}, PRN ${p.prn}` : p.state;
-  const shared = p.sharedWith?.length ? ` · shared with ${p.sharedWith.join(', ')}` : '';
-  const error = p.error ? ` · ${p.error}` : '';
-  return [`pickup ${p.date} ${p.readyTime}–${p.closeTime}: ${what}${shared}${error}`];
+  const q = s.phase === 'awaiting_approval' ? s.preview?.pickup : undefined;
+  if (!q) return [];
+  const charge =
+    q.costCents === undefined
+      ? `no charge from UPS (${plain(q.error ?? 'unknown')})`
+      : `${formatCents(q.costCents)} ${q.currency ?? s.currency}`;
+  return [`${window(q)}: ${charge}`];
 }
 
 /** A payload as inline code (JSON has no backticks: it cannot close the span). */

@@ -22,22 +22,28 @@ import {
 import { getBatch } from '../../db/ledger/batches';
 import {
   getPickup,
+  keepPickup,
+  letGoOfPending,
   markPickupCancelled,
   markPickupFailed,
   markPickupScheduled,
   notePickupError,
+  movePickupDate,
   notePickupRequestSent,
   openPickup,
   otherAddressPrns,
   packagesOf,
   pickupSharers,
   pickupStatusOf,
+  prnLetGo,
+  recordSeenBefore,
   releasePickup,
+  reopenPickup,
   type PickupRecord,
 } from '../../db/ledger/pickup';
-import type { UpsClient } from '../ups/client';
 import { UpsError } from '../ups/errors';
-import type { PickupRequest } from '../ups/pickup';
+import { SendWithheld, type UpsClient } from '../ups/client';
+import type { PickupCharge, PickupRequest } from '../ups/pickup';
 
 /** UPS takes at most 999 pieces in one pickup request (PickupPiece.Quantity); the driver takes them all. */
 export const MAX_PICKUP_PIECES = 999;
@@ -82,7 +88,8 @@ export function pickupRequestOf(
     accountNumber: shipper.ShipperNumber,
     quantity: Math.min(Math.max(load.packages, 1), MAX_PICKUP_PIECES),
     weightLbs: load.weightLbs,
-    serviceCode: (load.serviceCode ?? '03').padStart(3, '0'),
+    // PickupPiece.ServiceCode is the shipment's service in three digits (03 → 003); the tool's default else.
+    serviceCode: /^\d{1,3}$/.test(load.serviceCode ?? '') ? load.serviceCode!.padStart(3, '0') : '001',
     residential: false,
   };
 }
@@ -99,8 +106,16 @@ export async function quotePickup(
   option: PickupOption,
   signal?: AbortSignal,
 ): Promise<PickupQuote> {
-  const when = { ...option, date: option.date ?? defaultPickupDate(new Date(), option.closeTime) };
-  const quote: PickupQuote = { date: when.date, readyTime: when.readyTime, closeTime: when.closeTime };
+  const when = {
+    ...option,
+    date: option.date ?? defaultPickupDate(new Date(), option.closeTime, option.timeZone ?? 'UTC'),
+  };
+  const quote: PickupQuote = {
+    date: when.date,
+    readyTime: when.readyTime,
+    closeTime: when.closeTime,
+    ...(option.timeZone ? { timeZone: option.timeZone } : {}),
+  };
   try {
     const load = await packagesOf(pool, batchId, ['pending', 'in_flight', 'shipped']);
     const charge = await ups.ratePickup(pickupRequestOf(shipper, when, load), signal);
@@ -130,70 +145,136 @@ export async function schedulePickup(
   args: { batchId: string },
   signal: AbortSignal = Context.current().cancellationSignal,
 ): Promise<PickupStatus | undefined> {
-  const batch = await getBatch(pool, args.batchId);
+  const { batchId } = args;
+  const batch = await getBatch(pool, batchId);
   const option = batch?.input.options.pickup;
   if (!batch || !option) return undefined;
-  const existing = await getPickup(pool, args.batchId);
+  const existing = await getPickup(pool, batchId);
   if (existing && existing.state !== 'pending') return statusOf(pool, existing);
-  const load = await packagesOf(pool, args.batchId, ['shipped']);
+  const load = await packagesOf(pool, batchId, ['shipped']);
   if (load.packages === 0) return undefined;
   const shipper = batch.input.shipper;
-  const rec = await openPickup(pool, args.batchId, {
-    date: option.date ?? defaultPickupDate(new Date(), option.closeTime),
+  const timeZone = option.timeZone ?? 'UTC';
+  const today = () => defaultPickupDate(new Date(), option.closeTime, timeZone);
+  let rec = await openPickup(pool, batchId, {
+    date: option.date ?? today(),
     readyTime: option.readyTime,
     closeTime: option.closeTime,
     addressKey: pickupAddressKey(shipper),
     account: shipper.ShipperNumber,
+    timeZone,
   });
+  if (!shipper.Phone?.Number) {
+    await markPickupFailed(pool, batchId, 'the shipper has no Phone.Number: UPS needs one for a pickup');
+    return statusOf(pool, (await getPickup(pool, batchId))!);
+  }
+  // A request may have reached UPS (a lost answer, a killed worker): its pickup is taken, not asked for again.
+  // Looking fails → thrown and retried, never "failed": the pickup may exist.
+  const found = rec.requestsSent > 0 ? await findAtUps(pool, ups, rec, signal) : undefined;
+  if (found) {
+    await markPickupScheduled(pool, batchId, { prn: found, ...told(shipper, rec, load), reconciled: true });
+    return statusOf(pool, (await getPickup(pool, batchId))!);
+  }
+  // Nothing at UPS: a default date whose day is over (the batch waited) moves to the next one.
+  if (!option.date && rec.date !== today()) {
+    await movePickupDate(pool, batchId, today());
+    rec = (await getPickup(pool, batchId))!;
+  }
+  if (!rec.seenBefore) {
+    // What the account had pending on the date before this batch asked: never mistaken for its own later.
+    const before = await ups.pendingPickups(rec.account, signal);
+    const seen = before.filter((p) => p.date === upsDate(rec.date)).map((p) => p.prn);
+    await recordSeenBefore(pool, batchId, seen);
+    rec = { ...rec, seenBefore: seen };
+  }
   const request = pickupRequestOf(shipper, rec, load);
-  const told = { quantity: request.quantity, weight: request.weightLbs };
-  if (!request.phone) {
-    await markPickupFailed(pool, args.batchId, 'the shipper has no Phone.Number: UPS needs one for a pickup');
-    return statusOf(pool, (await getPickup(pool, args.batchId))!);
-  }
+  let made: { prn: string; charge?: PickupCharge };
   try {
-    const found = rec.requestsSent > 0 ? await findAtUps(pool, ups, rec, request, signal) : undefined;
-    if (found) {
-      await markPickupScheduled(pool, args.batchId, { prn: found, ...told, reconciled: true });
-    } else {
-      const made = await ups.schedulePickup(request, signal, () => notePickupRequestSent(pool, args.batchId));
-      await markPickupScheduled(pool, args.batchId, {
-        prn: made.prn,
-        ...told,
-        costCents: made.charge?.cents,
-        currency: made.charge?.currency,
-        reconciled: false,
-      });
-    }
+    made = await ups.schedulePickup(request, signal, async () => {
+      if (!(await notePickupRequestSent(pool, batchId))) {
+        throw new SendWithheld('the pickup is no longer pending (the batch let go of it)');
+      }
+    });
   } catch (err) {
+    if (err instanceof SendWithheld) return statusOf(pool, (await getPickup(pool, batchId))!);
     if (err instanceof UpsError && err.errorClass === 'definitive' && err.category !== 'auth') {
-      await markPickupFailed(pool, args.batchId, reason(err));
-    } else {
-      await notePickupError(pool, args.batchId, reason(err));
-      throw err;
+      await markPickupFailed(pool, batchId, reason(err));
+      return statusOf(pool, (await getPickup(pool, batchId))!);
+    }
+    await notePickupError(pool, batchId, reason(err));
+    throw err;
+  }
+  const stored = await markPickupScheduled(pool, batchId, {
+    prn: made.prn,
+    ...told(shipper, rec, load),
+    costCents: made.charge?.cents,
+    currency: made.charge?.currency,
+    reconciled: false,
+  });
+  if (!stored) {
+    // The batch let go of its pickup while this request was out (cancelled with void): UPS made one nobody
+    // here needs. Cancelled like the batch's own, unless another batch holds the PRN.
+    await letGoOfUnwanted(pool, ups, batchId, made.prn, signal);
+  } else if (await prnLetGo(pool, made.prn, batchId)) {
+    // UPS merged the request into a PRN another batch let go of: still there, or cancelled under us?
+    const pending = await ups.pendingPickups(rec.account, signal);
+    if (!pending.some((p) => p.prn === made.prn)) {
+      await reopenPickup(pool, batchId, `PRN ${made.prn} was cancelled by another batch: asking again`);
+      throw new Error(`pickup ${made.prn} was cancelled at UPS by another batch; asking again`);
     }
   }
-  return statusOf(pool, (await getPickup(pool, args.batchId))!);
+  return statusOf(pool, (await getPickup(pool, batchId))!);
+}
+
+/** What UPS is told about the load (for the ledger and `status`). */
+function told(shipper: Shipper, rec: PickupRecord, load: Parameters<typeof pickupRequestOf>[2]) {
+  const r = pickupRequestOf(shipper, rec, load);
+  return { quantity: r.quantity, weight: r.weightLbs };
+}
+
+/** A pickup UPS made for a batch that no longer wants one: cancelled unless another batch holds its PRN. */
+async function letGoOfUnwanted(
+  pool: pg.Pool,
+  ups: UpsClient,
+  batchId: string,
+  prn: string,
+  signal: AbortSignal,
+): Promise<void> {
+  if ((await pickupSharers(pool, prn, batchId)).length > 0) return;
+  await ups.cancelPickup(prn, signal).catch(async (err: unknown) => {
+    if (err instanceof UpsError && ['already_cancelled', 'not_found'].includes(err.category)) return;
+    await notePickupError(
+      pool,
+      batchId,
+      `pickup ${prn} made after the cancel, not cancelled: ${reason(err)}`,
+    );
+  });
 }
 
 /**
  * A request may have reached UPS: its pickup among the account's pending ones — the batch's date, its contact,
- * and not a PRN the ledger knows for another address. UPS's status carries no address, so that is the key.
+ * not one the account had before the batch's first request, not a PRN the ledger knows for another address.
+ * UPS's status carries no address, so that is the key.
  */
 async function findAtUps(
   pool: pg.Pool,
   ups: UpsClient,
   rec: PickupRecord,
-  request: PickupRequest,
   signal: AbortSignal,
 ): Promise<string | undefined> {
+  const batch = (await getBatch(pool, rec.batchId))!;
+  const contact = norm(
+    pickupRequestOf(batch.input.shipper, rec, { packages: 1, weightLbs: '0.1' }).contactName,
+  );
   const pending = await ups.pendingPickups(rec.account, signal);
   const others = await otherAddressPrns(pool, rec);
+  const seen = new Set(rec.seenBefore ?? []);
   return pending.find(
     (p) =>
-      p.date === request.pickupDate &&
+      p.date === upsDate(rec.date) &&
       !others.has(p.prn) &&
-      (p.contactName === undefined || norm(p.contactName) === norm(request.contactName)),
+      !seen.has(p.prn) &&
+      (p.contactName === undefined || norm(p.contactName) === contact),
   )?.prn;
 }
 
@@ -207,39 +288,45 @@ export async function cancelPickup(
   args: { batchId: string },
   signal: AbortSignal = Context.current().cancellationSignal,
 ): Promise<{ pickup?: PickupStatus; problem?: string }> {
-  let before = await getPickup(pool, args.batchId);
-  if (before?.state === 'pending' && before.requestsSent > 0) {
-    // A request may have reached UPS without its answer: a pickup made then would be left behind.
-    const batch = (await getBatch(pool, args.batchId))!;
-    const request = pickupRequestOf(batch.input.shipper, before, { packages: 1, weightLbs: '0.1' });
-    const found = await findAtUps(pool, ups, before, request, signal);
-    if (found) {
-      // Found only to cancel it: what UPS was told is not known here.
-      await markPickupScheduled(pool, args.batchId, { prn: found, reconciled: true });
-      before = (await getPickup(pool, args.batchId))!;
+  const { batchId } = args;
+  let before = await getPickup(pool, batchId);
+  if (!before) return {};
+  if (before.state === 'pending') {
+    // A request may have reached UPS without its answer: a pickup made then is found and cancelled below.
+    const found = before.requestsSent > 0 ? await findAtUps(pool, ups, before, signal) : undefined;
+    if (!found) {
+      // Nothing at UPS: let go here. A request still on its way finds the pickup no longer pending and cancels
+      // what UPS made (schedulePickup); one not sent yet is withheld by its hook.
+      await letGoOfPending(pool, batchId);
+      return { pickup: await statusOf(pool, (await getPickup(pool, batchId))!) };
     }
+    // Found only to cancel it: what UPS was told is not known here.
+    await markPickupScheduled(pool, batchId, { prn: found, reconciled: true });
+    before = (await getPickup(pool, batchId))!;
   }
-  if (!before || !['scheduled', 'released'].includes(before.state) || !before.prn) {
-    return before ? { pickup: await statusOf(pool, before) } : {};
+  if (!['scheduled', 'released'].includes(before.state) || !before.prn) {
+    return { pickup: await statusOf(pool, before) };
   }
-  const { stillHeldBy } = await releasePickup(pool, args.batchId);
+  const prn = before.prn;
+  const { stillHeldBy } = await releasePickup(pool, batchId);
   if (stillHeldBy.length > 0) {
-    const after = (await getPickup(pool, args.batchId))!;
+    const after = (await getPickup(pool, batchId))!;
     return { pickup: { ...pickupStatusOf(after), sharedWith: stillHeldBy } };
   }
   let problem: string | undefined;
   try {
-    await ups.cancelPickup(before.prn, signal);
-    await markPickupCancelled(pool, args.batchId, before.prn);
+    await ups.cancelPickup(prn, signal);
+    await markPickupCancelled(pool, batchId, prn);
   } catch (err) {
-    if (!(err instanceof UpsError) || err.errorClass !== 'definitive') throw err;
-    if (err.category === 'already_cancelled' || err.category === 'not_found') {
-      await markPickupCancelled(pool, args.batchId, before.prn);
+    if (err instanceof UpsError && ['already_cancelled', 'not_found'].includes(err.category)) {
+      await markPickupCancelled(pool, batchId, prn);
     } else {
-      problem = `pickup ${before.prn} not cancelled: ${reason(err)}`;
-      await notePickupError(pool, args.batchId, problem);
+      // Not cancelled at UPS: the pickup is still there and still this batch's (a retry lets go again).
+      problem = `pickup ${prn} not cancelled: ${reason(err)}`;
+      await keepPickup(pool, batchId, problem);
+      if (!(err instanceof UpsError) || err.errorClass !== 'definitive') throw err;
     }
   }
-  const after = (await getPickup(pool, args.batchId))!;
+  const after = (await getPickup(pool, batchId))!;
   return { pickup: pickupStatusOf(after), ...(problem ? { problem } : {}) };
 }

@@ -91,7 +91,7 @@ function chargeOf(result: unknown): PickupCharge | undefined {
   if (!isObj(result) || result.GrandTotalOfAllCharge === undefined) return undefined;
   return {
     cents: parseCents(text(result.GrandTotalOfAllCharge)),
-    currency: text(result.CurrencyCode) || 'USD',
+    currency: /^[A-Z]{3}$/.test(text(result.CurrencyCode)) ? text(result.CurrencyCode) : 'USD',
   };
 }
 
@@ -115,14 +115,17 @@ export function readPickupCreation(body: unknown): { prn: string; charge?: Picku
 
 /** get_pickup_status's answer → the pending on-call pickups (one object or a list, as UPS sends either). */
 export function readPendingPickups(body: unknown): PendingPickup[] {
-  const response =
-    isObj(body) && isObj(body.PickupPendingStatusResponse) ? body.PickupPendingStatusResponse : undefined;
-  const raw = response?.PendingStatus;
+  // No status response at all is an answer not understood, never "no pickups" (the reconcile would then ask
+  // UPS again, or a cancel find nothing to cancel).
+  if (!isObj(body) || !isObj(body.PickupPendingStatusResponse)) {
+    throw new Error('get_pickup_status answered without PickupPendingStatusResponse');
+  }
+  const raw = body.PickupPendingStatusResponse.PendingStatus;
   const list = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
   return list.filter(isObj).flatMap((p) => {
     const prn = text(p.PRN).trim().toUpperCase();
     const date = text(p.ServiceDate).trim();
-    if (!prn || !/^\d{8}$/.test(date)) return [];
+    if (!/^[A-Z0-9]{1,11}$/.test(prn) || !/^\d{8}$/.test(date)) return [];
     if (p.PickupType !== undefined && text(p.PickupType) !== '01') return []; // on-call only
     return [{ prn, date, ...(p.ContactName ? { contactName: text(p.ContactName) } : {}) }];
   });

@@ -97,7 +97,10 @@ const PreviewArgs = z
           `When the pickup place closes, HH:MM (24 h), at least ${MIN_PICKUP_WINDOW_MINUTES} minutes after ready_time, e.g. 17:00.`,
         ),
         date: PickupOptionSchema.shape.date.describe(
-          'The pickup day, YYYY-MM-DD. Default: the day shipping ends (the next weekday once close_time has passed).',
+          'The pickup day, YYYY-MM-DD. Default: the day shipping ends (the next weekday once close_time is less than an hour away).',
+        ),
+        time_zone: PickupOptionSchema.shape.timeZone.describe(
+          "The pickup place's IANA time zone, e.g. America/Chicago (UPS reads the times there). Default: UTC.",
         ),
       })
       .strict()

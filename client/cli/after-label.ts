@@ -14,6 +14,7 @@ import {
   type BatchOptions,
 } from '../../domain/batch';
 import {
+  isTimeZone,
   PickupOptionSchema,
   type PickupOption,
   type PickupQuote,
@@ -27,6 +28,7 @@ export interface AfterLabelFlags {
   trackFor?: string;
   trackEvery?: string;
   pickup?: PickupOption;
+  pickupTimeZone?: string;
   writeBack?: string;
   writeBackStatus?: string;
 }
@@ -83,6 +85,22 @@ export function pickupArg(value: string): PickupOption {
   return r.data;
 }
 
+/** `--pickup-time-zone America/Chicago`: an IANA time zone. */
+export function timeZoneArg(value: string): string {
+  const tz = value.trim();
+  if (!isTimeZone(tz))
+    throw new InvalidArgumentError(
+      `--pickup-time-zone: ${JSON.stringify(value)} is not an IANA time zone such as America/Chicago or UTC`,
+    );
+  return tz;
+}
+
+/** The time zone of the machine the CLI runs on (what an operator's "09:00" means), UTC when unknown. */
+export function localTimeZone(): string {
+  const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return tz && isTimeZone(tz) ? tz : 'UTC';
+}
+
 /**
  * The batch options of the after-the-label flags (only those given: the others keep the schema's defaults),
  * the flags checked together first (a BatchInputError naming them, before anything is read or started):
@@ -113,6 +131,11 @@ export function afterLabelOptions(
       { fix: 'leave out --write-back-status, or give --track-for a duration such as 14d' },
     );
   }
+  if (f.pickupTimeZone !== undefined && f.pickup === undefined) {
+    throw new BatchInputError(`--pickup-time-zone ${f.pickupTimeZone} applies only with --pickup`, {
+      fix: 'add --pickup HH:MM-HH:MM, or leave out --pickup-time-zone',
+    });
+  }
   let writeBack: BatchOptions['writeBack'];
   if (f.writeBack !== undefined) {
     const r = BatchOptionsSchema.shape.writeBack.safeParse({
@@ -130,15 +153,18 @@ export function afterLabelOptions(
   return {
     ...(f.trackFor !== undefined ? { trackFor: f.trackFor } : {}),
     ...(f.trackEvery !== undefined ? { trackEvery: f.trackEvery } : {}),
-    ...(f.pickup !== undefined ? { pickup: f.pickup } : {}),
+    // The times are the pickup place's: this machine's time zone unless --pickup-time-zone says another.
+    ...(f.pickup !== undefined
+      ? { pickup: { ...f.pickup, timeZone: f.pickupTimeZone ?? f.pickup.timeZone ?? localTimeZone() } }
+      : {}),
     ...(writeBack !== undefined ? { writeBack } : {}),
   };
 }
 
 // ---------------------------------------------------------------- preview and status
 
-const pickupWindow = (p: { date: string; readyTime: string; closeTime: string }) =>
-  `${clean(p.date)} ${clean(p.readyTime)}-${clean(p.closeTime)}`;
+const pickupWindow = (p: { date: string; readyTime: string; closeTime: string; timeZone?: string }) =>
+  `${clean(p.date)} ${clean(p.readyTime)}-${clean(p.closeTime)}${p.timeZone ? ` ${clean(p.timeZone)}` : ''}`;
 
 /** The preview's pickup: `2026-12-08 09:00-17:00, UPS charge $7.45 (not in the total)`, or why no charge. */
 export function pickupQuoteText(q: PickupQuote, currency: string): string {

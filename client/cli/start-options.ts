@@ -4,7 +4,7 @@
  * `startCommand`.
  */
 import { MAX_TRANSIT_DAYS } from '../../domain/preflight';
-import { columnArg, durationArg, pickupArg } from './after-label';
+import { columnArg, durationArg, pickupArg, timeZoneArg } from './after-label';
 import { startCommand, type StartFlags } from './batch-commands';
 import type { CommandKit } from './command-kit';
 import { intArg, modeArg } from './inputs';
@@ -66,6 +66,11 @@ export function addStartCommand({ program, io, act, json, example }: CommandKit)
           '--pickup <window>',
           'one UPS pickup once shipping ends: HH:MM-HH:MM (ready to close, at least 60 minutes), @YYYY-MM-DD for a date (default: the day shipping ends); its charge is in the preview',
           pickupArg,
+        )
+        .option(
+          '--pickup-time-zone <tz>',
+          "the pickup place's IANA time zone, e.g. America/Chicago (default: this machine's)",
+          timeZoneArg,
         )
         .option(
           '--write-back <column>',

@@ -26,6 +26,10 @@ export interface PickupRecord {
   /** The PRN was found at UPS (get_pickup_status) after an answer was lost, not answered to a request. */
   reconciled: boolean;
   lastError?: string;
+  /** The account's pending pickups on the date before the first request (never taken for this batch's). */
+  seenBefore?: string[];
+  /** The pickup place's time zone (the option's; UTC when it named none). */
+  timeZone?: string;
 }
 
 interface PickupRow {
@@ -44,10 +48,13 @@ interface PickupRow {
   requests_sent: number;
   reconciled: boolean;
   last_error: string | null;
+  seen_before: string[] | null;
+  time_zone: string | null;
 }
 
 const COLUMNS = `batch_id, state, to_char(pickup_date, 'YYYY-MM-DD') AS pickup_date, ready_time, close_time,
-  address_key, account, quantity, weight, prn, cost_cents, currency, requests_sent, reconciled, last_error`;
+  address_key, account, quantity, weight, prn, cost_cents, currency, requests_sent, reconciled, last_error,
+  seen_before, time_zone`;
 
 function toRecord(r: PickupRow): PickupRecord {
   return {
@@ -66,6 +73,8 @@ function toRecord(r: PickupRow): PickupRecord {
     ...(r.cost_cents !== null ? { costCents: Number(r.cost_cents) } : {}),
     ...(r.currency !== null ? { currency: r.currency } : {}),
     ...(r.last_error !== null ? { lastError: r.last_error } : {}),
+    ...(r.seen_before !== null ? { seenBefore: r.seen_before } : {}),
+    ...(r.time_zone !== null ? { timeZone: r.time_zone } : {}),
   };
 }
 
@@ -84,12 +93,27 @@ export async function getPickup(db: Db, batchId: string): Promise<PickupRecord |
 export async function openPickup(
   db: Db,
   batchId: string,
-  init: { date: string; readyTime: string; closeTime: string; addressKey: string; account: string },
+  init: {
+    date: string;
+    readyTime: string;
+    closeTime: string;
+    addressKey: string;
+    account: string;
+    timeZone?: string;
+  },
 ): Promise<PickupRecord> {
   await db.query(
-    `INSERT INTO batch_pickups (batch_id, pickup_date, ready_time, close_time, address_key, account)
-       VALUES ($1, $2::date, $3, $4, $5, $6) ON CONFLICT (batch_id) DO NOTHING`,
-    [batchId, init.date, init.readyTime, init.closeTime, init.addressKey, init.account],
+    `INSERT INTO batch_pickups (batch_id, pickup_date, ready_time, close_time, address_key, account, time_zone)
+       VALUES ($1, $2::date, $3, $4, $5, $6, $7) ON CONFLICT (batch_id) DO NOTHING`,
+    [
+      batchId,
+      init.date,
+      init.readyTime,
+      init.closeTime,
+      init.addressKey,
+      init.account,
+      init.timeZone ?? null,
+    ],
   );
   return (await getPickup(db, batchId))!;
 }
@@ -127,12 +151,75 @@ export async function packagesOf(
   };
 }
 
-/** A schedule_pickup request is about to leave: from now on the pickup may exist at UPS. */
-export async function notePickupRequestSent(db: Db, batchId: string): Promise<void> {
-  await db.query(
-    `UPDATE batch_pickups SET requests_sent = requests_sent + 1, updated_at = now() WHERE batch_id = $1`,
+/**
+ * A schedule_pickup request is about to leave: from now on the pickup may exist at UPS. False when the pickup
+ * is no longer pending (a cancel let go of it, or another attempt settled it): the request must not leave.
+ */
+export async function notePickupRequestSent(db: Db, batchId: string): Promise<boolean> {
+  const res = await db.query(
+    `UPDATE batch_pickups SET requests_sent = requests_sent + 1, updated_at = now()
+      WHERE batch_id = $1 AND state = 'pending'`,
     [batchId],
   );
+  return (res.rowCount ?? 0) > 0;
+}
+
+/** The account's pending PRNs on the pickup's date before its first request (the reconcile never takes them). */
+export async function recordSeenBefore(db: Db, batchId: string, prns: readonly string[]): Promise<void> {
+  await db.query(`UPDATE batch_pickups SET seen_before = $2, updated_at = now() WHERE batch_id = $1`, [
+    batchId,
+    prns,
+  ]);
+}
+
+/** A default date whose day is over, nothing made at UPS: the next day (and a new look before the first request). */
+export async function movePickupDate(db: Db, batchId: string, date: string): Promise<void> {
+  await db.query(
+    `UPDATE batch_pickups SET pickup_date = $2::date, seen_before = NULL, updated_at = now()
+      WHERE batch_id = $1 AND state = 'pending'`,
+    [batchId, date],
+  );
+}
+
+/**
+ * A cancel found nothing at UPS: the batch lets go of its pending pickup (`cancelled`). A request of this batch
+ * still on its way then finds the pickup no longer pending; one not sent yet is withheld.
+ */
+export async function letGoOfPending(db: Db, batchId: string): Promise<void> {
+  await db.query(
+    `UPDATE batch_pickups SET state = 'cancelled', cancelled_at = now(), updated_at = now()
+      WHERE batch_id = $1 AND state = 'pending'`,
+    [batchId],
+  );
+}
+
+/** A PRN found cancelled at UPS under the batch (another batch let go of it): ask again. */
+export async function reopenPickup(db: Db, batchId: string, why: string): Promise<void> {
+  await db.query(
+    `UPDATE batch_pickups SET state = 'pending', prn = NULL, last_error = $2, scheduled_at = NULL,
+            updated_at = now()
+      WHERE batch_id = $1 AND state = 'scheduled'`,
+    [batchId, why.slice(0, 500)],
+  );
+}
+
+/** A cancel that did not happen at UPS: the pickup is still there, and still this batch's. */
+export async function keepPickup(db: Db, batchId: string, why: string): Promise<void> {
+  await db.query(
+    `UPDATE batch_pickups SET state = 'scheduled', last_error = $2, updated_at = now()
+      WHERE batch_id = $1 AND state = 'released'`,
+    [batchId, why.slice(0, 500)],
+  );
+}
+
+/** Whether another batch let go of this PRN (released or cancelled it): it may be gone at UPS. */
+export async function prnLetGo(db: Db, prn: string, exceptBatchId: string): Promise<boolean> {
+  const { rows } = await db.query(
+    `SELECT 1 FROM batch_pickups
+      WHERE prn = $1 AND batch_id <> $2 AND state IN ('released', 'cancelled') LIMIT 1`,
+    [prn, exceptBatchId],
+  );
+  return rows.length > 0;
 }
 
 /** UPS has the pickup: its PRN, what was told to UPS and (when rated) its charge. Only from pending. */
@@ -147,8 +234,8 @@ export async function markPickupScheduled(
     currency?: string;
     reconciled: boolean;
   },
-): Promise<void> {
-  await db.query(
+): Promise<boolean> {
+  const res = await db.query(
     `UPDATE batch_pickups SET state = 'scheduled', prn = $2, quantity = $3, weight = $4, cost_cents = $5,
             currency = $6, reconciled = $7, last_error = NULL, scheduled_at = now(), updated_at = now()
       WHERE batch_id = $1 AND state = 'pending'`,
@@ -162,6 +249,7 @@ export async function markPickupScheduled(
       r.reconciled,
     ],
   );
+  return (res.rowCount ?? 0) > 0;
 }
 
 /** UPS refused the pickup (a retry cannot help): `failed`, with UPS's words. */
@@ -203,29 +291,32 @@ export async function pickupSharers(db: Db, prn: string, exceptBatchId: string):
 
 /**
  * The batch no longer needs its pickup (cancelled with void): it lets go of the PRN (`released`) and learns
- * whether another batch still holds it. Under a lock on every row of the PRN, so of two batches letting go
- * at once the second sees the first already gone: the last one out cancels at UPS, none is left out.
+ * who may still hold it — batches scheduled with the same PRN, and batches whose request for the same address
+ * and date may be on its way (UPS would merge it into this PRN; a request is on its way for minutes, so a
+ * pending row untouched for 30 minutes is not one). Every such row is locked in one statement in
+ * batch order, so two batches letting go at once neither deadlock nor both stay: the last one out cancels.
  */
 export async function releasePickup(
   pool: pg.Pool,
   batchId: string,
 ): Promise<{ prn?: string; stillHeldBy: string[] }> {
   return inTransaction(pool, async (c) => {
-    const own = await c.query<{ prn: string | null }>(
-      `SELECT prn FROM batch_pickups WHERE batch_id = $1 AND state IN ('scheduled', 'released') FOR UPDATE`,
+    const { rows } = await c.query<{ batch_id: string; state: PickupState; prn: string | null }>(
+      `WITH own AS (SELECT prn, address_key, pickup_date FROM batch_pickups WHERE batch_id = $1)
+       SELECT p.batch_id, p.state, p.prn FROM batch_pickups p, own
+        WHERE p.batch_id = $1
+           OR (p.prn = own.prn AND p.state = 'scheduled')
+           OR (p.state = 'pending' AND p.requests_sent > 0 AND p.address_key = own.address_key
+               AND p.pickup_date = own.pickup_date AND p.updated_at > now() - interval '30 minutes')
+        ORDER BY p.batch_id FOR UPDATE OF p`,
       [batchId],
     );
-    const prn = own.rows[0]?.prn ?? undefined;
-    if (!prn) return { stillHeldBy: [] };
-    const held = await c.query<{ batch_id: string }>(
-      `SELECT batch_id FROM batch_pickups WHERE prn = $1 AND batch_id <> $2 AND state = 'scheduled'
-        ORDER BY batch_id FOR UPDATE`,
-      [prn, batchId],
-    );
+    const own = rows.find((r) => r.batch_id === batchId);
+    if (!own?.prn || !['scheduled', 'released'].includes(own.state)) return { stillHeldBy: [] };
     await c.query(`UPDATE batch_pickups SET state = 'released', updated_at = now() WHERE batch_id = $1`, [
       batchId,
     ]);
-    return { prn, stillHeldBy: held.rows.map((r) => r.batch_id) };
+    return { prn: own.prn, stillHeldBy: rows.filter((r) => r.batch_id !== batchId).map((r) => r.batch_id) };
   });
 }
 
@@ -251,6 +342,7 @@ export function pickupStatusOf(p: PickupRecord, sharedWith: string[] = []): Pick
     ...(p.weight ? { weight: p.weight } : {}),
     ...(p.costCents !== undefined ? { costCents: p.costCents } : {}),
     ...(p.currency ? { currency: p.currency } : {}),
+    ...(p.timeZone && p.timeZone !== 'UTC' ? { timeZone: p.timeZone } : {}),
     ...(sharedWith.length ? { sharedWith } : {}),
     ...(p.lastError ? { error: p.lastError } : {}),
   };

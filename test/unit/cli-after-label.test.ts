@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BatchOptionsSchema, emptyCounts, type BatchPreview, type BatchStatus } from '../../domain/batch';
 import type { PickupStatus } from '../../domain/pickup';
-import { afterLabelOptions, type AfterLabelFlags } from '../../client/cli/after-label';
+import { afterLabelOptions, localTimeZone, type AfterLabelFlags } from '../../client/cli/after-label';
 import { printPreview, printStatus, startOptions, type StartFlags } from '../../client/cli/batch-commands';
 import type { Io } from '../../client/cli/io';
 import { runCli } from '../../client/cli/main';
@@ -56,6 +56,8 @@ test('start: the after-the-label flags reach the batch options, and the schema k
       '2h',
       '--pickup',
       '09:00-17:00@2026-12-08',
+      '--pickup-time-zone',
+      'America/Chicago',
       '--write-back',
       'tracking',
       '--write-back-status',
@@ -68,7 +70,7 @@ test('start: the after-the-label flags reach the batch options, and the schema k
     service: 'template',
     trackFor: '30d',
     trackEvery: '2h',
-    pickup: { readyTime: '09:00', closeTime: '17:00', date: '2026-12-08' },
+    pickup: { readyTime: '09:00', closeTime: '17:00', date: '2026-12-08', timeZone: 'America/Chicago' },
     writeBack: { column: 'tracking', statusColumn: 'delivery_status' },
   });
   const parsed = BatchOptionsSchema.parse(options);
@@ -82,7 +84,12 @@ test('start: the after-the-label flags reach the batch options, and the schema k
     afterLabelOptions(
       await startFlags(['--pickup', ' 08:30-09:30 ', '--track-for', '0s', '--write-back', 'tracking']),
     ),
-    { trackFor: '0s', pickup: { readyTime: '08:30', closeTime: '09:30' }, writeBack: { column: 'tracking' } },
+    {
+      trackFor: '0s',
+      // Without --pickup-time-zone the times are this machine's.
+      pickup: { readyTime: '08:30', closeTime: '09:30', timeZone: localTimeZone() },
+      writeBack: { column: 'tracking' },
+    },
   );
   // None given: no key at all, so the schema's defaults (14d, 4h, no pickup, no write-back) stay.
   const none = startOptions(await startFlags([]));
@@ -114,6 +121,11 @@ test('bad after-the-label values exit 2 before anything is sent, naming the flag
     [['--pickup', '09:00-17:00@'], /--pickup takes HH:MM-HH:MM/],
     [['--pickup', '09:00-12:00-17:00'], /--pickup takes HH:MM-HH:MM/],
     [['--pickup', '09:00-17:00@2026-12-08@x'], /--pickup takes HH:MM-HH:MM/],
+    [
+      ['--pickup', '09:00-17:00', '--pickup-time-zone', 'Mars/Olympus'],
+      /--pickup-time-zone: "Mars\/Olympus" is not an IANA time zone/,
+    ],
+    [['--pickup-time-zone', 'UTC'], /--pickup-time-zone UTC applies only with --pickup/],
     [['--write-back', 'tracking; DROP TABLE t'], /--write-back: column must be a plain identifier/],
     [
       ['--write-back', 'tracking', '--write-back-status', 'a b'],

@@ -30,6 +30,15 @@ test('option pickup: times of day, a real date, a window of an hour; anything el
   assert.match(issues({ date: '20271201', readyTime: '09:00', closeTime: '17:00' }), /date such as/);
   assert.match(issues({ readyTime: '09:00', closeTime: '17:00', prn: 'X' }), /prn|Unrecognized/i);
   assert.match(issues({ readyTime: '09:00' }), /closeTime/);
+  assert.equal(issues({ readyTime: '09:00', closeTime: '17:00', timeZone: 'America/Chicago' }), 'ok');
+  assert.match(
+    issues({ readyTime: '09:00', closeTime: '17:00', timeZone: 'Mars/Olympus' }),
+    /IANA time zone/,
+  );
+  assert.match(
+    issues({ readyTime: '09:00', closeTime: '17:00', timeZone: 'x'.repeat(100) }),
+    /64|too big|at most/i,
+  );
 });
 
 test('a pickup needs the shipper’s phone: the batch input says so', () => {
@@ -53,10 +62,26 @@ test('malformed durations are refused with the format, never thrown (trackFor, t
   }
 });
 
-test('default pickup date: today before its close time on a weekday, else the next weekday', () => {
+test('default pickup date: today in the pickup place while its close is an hour or more away on a weekday, else the next weekday', () => {
   // 2026-12-07 is a Monday.
   assert.equal(defaultPickupDate(new Date('2026-12-07T08:00:00Z'), '17:00'), '2026-12-07');
   assert.equal(defaultPickupDate(new Date('2026-12-07T17:00:00Z'), '17:00'), '2026-12-08');
+  assert.equal(
+    defaultPickupDate(new Date('2026-12-07T16:01:00Z'), '17:00'),
+    '2026-12-08',
+    'less than the lead time left',
+  );
+  assert.equal(defaultPickupDate(new Date('2026-12-07T16:00:00Z'), '17:00'), '2026-12-07');
+  // Austin at 12:30 local (18:30 UTC): still today there; Los Angeles at 09:30 local too.
+  assert.equal(defaultPickupDate(new Date('2026-12-07T18:30:00Z'), '17:00', 'America/Chicago'), '2026-12-07');
+  assert.equal(
+    defaultPickupDate(new Date('2026-12-07T17:30:00Z'), '17:00', 'America/Los_Angeles'),
+    '2026-12-07',
+  );
+  // Tokyo on Tuesday 20:00 local (11:00 UTC): its close has passed, so Wednesday there.
+  assert.equal(defaultPickupDate(new Date('2026-12-08T11:00:00Z'), '17:00', 'Asia/Tokyo'), '2026-12-09');
+  // Sunday evening in Chicago is Monday in UTC: Monday (Chicago's next weekday).
+  assert.equal(defaultPickupDate(new Date('2026-12-07T02:00:00Z'), '17:00', 'America/Chicago'), '2026-12-07');
   assert.equal(
     defaultPickupDate(new Date('2026-12-11T18:00:00Z'), '17:00'),
     '2026-12-14',
@@ -131,7 +156,19 @@ test('UPS’s answers read: charges, PRNs, pending lists (one object or many; ju
     }),
     [{ prn: 'CD2', date: '20261209' }],
   );
-  assert.deepEqual(readPendingPickups({}), []);
+  assert.deepEqual(readPendingPickups({ PickupPendingStatusResponse: {} }), []);
+  // No status response at all is not "no pickups": the reconcile must not conclude anything from it.
+  assert.throws(() => readPendingPickups({}), /without PickupPendingStatusResponse/);
+  assert.throws(() => readPendingPickups('Service Unavailable'), /without PickupPendingStatusResponse/);
+  // A PRN that is not one (markup, paths) is skipped: it is never stored, shown or cancelled.
+  assert.deepEqual(
+    readPendingPickups({
+      PickupPendingStatusResponse: {
+        PendingStatus: [{ PickupType: '01', ServiceDate: '20261208', PRN: '[X](HTTPS://EVIL)\n# HI' }],
+      },
+    }),
+    [],
+  );
 });
 
 test('classifier: the Pickup API’s codes, and a lost schedule_pickup answer is ambiguous', () => {

@@ -33,7 +33,15 @@ let env: TestEnvironment;
 before(async () => {
   env = await openTestEnvironment('pickup');
 });
+/** Every sandbox client a test opened (their server processes would keep the test process alive). */
+const sandboxes: { ups: { close(): Promise<void> } }[] = [];
+const sandbox = (label: string) => {
+  const sbx = env.sandboxClient(label);
+  sandboxes.push(sbx);
+  return sbx;
+};
 after(async () => {
+  for (const sbx of sandboxes) await sbx.ups.close();
   await env?.close();
 });
 
@@ -76,7 +84,7 @@ function pickupInput(table: string, pickup: PickupOption, extra: Partial<BatchIn
 }
 
 test('the preview shows UPS’s charge for the pickup; approved, one pickup for the shipped packages, scheduled once', async () => {
-  const sbx = env.sandboxClient('pickup-once');
+  const sbx = sandbox('pickup-once');
   const pickup = { date: dayAhead(2), readyTime: '09:00', closeTime: '17:00' };
   const table = await createOrdersTable(env.pool, makeOrders(5));
   const id = batchId('tpickup');
@@ -126,7 +134,7 @@ test('the preview shows UPS’s charge for the pickup; approved, one pickup for 
 });
 
 test('schedule_pickup’s answer lost after UPS made the pickup: found with get_pickup_status, not asked for again', async () => {
-  const sbx = env.sandboxClient('pickup-lost');
+  const sbx = sandbox('pickup-lost');
   writeFileSync(
     sbx.knobsFile,
     JSON.stringify({ rules: [{ fault: 'timeout_after_create', tool: 'schedule_pickup', times: 1 }] }),
@@ -164,7 +172,7 @@ test('schedule_pickup’s answer lost after UPS made the pickup: found with get_
 });
 
 test('UPS refuses the pickup (a date in the past): reported, the shipments stand, the batch completes', async () => {
-  const sbx = env.sandboxClient('pickup-refused');
+  const sbx = sandbox('pickup-refused');
   const table = await createOrdersTable(env.pool, makeOrders(2));
   const id = batchId('tpickupno');
   await env.withWorker(
@@ -198,7 +206,7 @@ test('UPS refuses the pickup (a date in the past): reported, the shipments stand
 });
 
 test('two batches at one address and date share UPS’s PRN: cancelling one with void keeps it; a pickup held by no one else is cancelled at UPS', async () => {
-  const sbx = env.sandboxClient('pickup-shared');
+  const sbx = sandbox('pickup-shared');
   writeFileSync(sbx.knobsFile, JSON.stringify({ rejectPostalCodes: [BAD_ZIP] }));
   const date = dayAhead(4);
   const window = { readyTime: '09:00', closeTime: '17:00' };
@@ -267,7 +275,7 @@ test('two batches at one address and date share UPS’s PRN: cancelling one with
 });
 
 test('a worker SIGKILLed while schedule_pickup hangs after UPS made the pickup: the next worker finds it, no second request', async () => {
-  const sandboxDir = env.sandboxClient('pickup-kill').dataDir;
+  const sandboxDir = sandbox('pickup-kill').dataDir;
   // The first schedule_pickup is recorded at UPS, then its answer never comes (the rule counts across processes).
   const knobs = {
     rules: [{ fault: 'hang_after_create', tool: 'schedule_pickup', times: 1 }],
@@ -313,7 +321,7 @@ test('a worker SIGKILLed while schedule_pickup hangs after UPS made the pickup: 
 });
 
 test('UPS unavailable for the first schedule_pickup calls: retried, each retry looks at UPS first, one pickup', async () => {
-  const sbx = env.sandboxClient('pickup-down');
+  const sbx = sandbox('pickup-down');
   writeFileSync(
     sbx.knobsFile,
     JSON.stringify({ rules: [{ fault: 'unavailable', tool: 'schedule_pickup', times: 3 }] }),
@@ -333,7 +341,11 @@ test('UPS unavailable for the first schedule_pickup calls: retried, each retry l
         calls(sbx.dataDir, 'schedule_pickup').map((c) => c.outcome),
         ['fault', 'fault', 'fault', 'ok'],
       );
-      assert.equal(calls(sbx.dataDir, 'get_pickup_status').length, 3, 'before every retry');
+      assert.equal(
+        calls(sbx.dataDir, 'get_pickup_status').length,
+        4,
+        'once before the first request (what the account had), then before every retry',
+      );
       assert.equal(readPickups(sbx.dataDir).length, 1);
       const row = await ledgerPickup(id);
       assert.deepEqual([row?.state, row?.requests_sent, row?.reconciled], ['scheduled', 4, false]);
