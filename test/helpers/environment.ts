@@ -24,7 +24,10 @@ export interface TestEnvironment {
   taskQueue: string;
   /** Run a real worker on the test's task queue while `fn` runs (with another UPS client if given). */
   withWorker<T>(fn: (worker: Worker) => Promise<T>, opts?: { ups?: UpsClient }): Promise<T>;
-  /** A UPS client on a sandbox of its own: a fresh data dir, and a knobs file the test may rewrite. */
+  /**
+   * A UPS client on a sandbox of its own: a fresh data dir, and a knobs file the test may rewrite. Closed by
+   * `close()` if the test has not (its server processes would keep the test process alive).
+   */
   sandboxClient(name: string): { ups: UpsClient; dataDir: string; knobsFile: string };
   close(): Promise<void>;
 }
@@ -48,6 +51,7 @@ export async function openTestEnvironment(name: string): Promise<TestEnvironment
     ...config.ups,
     sandboxDataDir: mkdtempSync(path.join(os.tmpdir(), `shipbatch-${name}-ups-`)),
   });
+  const sandboxClients: UpsClient[] = [];
   return {
     config,
     client,
@@ -72,9 +76,12 @@ export async function openTestEnvironment(name: string): Promise<TestEnvironment
         sandboxDataDir: dataDir,
         sandboxKnobsEnv: { UPS_SANDBOX_KNOBS_FILE: knobsFile },
       });
+      sandboxClients.push(client);
       return { ups: client, dataDir, knobsFile };
     },
     async close() {
+      // Closing a client twice is harmless: a test that closed its own loses nothing.
+      for (const client of sandboxClients) await client.close();
       await ups.close();
       await nativeConnection.close();
       await connection.close();

@@ -33,15 +33,7 @@ let env: TestEnvironment;
 before(async () => {
   env = await openTestEnvironment('pickup');
 });
-/** Every sandbox client a test opened (their server processes would keep the test process alive). */
-const sandboxes: { ups: { close(): Promise<void> } }[] = [];
-const sandbox = (label: string) => {
-  const sbx = env.sandboxClient(label);
-  sandboxes.push(sbx);
-  return sbx;
-};
 after(async () => {
-  for (const sbx of sandboxes) await sbx.ups.close();
   await env?.close();
 });
 
@@ -84,7 +76,7 @@ function pickupInput(table: string, pickup: PickupOption, extra: Partial<BatchIn
 }
 
 test('the preview shows UPS’s charge for the pickup; approved, one pickup for the shipped packages, scheduled once', async () => {
-  const sbx = sandbox('pickup-once');
+  const sbx = env.sandboxClient('pickup-once');
   const pickup = { date: dayAhead(2), readyTime: '09:00', closeTime: '17:00' };
   const table = await createOrdersTable(env.pool, makeOrders(5));
   const id = batchId('tpickup');
@@ -134,7 +126,7 @@ test('the preview shows UPS’s charge for the pickup; approved, one pickup for 
 });
 
 test('schedule_pickup’s answer lost after UPS made the pickup: found with get_pickup_status, not asked for again', async () => {
-  const sbx = sandbox('pickup-lost');
+  const sbx = env.sandboxClient('pickup-lost');
   writeFileSync(
     sbx.knobsFile,
     JSON.stringify({ rules: [{ fault: 'timeout_after_create', tool: 'schedule_pickup', times: 1 }] }),
@@ -172,7 +164,7 @@ test('schedule_pickup’s answer lost after UPS made the pickup: found with get_
 });
 
 test('UPS refuses the pickup (a date in the past): reported, the shipments stand, the batch completes', async () => {
-  const sbx = sandbox('pickup-refused');
+  const sbx = env.sandboxClient('pickup-refused');
   const table = await createOrdersTable(env.pool, makeOrders(2));
   const id = batchId('tpickupno');
   await env.withWorker(
@@ -206,7 +198,7 @@ test('UPS refuses the pickup (a date in the past): reported, the shipments stand
 });
 
 test('two batches at one address and date share UPS’s PRN: cancelling one with void keeps it; a pickup held by no one else is cancelled at UPS', async () => {
-  const sbx = sandbox('pickup-shared');
+  const sbx = env.sandboxClient('pickup-shared');
   writeFileSync(sbx.knobsFile, JSON.stringify({ rejectPostalCodes: [BAD_ZIP] }));
   const date = dayAhead(4);
   const window = { readyTime: '09:00', closeTime: '17:00' };
@@ -275,7 +267,7 @@ test('two batches at one address and date share UPS’s PRN: cancelling one with
 });
 
 test('a worker SIGKILLed while schedule_pickup hangs after UPS made the pickup: the next worker finds it, no second request', async () => {
-  const sandboxDir = sandbox('pickup-kill').dataDir;
+  const sandboxDir = env.sandboxClient('pickup-kill').dataDir;
   // The first schedule_pickup is recorded at UPS, then its answer never comes (the rule counts across processes).
   const knobs = {
     rules: [{ fault: 'hang_after_create', tool: 'schedule_pickup', times: 1 }],
@@ -321,7 +313,7 @@ test('a worker SIGKILLed while schedule_pickup hangs after UPS made the pickup: 
 });
 
 test('UPS unavailable for the first schedule_pickup calls: retried, each retry looks at UPS first, one pickup', async () => {
-  const sbx = sandbox('pickup-down');
+  const sbx = env.sandboxClient('pickup-down');
   writeFileSync(
     sbx.knobsFile,
     JSON.stringify({ rules: [{ fault: 'unavailable', tool: 'schedule_pickup', times: 3 }] }),

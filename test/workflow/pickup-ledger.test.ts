@@ -26,15 +26,7 @@ let env: TestEnvironment;
 before(async () => {
   env = await openTestEnvironment('pickup-ledger');
 });
-/** Every sandbox client a test opened, closed at the end (their server processes keep the process alive). */
-const sandboxes: { ups: { close(): Promise<void> } }[] = [];
-const sandbox = (label: string) => {
-  const sbx = env.sandboxClient(label);
-  sandboxes.push(sbx);
-  return sbx;
-};
 after(async () => {
-  for (const sbx of sandboxes) await sbx.ups.close();
   await env?.close();
 });
 
@@ -93,7 +85,7 @@ const toolCalls = (dataDir: string, tool: string) => readCallLog(dataDir).filter
 const signal = new AbortController().signal;
 
 test('cancel after a schedule whose answer was lost: the pickup is found at UPS and cancelled there', async () => {
-  const sbx = sandbox('pickup-lost-cancel');
+  const sbx = env.sandboxClient('pickup-lost-cancel');
   const pickup = when();
   const batchId = await ledgerBatchWithPickup(pickup);
   // The request left (counted) and UPS made the pickup; its answer never came back.
@@ -114,7 +106,7 @@ test('cancel after a schedule whose answer was lost: the pickup is found at UPS 
 });
 
 test('cancel when no request ever left: nothing asked of UPS; a late schedule attempt then sends nothing', async () => {
-  const sbx = sandbox('pickup-never');
+  const sbx = env.sandboxClient('pickup-never');
   const batchId = await ledgerBatchWithPickup(when());
   const r = await cancelPickup(env.pool, sbx.ups, { batchId }, signal);
   assert.equal(r.pickup?.state, 'cancelled');
@@ -127,7 +119,7 @@ test('cancel when no request ever left: nothing asked of UPS; a late schedule at
 });
 
 test('a pickup the account had before the batch asked is never taken for the batch’s own after a lost answer', async () => {
-  const sbx = sandbox('pickup-seen');
+  const sbx = env.sandboxClient('pickup-seen');
   const pickup = when();
   // Another warehouse of the same account and contact, booked elsewhere (not in this ledger), same day.
   const other = await sbx.ups.schedulePickup(
@@ -152,7 +144,7 @@ test('a pickup the account had before the batch asked is never taken for the bat
 });
 
 test('after a request may have left, a failed look at UPS is retried, never taken for a refusal', async () => {
-  const sbx = sandbox('pickup-look-fails');
+  const sbx = env.sandboxClient('pickup-look-fails');
   const batchId = await ledgerBatchWithPickup(when());
   await notePickupRequestSent(env.pool, batchId);
   knobs(sbx, { rules: [{ fault: 'invalid_request', tool: 'get_pickup_status', times: 1 }] });
@@ -163,7 +155,7 @@ test('after a request may have left, a failed look at UPS is retried, never take
 });
 
 test('a default date whose day is over while nothing was made at UPS moves to the pickup place’s next day', async () => {
-  const sbx = sandbox('pickup-moved');
+  const sbx = env.sandboxClient('pickup-moved');
   const pickup = { ...when(), date: '2026-01-05' };
   const batchId = await ledgerBatchWithPickup(pickup, {
     // East of UTC: the place's today is never before the sandbox's (UTC) today.
@@ -177,7 +169,7 @@ test('a default date whose day is over while nothing was made at UPS moves to th
 });
 
 test('a cancel UPS refuses leaves the pickup scheduled with the reason, still this batch’s', async () => {
-  const sbx = sandbox('pickup-cancel-refused');
+  const sbx = env.sandboxClient('pickup-cancel-refused');
   const pickup = when();
   const batchId = await ledgerBatchWithPickup(pickup);
   const r1 = await schedulePickup(env.pool, sbx.ups, { batchId }, signal);
@@ -191,7 +183,7 @@ test('a cancel UPS refuses leaves the pickup scheduled with the reason, still th
 });
 
 test('a batch letting go while another batch’s request for the same address and date is on its way keeps the PRN', async () => {
-  const sbx = sandbox('pickup-inflight');
+  const sbx = env.sandboxClient('pickup-inflight');
   const pickup = when();
   const a = await ledgerBatchWithPickup(pickup);
   const b = await ledgerBatchWithPickup(pickup);
@@ -206,7 +198,7 @@ test('a batch letting go while another batch’s request for the same address an
 });
 
 test('two batches holding one PRN let go at the same moment: the last one out cancels, exactly once', async () => {
-  const sbx = sandbox('pickup-race');
+  const sbx = env.sandboxClient('pickup-race');
   const pickup = when();
   const made = await sbx.ups.schedulePickup(
     pickupRequestOf(SHIPPER, pickup, { packages: 1, weightLbs: '2.0' }),
