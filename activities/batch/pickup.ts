@@ -170,9 +170,11 @@ export async function schedulePickup(
   }
   // A request may have reached UPS (a lost answer, a killed worker): its pickup is taken, not asked for again.
   // Looking fails → thrown and retried, never "failed": the pickup may exist.
-  const found = rec.requestsSent > 0 ? await findAtUps(pool, ups, rec, signal) : undefined;
+  // What UPS is told of the load (for the ledger and `status`): the same whatever the date.
+  const { quantity, weightLbs: weight } = pickupRequestOf(shipper, rec, load);
+  const found = rec.requestsSent > 0 ? await findAtUps(pool, ups, rec, shipper, signal) : undefined;
   if (found) {
-    await markPickupScheduled(pool, batchId, { prn: found, ...told(shipper, rec, load), reconciled: true });
+    await markPickupScheduled(pool, batchId, { prn: found, quantity, weight, reconciled: true });
     return statusOf(pool, (await getPickup(pool, batchId))!);
   }
   // Nothing at UPS: a default date whose day is over (the batch waited) moves to the next one.
@@ -206,7 +208,8 @@ export async function schedulePickup(
   }
   const stored = await markPickupScheduled(pool, batchId, {
     prn: made.prn,
-    ...told(shipper, rec, load),
+    quantity,
+    weight,
     costCents: made.charge?.cents,
     currency: made.charge?.currency,
     reconciled: false,
@@ -224,12 +227,6 @@ export async function schedulePickup(
     }
   }
   return statusOf(pool, (await getPickup(pool, batchId))!);
-}
-
-/** What UPS is told about the load (for the ledger and `status`). */
-function told(shipper: Shipper, rec: PickupRecord, load: Parameters<typeof pickupRequestOf>[2]) {
-  const r = pickupRequestOf(shipper, rec, load);
-  return { quantity: r.quantity, weight: r.weightLbs };
 }
 
 /** A pickup UPS made for a batch that no longer wants one: cancelled unless another batch holds its PRN. */
@@ -260,12 +257,10 @@ async function findAtUps(
   pool: pg.Pool,
   ups: UpsClient,
   rec: PickupRecord,
+  shipper: Shipper,
   signal: AbortSignal,
 ): Promise<string | undefined> {
-  const batch = (await getBatch(pool, rec.batchId))!;
-  const contact = norm(
-    pickupRequestOf(batch.input.shipper, rec, { packages: 1, weightLbs: '0.1' }).contactName,
-  );
+  const contact = norm(contactOf(shipper));
   const pending = await ups.pendingPickups(rec.account, signal);
   const others = await otherAddressPrns(pool, rec);
   const seen = new Set(rec.seenBefore ?? []);
@@ -293,7 +288,10 @@ export async function cancelPickup(
   if (!before) return {};
   if (before.state === 'pending') {
     // A request may have reached UPS without its answer: a pickup made then is found and cancelled below.
-    const found = before.requestsSent > 0 ? await findAtUps(pool, ups, before, signal) : undefined;
+    const found =
+      before.requestsSent > 0
+        ? await findAtUps(pool, ups, before, (await getBatch(pool, batchId))!.input.shipper, signal)
+        : undefined;
     if (!found) {
       // Nothing at UPS: let go here. A request still on its way finds the pickup no longer pending and cancels
       // what UPS made (schedulePickup); one not sent yet is withheld by its hook.
