@@ -1,20 +1,14 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openPool } from '../../db/pool';
+import { useTestPool } from '../helpers/test-pool';
 import { migrate } from '../../db/migrate';
 import { ROW_STATUSES } from '../../domain/row-status';
 import type pg from 'pg';
 
 let pool: pg.Pool;
-before(async () => {
-  if (!process.env.DATABASE_URL) throw new Error('run through `npm test`, which starts PostgreSQL');
-  pool = await openPool({ url: process.env.DATABASE_URL, max: 4 });
-});
-after(async () => {
-  await pool?.end();
-});
+useTestPool((p) => (pool = p));
 
 test('migrations are idempotent, also when several processes apply them at once', async () => {
   const results = await Promise.all([migrate(pool), migrate(pool), migrate(pool)]);

@@ -5,13 +5,13 @@
  * summary's next due time and its due packages counted up to a page; the migration counts the batches tracked
  * before it. And the wait each look chose, read back with the due packages: what a long exception backs off from.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type pg from 'pg';
-import { openPool } from '../../db/pool';
+import { useTestPool } from '../helpers/test-pool';
 import {
   duePackages,
   recountTracking,
@@ -28,13 +28,7 @@ import {
 } from '../../domain/tracking';
 
 let pool: pg.Pool;
-before(async () => {
-  if (!process.env.DATABASE_URL) throw new Error('run through `npm test`, which starts PostgreSQL');
-  pool = await openPool({ url: process.env.DATABASE_URL, max: 4 });
-});
-after(async () => {
-  await pool?.end();
-});
+useTestPool((p) => (pool = p));
 
 /** The package tracking numbers of row `n` of a batch (`boxes` of them). */
 const numbers = (batchId: string, n: number, boxes: number) =>

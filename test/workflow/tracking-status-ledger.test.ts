@@ -5,24 +5,18 @@
  * read and mark (kept for the next write), and a column that cannot be written (stopped once, never retried,
  * the looks still stored; a hostile column name never reaches SQL).
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { openPool } from '../../db/pool';
+import { useTestPool } from '../helpers/test-pool';
 import { seedTracking, storeLooks, type PackageLook } from '../../db/ledger/tracking';
 import { markStatusesWritten, rowsWithNewStatus } from '../../db/ledger/write-back';
 import { rowDeliveryStatus, type TrackingStatus } from '../../domain/tracking';
 import { writeDeliveryStatuses } from '../../activities/tracking/status-write-back';
 
 let pool: pg.Pool;
-before(async () => {
-  if (!process.env.DATABASE_URL) throw new Error('run through `npm test`, which starts PostgreSQL');
-  pool = await openPool({ url: process.env.DATABASE_URL, max: 4 });
-});
-after(async () => {
-  await pool?.end();
-});
+useTestPool((p) => (pool = p));
 
 /** The package tracking numbers of row `n` (`boxes` of them). */
 const numbers = (batchId: string, n: number, boxes: number) =>
