@@ -22,6 +22,7 @@ import {
   makeOrders,
   startBatch,
   waitForStatus,
+  weekdayAhead,
 } from '../test/helpers/batch';
 
 const OUT = path.join(import.meta.dirname, '..', 'test', 'histories');
@@ -210,9 +211,7 @@ const scenarios: Record<string, Scenario> = {
       env.pool,
       makeOrders(3, (i, o) => i === 2 && (o.zip = '80203')),
     );
-    const day = new Date(Date.now() + 3 * 86_400_000);
-    while (day.getUTCDay() === 0 || day.getUTCDay() === 6) day.setUTCDate(day.getUTCDate() + 1);
-    const pickup = { date: day.toISOString().slice(0, 10), readyTime: '09:00', closeTime: '17:00' };
+    const pickup = { date: weekdayAhead(3), readyTime: '09:00', closeTime: '17:00' };
     const h = await startBatch(
       env.client,
       env.taskQueue,

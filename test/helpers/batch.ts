@@ -134,3 +134,10 @@ export const inPhase =
   (...phases: BatchPhase[]) =>
   (s: BatchStatus) =>
     phases.includes(s.phase);
+
+/** The first weekday at least `days` from now (UTC), YYYY-MM-DD: a future-day pickup whatever the time of day. */
+export function weekdayAhead(days: number): string {
+  const d = new Date(Date.now() + days * 86_400_000);
+  while (d.getUTCDay() === 0 || d.getUTCDay() === 6) d.setUTCDate(d.getUTCDate() + 1);
+  return d.toISOString().slice(0, 10);
+}

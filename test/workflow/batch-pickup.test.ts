@@ -27,6 +27,7 @@ import {
   SHIPPER,
   startBatch,
   waitForStatus,
+  weekdayAhead,
 } from '../helpers/batch';
 
 let env: TestEnvironment;
@@ -39,13 +40,6 @@ after(async () => {
 
 /** A ZIP in no city of makeOrders: the sandbox rejects it (knob rejectPostalCodes), so its row fails. */
 const BAD_ZIP = '80203';
-
-/** A weekday `days` from now (UTC), YYYY-MM-DD: a future-day pickup whatever the time of day. */
-function dayAhead(days: number): string {
-  const d = new Date(Date.now() + days * 86_400_000);
-  while (d.getUTCDay() === 0 || d.getUTCDay() === 6) d.setUTCDate(d.getUTCDate() + 1);
-  return d.toISOString().slice(0, 10);
-}
 
 const batchId = (label: string) => `batch-${label}-${randomUUID().slice(0, 8)}`;
 
@@ -77,7 +71,7 @@ function pickupInput(table: string, pickup: PickupOption, extra: Partial<BatchIn
 
 test('the preview shows UPS’s charge for the pickup; approved, one pickup for the shipped packages, scheduled once', async () => {
   const sbx = env.sandboxClient('pickup-once');
-  const pickup = { date: dayAhead(2), readyTime: '09:00', closeTime: '17:00' };
+  const pickup = { date: weekdayAhead(2), readyTime: '09:00', closeTime: '17:00' };
   const table = await createOrdersTable(env.pool, makeOrders(5));
   const id = batchId('tpickup');
   await env.withWorker(
@@ -138,7 +132,11 @@ test('schedule_pickup’s answer lost after UPS made the pickup: found with get_
       const handle = await startBatch(
         env.client,
         env.taskQueue,
-        pickupInput(table, { date: dayAhead(3), readyTime: '10:00', closeTime: '16:00' }, { mode: 'auto' }),
+        pickupInput(
+          table,
+          { date: weekdayAhead(3), readyTime: '10:00', closeTime: '16:00' },
+          { mode: 'auto' },
+        ),
         id,
       );
       const result = await handle.result();
@@ -200,7 +198,7 @@ test('UPS refuses the pickup (a date in the past): reported, the shipments stand
 test('two batches at one address and date share UPS’s PRN: cancelling one with void keeps it; a pickup held by no one else is cancelled at UPS', async () => {
   const sbx = env.sandboxClient('pickup-shared');
   writeFileSync(sbx.knobsFile, JSON.stringify({ rejectPostalCodes: [BAD_ZIP] }));
-  const date = dayAhead(4);
+  const date = weekdayAhead(4);
   const window = { readyTime: '09:00', closeTime: '17:00' };
   const withBadRow = () =>
     createOrdersTable(
@@ -245,7 +243,7 @@ test('two batches at one address and date share UPS’s PRN: cancelling one with
       const c = await startBatch(
         env.client,
         env.taskQueue,
-        pickupInput(await withBadRow(), { date: dayAhead(5), ...window }, { mode: 'auto' }),
+        pickupInput(await withBadRow(), { date: weekdayAhead(5), ...window }, { mode: 'auto' }),
         batchId('tpickupc'),
       );
       const waitingC = await waitForStatus(c, (s) => s.phase === 'awaiting_action' && !!s.pickup);
@@ -281,7 +279,7 @@ test('a worker SIGKILLed while schedule_pickup hangs after UPS made the pickup: 
     const handle = await startBatch(
       env.client,
       env.taskQueue,
-      pickupInput(table, { date: dayAhead(2), readyTime: '08:00', closeTime: '18:00' }, { mode: 'auto' }),
+      pickupInput(table, { date: weekdayAhead(2), readyTime: '08:00', closeTime: '18:00' }, { mode: 'auto' }),
       id,
     );
     const deadline = Date.now() + 60_000;
@@ -325,7 +323,11 @@ test('UPS unavailable for the first schedule_pickup calls: retried, each retry l
       const handle = await startBatch(
         env.client,
         env.taskQueue,
-        pickupInput(table, { date: dayAhead(2), readyTime: '09:00', closeTime: '17:00' }, { mode: 'auto' }),
+        pickupInput(
+          table,
+          { date: weekdayAhead(2), readyTime: '09:00', closeTime: '17:00' },
+          { mode: 'auto' },
+        ),
         id,
       );
       await handle.result();

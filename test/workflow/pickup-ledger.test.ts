@@ -20,7 +20,7 @@ import { defaultPickupDate } from '../../domain/pickup';
 import { readCallLog } from '../../ups-sandbox/call-log';
 import { readPickups } from '../../ups-sandbox/pickups';
 import { openTestEnvironment, type TestEnvironment } from '../helpers/environment';
-import { SHIPPER, TEMPLATE } from '../helpers/batch';
+import { SHIPPER, TEMPLATE, weekdayAhead } from '../helpers/batch';
 
 let env: TestEnvironment;
 before(async () => {
@@ -30,12 +30,15 @@ after(async () => {
   await env?.close();
 });
 
-/** A weekday from 3 days ahead, a new one per call: each test's pickups are on their own date. */
+/** A weekday from 3 days ahead, another one per call: each test's pickups are on their own date. */
+const usedDates = new Set<string>();
 let nextDay = 3;
 const when = () => {
-  const d = new Date(Date.now() + nextDay++ * 86_400_000);
-  while (d.getUTCDay() === 0 || d.getUTCDay() === 6) d.setUTCDate(d.getUTCDate() + 1);
-  return { date: d.toISOString().slice(0, 10), readyTime: '09:00', closeTime: '17:00' };
+  let date: string;
+  do date = weekdayAhead(nextDay++);
+  while (usedDates.has(date));
+  usedDates.add(date);
+  return { date, readyTime: '09:00', closeTime: '17:00' };
 };
 
 /**
